@@ -1,0 +1,78 @@
+"""Alembic environment: runs as the owner role, then grants the application role its rights."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
+
+import app.models  # noqa: F401  (registers every table)
+from app.config import get_settings
+from app.db import APP_ROLE, DEFAULT_DB_NAME, ensure_database, resolve_urls
+
+target_metadata = SQLModel.metadata
+
+
+def _owner_url() -> str:
+    explicit = context.config.attributes.get("owner_url") or os.environ.get("ALEMBIC_OWNER_URL")
+    if explicit:
+        return str(explicit)
+    settings = get_settings()
+    urls = resolve_urls(settings)
+    if not settings.database_url:
+        asyncio.run(ensure_database(urls.owner, DEFAULT_DB_NAME))
+    return urls.owner
+
+
+def _grant_app_role(connection: Connection) -> None:
+    exists = connection.exec_driver_sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'").scalar()
+    if not exists:
+        return
+    connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}")
+    connection.exec_driver_sql(
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
+    )
+    connection.exec_driver_sql(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}")
+    # The access log is append-only for the application: enforced here, in the database.
+    has_log = connection.exec_driver_sql("SELECT to_regclass('public.access_log') IS NOT NULL").scalar()
+    if has_log:
+        connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON access_log FROM {APP_ROLE}")
+
+
+def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    return not (type_ == "table" and name == "alembic_version")
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_object=_include_object,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+        _grant_app_role(connection)
+
+
+async def run_async_migrations(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+        await connection.commit()
+    await engine.dispose()
+
+
+def run_migrations_online() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        do_run_migrations(connection)
+    else:
+        asyncio.run(run_async_migrations(_owner_url()))
+
+
+run_migrations_online()

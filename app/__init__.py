@@ -1,0 +1,1 @@
+"""casusoverleg: coordination service for the municipal approach to complex substance problems."""

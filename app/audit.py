@@ -1,0 +1,78 @@
+"""The access log writer. `record()` adds rows inside the caller's transaction, so a write and
+its log rows commit together; denied attempts are written in a transaction of their own, since
+the request that caused them is rolled back."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.clock import clock
+from app.models import AccessLogEntry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Access:
+    """One access to (part of) a client's record."""
+
+    action: str  # read / list / create / update / delete / export / print / search
+    resource_type: str
+    resource_id: str | None = None
+    conference_id: uuid.UUID | None = None
+    client_number: str | None = None
+    case_id: uuid.UUID | None = None
+    part: str | None = None
+    basis: str | None = None
+    role: str | None = None
+
+
+def entry_for(principal: Principal, access: Access, *, outcome: str) -> AccessLogEntry:
+    role = access.role
+    if role is None and access.conference_id is not None:
+        roles = sorted(principal.roles_in(access.conference_id))
+        role = roles[0] if roles else None
+    return AccessLogEntry(
+        occurred_at=clock.now(),
+        actor_issuer=principal.issuer,
+        actor_subject=principal.subject,
+        actor_name=principal.display_name,
+        actor_kind=principal.kind,
+        organisation_id=principal.organisation_id,
+        role=role or principal.primary_role or None,
+        conference_id=access.conference_id,
+        client_number=access.client_number,
+        case_id=access.case_id,
+        resource_type=access.resource_type,
+        resource_id=access.resource_id,
+        action=access.action,
+        part=access.part,
+        basis=access.basis,
+        outcome=outcome,
+        request_id=principal.request_id,
+        source_address=principal.source_address,
+    )
+
+
+SeparateWriter = Callable[[list[AccessLogEntry]], Awaitable[None]]
+
+
+class AuditTrail:
+    """Per-request access log: allowed accesses go into the request's transaction."""
+
+    def __init__(self, session: AsyncSession, principal: Principal, write_separately: SeparateWriter) -> None:
+        self.session = session
+        self.principal = principal
+        self._write_separately = write_separately
+
+    def allowed(self, *accesses: Access) -> None:
+        self.session.add_all([entry_for(self.principal, a, outcome="allowed") for a in accesses])
+
+    async def denied(self, access: Access) -> None:
+        await self._write_separately([entry_for(self.principal, access, outcome="denied")])

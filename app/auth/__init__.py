@@ -1,0 +1,1 @@
+"""Identity (tokens per organisation's provider), the Principal, and the access policy."""

@@ -1,0 +1,199 @@
+"""The access policy: the one place that decides who may do what, and on which basis.
+
+Pure decisions over a Principal and a Target; no I/O. Routers reach it through the guards in
+app/deps.py; list endpoints use the SQL clauses at the bottom so that filtering happens in the
+database, never after fetching.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.auth.principal import Principal
+from app.models import Action, Case, Membership, Referral
+from app.models.enums import Label, OrganisationKind, Role
+
+
+class Op(StrEnum):
+    """Every operation the policy knows. A route that needs none of these needs no client data."""
+
+    case_list = "case:list"
+    case_read = "case:read"
+    case_transition = "case:transition"
+    case_update = "case:update"
+    case_history = "case:history"
+    plan_update = "plan:update"
+    assessment_create = "assessment:create"
+    action_list = "action:list"
+    action_create = "action:create"
+    action_update = "action:update"
+    escalation_list = "escalation:list"
+    referral_create = "referral:create"
+    referral_read = "referral:read"
+    referral_decide = "referral:decide"
+    client_lookup = "client:lookup"
+    conference_read = "conference:read"
+    admin_manage = "admin:manage"
+    audit_read = "audit:read"
+
+
+CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
+
+# Which conference roles may perform each operation. Extra relations (case director, owner
+# organisation) are decided in `authorize` below.
+ROLE_MATRIX: dict[Op, frozenset[str]] = {
+    Op.case_list: CASE_WORKERS,
+    Op.case_read: CASE_WORKERS,
+    Op.case_transition: frozenset({Role.chair}),
+    Op.case_update: frozenset({Role.chair}),
+    Op.case_history: frozenset({Role.chair, Role.member}),
+    Op.plan_update: frozenset({Role.chair}),  # + the case director
+    Op.assessment_create: frozenset({Role.chair}),  # + the case director
+    Op.action_list: CASE_WORKERS,
+    Op.action_create: frozenset({Role.chair, Role.member}),
+    Op.action_update: frozenset({Role.chair}),  # + members and liaisons of the owner organisation
+    Op.escalation_list: frozenset({Role.chair}),
+    Op.referral_create: CASE_WORKERS,
+    Op.referral_read: CASE_WORKERS,  # chair sees all; others their own organisation's
+    Op.referral_decide: frozenset({Role.chair}),
+    Op.client_lookup: frozenset({Role.chair, Role.member}),
+    Op.conference_read: frozenset({Role.chair, Role.member, Role.liaison, Role.privacy_officer, Role.admin}),
+    Op.admin_manage: frozenset({Role.admin}),
+    Op.audit_read: frozenset({Role.privacy_officer}),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    conference_id: uuid.UUID
+    case_director_id: uuid.UUID | None = None
+    owner_organisation_id: uuid.UUID | None = None
+    referring_organisation_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    hidden: bool = False  # deny as 404: the caller may not even know the object exists
+    reason: str = ""
+    role: str | None = None
+
+
+def authorize(principal: Principal, op: Op, target: Target) -> Decision:
+    roles = principal.roles_in(target.conference_id)
+    if principal.kind == "system" or not roles:
+        return Decision(False, hidden=True, reason="not a member of this conference")
+    allowed_roles = ROLE_MATRIX[op]
+    direct = sorted(roles & allowed_roles)
+    if direct:
+        return Decision(True, role=direct[0])
+    ids = principal.membership_ids()
+    if op in (Op.plan_update, Op.assessment_create) and target.case_director_id in ids:
+        return Decision(True, role="case_director")
+    if (
+        op is Op.action_update
+        and roles & {Role.member, Role.liaison}
+        and target.owner_organisation_id == principal.organisation_id
+    ):
+        return Decision(True, role=sorted(roles & {Role.member, Role.liaison})[0])
+    if op is Op.referral_read and roles & CASE_WORKERS:
+        if target.referring_organisation_id == principal.organisation_id:
+            return Decision(True, role=sorted(roles)[0])
+    return Decision(False, reason=f"the role(s) {', '.join(sorted(roles))} may not {op.value}")
+
+
+# --- need-to-know labels ---------------------------------------------------------------------
+
+# Which organisation kinds see a label without any sharing basis.
+NATIVE_READERS: dict[str, frozenset[str]] = {
+    Label.general: frozenset(k.value for k in OrganisationKind),
+    Label.health: frozenset({OrganisationKind.addiction_care}),
+    Label.justice: frozenset({OrganisationKind.police}),
+}
+
+
+@dataclass(frozen=True)
+class SharingBasis:
+    """What permits sharing a label with an organisation kind: consent or a legal basis."""
+
+    kind: str  # "agreement" or "legal_basis"
+    reference: str  # agreement id or legal-basis record id
+    labels_to_kinds: dict[str, frozenset[str]]
+
+    def permits(self, label: str, organisation_kind: str) -> bool:
+        return organisation_kind in self.labels_to_kinds.get(label, frozenset())
+
+    def describe(self) -> str:
+        return f"{self.kind}:{self.reference}"
+
+
+def label_visibility(
+    principal: Principal,
+    *,
+    label: str,
+    conference_id: uuid.UUID,
+    owning_organisation_id: uuid.UUID | None,
+    bases: Iterable[SharingBasis] = (),
+) -> tuple[bool, str | None]:
+    """May the principal see information with this label? Returns (visible, basis), where basis
+    names the agreement or legal basis that made a share possible (None: own or general data)."""
+    if label == Label.general:
+        return True, None
+    if owning_organisation_id is not None and owning_organisation_id == principal.organisation_id:
+        return True, None
+    if label == Label.org_internal:
+        return False, None
+    if principal.organisation_kind in NATIVE_READERS.get(label, frozenset()):
+        return True, None
+    if label == Label.justice and Role.chair in principal.roles_in(conference_id):
+        return True, None
+    for basis in bases:
+        if basis.permits(label, principal.organisation_kind):
+            return True, basis.describe()
+    return False, None
+
+
+# --- SQL clauses for lists (default deny) -----------------------------------------------------
+
+
+def _conferences_with(principal: Principal, roles: frozenset[str]) -> list[uuid.UUID]:
+    if principal.kind != "person":
+        return []
+    return sorted({m.conference_id for m in principal.memberships if m.role in roles})
+
+
+def visible_cases(principal: Principal) -> ColumnElement[bool]:
+    ids = _conferences_with(principal, ROLE_MATRIX[Op.case_list])
+    return Case.conference_id.in_(ids) if ids else sa.false()  # type: ignore[attr-defined]
+
+
+def visible_actions(principal: Principal) -> ColumnElement[bool]:
+    ids = _conferences_with(principal, ROLE_MATRIX[Op.action_list])
+    return Action.conference_id.in_(ids) if ids else sa.false()  # type: ignore[attr-defined]
+
+
+def visible_referrals(principal: Principal) -> ColumnElement[bool]:
+    chair_of = _conferences_with(principal, frozenset({Role.chair}))
+    worker_in = _conferences_with(principal, CASE_WORKERS)
+    clauses: list[ColumnElement[bool]] = []
+    if chair_of:
+        clauses.append(Referral.conference_id.in_(chair_of))  # type: ignore[attr-defined]
+    if worker_in:
+        clauses.append(
+            sa.and_(
+                Referral.conference_id.in_(worker_in),  # type: ignore[attr-defined]
+                Referral.referring_organisation_id == principal.organisation_id,
+            )
+        )
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def visible_memberships(principal: Principal) -> ColumnElement[bool]:
+    ids = _conferences_with(principal, ROLE_MATRIX[Op.conference_read])
+    return Membership.conference_id.in_(ids) if ids else sa.false()  # type: ignore[attr-defined]

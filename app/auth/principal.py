@@ -1,0 +1,52 @@
+"""Who is calling: a person with memberships, or a partner system with scopes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class MembershipRef:
+    id: uuid.UUID
+    conference_id: uuid.UUID
+    organisation_id: uuid.UUID
+    role: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["person", "system"]
+    issuer: str
+    subject: str
+    display_name: str
+    organisation_id: uuid.UUID
+    organisation_kind: str
+    memberships: tuple[MembershipRef, ...] = ()
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    partner_system_id: uuid.UUID | None = None
+    request_id: str | None = None
+    source_address: str | None = None
+    # Authentication strength as reported by the provider (acr / amr), for the access log's readers.
+    acr: str | None = None
+    amr: tuple[str, ...] = ()
+
+    def roles_in(self, conference_id: uuid.UUID) -> frozenset[str]:
+        return frozenset(m.role for m in self.memberships if m.conference_id == conference_id)
+
+    def membership_in(self, conference_id: uuid.UUID, *roles: str) -> MembershipRef | None:
+        for m in self.memberships:
+            if m.conference_id == conference_id and (not roles or m.role in roles):
+                return m
+        return None
+
+    def membership_ids(self) -> frozenset[uuid.UUID]:
+        return frozenset(m.id for m in self.memberships)
+
+    def conference_ids(self, *roles: str) -> frozenset[uuid.UUID]:
+        return frozenset(m.conference_id for m in self.memberships if not roles or m.role in roles)
+
+    @property
+    def primary_role(self) -> str:
+        return self.memberships[0].role if self.memberships else ("system" if self.kind == "system" else "")

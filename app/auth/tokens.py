@@ -1,0 +1,210 @@
+"""Bearer-token validation, one key set per registered issuer (see shared/SECURITY.md).
+
+The order matters: the token's `iss` only selects which registered organisation's keys to try;
+the signature must then verify with exactly those keys, and `iss` is checked again afterwards.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from app.clock import clock
+
+log = logging.getLogger(__name__)
+
+ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
+FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
+REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+
+
+class InvalidToken(Exception):
+    """Any reason a token is refused. The reason is logged, never sent to the caller."""
+
+
+class IssuerUnavailable(InvalidToken):
+    pass
+
+
+@dataclass(frozen=True)
+class IssuerConfig:
+    issuer: str
+    audience: str
+    jwks_uri: str | None = None
+    discovery_url: str | None = None
+
+
+def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise InvalidToken(f"duplicate member {key!r}")
+        result[key] = value
+    return result
+
+
+def _b64json(segment: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        value = json.loads(raw, object_pairs_hook=_strict_object)
+    except InvalidToken:
+        raise
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidToken("segment is not base64url JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidToken("segment is not a JSON object")
+    return value
+
+
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise InvalidToken("not a compact JWS")
+    return _b64json(parts[0]), _b64json(parts[1])
+
+
+@dataclass
+class _CachedKeys:
+    keys: KeySet
+    fetched_at: float
+    last_forced_refresh: float = 0.0
+
+
+@dataclass
+class KeyCache:
+    """JWKS per issuer: TTL-cached, refreshed once on an unknown kid (rate-limited per issuer),
+    and kept serving while the provider is down."""
+
+    ttl_seconds: float = 600.0
+    refetch_min_interval: float = 60.0
+    timeout: float = 5.0
+    _cache: dict[str, _CachedKeys] = field(default_factory=dict)
+    _jwks_uris: dict[str, str] = field(default_factory=dict)
+
+    async def _jwks_uri(self, cfg: IssuerConfig, client: httpx.AsyncClient) -> str:
+        if cfg.jwks_uri:
+            return cfg.jwks_uri
+        if cfg.issuer in self._jwks_uris:
+            return self._jwks_uris[cfg.issuer]
+        discovery = cfg.discovery_url or cfg.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        response = await client.get(discovery)
+        response.raise_for_status()
+        document = response.json()
+        if document.get("issuer") != cfg.issuer:
+            raise IssuerUnavailable("discovery document names another issuer")
+        uri = document.get("jwks_uri")
+        if not isinstance(uri, str):
+            raise IssuerUnavailable("discovery document has no jwks_uri")
+        self._jwks_uris[cfg.issuer] = uri
+        return uri
+
+    async def _fetch(self, cfg: IssuerConfig) -> KeySet:
+        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+            uri = await self._jwks_uri(cfg, client)
+            response = await client.get(uri)
+            response.raise_for_status()
+            if len(response.content) > 256_000:
+                raise IssuerUnavailable("JWKS document too large")
+            data = response.json()
+        keys = [k for k in data.get("keys", []) if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
+        # Only public keys: drop any private members a careless provider might publish.
+        public = [{n: v for n, v in k.items() if n not in ("d", "p", "q", "dp", "dq", "qi")} for k in keys]
+        return KeySet.import_key_set({"keys": public})  # type: ignore[arg-type]
+
+    async def keys_for(self, cfg: IssuerConfig, kid: str | None) -> KeySet:
+        now = time.monotonic()
+        cached = self._cache.get(cfg.issuer)
+        stale = cached is None or now - cached.fetched_at > self.ttl_seconds
+        unknown_kid = cached is not None and kid is not None and not _has_kid(cached.keys, kid)
+        may_force = cached is None or now - cached.last_forced_refresh >= self.refetch_min_interval
+        if stale or (unknown_kid and may_force):
+            try:
+                keys = await self._fetch(cfg)
+            except (httpx.HTTPError, ValueError, JoseError, IssuerUnavailable) as exc:
+                log.warning("could not fetch keys of %s: %s", cfg.issuer, type(exc).__name__)
+                if cached is None:
+                    raise IssuerUnavailable("no keys for issuer") from exc
+                if unknown_kid:
+                    cached.last_forced_refresh = now
+                return cached.keys
+            entry = _CachedKeys(keys=keys, fetched_at=now)
+            if unknown_kid:
+                entry.last_forced_refresh = now
+            self._cache[cfg.issuer] = entry
+            return keys
+        assert cached is not None
+        return cached.keys
+
+    def clear(self) -> None:
+        self._cache.clear()
+        self._jwks_uris.clear()
+
+
+def _has_kid(keys: KeySet, kid: str) -> bool:
+    return any(k.kid == kid for k in keys.keys)
+
+
+@dataclass
+class TokenValidator:
+    key_cache: KeyCache
+    leeway: int = 30
+    max_token_bytes: int = 8192
+
+    async def validate(self, token: str, issuers: dict[str, IssuerConfig]) -> dict[str, Any]:
+        """Return the verified claims, or raise InvalidToken. `issuers` maps registered exact
+        issuer strings to their configuration."""
+        if len(token) > self.max_token_bytes:
+            raise InvalidToken("token too large")
+        header, unverified = unverified_parts(token)
+        alg = header.get("alg")
+        if alg not in ALLOWED_ALGORITHMS:
+            raise InvalidToken(f"algorithm {alg!r} not allowed")
+        if any(h in header for h in FORBIDDEN_HEADERS):
+            raise InvalidToken("token carries key-location or crit headers")
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or issuer not in issuers:
+            raise InvalidToken("unknown issuer")
+        cfg = issuers[issuer]
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise InvalidToken("kid must be a string")
+        keys = await self.key_cache.keys_for(cfg, kid)
+        if kid is not None and not _has_kid(keys, kid):
+            raise InvalidToken("unknown kid")
+        try:
+            verified = jwt.decode(token, keys, algorithms=list(ALLOWED_ALGORITHMS))
+            claims_registry = jwt.JWTClaimsRegistry(
+                now=lambda: int(clock.now().timestamp()),
+                leeway=self.leeway,
+                iss={"essential": True, "value": cfg.issuer},
+                aud={"essential": True, "value": cfg.audience},
+                sub={"essential": True},
+                exp={"essential": True},
+                iat={"essential": True},
+            )
+            claims_registry.validate(verified.claims)
+        except JoseError as exc:
+            raise InvalidToken(f"rejected: {exc.error}") from exc
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidToken(f"malformed: {type(exc).__name__}") from exc
+        claims = dict(verified.claims)
+        if claims != unverified:
+            raise InvalidToken("payload mismatch")
+        if claims.get("iss") != cfg.issuer:
+            raise InvalidToken("issuer changed")
+        iat = claims.get("iat")
+        if not isinstance(iat, int | float) or iat > clock.now().timestamp() + self.leeway:
+            raise InvalidToken("issued in the future")
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise InvalidToken("missing subject")
+        return claims

@@ -1,0 +1,90 @@
+"""Typed settings. Every knob has a safe default and an environment variable."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development-only secrets: usable on a laptop, refused in production.
+DEV_BSN_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1ic24ta2V5LTMyYnl0ZXM="  # base64 of 32 bytes
+DEV_BSN_HASH_KEY = "development-only-bsn-hash-key"
+DEV_SESSION_SECRET = "development-only-session-secret"
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    # Runtime connection (the application's role). Unset: an embedded PostgreSQL is started.
+    database_url: str | None = None
+    # Connection used for migrations (the owner role); defaults to database_url.
+    migration_database_url: str | None = None
+    data_dir: Path = PROJECT_ROOT / ".data"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    bsn_encryption_key: str = DEV_BSN_ENCRYPTION_KEY
+    bsn_hash_key: str = DEV_BSN_HASH_KEY
+    session_secret: str = DEV_SESSION_SECRET
+
+    # Development identity providers (one issuer per demo organisation). Refused in production.
+    dev_idp_enabled: bool = True
+    load_demo_data: bool = True
+    docs_enabled: bool = True
+
+    # Token validation
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
+    jwks_cache_ttl_seconds: int = Field(default=600, ge=1)
+    jwks_refetch_min_interval_seconds: int = Field(default=60, ge=0)
+    jwks_fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=5.0)
+    max_authorization_header_bytes: int = 8192
+
+    # Request limits
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_page_size: int = Field(default=200, ge=1, le=1000)
+    default_page_size: int = Field(default=50, ge=1, le=1000)
+
+    scheduler_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_development_features_in_production(self) -> Settings:
+        if self.environment is Environment.production:
+            problems = []
+            if self.dev_idp_enabled:
+                problems.append("DEV_IDP_ENABLED must be false")
+            if self.load_demo_data:
+                problems.append("LOAD_DEMO_DATA must be false")
+            if not self.database_url:
+                problems.append("DATABASE_URL is required (no embedded database in production)")
+            if self.bsn_encryption_key == DEV_BSN_ENCRYPTION_KEY:
+                problems.append("BSN_ENCRYPTION_KEY must be set to a secret of your own")
+            if self.bsn_hash_key == DEV_BSN_HASH_KEY:
+                problems.append("BSN_HASH_KEY must be set to a secret of your own")
+            if self.session_secret == DEV_SESSION_SECRET:
+                problems.append("SESSION_SECRET must be set to a secret of your own")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is Environment.development
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

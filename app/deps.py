@@ -1,0 +1,138 @@
+"""Annotated dependency aliases: the session, the caller, and the policy guard."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import Access, AuditTrail
+from app.auth.identity import principal_from_claims, registered_issuers
+from app.auth.policy import Op, Target, authorize
+from app.auth.principal import Principal
+from app.auth.tokens import InvalidToken, TokenValidator
+from app.config import Settings
+from app.db import Database
+from app.errors import Forbidden, NotFound, Unauthorized
+from app.models import AccessLogEntry
+
+log = logging.getLogger(__name__)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    async for session in db.session():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def _bearer(authorization: str | None, max_bytes: int) -> str:
+    if not authorization:
+        raise Unauthorized()
+    if len(authorization.encode("utf-8", "replace")) > max_bytes:
+        raise Unauthorized("The Authorization header is too large.")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    settings: Settings = request.app.state.settings
+    token = _bearer(authorization, settings.max_authorization_header_bytes)
+    validator: TokenValidator = request.app.state.token_validator
+    try:
+        issuers = await registered_issuers(session)
+        claims = await validator.validate(token, {k: cfg for k, (cfg, _org) in issuers.items()})
+        org = issuers[claims["iss"]][1]
+        principal = await principal_from_claims(
+            session,
+            claims,
+            org,
+            request_id=getattr(request.state, "request_id", None),
+            source_address=request.client.host if request.client else None,
+        )
+    except InvalidToken as exc:
+        log.info("token refused: %s", exc)
+        raise Unauthorized() from None
+    except Exception:  # hostile input can raise anything from the JOSE layer: never a 500
+        log.warning("token refused after an unexpected error", exc_info=True)
+        raise Unauthorized() from None
+    if principal is None:
+        log.info("token of a subject without membership or partner-system registration")
+        raise Unauthorized()
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+class Guard:
+    """The one way routers ask the policy, and the one way access is written to the log."""
+
+    def __init__(self, principal: Principal, session: AsyncSession, db: Database) -> None:
+        self.principal = principal
+        self.session = session
+        self._db = db
+        self.audit = AuditTrail(session, principal, self._write_denied)
+
+    async def _write_denied(self, entries: list[AccessLogEntry]) -> None:
+        async with self._db.sessions() as separate:
+            separate.add_all(entries)
+            await separate.commit()
+
+    async def require(self, op: Op, target: Target, access: Access | None = None) -> str | None:
+        """Allow or raise (403, or 404 where existence must not leak). Returns the role that
+        granted the operation. Denials are logged even though the request is rolled back."""
+        decision = authorize(self.principal, op, target)
+        if not decision.allowed:
+            await self.audit.denied(
+                access
+                or Access(action=op.value.split(":")[1], resource_type=op.value.split(":")[0],
+                          conference_id=target.conference_id)
+            )
+            if decision.hidden:
+                raise NotFound("No such resource.")
+            raise Forbidden(f"You may not do this: {decision.reason}.")
+        return decision.role
+
+    def require_any_membership(self) -> None:
+        if self.principal.kind != "person" or not self.principal.memberships:
+            raise Forbidden("Only members of a conference may do this.")
+
+    def require_scope(self, scope: str) -> None:
+        if self.principal.kind != "system" or scope not in self.principal.scopes:
+            raise Forbidden(f"This needs a partner system with the scope {scope}.")
+
+
+async def get_guard(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Guard:
+    return Guard(principal, session, request.app.state.db)
+
+
+GuardDep = Annotated[Guard, Depends(get_guard)]
+
+
+def parse_uuid(value: str, what: str = "resource") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise NotFound(f"No such {what}.") from None

@@ -1,0 +1,212 @@
+"""One error hierarchy, mapped to application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://casusoverleg.nl/problems/"
+
+
+class AppError(Exception):
+    status: int = 400
+    title: str = "Bad request"
+    type_slug: str = "bad-request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class BadRequest(AppError):
+    pass
+
+
+class Unauthorized(AppError):
+    status = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+    def __init__(self, detail: str = "A valid bearer token is required.", **extra: Any) -> None:
+        super().__init__(
+            detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}, **extra
+        )
+
+
+class Forbidden(AppError):
+    status = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
+class NotFound(AppError):
+    status = 404
+    title = "Not found"
+    type_slug = "not-found"
+
+
+class Conflict(AppError):
+    status = 409
+    title = "Conflict"
+    type_slug = "conflict"
+
+
+class InvalidTransition(Conflict):
+    title = "Invalid phase transition"
+    type_slug = "invalid-transition"
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    title = "Precondition failed"
+    type_slug = "precondition-failed"
+
+
+class PreconditionRequired(AppError):
+    status = 428
+    title = "Precondition required"
+    type_slug = "precondition-required"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    title = "Payload too large"
+    type_slug = "payload-too-large"
+
+
+class UnprocessableEntity(AppError):
+    """A well-formed request that breaks a domain rule, optionally pointing at the field."""
+
+    status = 422
+    title = "Unprocessable content"
+    type_slug = "validation-error"
+
+    def __init__(self, detail: str, *, pointer: str | None = None, **extra: Any) -> None:
+        if pointer is not None:
+            extra.setdefault("errors", [{"pointer": pointer, "detail": detail}])
+        super().__init__(detail, **extra)
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    title = "Service unavailable"
+    type_slug = "unavailable"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_slug: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + type_slug if type_slug != "about:blank" else type_slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+        prefix = "#/"
+    elif parts:
+        prefix = f"#{parts[0]}:" if parts[0] in {"query", "path", "header", "cookie"} else "#/"
+        parts = parts[1:] if parts[0] in {"query", "path", "header", "cookie"} else parts
+    else:
+        prefix = "#/"
+    return prefix + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+_SAFE_CTX_KEYS = {"ge", "gt", "le", "lt", "max_length", "min_length", "pattern", "expected"}
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        # Never echo the input back: it may hold a BSN or a name.
+        errors.append({"pointer": _pointer(err.get("loc", ())), "detail": err.get("msg", "invalid")})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_slug=exc.type_slug,
+            headers=exc.headers,
+            instance=request.url.path,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        first = errors[0] if errors else {"pointer": "#/", "detail": "invalid"}
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return problem(
+                400,
+                "Malformed JSON",
+                "The request body is not valid JSON.",
+                type_slug="malformed-json",
+                instance=request.url.path,
+            )
+        return problem(
+            422,
+            "Validation failed",
+            f"{first['pointer']}: {first['detail']}"
+            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+            type_slug="validation-error",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+        detail = exc.detail if isinstance(exc.detail, str) else "Request refused."
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such resource."
+        return problem(
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            detail,
+            headers=getattr(exc, "headers", None),
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
+        )

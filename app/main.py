@@ -1,0 +1,66 @@
+"""create_app(): wiring only (routers, middleware, error handlers, lifespan)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.auth.dev_idp import DevKeyStore
+from app.auth.tokens import KeyCache, TokenValidator
+from app.config import Settings, get_settings
+from app.db import DEFAULT_DB_NAME, Database, ensure_database, resolve_urls
+from app.errors import install_error_handlers
+from app.logging_filter import install_log_redaction
+from app.middleware import RequestContextMiddleware
+from app.routers import register_routers
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    install_log_redaction()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        urls = resolve_urls(settings)
+        if not settings.database_url:
+            await ensure_database(urls.owner, DEFAULT_DB_NAME)
+        app.state.db = Database(urls.app, pool_size=settings.db_pool_size)
+        app.state.owner_url = urls.owner
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    docs = settings.docs_enabled
+    app = FastAPI(
+        title="casusoverleg",
+        version="0.1.0",
+        description="Coordination service for the municipal approach to complex substance problems.",
+        openapi_url=f"{API_PREFIX}/openapi.json" if docs else None,
+        docs_url=f"{API_PREFIX}/docs" if docs else None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.token_validator = TokenValidator(
+        key_cache=KeyCache(
+            ttl_seconds=settings.jwks_cache_ttl_seconds,
+            refetch_min_interval=settings.jwks_refetch_min_interval_seconds,
+            timeout=settings.jwks_fetch_timeout_seconds,
+        ),
+        leeway=settings.jwt_leeway_seconds,
+        max_token_bytes=settings.max_authorization_header_bytes,
+    )
+    if settings.dev_idp_enabled:
+        app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")
+    install_error_handlers(app)
+    register_routers(app, settings)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

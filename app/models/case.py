@@ -1,0 +1,43 @@
+"""A case (casus): one client's trajectory in one conference."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.models.base import id_field, text_array_field, ts_field
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case"
+
+    id: uuid.UUID = id_field()
+    conference_id: uuid.UUID = Field(foreign_key="conference.id", index=True)
+    client_id: uuid.UUID = Field(foreign_key="client.id", index=True)
+    phase: str = Field(default="selected", max_length=16, index=True)
+    closure_reason: str | None = Field(default=None, max_length=32)
+    case_director_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    priority: str = Field(default="normal", max_length=16)
+    substances: list[str] = text_array_field()
+    next_review_date: date | None = None
+    opened_on: date
+    opened_at: datetime = ts_field()
+    closed_at: datetime | None = ts_field(nullable=True, default_now=False)
+    updated_at: datetime = ts_field()
+    version: int = 1
+
+
+class CaseNote(SQLModel, table=True):
+    """Free text about a case, carrying a need-to-know label and its author's organisation."""
+
+    __tablename__ = "case_note"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    author_id: uuid.UUID = Field(foreign_key="membership.id")
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    label: str = Field(default="general", max_length=16)
+    text: str = Field(max_length=8000)
+    created_at: datetime = ts_field()

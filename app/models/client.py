@@ -1,0 +1,43 @@
+"""The person discussed (betrokkene). The BSN is stored encrypted and found by a keyed hash."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import id_field, ts_field
+
+
+class Client(SQLModel, table=True):
+    __tablename__ = "client"
+    __table_args__ = (
+        sa.UniqueConstraint("conference_id", "bsn_hash"),
+        sa.UniqueConstraint("client_number"),
+    )
+
+    id: uuid.UUID = id_field()
+    conference_id: uuid.UUID = Field(foreign_key="conference.id", index=True)
+    # Stable pseudonymous number shown in lists instead of the name.
+    client_number: str = Field(max_length=16)
+    name: str | None = Field(default=None, max_length=200)
+    date_of_birth: date | None = None
+    bsn_ciphertext: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    bsn_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = ts_field()
+    anonymised_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class ClientReference(SQLModel, table=True):
+    """A partner organisation's own reference for a client, linked when it joins the case."""
+
+    __tablename__ = "client_reference"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "reference"),)
+
+    id: uuid.UUID = id_field()
+    client_id: uuid.UUID = Field(foreign_key="client.id", index=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    reference: str = Field(max_length=128)
+    created_at: datetime = ts_field()

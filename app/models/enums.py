@@ -1,0 +1,118 @@
+"""The domain's closed vocabularies. Stored as text; validated at the edge and in services."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    municipality = "municipality"
+    police = "police"
+    addiction_care = "addiction_care"
+    housing = "housing"
+    probation = "probation"
+    public_health = "public_health"
+    neighbourhood_team = "neighbourhood_team"
+    other = "other"
+
+
+class Role(StrEnum):
+    chair = "chair"
+    member = "member"
+    liaison = "liaison"
+    privacy_officer = "privacy_officer"
+    admin = "admin"
+
+
+class MandateScope(StrEnum):
+    housing_allocation = "housing_allocation"
+    debt_fast_track = "debt_fast_track"
+    treatment_intake = "treatment_intake"
+    outreach = "outreach"
+    enforcement_priority = "enforcement_priority"
+    budget = "budget"
+    sign_agreements = "sign_agreements"
+
+
+class Phase(StrEnum):
+    selected = "selected"
+    prioritised = "prioritised"
+    active = "active"
+    monitoring = "monitoring"
+    closed = "closed"
+
+
+# The personal approach's four phases, in order; closing is possible from every open phase,
+# and monitoring may fall back to active (a relapse).
+PHASE_TRANSITIONS: dict[Phase, tuple[Phase, ...]] = {
+    Phase.selected: (Phase.prioritised, Phase.closed),
+    Phase.prioritised: (Phase.active, Phase.closed),
+    Phase.active: (Phase.monitoring, Phase.closed),
+    Phase.monitoring: (Phase.active, Phase.closed),
+    Phase.closed: (),
+}
+
+
+class ClosureReason(StrEnum):
+    goals_reached = "goals_reached"
+    moved = "moved"
+    refused_care = "refused_care"
+    deceased = "deceased"
+    transferred = "transferred"
+    other = "other"
+
+
+class ReferralStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+
+
+class LifeDomain(StrEnum):
+    """The 13 domains of the self-sufficiency matrix (Zelfredzaamheid-Matrix)."""
+
+    finances = "finances"
+    work_education = "work_education"
+    time_use = "time_use"
+    housing = "housing"
+    domestic_relations = "domestic_relations"
+    mental_health = "mental_health"
+    physical_health = "physical_health"
+    substance_use = "substance_use"
+    adl = "adl"
+    iadl = "iadl"
+    social_network = "social_network"
+    community_participation = "community_participation"
+    justice = "justice"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    blocked = "blocked"
+    cancelled = "cancelled"
+
+
+class Coverage(StrEnum):
+    """Whether an action's resource claim is covered by the committing member's mandate."""
+
+    not_applicable = "not_applicable"
+    covered = "covered"
+    escalation_required = "escalation_required"
+
+
+class Label(StrEnum):
+    """Need-to-know label of a piece of information."""
+
+    general = "general"
+    health = "health"
+    justice = "justice"
+    org_internal = "org_internal"
+
+
+class Priority(StrEnum):
+    low = "low"
+    normal = "normal"
+    high = "high"
+    urgent = "urgent"

@@ -1,0 +1,28 @@
+"""Referrals (aanmeldingen): a request to discuss a person."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.models.base import id_field, ts_field
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referral"
+
+    id: uuid.UUID = id_field()
+    conference_id: uuid.UUID = Field(foreign_key="conference.id", index=True)
+    client_id: uuid.UUID = Field(foreign_key="client.id", index=True)
+    referred_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    referring_organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    reason: str = Field(max_length=4000)
+    status: str = Field(default="pending", max_length=16, index=True)
+    decline_reason: str | None = Field(default=None, max_length=4000)
+    decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    decided_at: datetime | None = ts_field(nullable=True, default_now=False)
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
+    created_at: datetime = ts_field()
+    version: int = 1

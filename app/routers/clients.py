@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from app.audit import Access
+from app.auth.policy import Op, Target
+from app.deps import GuardDep, SettingsDep
+from app.errors import NotFound
+from app.models.enums import Phase
+from app.schemas.cases import ClientCaseRef, ClientLookup, ClientLookupOut
+from app.services import clients as service
+
+router = APIRouter(tags=["clients"])
+
+
+@router.post("/conferences/{conference_id}/clients/lookup", response_model=ClientLookupOut)
+async def lookup_by_bsn(
+    conference_id: uuid.UUID, body: ClientLookup, guard: GuardDep, settings: SettingsDep
+) -> ClientLookupOut:
+    """Find a client by BSN. The BSN travels in the body, never in a URL, and is never echoed."""
+    access = Access(action="search", resource_type="client", conference_id=conference_id, part="bsn")
+    await guard.require(Op.client_lookup, Target(conference_id=conference_id), access)
+    bsn = service.normalise_bsn(body.bsn)
+    client = await service.find_by_bsn(guard.session, conference_id=conference_id, bsn=bsn, settings=settings)
+    if client is None:
+        guard.audit.allowed(access)
+        raise NotFound("No client with this BSN in this conference.")
+    cases = await service.cases_of_client(guard.session, client.id)
+    guard.audit.allowed(Access(**{**access.__dict__, "client_number": client.client_number}))
+    return ClientLookupOut(
+        client_number=client.client_number,
+        bsn_masked=service.mask_bsn(bsn),
+        cases=[ClientCaseRef(case_id=c.id, phase=Phase(c.phase)) for c in cases],
+    )

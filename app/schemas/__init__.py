@@ -1,0 +1,1 @@
+"""Request and response shapes, where they differ from the tables."""

@@ -1,0 +1,218 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from app.models.enums import (
+    ActionStatus,
+    ClosureReason,
+    Coverage,
+    LifeDomain,
+    MandateScope,
+    Phase,
+    Priority,
+    ReferralStatus,
+)
+from app.schemas.common import Strict
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+
+
+class ClientIn(Strict):
+    name: Name
+    date_of_birth: date
+    bsn: str | None = Field(default=None, max_length=12, description="Optional; must pass the 11-test.")
+
+
+class ReferralCreate(Strict):
+    client: ClientIn
+    reason: Text
+
+
+class ReferralAccept(Strict):
+    case_director_id: uuid.UUID | None = None
+    priority: Priority = Priority.normal
+    substances: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list,
+                                                                                  max_length=20)
+    next_review_date: date | None = None
+
+
+class ReferralDecline(Strict):
+    reason: Text
+
+
+class ReferralOut(BaseModel):
+    id: uuid.UUID
+    conference_id: uuid.UUID
+    client_number: str
+    referring_organisation_id: uuid.UUID
+    reason: str | None = None
+    status: ReferralStatus
+    decline_reason: str | None = None
+    case_id: uuid.UUID | None = None
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
+class ClientLookup(Strict):
+    bsn: str = Field(max_length=12)
+
+
+class ClientCaseRef(BaseModel):
+    case_id: uuid.UUID
+    phase: Phase
+
+
+class ClientLookupOut(BaseModel):
+    client_number: str
+    bsn_masked: str
+    cases: list[ClientCaseRef]
+
+
+class CaseSummary(BaseModel):
+    """What lists show: the pseudonymous number, never the name."""
+
+    id: uuid.UUID
+    conference_id: uuid.UUID
+    client_number: str
+    phase: Phase
+    priority: Priority
+    case_director_id: uuid.UUID | None
+    next_review_date: date | None
+    opened_on: date
+    version: int
+
+
+class Transition(Strict):
+    to: Phase
+    closure_reason: ClosureReason | None = None
+
+
+class CaseUpdate(Strict):
+    priority: Priority | None = None
+    case_director_id: uuid.UUID | None = None
+    substances: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None,
+                                                                                        max_length=20)
+    next_review_date: date | None = None
+
+
+class GoalIn(Strict):
+    life_domain: LifeDomain
+    description: Text
+
+
+class PlanUpdate(Strict):
+    client_goals: str | None = Field(default=None, max_length=8000)
+    goals: list[GoalIn] | None = Field(default=None, max_length=50)
+
+
+class AssessmentCreate(Strict):
+    assessed_on: date
+    scores: dict[LifeDomain, Annotated[int, Field(ge=1, le=5)]] = Field(min_length=1)
+
+
+class ActionCreate(Strict):
+    title: Name
+    description: str = Field(default="", max_length=4000)
+    life_domain: LifeDomain
+    owner_organisation_id: uuid.UUID
+    assignee_id: uuid.UUID | None = None
+    due_date: date
+    resource_scope: MandateScope | None = None
+    resource_amount_cents: int | None = Field(default=None, ge=0, le=100_000_000_00)
+    committed_by_id: uuid.UUID | None = Field(
+        default=None, description="The member committing the owner organisation; defaults to you."
+    )
+
+
+class ActionUpdate(Strict):
+    title: Name | None = None
+    description: str | None = Field(default=None, max_length=4000)
+    status: ActionStatus | None = None
+    note: str | None = Field(default=None, max_length=2000)
+    due_date: date | None = None
+    assignee_id: uuid.UUID | None = None
+
+
+class ActionOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    conference_id: uuid.UUID
+    client_number: str
+    title: str
+    description: str
+    life_domain: LifeDomain
+    owner_organisation_id: uuid.UUID
+    assignee_id: uuid.UUID | None
+    due_date: date
+    status: ActionStatus
+    resource_scope: MandateScope | None
+    resource_amount_cents: int | None
+    committed_by_id: uuid.UUID
+    mandate_id: uuid.UUID | None
+    coverage: Coverage
+    note: str
+    overdue: bool
+    version: int
+    updated_at: datetime
+
+
+class GoalOut(BaseModel):
+    id: uuid.UUID
+    life_domain: LifeDomain
+    description: str
+
+
+class PlanOut(BaseModel):
+    id: uuid.UUID
+    client_goals: str
+    goals: list[GoalOut]
+    version: int
+    updated_at: datetime
+
+
+class AssessmentOut(BaseModel):
+    id: uuid.UUID
+    assessed_on: date
+    scores: dict[str, int]
+    label: str
+    basis: str | None = None
+
+
+class DomainTrend(BaseModel):
+    life_domain: LifeDomain
+    first: int
+    latest: int
+    change: int
+
+
+class AssessmentHistory(BaseModel):
+    items: list[AssessmentOut]
+    trend: list[DomainTrend]
+    hidden: bool = Field(default=False, description="True when the scores exist but you may not see them.")
+
+
+class CaseDetail(CaseSummary):
+    client_name: str | None
+    client_date_of_birth: date | None
+    closure_reason: ClosureReason | None
+    substances: list[str]
+    allowed_transitions: list[Phase]
+    plan: PlanOut | None
+    assessments: AssessmentHistory
+    actions: list[ActionOut]
+
+
+class ChangeOut(BaseModel):
+    entity_type: str
+    entity_id: uuid.UUID
+    version: int
+    operation: str
+    actor_name: str
+    organisation_id: uuid.UUID | None
+    changes: dict
+    changed_at: datetime

@@ -1,0 +1,258 @@
+"""Actions and the mandate check: a resource claim is covered only by a valid, sufficient mandate."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.clock import clock
+from app.errors import Conflict, NotFound, PreconditionFailed, UnprocessableEntity
+from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Membership
+from app.models.enums import ActionStatus, Coverage, Phase
+from app.schemas.cases import ActionCreate, ActionUpdate
+from app.services.common import diff, record_change
+
+
+@dataclass(frozen=True)
+class MandateCheck:
+    coverage: Coverage
+    mandate_id: uuid.UUID | None
+    reason: str
+
+
+async def check_mandate(
+    session: AsyncSession,
+    *,
+    committer: Membership,
+    owner_organisation_id: uuid.UUID,
+    scope: str | None,
+    amount_cents: int | None,
+    on: date,
+) -> MandateCheck:
+    if scope is None:
+        return MandateCheck(Coverage.not_applicable, None, "no resource claimed")
+    if committer.organisation_id != owner_organisation_id:
+        return MandateCheck(
+            Coverage.escalation_required, None, "the committing member does not belong to the owner organisation"
+        )
+    mandates = (
+        await session.execute(
+            sa.select(Mandate).where(Mandate.membership_id == committer.id, Mandate.scope == scope)
+        )
+    ).scalars().all()
+    if not mandates:
+        return MandateCheck(Coverage.escalation_required, None, f"no mandate for {scope}")
+    valid = [m for m in mandates if m.valid_from <= on and (m.valid_to is None or on <= m.valid_to)]
+    if not valid:
+        return MandateCheck(Coverage.escalation_required, None, f"the mandate for {scope} is not valid on {on}")
+    for mandate in valid:
+        if mandate.max_amount_cents is None or (amount_cents or 0) <= mandate.max_amount_cents:
+            return MandateCheck(Coverage.covered, mandate.id, "covered by mandate")
+    return MandateCheck(Coverage.escalation_required, None, f"the amount exceeds the mandate for {scope}")
+
+
+async def _membership_in_conference(
+    session: AsyncSession, membership_id: uuid.UUID, conference_id: uuid.UUID, pointer: str
+) -> Membership:
+    member = await session.get(Membership, membership_id)
+    if member is None or member.conference_id != conference_id or not member.active:
+        raise UnprocessableEntity("This membership is not part of the case's conference.", pointer=pointer)
+    return member
+
+
+async def create_action(
+    session: AsyncSession, principal: Principal, *, case: Case, data: ActionCreate
+) -> tuple[Action, MandateCheck]:
+    if case.phase == Phase.closed:
+        raise Conflict("No new actions on a closed case.")
+    takes_part = (
+        await session.execute(
+            sa.select(ConferenceOrganisation).where(
+                ConferenceOrganisation.conference_id == case.conference_id,
+                ConferenceOrganisation.organisation_id == data.owner_organisation_id,
+            )
+        )
+    ).first()
+    if takes_part is None:
+        raise UnprocessableEntity(
+            "The owner organisation does not take part in this conference.", pointer="#/owner_organisation_id"
+        )
+    if data.assignee_id is not None:
+        assignee = await _membership_in_conference(session, data.assignee_id, case.conference_id, "#/assignee_id")
+        if assignee.organisation_id != data.owner_organisation_id:
+            raise UnprocessableEntity(
+                "The assignee must belong to the owner organisation.", pointer="#/assignee_id"
+            )
+    if data.due_date < case.opened_on:
+        raise UnprocessableEntity("The due date lies before the case was opened.", pointer="#/due_date")
+    if (data.resource_scope is None) != (data.resource_amount_cents is None) and data.resource_amount_cents:
+        raise UnprocessableEntity("A resource amount needs a resource scope.", pointer="#/resource_scope")
+    if data.committed_by_id is not None:
+        committer = await _membership_in_conference(
+            session, data.committed_by_id, case.conference_id, "#/committed_by_id"
+        )
+    else:
+        own = principal.membership_in(case.conference_id)
+        assert own is not None
+        committer_or_none = await session.get(Membership, own.id)
+        assert committer_or_none is not None
+        committer = committer_or_none
+    check = await check_mandate(
+        session,
+        committer=committer,
+        owner_organisation_id=data.owner_organisation_id,
+        scope=data.resource_scope.value if data.resource_scope else None,
+        amount_cents=data.resource_amount_cents,
+        on=clock.today(),
+    )
+    action = Action(
+        case_id=case.id,
+        conference_id=case.conference_id,
+        title=data.title,
+        description=data.description,
+        life_domain=data.life_domain.value,
+        owner_organisation_id=data.owner_organisation_id,
+        assignee_id=data.assignee_id,
+        due_date=data.due_date,
+        resource_scope=data.resource_scope.value if data.resource_scope else None,
+        resource_amount_cents=data.resource_amount_cents,
+        committed_by_id=committer.id,
+        mandate_id=check.mandate_id,
+        coverage=check.coverage.value,
+    )
+    session.add(action)
+    await session.flush()
+    record_change(
+        session,
+        principal,
+        case_id=case.id,
+        entity_type="action",
+        entity_id=action.id,
+        version=1,
+        operation="create",
+        changes={"status": {"from": None, "to": action.status}, "coverage": {"from": None, "to": action.coverage}},
+    )
+    return action, check
+
+
+async def load_action(session: AsyncSession, action_id: uuid.UUID) -> tuple[Action, Case, str]:
+    row = (
+        await session.execute(
+            sa.select(Action, Case, Client.client_number)
+            .join(Case, Case.id == Action.case_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(Action.id == action_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such action.")
+    return row[0], row[1], row[2]
+
+
+async def update_action(
+    session: AsyncSession, principal: Principal, *, action: Action, case: Case, data: ActionUpdate
+) -> Action:
+    fields = data.model_dump(exclude_unset=True)
+    if not fields:
+        raise UnprocessableEntity("Nothing to change.", pointer="#/")
+    if case.phase == Phase.closed:
+        raise Conflict("Actions of a closed case cannot be changed.")
+    if fields.get("due_date") is not None and fields["due_date"] < case.opened_on:
+        raise UnprocessableEntity("The due date lies before the case was opened.", pointer="#/due_date")
+    if fields.get("assignee_id") is not None:
+        assignee = await _membership_in_conference(session, fields["assignee_id"], case.conference_id, "#/assignee_id")
+        if assignee.organisation_id != action.owner_organisation_id:
+            raise UnprocessableEntity("The assignee must belong to the owner organisation.", pointer="#/assignee_id")
+    for required in ("title", "status", "due_date"):
+        if required in fields and fields[required] is None:
+            raise UnprocessableEntity(f"{required} cannot be empty.", pointer=f"#/{required}")
+    before = {k: getattr(action, k) for k in fields}
+    for key, value in fields.items():
+        setattr(action, key, value.value if isinstance(value, ActionStatus) else value)
+    after = {k: getattr(action, k) for k in fields}
+    result = await session.execute(
+        sa.update(Action)
+        .where(Action.id == action.id, Action.version == action.version)
+        .values(version=Action.version + 1, updated_at=clock.now())
+        .returning(Action.version)
+    )
+    new_version = result.scalar_one_or_none()
+    if new_version is None:
+        raise PreconditionFailed("This action was changed by someone else at the same moment; read it again.")
+    action.version = new_version
+    action.updated_at = clock.now()
+    record_change(
+        session,
+        principal,
+        case_id=case.id,
+        entity_type="action",
+        entity_id=action.id,
+        version=action.version,
+        operation="update",
+        changes=diff(before, after),
+    )
+    await session.flush()
+    return action
+
+
+@dataclass(frozen=True)
+class ActionFilter:
+    case_id: uuid.UUID | None = None
+    conference_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+    organisation_id: uuid.UUID | None = None
+    status: list[str] | None = None
+    due_before: date | None = None
+    due_after: date | None = None
+    coverage: str | None = None
+
+
+async def list_actions(
+    session: AsyncSession,
+    visibility: sa.ColumnElement[bool],
+    flt: ActionFilter,
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Action, str]], int]:
+    where = [visibility]
+    if flt.case_id is not None:
+        where.append(Action.case_id == flt.case_id)
+    if flt.conference_id is not None:
+        where.append(Action.conference_id == flt.conference_id)
+    if flt.assignee_id is not None:
+        where.append(Action.assignee_id == flt.assignee_id)
+    if flt.organisation_id is not None:
+        where.append(Action.owner_organisation_id == flt.organisation_id)
+    if flt.status:
+        where.append(Action.status.in_(flt.status))  # type: ignore[attr-defined]
+    if flt.due_before is not None:
+        where.append(Action.due_date <= flt.due_before)
+    if flt.due_after is not None:
+        where.append(Action.due_date >= flt.due_after)
+    if flt.coverage is not None:
+        where.append(Action.coverage == flt.coverage)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(Action).where(*where))).scalar_one()
+    rows = (
+        await session.execute(
+            sa.select(Action, Client.client_number)
+            .join(Case, Case.id == Action.case_id)
+            .join(Client, Client.id == Case.client_id)
+            .where(*where)
+            .order_by(Action.due_date, Action.id)  # type: ignore[arg-type]
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return [(r[0], r[1]) for r in rows], int(total)
+
+
+def is_overdue(action: Action) -> bool:
+    return action.status in (ActionStatus.open, ActionStatus.in_progress, ActionStatus.blocked) and (
+        action.due_date < clock.today()
+    )

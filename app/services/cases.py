@@ -1,0 +1,159 @@
+"""Cases and their lifecycle through the four phases of the personal approach."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.policy import Target
+from app.auth.principal import Principal
+from app.clock import clock
+from app.errors import InvalidTransition, NotFound, UnprocessableEntity
+from app.models import Case, ChangeRecord, Client, Membership
+from app.models.enums import PHASE_TRANSITIONS, Phase, Role
+from app.schemas.cases import CaseUpdate, Transition
+from app.services.common import diff, record_change
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    case: Case
+    client: Client
+
+    @property
+    def target(self) -> Target:
+        return Target(conference_id=self.case.conference_id, case_director_id=self.case.case_director_id)
+
+
+async def load_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> LoadedCase:
+    query = sa.select(Case, Client).join(Client, Client.id == Case.client_id).where(Case.id == case_id)
+    if for_update:
+        query = query.with_for_update(of=Case)  # type: ignore[arg-type]
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound("No such case.")
+    return LoadedCase(row[0], row[1])
+
+
+async def list_cases(
+    session: AsyncSession,
+    visibility: sa.ColumnElement[bool],
+    *,
+    conference_id: uuid.UUID | None,
+    phase: Phase | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Case, str]], int]:
+    where = [visibility]
+    if conference_id is not None:
+        where.append(Case.conference_id == conference_id)
+    if phase is not None:
+        where.append(Case.phase == phase.value)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(Case).where(*where))).scalar_one()
+    rows = (
+        await session.execute(
+            sa.select(Case, Client.client_number)
+            .join(Client, Client.id == Case.client_id)
+            .where(*where)
+            .order_by(Case.opened_at.desc(), Case.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return [(r[0], r[1]) for r in rows], int(total)
+
+
+def allowed_next(phase: str) -> list[Phase]:
+    return list(PHASE_TRANSITIONS[Phase(phase)])
+
+
+async def transition(session: AsyncSession, principal: Principal, *, case: Case, data: Transition) -> Case:
+    current = Phase(case.phase)
+    allowed = PHASE_TRANSITIONS[current]
+    if data.to not in allowed:
+        names = ", ".join(p.value for p in allowed) or "none (the case is closed)"
+        raise InvalidTransition(
+            f"A case cannot move from {current.value} to {data.to.value}; allowed next phases: {names}.",
+            current_phase=current.value,
+            allowed=[p.value for p in allowed],
+        )
+    if data.to is Phase.closed and data.closure_reason is None:
+        raise UnprocessableEntity("Closing a case needs a closure_reason.", pointer="#/closure_reason")
+    if data.to is not Phase.closed and data.closure_reason is not None:
+        raise UnprocessableEntity("A closure_reason is only given when closing.", pointer="#/closure_reason")
+    before = {"phase": case.phase, "closure_reason": case.closure_reason}
+    case.phase = data.to.value
+    if data.to is Phase.closed:
+        case.closure_reason = data.closure_reason.value if data.closure_reason else None
+        case.closed_at = clock.now()
+    await _bump(session, principal, case, before)
+    return case
+
+
+async def update_case(session: AsyncSession, principal: Principal, *, case: Case, data: CaseUpdate) -> Case:
+    if case.phase == Phase.closed:
+        raise InvalidTransition("A closed case cannot be changed.", allowed=[])
+    fields = data.model_dump(exclude_unset=True)
+    if "case_director_id" in fields and fields["case_director_id"] is not None:
+        member = await session.get(Membership, fields["case_director_id"])
+        if member is None or member.conference_id != case.conference_id or member.role not in (
+            Role.member,
+            Role.chair,
+        ):
+            raise UnprocessableEntity(
+                "The case director must be a member or the chair of this conference.",
+                pointer="#/case_director_id",
+            )
+    if fields.get("next_review_date") is not None and fields["next_review_date"] < case.opened_on:
+        raise UnprocessableEntity("The review date lies before the case was opened.", pointer="#/next_review_date")
+    before = {k: getattr(case, k) for k in fields}
+    for key, value in fields.items():
+        setattr(case, key, value.value if hasattr(value, "value") else value)
+    await _bump(session, principal, case, before)
+    return case
+
+
+async def _bump(session: AsyncSession, principal: Principal, case: Case, before: dict) -> None:
+    after = {k: getattr(case, k) for k in before}
+    changes = diff(before, after)
+    # Optimistic concurrency in SQL too: a concurrent writer that passed the If-Match check at
+    # the same moment finds no row at the old version and fails instead of overwriting.
+    result = await session.execute(
+        sa.update(Case)
+        .where(Case.id == case.id, Case.version == case.version)
+        .values(version=Case.version + 1, updated_at=clock.now())
+        .returning(Case.version)
+    )
+    new_version = result.scalar_one_or_none()
+    if new_version is None:
+        from app.errors import PreconditionFailed
+
+        raise PreconditionFailed("This case was changed by someone else at the same moment; read it again.")
+    case.version = new_version
+    case.updated_at = clock.now()
+    record_change(
+        session,
+        principal,
+        case_id=case.id,
+        entity_type="case",
+        entity_id=case.id,
+        version=case.version,
+        operation="update",
+        changes=changes,
+    )
+    await session.flush()
+
+
+async def history(session: AsyncSession, case_id: uuid.UUID) -> list[ChangeRecord]:
+    return list(
+        (
+            await session.execute(
+                sa.select(ChangeRecord)
+                .where(ChangeRecord.case_id == case_id)
+                .order_by(ChangeRecord.changed_at, ChangeRecord.version)  # type: ignore[arg-type]
+            )
+        ).scalars()
+    )

@@ -1,0 +1,110 @@
+"""Clients and their BSN: validated by the 11-test, stored encrypted, found by a keyed hash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.config import Settings
+from app.errors import UnprocessableEntity
+from app.models import Case, Client
+
+_NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def bsn_is_valid(bsn: str) -> bool:
+    """The 11-test (elfproef) for BSNs: 9 digits, weights 9..2 and -1, sum divisible by 11."""
+    if len(bsn) != 9 or not bsn.isdigit() or bsn == "000000000":
+        return False
+    total = sum(int(d) * w for d, w in zip(bsn[:8], range(9, 1, -1), strict=True)) - int(bsn[8])
+    return total % 11 == 0
+
+
+def normalise_bsn(raw: str, *, pointer: str = "#/bsn") -> str:
+    bsn = raw.strip().replace(" ", "").replace(".", "")
+    if len(bsn) == 8 and bsn.isdigit():
+        bsn = "0" + bsn
+    if not bsn_is_valid(bsn):
+        # Never echo the number back.
+        raise UnprocessableEntity("This is not a valid BSN: it must be 9 digits and pass the 11-test.",
+                                  pointer=pointer)
+    return bsn
+
+
+def _key(settings: Settings) -> bytes:
+    key = base64.b64decode(settings.bsn_encryption_key)
+    if len(key) not in (16, 24, 32):
+        raise RuntimeError("BSN_ENCRYPTION_KEY must be base64 of 16, 24 or 32 bytes")
+    return key
+
+
+def encrypt_bsn(bsn: str, settings: Settings) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(_key(settings)).encrypt(nonce, bsn.encode(), b"bsn")
+
+
+def decrypt_bsn(ciphertext: bytes, settings: Settings) -> str:
+    return AESGCM(_key(settings)).decrypt(ciphertext[:12], ciphertext[12:], b"bsn").decode()
+
+
+def bsn_hash(bsn: str, settings: Settings) -> str:
+    return hmac.new(settings.bsn_hash_key.encode(), bsn.encode(), hashlib.sha256).hexdigest()
+
+
+def new_client_number() -> str:
+    return "K-" + "".join(secrets.choice(_NUMBER_ALPHABET) for _ in range(6))
+
+
+def mask_bsn(bsn: str) -> str:
+    return "*****" + bsn[-4:]
+
+
+async def find_by_bsn(
+    session: AsyncSession, *, conference_id: uuid.UUID, bsn: str, settings: Settings
+) -> Client | None:
+    return (
+        await session.execute(
+            sa.select(Client).where(
+                Client.conference_id == conference_id, Client.bsn_hash == bsn_hash(bsn, settings)
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def get_or_create_client(
+    session: AsyncSession,
+    *,
+    conference_id: uuid.UUID,
+    name: str,
+    date_of_birth: object,
+    bsn: str | None,
+    settings: Settings,
+) -> Client:
+    if bsn:
+        bsn = normalise_bsn(bsn, pointer="#/client/bsn")
+        existing = await find_by_bsn(session, conference_id=conference_id, bsn=bsn, settings=settings)
+        if existing is not None:
+            return existing
+    client = Client(
+        conference_id=conference_id,
+        client_number=new_client_number(),
+        name=name,
+        date_of_birth=date_of_birth,  # type: ignore[arg-type]
+        bsn_ciphertext=encrypt_bsn(bsn, settings) if bsn else None,
+        bsn_hash=bsn_hash(bsn, settings) if bsn else None,
+    )
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def cases_of_client(session: AsyncSession, client_id: uuid.UUID) -> list[Case]:
+    return list((await session.execute(sa.select(Case).where(Case.client_id == client_id))).scalars())

@@ -1,0 +1,67 @@
+"""Who is who in the demo conference: organisations (one development issuer each) and people."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoOrganisation:
+    slug: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    key: str  # what you pass to `casusoverleg token --as`
+    organisation: str  # slug
+    name: str
+    roles: tuple[str, ...]
+    mandates: tuple[tuple[str, int | None], ...] = ()  # (scope, max amount in cents)
+
+
+@dataclass(frozen=True)
+class DemoSystem:
+    key: str
+    organisation: str
+    name: str
+    scopes: tuple[str, ...]
+
+
+DEMO_ORGANISATIONS = (
+    DemoOrganisation("gemeente", "Gemeente Zuiderstad", "municipality"),
+    DemoOrganisation("politie", "Politie Eenheid Zuid", "police"),
+    DemoOrganisation("verslavingszorg", "Verslavingszorg Zuid", "addiction_care"),
+    DemoOrganisation("wijkteam", "Sociaal Wijkteam Centrum", "neighbourhood_team"),
+)
+
+DEMO_USERS = (
+    DemoUser("voorzitter", "gemeente", "Anouk de Vries", ("chair",),
+             (("housing_allocation", 500_000), ("debt_fast_track", 250_000), ("budget", 1_000_000),
+              ("sign_agreements", None))),
+    DemoUser("gemeente-lid", "gemeente", "Bram Jansen", ("member",),
+             (("debt_fast_track", 100_000), ("budget", 200_000))),
+    DemoUser("politie-lid", "politie", "Chantal Bakker", ("member",), (("enforcement_priority", None),)),
+    DemoUser("politie-liaison", "politie", "Dennis Visser", ("liaison",)),
+    DemoUser("zorg-lid", "verslavingszorg", "Eva Smit", ("member",),
+             (("treatment_intake", None), ("outreach", None), ("sign_agreements", None))),
+    DemoUser("zorg-liaison", "verslavingszorg", "Frank Mulder", ("liaison",)),
+    DemoUser("wijkteam-lid", "wijkteam", "Gina de Boer", ("member",), (("outreach", None),)),
+    DemoUser("privacy", "gemeente", "Hanna Meijer", ("privacy_officer",)),
+    DemoUser("beheer", "gemeente", "Ivo de Groot", ("admin",)),
+)
+
+DEMO_SYSTEMS = (
+    DemoSystem("politie-systeem", "politie", "BVH-koppeling politie", ("events:write", "cases:read-minimal")),
+    DemoSystem("zorg-systeem", "verslavingszorg", "EPD-koppeling verslavingszorg",
+               ("events:write", "cases:read-minimal", "webhooks:manage")),
+)
+
+
+def demo_user(key: str) -> DemoUser | DemoSystem:
+    for user in (*DEMO_USERS, *DEMO_SYSTEMS):
+        if user.key == key:
+            return user
+    known = ", ".join(u.key for u in (*DEMO_USERS, *DEMO_SYSTEMS))
+    raise KeyError(f"unknown demo user {key!r}; known: {known}")

@@ -1,0 +1,96 @@
+"""From tables to response shapes."""
+
+from __future__ import annotations
+
+from app.models import Action, Assessment, Case, ChangeRecord, Goal, Plan, Referral
+from app.schemas.cases import (
+    ActionOut,
+    AssessmentOut,
+    CaseSummary,
+    ChangeOut,
+    GoalOut,
+    PlanOut,
+    ReferralOut,
+)
+from app.services.actions import is_overdue
+
+
+def case_summary(case: Case, client_number: str) -> CaseSummary:
+    return CaseSummary(
+        id=case.id,
+        conference_id=case.conference_id,
+        client_number=client_number,
+        phase=case.phase,  # type: ignore[arg-type]
+        priority=case.priority,  # type: ignore[arg-type]
+        case_director_id=case.case_director_id,
+        next_review_date=case.next_review_date,
+        opened_on=case.opened_on,
+        version=case.version,
+    )
+
+
+def action_out(action: Action, client_number: str) -> ActionOut:
+    return ActionOut(
+        id=action.id,
+        case_id=action.case_id,
+        conference_id=action.conference_id,
+        client_number=client_number,
+        title=action.title,
+        description=action.description,
+        life_domain=action.life_domain,  # type: ignore[arg-type]
+        owner_organisation_id=action.owner_organisation_id,
+        assignee_id=action.assignee_id,
+        due_date=action.due_date,
+        status=action.status,  # type: ignore[arg-type]
+        resource_scope=action.resource_scope,  # type: ignore[arg-type]
+        resource_amount_cents=action.resource_amount_cents,
+        committed_by_id=action.committed_by_id,
+        mandate_id=action.mandate_id,
+        coverage=action.coverage,  # type: ignore[arg-type]
+        note=action.note,
+        overdue=is_overdue(action),
+        version=action.version,
+        updated_at=action.updated_at,
+    )
+
+
+def plan_out(plan: Plan, goals: list[Goal]) -> PlanOut:
+    return PlanOut(
+        id=plan.id,
+        client_goals=plan.client_goals,
+        goals=[GoalOut(id=g.id, life_domain=g.life_domain, description=g.description) for g in goals],  # type: ignore[arg-type]
+        version=plan.version,
+        updated_at=plan.updated_at,
+    )
+
+
+def assessment_out(a: Assessment, basis: str | None) -> AssessmentOut:
+    return AssessmentOut(id=a.id, assessed_on=a.assessed_on, scores=dict(a.scores), label=a.label, basis=basis)
+
+
+def referral_out(r: Referral, client_number: str, *, with_reason: bool) -> ReferralOut:
+    return ReferralOut(
+        id=r.id,
+        conference_id=r.conference_id,
+        client_number=client_number,
+        referring_organisation_id=r.referring_organisation_id,
+        reason=r.reason if with_reason else None,
+        status=r.status,  # type: ignore[arg-type]
+        decline_reason=r.decline_reason,
+        case_id=r.case_id,
+        created_at=r.created_at,
+        decided_at=r.decided_at,
+    )
+
+
+def change_out(c: ChangeRecord) -> ChangeOut:
+    return ChangeOut(
+        entity_type=c.entity_type,
+        entity_id=c.entity_id,
+        version=c.version,
+        operation=c.operation,
+        actor_name=c.actor_name,
+        organisation_id=c.organisation_id,
+        changes=c.changes,
+        changed_at=c.changed_at,
+    )

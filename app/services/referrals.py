@@ -1,0 +1,161 @@
+"""Referrals: any member refers a person; the chair accepts (a case opens) or declines."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.clock import clock
+from app.config import Settings
+from app.errors import Conflict, NotFound, UnprocessableEntity
+from app.models import Case, Client, Membership, Plan, Referral
+from app.models.enums import ReferralStatus, Role
+from app.schemas.cases import ReferralAccept, ReferralCreate
+from app.services.clients import get_or_create_client
+from app.services.common import record_change
+
+
+async def create_referral(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    conference_id: uuid.UUID,
+    data: ReferralCreate,
+    settings: Settings,
+) -> tuple[Referral, Client]:
+    membership = principal.membership_in(conference_id)
+    assert membership is not None  # the guard has checked membership
+    client = await get_or_create_client(
+        session,
+        conference_id=conference_id,
+        name=data.client.name,
+        date_of_birth=data.client.date_of_birth,
+        bsn=data.client.bsn,
+        settings=settings,
+    )
+    referral = Referral(
+        conference_id=conference_id,
+        client_id=client.id,
+        referred_by_id=membership.id,
+        referring_organisation_id=principal.organisation_id,
+        reason=data.reason,
+    )
+    session.add(referral)
+    await session.flush()
+    return referral, client
+
+
+async def load_referral(session: AsyncSession, referral_id: uuid.UUID) -> tuple[Referral, Client]:
+    row = (
+        await session.execute(
+            sa.select(Referral, Client).join(Client, Client.id == Referral.client_id).where(
+                Referral.id == referral_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound("No such referral.")
+    return row[0], row[1]
+
+
+async def _require_member_of(
+    session: AsyncSession, membership_id: uuid.UUID, conference_id: uuid.UUID, pointer: str
+) -> Membership:
+    member = await session.get(Membership, membership_id)
+    if member is None or member.conference_id != conference_id or not member.active:
+        raise UnprocessableEntity("This membership is not part of the conference.", pointer=pointer)
+    return member
+
+
+async def accept_referral(
+    session: AsyncSession, principal: Principal, *, referral: Referral, data: ReferralAccept
+) -> Case:
+    if referral.status != ReferralStatus.pending:
+        raise Conflict(f"This referral was already {referral.status}.")
+    if data.case_director_id is not None:
+        director = await _require_member_of(
+            session, data.case_director_id, referral.conference_id, "#/case_director_id"
+        )
+        if director.role not in (Role.member, Role.chair):
+            raise UnprocessableEntity(
+                "A case director must be a member or the chair of the conference.", pointer="#/case_director_id"
+            )
+    today = clock.today()
+    if data.next_review_date is not None and data.next_review_date < today:
+        raise UnprocessableEntity("The review date lies in the past.", pointer="#/next_review_date")
+    case = Case(
+        conference_id=referral.conference_id,
+        client_id=referral.client_id,
+        case_director_id=data.case_director_id,
+        priority=data.priority.value,
+        substances=list(data.substances),
+        next_review_date=data.next_review_date,
+        opened_on=today,
+    )
+    session.add(case)
+    await session.flush()
+    session.add(Plan(case_id=case.id))
+    decider = principal.membership_in(referral.conference_id, Role.chair)
+    referral.status = ReferralStatus.accepted.value
+    referral.case_id = case.id
+    referral.decided_at = clock.now()
+    referral.decided_by_id = decider.id if decider else None
+    referral.version += 1
+    record_change(
+        session,
+        principal,
+        case_id=case.id,
+        entity_type="case",
+        entity_id=case.id,
+        version=case.version,
+        operation="create",
+        changes={"phase": {"from": None, "to": case.phase}, "referral": {"from": None, "to": str(referral.id)}},
+    )
+    await session.flush()
+    return case
+
+
+async def decline_referral(
+    session: AsyncSession, principal: Principal, *, referral: Referral, reason: str
+) -> Referral:
+    if referral.status != ReferralStatus.pending:
+        raise Conflict(f"This referral was already {referral.status}.")
+    decider = principal.membership_in(referral.conference_id, Role.chair)
+    referral.status = ReferralStatus.declined.value
+    referral.decline_reason = reason
+    referral.decided_at = clock.now()
+    referral.decided_by_id = decider.id if decider else None
+    referral.version += 1
+    await session.flush()
+    return referral
+
+
+async def list_referrals(
+    session: AsyncSession,
+    visibility: sa.ColumnElement[bool],
+    *,
+    conference_id: uuid.UUID | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[tuple[Referral, str]], int]:
+    where = [visibility]
+    if conference_id is not None:
+        where.append(Referral.conference_id == conference_id)
+    if status is not None:
+        where.append(Referral.status == status)
+    total = (await session.execute(sa.select(sa.func.count()).select_from(Referral).where(*where))).scalar_one()
+    rows = (
+        await session.execute(
+            sa.select(Referral, Client.client_number)
+            .join(Client, Client.id == Referral.client_id)
+            .where(*where)
+            .order_by(Referral.created_at.desc(), Referral.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    return [(r[0], r[1]) for r in rows], int(total)
