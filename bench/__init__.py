@@ -1,0 +1,1 @@
+"""Benchmarks: load and scale measurements (never asserted in tests)."""
