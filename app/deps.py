@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -86,6 +85,12 @@ async def current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def _noun(access: Access | None, op: Op) -> str:
+    """The same noun the loaders use, so a hidden object reads exactly like a missing one."""
+    resource = access.resource_type if access else op.value.split(":")[0]
+    return "case" if resource in ("plan", "assessment") and access and access.case_id else resource
+
+
 class Guard:
     """The one way routers ask the policy, and the one way access is written to the log."""
 
@@ -111,7 +116,7 @@ class Guard:
                           conference_id=target.conference_id)
             )
             if decision.hidden:
-                raise NotFound("No such resource.")
+                raise NotFound(_noun(access, op))
             raise Forbidden(f"You may not do this: {decision.reason}.")
         return decision.role
 
@@ -130,9 +135,3 @@ async def get_guard(request: Request, principal: CurrentPrincipal, session: Sess
 
 GuardDep = Annotated[Guard, Depends(get_guard)]
 
-
-def parse_uuid(value: str, what: str = "resource") -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise NotFound(f"No such {what}.") from None

@@ -56,9 +56,15 @@ class Forbidden(AppError):
 
 
 class NotFound(AppError):
+    """Also the answer for objects of a conference the caller is not in: the detail must be the
+    same for "does not exist" and "exists elsewhere", so nothing leaks."""
+
     status = 404
     title = "Not found"
     type_slug = "not-found"
+
+    def __init__(self, what: str = "resource", **extra: Any) -> None:
+        super().__init__(f"No such {what}, or it is not visible to you.", **extra)
 
 
 class Conflict(AppError):

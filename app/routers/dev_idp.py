@@ -16,7 +16,7 @@ _SLUGS = {o.slug for o in DEMO_ORGANISATIONS}
 
 def _store(request: Request, slug: str) -> DevKeyStore:
     if slug not in _SLUGS:
-        raise NotFound("No such development provider.")
+        raise NotFound("development provider")
     store: DevKeyStore = request.app.state.dev_keys
     store.reload()
     return store

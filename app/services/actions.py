@@ -150,7 +150,7 @@ async def load_action(session: AsyncSession, action_id: uuid.UUID) -> tuple[Acti
         )
     ).first()
     if row is None:
-        raise NotFound("No such action.")
+        raise NotFound("action")
     return row[0], row[1], row[2]
 
 

@@ -19,7 +19,7 @@ from app.services.common import record_change
 async def load_plan(session: AsyncSession, case_id: uuid.UUID) -> tuple[Plan, list[Goal]]:
     plan = (await session.execute(sa.select(Plan).where(Plan.case_id == case_id))).scalar_one_or_none()
     if plan is None:
-        raise NotFound("This case has no plan.")
+        raise NotFound("plan")
     goals = list(
         (
             await session.execute(

@@ -57,7 +57,7 @@ async def load_referral(session: AsyncSession, referral_id: uuid.UUID) -> tuple[
         )
     ).first()
     if row is None:
-        raise NotFound("No such referral.")
+        raise NotFound("referral")
     return row[0], row[1]
 
 
