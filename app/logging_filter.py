@@ -15,20 +15,31 @@ def redact(text: str) -> str:
     return _NINE_DIGITS.sub(REDACTED, text)
 
 
+def _redact_arg(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) == 9:
+        return REDACTED
+    if isinstance(value, bytes | bytearray):
+        return REDACTED if _NINE_DIGITS.search(value.decode("latin-1")) else value
+    return value
+
+
 class RedactingFilter(logging.Filter):
+    """Redacts the message and its arguments in place, keeping their shape: formatters such as
+    uvicorn's access log unpack `record.args` as a tuple."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001  (a broken format string must not break logging)
-            message = str(record.msg)
-        cleaned = redact(message)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: _redact_arg(v) for k, v in record.args.items()}
         if record.exc_info and record.exc_info[1] is not None:
-            # Exception text is formatted later; redact it by replacing the cached text.
-            formatted = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = redact(formatted)
+            # Exception text is formatted later; format it now, redacted, and drop the original.
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
-        record.msg = cleaned
-        record.args = None
         return True
 
 

@@ -93,3 +93,14 @@ async def test_no_bsn_or_name_in_any_log_output(client, world: World, caplog: py
         assert all(bsn not in u for u in urls)
     assert "[redacted]" in text
 
+
+
+def test_redaction_keeps_uvicorn_access_log_working() -> None:
+    from uvicorn.logging import AccessFormatter
+
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/api/v1/cases?q=999996356", "1.1", 200), None,
+    )
+    line = AccessFormatter(fmt="%(client_addr)s %(request_line)s %(status_code)s", use_colors=False).format(record)
+    assert "999996356" not in line and "/api/v1/cases" in line and "200" in line
