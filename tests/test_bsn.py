@@ -98,6 +98,9 @@ async def test_no_bsn_or_name_in_any_log_output(client, world: World, caplog: py
 def test_redaction_keeps_uvicorn_access_log_working() -> None:
     from uvicorn.logging import AccessFormatter
 
+    from app.logging_filter import install_log_redaction
+
+    install_log_redaction()
     record = logging.getLogger("uvicorn.access").makeRecord(
         "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
         ("127.0.0.1:5000", "GET", "/api/v1/cases?q=999996356", "1.1", 200), None,
