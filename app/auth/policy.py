@@ -41,6 +41,7 @@ class Op(StrEnum):
     conference_read = "conference:read"
     admin_manage = "admin:manage"
     audit_read = "audit:read"
+    note_create = "note:create"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -66,6 +67,7 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.conference_read: frozenset({Role.chair, Role.member, Role.liaison, Role.privacy_officer, Role.admin}),
     Op.admin_manage: frozenset({Role.admin}),
     Op.audit_read: frozenset({Role.privacy_officer}),
+    Op.note_create: CASE_WORKERS,
 }
 
 

@@ -16,11 +16,15 @@ from app.schemas.cases import (
     CaseSummary,
     CaseUpdate,
     ChangeOut,
+    NoteCreate,
+    NoteList,
+    NoteOut,
     Transition,
 )
 from app.schemas.common import PageOut
 from app.services import actions as action_service
 from app.services import cases as service
+from app.services import notes as note_service
 from app.services import plans as plan_service
 from app.services.common import check_if_match, etag_of
 from app.services.present import action_out, assessment_out, case_summary, change_out, plan_out
@@ -145,3 +149,28 @@ async def list_assessments(case_id: uuid.UUID, guard: GuardDep) -> AssessmentHis
     guard.audit.allowed(Access(**{**access.__dict__, "basis": basis}))
     return AssessmentHistory(items=[assessment_out(a, basis) for a in assessments],
                              trend=plan_service.trend(assessments), hidden=not visible)
+
+
+@router.post("/cases/{case_id}/notes", status_code=201, response_model=NoteOut)
+async def add_note(case_id: uuid.UUID, body: NoteCreate, guard: GuardDep) -> NoteOut:
+    loaded = await service.load_case(guard.session, case_id)
+    access = _access(loaded, "create", part="notes")
+    await guard.require(Op.note_create, loaded.target, access)
+    membership = guard.principal.membership_in(loaded.case.conference_id)
+    assert membership is not None  # the policy admitted a member
+    note = await note_service.add_note(guard.session, guard.principal, case=loaded.case, data=body,
+                                       author_id=membership.id)
+    guard.audit.allowed(Access(**{**access.__dict__, "resource_id": str(note.id)}))
+    return NoteOut(id=note.id, label=body.label, organisation_id=note.organisation_id, author_id=note.author_id,
+                   text=note.text, created_at=note.created_at)
+
+
+@router.get("/cases/{case_id}/notes", response_model=NoteList)
+async def list_notes(case_id: uuid.UUID, guard: GuardDep) -> NoteList:
+    loaded = await service.load_case(guard.session, case_id)
+    access = _access(loaded, "read", part="notes")
+    await guard.require(Op.case_read, loaded.target, access)
+    shown, hidden = await note_service.visible_notes(guard.session, guard.principal, case=loaded.case)
+    bases = sorted({n.basis for n in shown if n.basis})
+    guard.audit.allowed(Access(**{**access.__dict__, "basis": ", ".join(bases) or None}))
+    return NoteList(items=shown, hidden=hidden)

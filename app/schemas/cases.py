@@ -10,6 +10,7 @@ from app.models.enums import (
     ActionStatus,
     ClosureReason,
     Coverage,
+    Label,
     LifeDomain,
     MandateScope,
     Phase,
@@ -216,3 +217,23 @@ class ChangeOut(BaseModel):
     organisation_id: uuid.UUID | None
     changes: dict
     changed_at: datetime
+
+
+class NoteCreate(Strict):
+    label: Label = Label.general
+    text: Annotated[str, Field(min_length=1, max_length=8000)]
+
+
+class NoteOut(BaseModel):
+    id: uuid.UUID
+    label: Label
+    organisation_id: uuid.UUID
+    author_id: uuid.UUID
+    text: str
+    created_at: datetime
+    basis: str | None = Field(default=None, description="The agreement or legal basis under which you see it.")
+
+
+class NoteList(BaseModel):
+    items: list[NoteOut]
+    hidden: int = Field(description="How many notes exist that you may not see (labels beyond your need-to-know).")
