@@ -36,7 +36,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit happens before the response leaves, so a client never acts on a
+# 2xx whose write is not yet visible, and a failing commit becomes an error answer, not a lie.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _bearer(authorization: str | None, max_bytes: int) -> str:
