@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
-from app.models import Action, Assessment, Goal, Plan, Referral, WebSession
+from app.models import AccessLogEntry, Action, Assessment, Goal, Plan, Referral, WebSession
 from app.services.dev_idp_flow import s256
 from tests.factories import World, add_action, add_case
 from tests.web.conftest import DEV_SLUGS, WebServer
@@ -86,9 +86,17 @@ async def test_police_liaison_signs_in_with_the_code_flow_and_marks_own_action_d
     # The cookie is HttpOnly and SameSite=Lax; the database keeps only a hash of it.
     cookie = browser.cookies.get("casusoverleg_sessie")
     assert cookie
+    set_cookie = next(h for r in page.history for h in r.headers.get_list("set-cookie")
+                      if h.startswith("casusoverleg_sessie="))
+    assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie and "Path=/" in set_cookie
     async with owner_db.sessions() as session:
         stored = (await session.execute(sa.select(WebSession.token_hash))).scalars().all()
+        # The page wrote the same access-log rows as the API would: one per action shown.
+        logged = (await session.execute(sa.select(AccessLogEntry.resource_id).where(
+            AccessLogEntry.actor_subject == web_world.members["police_liaison"].subject,
+            AccessLogEntry.action == "list", AccessLogEntry.resource_type == "action"))).scalars().all()
     assert stored and cookie not in stored
+    assert set(logged) == {str(police.id), str(later.id)}
 
     form = hidden_fields(page.text.split(f'id="actie-{police.id}"')[1])
     done = await browser.post(f"/web/acties/{police.id}", data={"csrf": form["csrf"], "version": form["version"],
