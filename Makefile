@@ -4,7 +4,7 @@ BIN   := $(VENV)/bin
 PY    := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench clean
+.PHONY: venv run test bench clean browser-deps
 
 venv: $(STAMP)
 
@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(PY)
 run: venv
 	$(BIN)/casusoverleg serve
 
-test: venv
+test: venv browser-deps
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy app
 	$(BIN)/lint-imports
@@ -32,6 +32,14 @@ bench: venv
 	else \
 		echo "No benchmarks yet (bench/__main__.py is missing)."; \
 	fi
+
+# The browser tests' set-up: Debian's chromium and axe-core (npm). Without them the browser
+# tests skip and say why; the rest of the suite runs regardless.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "chromium could not be installed: the browser tests will skip"
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund \
+		|| echo "axe-core could not be installed: the browser tests will skip"
 
 # Leaves .venv and .data (the embedded database and development keys) alone.
 clean:

@@ -60,6 +60,12 @@ class Settings(BaseSettings):
 
     scheduler_enabled: bool = True
 
+    # Web client (browser sign-in through each organisation's provider: OIDC code flow + PKCE)
+    web_oidc_client_id: str = "casusoverleg"
+    web_oidc_client_secret: str | None = None  # unset: a public client (PKCE only)
+    web_session_minutes: int = Field(default=480, ge=5, le=24 * 60)
+    web_sign_in_minutes: int = Field(default=10, ge=1, le=60)
+
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:
         if self.environment is Environment.production:

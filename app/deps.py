@@ -52,19 +52,17 @@ def _bearer(authorization: str | None, max_bytes: int) -> str:
     return token.strip()
 
 
-async def current_principal(
-    request: Request,
-    session: SessionDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Principal:
-    settings: Settings = request.app.state.settings
-    token = _bearer(authorization, settings.max_authorization_header_bytes)
+async def principal_from_token(
+    request: Request, session: AsyncSession, token: str
+) -> Principal | None:
+    """Validate a bearer token against the registered issuers and map it to a Principal (None:
+    a valid token of a subject without membership). Shared by the API and the web sign-in."""
     validator: TokenValidator = request.app.state.token_validator
     try:
         issuers = await registered_issuers(session)
         claims = await validator.validate(token, {k: cfg for k, (cfg, _org) in issuers.items()})
         org = issuers[claims["iss"]][1]
-        principal = await principal_from_claims(
+        return await principal_from_claims(
             session,
             claims,
             org,
@@ -77,6 +75,16 @@ async def current_principal(
     except Exception:  # hostile input can raise anything from the JOSE layer: never a 500
         log.warning("token refused after an unexpected error", exc_info=True)
         raise Unauthorized() from None
+
+
+async def current_principal(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    settings: Settings = request.app.state.settings
+    token = _bearer(authorization, settings.max_authorization_header_bytes)
+    principal = await principal_from_token(request, session, token)
     if principal is None:
         log.info("token of a subject without membership or partner-system registration")
         raise Unauthorized()

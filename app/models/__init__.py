@@ -9,6 +9,7 @@ from app.models.history import ChangeRecord
 from app.models.organisation import Organisation, PartnerSystem
 from app.models.plan import Assessment, Goal, Plan
 from app.models.referral import Referral
+from app.models.web import DevAuthorizationCode, WebSession, WebSignIn
 
 __all__ = [
     "AccessLogEntry",
@@ -28,4 +29,7 @@ __all__ = [
     "PartnerSystem",
     "Plan",
     "Referral",
+    "DevAuthorizationCode",
+    "WebSession",
+    "WebSignIn",
 ]

@@ -18,3 +18,10 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
         from app.routers import dev_idp
 
         app.include_router(dev_idp.router)
+    from fastapi.staticfiles import StaticFiles
+
+    from app.routers import web
+    from app.web import STATIC_DIR
+
+    app.include_router(web.router)
+    app.mount("/web/static", StaticFiles(directory=str(STATIC_DIR)), name="web-static")
