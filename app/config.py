@@ -60,6 +60,13 @@ class Settings(BaseSettings):
 
     scheduler_enabled: bool = True
 
+    # Agreements: the folder of versioned templates, the largest signature scan accepted (kept
+    # below max_body_bytes so the answer is ours), and how many days before the end date the
+    # case director is warned.
+    agreements_dir: Path = PROJECT_ROOT / "agreements"
+    agreement_scan_max_bytes: int = Field(default=921_600, ge=1024)
+    agreement_expiry_warning_days: int = Field(default=30, ge=1, le=365)
+
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:
         if self.environment is Environment.production:

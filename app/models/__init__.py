@@ -1,6 +1,14 @@
 """All tables, imported here so that SQLModel.metadata (and Alembic) sees every one."""
 
 from app.models.action import Action
+from app.models.agreement import (
+    Agreement,
+    AgreementExpiryWarning,
+    AgreementSignature,
+    ChecklistTick,
+    ConsentWithdrawal,
+    LegalBasis,
+)
 from app.models.audit import AccessLogEntry
 from app.models.case import Case, CaseNote
 from app.models.client import Client, ClientReference
@@ -13,6 +21,12 @@ from app.models.referral import Referral
 __all__ = [
     "AccessLogEntry",
     "Action",
+    "Agreement",
+    "AgreementExpiryWarning",
+    "AgreementSignature",
+    "ChecklistTick",
+    "ConsentWithdrawal",
+    "LegalBasis",
     "Assessment",
     "Case",
     "CaseNote",
