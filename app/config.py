@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Development-only secrets: usable on a laptop, refused in production.
 DEV_BSN_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1ic24ta2V5LTMyYnl0ZXM="  # base64 of 32 bytes
 DEV_BSN_HASH_KEY = "development-only-bsn-hash-key"
-DEV_SESSION_SECRET = "development-only-session-secret"
+DEV_SESSION_SECRET = "development-only-session-secret"  # noqa: S105  (refused in production)
 
 
 class Environment(StrEnum):

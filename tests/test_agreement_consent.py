@@ -7,7 +7,14 @@ from datetime import timedelta
 import httpx
 
 from app.clock import clock
-from tests.agreements_support import assessments_seen_by, case_with_assessment, create, sign_all, sign_organisation
+from tests.agreements_support import (
+    assessments_seen_by,
+    case_with_assessment,
+    create,
+    driepartijen_body,
+    sign_all,
+    sign_organisation,
+)
 from tests.factories import World
 
 
@@ -55,7 +62,6 @@ async def test_health_reaches_police_only_per_signed_scope_until_withdrawn(
 async def test_sharing_ends_at_expiry(client: httpx.AsyncClient, world: World, owner_db) -> None:
     case = await case_with_assessment(owner_db, world)
     ends_on = clock.today() + timedelta(days=30)
-    from tests.agreements_support import driepartijen_body
 
     created = await create(client, world, case, driepartijen_body(world, ends_on=ends_on.isoformat()))
     agreement_id = created.json()["id"]

@@ -46,6 +46,8 @@ async def test_refused_agreements_write_nothing(client: httpx.AsyncClient, world
     _problem(await create(client, world, case, {**body, "template_id": "bestaat_niet"}), 422)
     _problem(await create(client, world, case, {**body, "options": ["alles_naar_iedereen"]}), 422)
     _problem(await create(client, world, case, {**body, "owner_org": "x"}), 422)
+    _problem(await create(client, world, case, {**body, "starts_on": "9999-12-31"}), 422)
+    _problem(await create(client, world, case, {**body, "starts_on": "2001-01-01"}), 422)
     # A member of another conference: 404, the case's existence is not leaked.
     _problem(await create(client, world, case, person="police_member_b"), 404)
     assert await _agreements(client, world, case) == []

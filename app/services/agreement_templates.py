@@ -87,7 +87,7 @@ class TemplateHeader(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     summary: str = ""
     parties: list[str] = Field(min_length=2)
-    default_duration_days: int = Field(ge=1, le=3650)
+    default_duration_days: int = Field(ge=1, le=1830)  # five years at most, as for any agreement
     commitments: dict[str, str]
     sharing: dict[str, list[str]]
     options: list[ConsentOption] = []

@@ -42,6 +42,9 @@ DRAFT, SIGNED, ACTIVE, EXPIRED, WITHDRAWN, SUPERSEDED = (
     "draft", "signed", "active", "expired", "withdrawn", "superseded"
 )
 
+MAX_LEAD_DAYS = 366
+MAX_DURATION_DAYS = 5 * 366
+
 # Magic bytes of the scan types we accept; the declared content type is not trusted.
 SCAN_TYPES: tuple[tuple[bytes, str], ...] = (
     (b"%PDF-", "application/pdf"),
@@ -255,11 +258,15 @@ async def create_agreement(
                                   pointer="#/client_name")
 
     starts_on = data.starts_on or today
-    ends_on = data.ends_on or starts_on + timedelta(days=header.default_duration_days)
     if starts_on < today:
         raise UnprocessableEntity("Consent cannot start in the past.", pointer="#/starts_on")
+    if starts_on > today + timedelta(days=MAX_LEAD_DAYS):
+        raise UnprocessableEntity("An agreement starts within a year.", pointer="#/starts_on")
+    ends_on = data.ends_on or starts_on + timedelta(days=header.default_duration_days)
     if ends_on <= starts_on:
         raise UnprocessableEntity("The end date must lie after the start date.", pointer="#/ends_on")
+    if ends_on > starts_on + timedelta(days=MAX_DURATION_DAYS):
+        raise UnprocessableEntity("Consent is given for five years at most.", pointer="#/ends_on")
 
     existing = await agreements_of_case(session, case.id)
     same = [a for a in existing if a.template_id == header.id]
@@ -531,6 +538,8 @@ async def record_legal_basis(
     starts_on = data.starts_on or today
     if starts_on < today:
         raise UnprocessableEntity("A legal basis cannot start in the past.", pointer="#/starts_on")
+    if starts_on > today + timedelta(days=MAX_LEAD_DAYS):
+        raise UnprocessableEntity("A legal basis starts within a year.", pointer="#/starts_on")
     if data.ends_on < starts_on:
         raise UnprocessableEntity("The end date lies before the start date.", pointer="#/ends_on")
     if data.ends_on > starts_on + timedelta(days=366 * 2):
