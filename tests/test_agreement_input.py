@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import httpx
+import sqlalchemy as sa
 
+from app.models import AccessLogEntry
 from tests.agreements_support import (
     PDF,
     case_with_assessment,
@@ -85,6 +87,12 @@ async def test_organisation_signs_only_through_a_member_with_mandate(
     _problem(await sign_organisation(client, world, agreement_id, "police", "police_member"), 422)
     agreement = (await client.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("chair"))).json()
     assert agreement["signatures"] == [] and agreement["status"] == "draft"
+    async with owner_db.sessions() as session:
+        denied = (await session.execute(
+            sa.select(AccessLogEntry.actor_subject).where(AccessLogEntry.outcome == "denied",
+                                                          AccessLogEntry.part == "signature")
+        )).scalars().all()
+    assert sorted(denied) == ["gemeente_member-sub", "police_member-sub"]
 
 
 async def test_scan_is_checked_for_size_and_type(client: httpx.AsyncClient, world: World, owner_db, app) -> None:
@@ -97,6 +105,8 @@ async def test_scan_is_checked_for_size_and_type(client: httpx.AsyncClient, worl
     _problem(await sign_client(client, world, agreement_id, scan=("scan.pdf", b"GIF89a....", "application/pdf")),
              422)
     _problem(await sign_client(client, world, agreement_id, scan=("scan.pdf", b"<script>", "application/pdf")), 422)
+    # The police are no party to this agreement: they do not record the client's signature.
+    _problem(await sign_client(client, world, agreement_id, person="police_member"), 403)
     agreement = (await client.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("chair"))).json()
     assert agreement["signatures"] == []
 

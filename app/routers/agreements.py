@@ -158,8 +158,13 @@ async def agreement_pdf(agreement_id: uuid.UUID, guard: GuardDep) -> Response:
 @router.post("/agreements/{agreement_id}/signatures", response_model=AgreementOut)
 async def sign_as_organisation(agreement_id: uuid.UUID, body: OrganisationSign, guard: GuardDep) -> AgreementOut:
     loaded = await _load(guard, agreement_id, Op.agreement_sign, "update", part="signature", for_update=True)
-    await service.sign_as_organisation(guard.session, guard.principal, agreement=loaded.agreement,
-                                       party=body.party.value)
+    try:
+        await service.sign_as_organisation(guard.session, guard.principal, agreement=loaded.agreement,
+                                           party=body.party.value)
+    except Forbidden:
+        # A refused signature (no mandate, another organisation) is a refused attempt: logged.
+        await guard.audit.denied(_access(loaded, "update", part="signature", resource_id=str(agreement_id)))
+        raise
     return await _full(guard, loaded)
 
 
@@ -174,6 +179,9 @@ async def sign_for_client(
     scan: Annotated[UploadFile | None, File(description="PDF, PNG or JPEG of the signed paper.")] = None,
 ) -> AgreementOut:
     loaded = await _load(guard, agreement_id, Op.agreement_sign, "update", part="signature", for_update=True)
+    if not service.may_read_text(guard.principal, loaded):
+        await guard.audit.denied(_access(loaded, "update", part="signature", resource_id=str(agreement_id)))
+        raise Forbidden("The client's signature is recorded by the chair, the case director or a party.")
     me = _own_membership(guard, loaded.case.conference_id)
     content = await scan.read(settings.agreement_scan_max_bytes + 1) if scan is not None else None
     await service.sign_for_client(
