@@ -39,6 +39,8 @@ async def test_signing_the_agreement_ticks_its_item_without_a_manual_step(
     after = await _checklist(client, world, case)
     assert _items(after)["agreement_signed"] is True
     assert after["done"] == before["done"] + 1
+    shown = (await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("chair"))).json()
+    assert shown["intake_checklist"] == {"complete": False, "done": after["done"], "total": 6}
 
     await client.post(f"/api/v1/agreements/{agreement_id}/withdrawals", json={"whole": True},
                       headers=world.headers("care_member"))

@@ -15,6 +15,7 @@ from app.clock import clock
 from app.errors import UnprocessableEntity
 from app.models import Agreement, Case, ChangeRecord, ChecklistTick, Client, Goal, Plan
 from app.models.enums import Phase
+from app.schemas.cases import ChecklistProgress
 from app.services.agreements import SIGNED
 from app.services.common import record_change
 
@@ -136,6 +137,10 @@ async def checklists(session: AsyncSession, cases: list[tuple[Case, str]]) -> li
 
 async def checklist_of(session: AsyncSession, case: Case, client_number: str) -> Checklist:
     return (await checklists(session, [(case, client_number)]))[0]
+
+
+def progress(checklist: Checklist) -> ChecklistProgress:
+    return ChecklistProgress(complete=checklist.complete, done=checklist.done, total=len(checklist.items))
 
 
 async def set_tick(
