@@ -71,39 +71,24 @@ async def checklists(session: AsyncSession, cases: list[tuple[Case, str]]) -> li
     if not ids:
         return []
     today = clock.today()
-    signed = {
-        r[0]
-        for r in await session.execute(
-            sa.select(Agreement.case_id).where(
-                Agreement.case_id.in_(ids),  # type: ignore[attr-defined]
-                Agreement.status == SIGNED,
-                Agreement.ends_on >= today,
-            )
-        )
-    }
-    with_goals = {
-        r[0]
-        for r in await session.execute(
-            sa.select(Plan.case_id).join(Goal, Goal.plan_id == Plan.id).where(Plan.case_id.in_(ids))  # type: ignore[attr-defined]
-        )
-    }
+    # One statement for the computed items of every case (the case detail has a statement budget).
+    signed = sa.exists().where(Agreement.case_id == Case.id, Agreement.status == SIGNED, Agreement.ends_on >= today)
+    has_goals = sa.exists().where(Plan.case_id == Case.id, Goal.plan_id == Plan.id)
     # When the plan first got goals: the first change that touched them, else the plan's last change.
-    first_goals: dict[uuid.UUID, datetime] = {
-        r[0]: r[1]
-        for r in await session.execute(
-            sa.select(ChangeRecord.case_id, sa.func.min(ChangeRecord.changed_at))
-            .where(
-                ChangeRecord.case_id.in_(ids),  # type: ignore[attr-defined]
-                ChangeRecord.entity_type == "plan",
-                ChangeRecord.changes.has_key("goals"),  # type: ignore[attr-defined]
-            )
-            .group_by(ChangeRecord.case_id)
+    first_goals = (
+        sa.select(sa.func.min(ChangeRecord.changed_at))
+        .where(
+            ChangeRecord.case_id == Case.id,
+            ChangeRecord.entity_type == "plan",
+            ChangeRecord.changes.has_key("goals"),  # type: ignore[attr-defined]
         )
-    }
-    plan_updated = {
-        r[0]: r[1]
+        .scalar_subquery()
+    )
+    plan_updated = sa.select(Plan.updated_at).where(Plan.case_id == Case.id).limit(1).scalar_subquery()
+    facts = {
+        r[0]: (bool(r[1]), bool(r[2]), r[3] or r[4])
         for r in await session.execute(
-            sa.select(Plan.case_id, Plan.updated_at).where(Plan.case_id.in_(ids))  # type: ignore[attr-defined]
+            sa.select(Case.id, signed, has_goals, first_goals, plan_updated).where(Case.id.in_(ids))  # type: ignore[attr-defined]
         )
     }
     ticks: dict[tuple[uuid.UUID, str], ChecklistTick] = {
@@ -121,15 +106,15 @@ async def checklists(session: AsyncSession, cases: list[tuple[Case, str]]) -> li
                 states.append(ItemState(spec, tick is not None, tick.ticked_by_id if tick else None,
                                         tick.ticked_at if tick else None))
             elif spec.key == "agreement_signed":
-                states.append(ItemState(spec, case.id in signed))
+                states.append(ItemState(spec, facts[case.id][0]))
             elif spec.key == "case_director_named":
                 states.append(ItemState(spec, case.case_director_id is not None))
             elif spec.key == "first_review_date_set":
                 states.append(ItemState(spec, case.next_review_date is not None))
             else:
                 due = case.opened_on + timedelta(days=PLAN_DEADLINE_DAYS)
-                made = first_goals.get(case.id) or plan_updated.get(case.id)
-                done = case.id in with_goals and made is not None and made.date() <= due
+                _, goals_exist, made = facts[case.id]
+                done = goals_exist and made is not None and made.date() <= due
                 states.append(ItemState(spec, done, due_on=due, overdue=not done and today > due))
         result.append(Checklist(case, number, states))
     return result
