@@ -100,10 +100,10 @@ async def test_expiry_warnings_reach_the_case_director_once(
     agreement_id = (await create(client, world, case, driepartijen_body(world, ends_on=ends_on.isoformat()))).json()["id"]
     await sign_all(client, world, agreement_id)
     settings = app.state.settings
-    assert await expiry_warnings_job(app.state.db, settings) == 0
+    assert await expiry_warnings_job(app.state.db, clock.now(), settings=settings) == {"agreement_warnings": 0}
     clock.travel(timedelta(days=60 - settings.agreement_expiry_warning_days))
-    assert await expiry_warnings_job(app.state.db, settings) == 1
-    assert await expiry_warnings_job(app.state.db, settings) == 0
+    assert await expiry_warnings_job(app.state.db, clock.now(), settings=settings) == {"agreement_warnings": 1}
+    assert await expiry_warnings_job(app.state.db, settings=settings) == {"agreement_warnings": 0}
     async with owner_db.sessions() as session:
         warning = (await session.execute(sa.select(AgreementExpiryWarning))).scalar_one()
     assert warning.recipient_id == world.members["care_member"].id and warning.ends_on == ends_on
