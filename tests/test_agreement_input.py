@@ -140,3 +140,19 @@ async def test_agreement_text_only_for_chair_director_and_parties(
     assert care["text_hidden"] is False and "Jan Testpersoon" in care["rendered_text"]
     outsider = await client.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("police_member_b"))
     _problem(outsider, 404)
+
+
+async def test_retention_removes_names_commitments_and_scans(client: httpx.AsyncClient, world: World, owner_db) -> None:
+    from app.services.agreements import REMOVED_TEXT, anonymise_case_agreements
+
+    case = await case_with_assessment(owner_db, world)
+    agreement_id = (await create(client, world, case)).json()["id"]
+    signed = (await sign_all(client, world, agreement_id)).json()
+    async with owner_db.sessions() as session:
+        assert await anonymise_case_agreements(session, case.id) == 1
+        await session.commit()
+    after = (await client.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("chair"))).json()
+    assert after["rendered_text"] == REMOVED_TEXT and after["commitments"] == {}
+    assert after["text_hash"] == signed["text_hash"] and after["signed_parties"] == signed["signed_parties"]
+    scan = await client.get(f"/api/v1/agreements/{agreement_id}/client-signature/scan", headers=world.headers("chair"))
+    assert scan.status_code == 404

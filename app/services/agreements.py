@@ -652,3 +652,27 @@ async def create_expiry_warnings(session: AsyncSession, *, days_before: int) -> 
     for w in warnings:
         log.info("agreement %s ends on %s: warning for the case director", w.agreement_id, w.ends_on)
     return warnings
+
+
+# --- retention -------------------------------------------------------------------------------
+
+REMOVED_TEXT = "[verwijderd na de bewaartermijn]"
+
+
+async def anonymise_case_agreements(session: AsyncSession, case_id: uuid.UUID) -> int:
+    """For the retention purge: remove the client's name, the commitments and the signature scans
+    of a case's agreements, and the justification of its legal bases. The text hash, the scope,
+    the dates and who signed stay: the record that consent existed, without its content."""
+    ids = sa.select(Agreement.id).where(Agreement.case_id == case_id).scalar_subquery()
+    result = await session.execute(
+        sa.update(Agreement).where(Agreement.case_id == case_id).values(rendered_text=REMOVED_TEXT, commitments={})
+    )
+    await session.execute(
+        sa.update(AgreementSignature)
+        .where(AgreementSignature.agreement_id.in_(ids))  # type: ignore[attr-defined]
+        .values(scan=None)
+    )
+    await session.execute(
+        sa.update(LegalBasis).where(LegalBasis.case_id == case_id).values(justification=REMOVED_TEXT)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
