@@ -105,6 +105,7 @@ async def test_scan_is_checked_for_size_and_type(client: httpx.AsyncClient, worl
     _problem(await sign_client(client, world, agreement_id, scan=("scan.pdf", b"GIF89a....", "application/pdf")),
              422)
     _problem(await sign_client(client, world, agreement_id, scan=("scan.pdf", b"<script>", "application/pdf")), 422)
+    _problem(await sign_client(client, world, agreement_id, scan=None, data={"signed_in_person": "false"}), 422)
     # The police are no party to this agreement: they do not record the client's signature.
     _problem(await sign_client(client, world, agreement_id, person="police_member"), 403)
     agreement = (await client.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("chair"))).json()

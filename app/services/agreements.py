@@ -419,6 +419,9 @@ async def sign_for_client(
     if signed_on > today or signed_on < agreement.created_at.date():
         raise UnprocessableEntity("The signing date lies between the making of the agreement and today.",
                                   pointer="#/signed_on")
+    if not signed_in_person and scan is None:
+        raise UnprocessableEntity("A signature not given in person needs the scan of the signed paper.",
+                                  pointer="#/scan")
     content_type = None
     if scan is not None:
         if len(scan) > scan_max_bytes:
