@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     web_oidc_client_secret: str | None = None  # unset: a public client (PKCE only)
     web_session_minutes: int = Field(default=480, ge=5, le=24 * 60)
     web_sign_in_minutes: int = Field(default=10, ge=1, le=60)
+    # Agreements: the folder of versioned templates, the largest signature scan accepted (kept
+    # below max_body_bytes so the answer is ours), and how many days before the end date the
+    # case director is warned.
+    agreements_dir: Path = PROJECT_ROOT / "agreements"
+    agreement_scan_max_bytes: int = Field(default=921_600, ge=1024)
+    agreement_expiry_warning_days: int = Field(default=30, ge=1, le=365)
 
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:

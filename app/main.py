@@ -16,6 +16,7 @@ from app.errors import install_error_handlers
 from app.logging_filter import install_log_redaction
 from app.middleware import RequestContextMiddleware
 from app.routers import register_routers
+from app.services.agreement_templates import load_templates
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Every agreement template is validated now: a broken one stops the start with its file named.
+    app.state.agreement_templates = load_templates(settings.agreements_dir)
     app.state.token_validator = TokenValidator(
         key_cache=KeyCache(
             ttl_seconds=settings.jwks_cache_ttl_seconds,

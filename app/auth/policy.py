@@ -42,6 +42,15 @@ class Op(StrEnum):
     admin_manage = "admin:manage"
     audit_read = "audit:read"
     note_create = "note:create"
+    agreement_read = "agreement:read"
+    agreement_create = "agreement:create"
+    agreement_sign = "agreement:sign"
+    agreement_withdraw = "agreement:withdraw"
+    legal_basis_read = "legal_basis:read"
+    legal_basis_record = "legal_basis:record"
+    checklist_read = "checklist:read"
+    checklist_update = "checklist:update"
+    checklist_overview = "checklist:overview"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -68,6 +77,17 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.admin_manage: frozenset({Role.admin}),
     Op.audit_read: frozenset({Role.privacy_officer}),
     Op.note_create: CASE_WORKERS,
+    # Agreements: a case director is a member or the chair, so these roles include them. An
+    # organisation's signature further needs a sign_agreements mandate (app/services/agreements.py).
+    Op.agreement_read: CASE_WORKERS,  # the text only for the chair, case director and the parties
+    Op.agreement_create: frozenset({Role.chair, Role.member}),
+    Op.agreement_sign: frozenset({Role.chair, Role.member}),
+    Op.agreement_withdraw: frozenset({Role.chair, Role.member}),
+    Op.legal_basis_read: CASE_WORKERS,
+    Op.legal_basis_record: frozenset({Role.chair}),
+    Op.checklist_read: CASE_WORKERS,
+    Op.checklist_update: frozenset({Role.chair, Role.member}),
+    Op.checklist_overview: frozenset({Role.chair}),
 }
 
 

@@ -1,6 +1,14 @@
 """All tables, imported here so that SQLModel.metadata (and Alembic) sees every one."""
 
 from app.models.action import Action
+from app.models.agreement import (
+    Agreement,
+    AgreementExpiryWarning,
+    AgreementSignature,
+    ChecklistTick,
+    ConsentWithdrawal,
+    LegalBasis,
+)
 from app.models.audit import AccessLogEntry
 from app.models.case import Case, CaseNote
 from app.models.client import Client, ClientReference
@@ -14,6 +22,12 @@ from app.models.web import DevAuthorizationCode, WebSession, WebSignIn
 __all__ = [
     "AccessLogEntry",
     "Action",
+    "Agreement",
+    "AgreementExpiryWarning",
+    "AgreementSignature",
+    "ChecklistTick",
+    "ConsentWithdrawal",
+    "LegalBasis",
     "Assessment",
     "Case",
     "CaseNote",

@@ -24,6 +24,7 @@ from app.schemas.cases import (
 from app.schemas.common import PageOut
 from app.services import actions as action_service
 from app.services import cases as service
+from app.services import checklist as checklist_service
 from app.services import notes as note_service
 from app.services import plans as plan_service
 from app.services.common import check_if_match, etag_of
@@ -83,6 +84,7 @@ async def get_case(case_id: uuid.UUID, guard: GuardDep, response: Response) -> C
     )
     response.headers["ETag"] = etag_of(case.version)
     summary = case_summary(case, client.client_number)
+    progress = await checklist_service.checklist_of(session, case, client.client_number)
     return CaseDetail(
         **summary.model_dump(),
         client_name=client.name,
@@ -97,6 +99,7 @@ async def get_case(case_id: uuid.UUID, guard: GuardDep, response: Response) -> C
             hidden=bool(assessments) and not visible,
         ),
         actions=[action_out(a, n) for a, n in actions],
+        intake_checklist=checklist_service.progress(progress),
     )
 
 

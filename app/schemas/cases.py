@@ -197,6 +197,14 @@ class AssessmentHistory(BaseModel):
     hidden: bool = Field(default=False, description="True when the scores exist but you may not see them.")
 
 
+class ChecklistProgress(BaseModel):
+    """How far the intake checklist is; the items are at /cases/{id}/checklist."""
+
+    complete: bool
+    done: int
+    total: int
+
+
 class CaseDetail(CaseSummary):
     client_name: str | None
     client_date_of_birth: date | None
@@ -206,6 +214,7 @@ class CaseDetail(CaseSummary):
     plan: PlanOut | None
     assessments: AssessmentHistory
     actions: list[ActionOut]
+    intake_checklist: ChecklistProgress | None = None
 
 
 class ChangeOut(BaseModel):

@@ -1,7 +1,8 @@
-"""Where the access policy gets its sharing bases (consent in an agreement, or a legal basis).
+"""Where the access policy gets its sharing bases: consent in an active agreement (its scope minus
+withdrawals), or a legal basis that the chair recorded, each in force at this very moment.
 
-The agreements issue fills this in; until then there is no basis, and so no sharing of labelled
-information beyond what each organisation sees natively."""
+No basis: no sharing of labelled information beyond what each organisation sees natively. The
+bases are read again on every request, so a withdrawal or an expiry counts from the next one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,19 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import SharingBasis
+from app.services.agreements import bases_in_force
 
 
 async def sharing_bases(session: AsyncSession, case_id: uuid.UUID) -> list[SharingBasis]:
-    return []
+    found = await bases_in_force(session, case_id)
+    bases = [
+        SharingBasis(kind="agreement", reference=str(agreement.id),
+                     labels_to_kinds={label: frozenset(kinds) for label, kinds in scope.items()})
+        for agreement, scope in found.agreements
+    ]
+    bases.extend(
+        SharingBasis(kind="legal_basis", reference=str(basis.id),
+                     labels_to_kinds={label: frozenset(kinds) for label, kinds in basis.scope.items()})
+        for basis in found.legal_bases
+    )
+    return bases

@@ -1,0 +1,146 @@
+"""Three-party agreements (driepartijenovereenkomst), their signatures, consent withdrawals,
+legal bases that replace consent, expiry warnings, and the manual ticks of the intake checklist."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import id_field, json_field, text_array_field, ts_field
+
+
+class Agreement(SQLModel, table=True):
+    """One agreement for one case, made from one template version.
+
+    The stored status is draft, signed (every required party signed), withdrawn or superseded;
+    active and expired follow from the dates and are computed on every read, so that expiry
+    needs no job to take effect. The rendered text and its hash are fixed when the agreement is
+    made: a later change of the template file never alters it."""
+
+    __tablename__ = "agreement"
+    __table_args__ = (
+        # At most one draft of a template per case; the 'one active' rule is checked under a lock
+        # of the case row (activity depends on dates, which an index cannot see).
+        sa.Index(
+            "uq_agreement_one_draft", "case_id", "template_id", unique=True,
+            postgresql_where=sa.text("status = 'draft'"),
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    conference_id: uuid.UUID = Field(foreign_key="conference.id", index=True)
+    template_id: str = Field(max_length=64)
+    template_version: int
+    template_sha256: str = Field(max_length=64)
+    title: str = Field(max_length=200)
+    status: str = Field(default="draft", max_length=16)
+    # {"client": {"client_id": ...}, "<kind>": {"organisation_id": ..., "name": ...}}
+    parties: dict = json_field()
+    # {"<party>": "what this party commits to"}
+    commitments: dict = json_field()
+    options: list[str] = text_array_field()
+    # The sharing scope at signing: {"<label>": ["<organisation kind>", ...]}
+    scope: dict = json_field()
+    starts_on: date
+    ends_on: date
+    rendered_text: str = Field(sa_type=sa.Text)
+    text_hash: str = Field(max_length=64)
+    replaces_id: uuid.UUID | None = Field(default=None, foreign_key="agreement.id")
+    created_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    created_at: datetime = ts_field()
+    signed_at: datetime | None = ts_field(nullable=True, default_now=False)
+    withdrawn_at: datetime | None = ts_field(nullable=True, default_now=False)
+    superseded_at: datetime | None = ts_field(nullable=True, default_now=False)
+    updated_at: datetime = ts_field()
+    version: int = 1
+
+
+class AgreementSignature(SQLModel, table=True):
+    """One party's signature. An organisation signs through a member with a signing mandate;
+    the client's signature is attested by a named member, optionally with a scan."""
+
+    __tablename__ = "agreement_signature"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "party"),)
+
+    id: uuid.UUID = id_field()
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    party: str = Field(max_length=32)  # "client" or an organisation kind
+    organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
+    signer_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    mandate_id: uuid.UUID | None = Field(default=None, foreign_key="mandate.id")
+    attested_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    signed_in_person: bool = False
+    signed_on: date
+    # The hash of the text that was signed: the proof that everyone signed the same words.
+    text_hash: str = Field(max_length=64)
+    scan: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    scan_content_type: str | None = Field(default=None, max_length=64)
+    scan_size: int | None = None
+    scan_sha256: str | None = Field(default=None, max_length=64)
+    recorded_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    created_at: datetime = ts_field()
+
+
+class ConsentWithdrawal(SQLModel, table=True):
+    """The client withdraws consent, wholly or for one label towards some organisation kinds."""
+
+    __tablename__ = "consent_withdrawal"
+
+    id: uuid.UUID = id_field()
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    whole: bool
+    label: str | None = Field(default=None, max_length=16)
+    organisation_kinds: list[str] = text_array_field()
+    recorded_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    effective_at: datetime = ts_field()
+
+
+class LegalBasis(SQLModel, table=True):
+    """Sharing on a legal basis instead of consent, recorded by the chair with an end date."""
+
+    __tablename__ = "legal_basis"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    conference_id: uuid.UUID = Field(foreign_key="conference.id")
+    article: str = Field(max_length=500)
+    justification: str = Field(max_length=4000)
+    scope: dict = json_field()
+    starts_on: date
+    ends_on: date
+    recorded_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    created_at: datetime = ts_field()
+    ended_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class AgreementExpiryWarning(SQLModel, table=True):
+    """A warning to the case director that an agreement ends soon; written by the job, once per
+    agreement and end date, for the notification issue to deliver."""
+
+    __tablename__ = "agreement_expiry_warning"
+    __table_args__ = (sa.UniqueConstraint("agreement_id", "ends_on"),)
+
+    id: uuid.UUID = id_field()
+    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    recipient_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    ends_on: date
+    created_at: datetime = ts_field()
+    delivered_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class ChecklistTick(SQLModel, table=True):
+    """A checklist item ticked by hand (the automatic items are computed from the data)."""
+
+    __tablename__ = "checklist_tick"
+    __table_args__ = (sa.UniqueConstraint("case_id", "item"),)
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    item: str = Field(max_length=48)
+    ticked_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    ticked_at: datetime = ts_field()
