@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
 
@@ -159,7 +160,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--as", dest="as_", required=True, metavar="KEY", help="e.g. voorzitter")
     token.add_argument("--lifetime", type=int, default=TOKEN_LIFETIME_SECONDS, metavar="SECONDS")
     token.set_defaults(handler=cmd_token)
+
+    # Commands of the other areas, each registered by its own module.
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     return parser
+
+
+COMMAND_MODULES = ("app.cli_agreements",)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
