@@ -10,7 +10,6 @@ import base64
 import binascii
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +25,7 @@ log = logging.getLogger(__name__)
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+AT_JWT_TYPES = ("at+jwt", "application/at+jwt")
 
 
 class InvalidToken(Exception):
@@ -42,6 +42,9 @@ class IssuerConfig:
     audience: str
     jwks_uri: str | None = None
     discovery_url: str | None = None
+    # Refuse tokens whose header lacks `typ: at+jwt` (RFC 9068), so that an ID token or any
+    # other JWT of this provider cannot be used as an access token. Per organisation.
+    require_typ_at_jwt: bool = False
 
 
 def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -59,7 +62,7 @@ def _b64json(segment: str) -> dict[str, Any]:
         value = json.loads(raw, object_pairs_hook=_strict_object)
     except InvalidToken:
         raise
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidToken("segment is not base64url JSON") from exc
     if not isinstance(value, dict):
         raise InvalidToken("segment is not a JSON object")
@@ -77,13 +80,13 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class _CachedKeys:
     keys: KeySet
     fetched_at: float
-    last_forced_refresh: float = 0.0
+    last_forced_refresh: float = float("-inf")
 
 
 @dataclass
 class KeyCache:
     """JWKS per issuer: TTL-cached, refreshed once on an unknown kid (rate-limited per issuer),
-    and kept serving while the provider is down."""
+    and kept serving while the provider is down. Time comes from app.clock (tests travel)."""
 
     ttl_seconds: float = 600.0
     refetch_min_interval: float = 60.0
@@ -122,9 +125,10 @@ class KeyCache:
         return KeySet.import_key_set({"keys": public})  # type: ignore[arg-type]
 
     async def keys_for(self, cfg: IssuerConfig, kid: str | None) -> KeySet:
-        now = time.monotonic()
+        now = clock.now().timestamp()
         cached = self._cache.get(cfg.issuer)
-        stale = cached is None or now - cached.fetched_at > self.ttl_seconds
+        # A clock that went backwards also makes the entry stale, rather than fresh for ever.
+        stale = cached is None or not 0 <= now - cached.fetched_at <= self.ttl_seconds
         unknown_kid = cached is not None and kid is not None and not _has_kid(cached.keys, kid)
         may_force = cached is None or now - cached.last_forced_refresh >= self.refetch_min_interval
         if stale or (unknown_kid and may_force):
@@ -148,6 +152,11 @@ class KeyCache:
     def clear(self) -> None:
         self._cache.clear()
         self._jwks_uris.clear()
+
+    def forget(self, issuer: str) -> None:
+        """Drop what is cached for one issuer (its registration changed)."""
+        self._cache.pop(issuer, None)
+        self._jwks_uris.pop(issuer, None)
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:
@@ -175,6 +184,8 @@ class TokenValidator:
         if not isinstance(issuer, str) or issuer not in issuers:
             raise InvalidToken("unknown issuer")
         cfg = issuers[issuer]
+        if cfg.require_typ_at_jwt and str(header.get("typ", "")).lower() not in AT_JWT_TYPES:
+            raise InvalidToken("not an access token (typ)")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise InvalidToken("kid must be a string")
