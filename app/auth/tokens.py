@@ -6,6 +6,7 @@ the signature must then verify with exactly those keys, and `iss` is checked aga
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -80,19 +81,27 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class _CachedKeys:
     keys: KeySet
     fetched_at: float
-    last_forced_refresh: float = float("-inf")
+    last_forced: float = float("-inf")  # last refetch for an unknown kid
+    last_failed: float = float("-inf")  # last failed refresh
 
 
 @dataclass
 class KeyCache:
     """JWKS per issuer: TTL-cached, refreshed once on an unknown kid (rate-limited per issuer),
-    and kept serving while the provider is down. Time comes from app.clock (tests travel)."""
+    and kept serving while the provider is down. Time comes from app.clock (tests travel).
+
+    Within `refetch_min_interval`, an issuer gets at most one refetch for unknown kids, and after
+    a failed fetch no new attempt, so a flood of bad tokens cannot hammer a provider (nor a
+    provider that is down).
+    """
 
     ttl_seconds: float = 600.0
     refetch_min_interval: float = 60.0
     timeout: float = 5.0
     _cache: dict[str, _CachedKeys] = field(default_factory=dict)
     _jwks_uris: dict[str, str] = field(default_factory=dict)
+    _failed_at: dict[str, float] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def _jwks_uri(self, cfg: IssuerConfig, client: httpx.AsyncClient) -> str:
         if cfg.jwks_uri:
@@ -124,39 +133,58 @@ class KeyCache:
         public = [{n: v for n, v in k.items() if n not in ("d", "p", "q", "dp", "dq", "qi")} for k in keys]
         return KeySet.import_key_set({"keys": public})  # type: ignore[arg-type]
 
+    def _recent(self, now: float, then: float) -> bool:
+        # A clock that went backwards counts as "long ago", never as "recent for ever".
+        return 0 <= now - then < self.refetch_min_interval
+
     async def keys_for(self, cfg: IssuerConfig, kid: str | None) -> KeySet:
+        lock = self._locks.setdefault(cfg.issuer, asyncio.Lock())
+        async with lock:  # one fetch per issuer at a time; the others then use its result
+            return await self._keys_for(cfg, kid)
+
+    async def _keys_for(self, cfg: IssuerConfig, kid: str | None) -> KeySet:
         now = clock.now().timestamp()
         cached = self._cache.get(cfg.issuer)
-        # A clock that went backwards also makes the entry stale, rather than fresh for ever.
-        stale = cached is None or not 0 <= now - cached.fetched_at <= self.ttl_seconds
-        unknown_kid = cached is not None and kid is not None and not _has_kid(cached.keys, kid)
-        may_force = cached is None or now - cached.last_forced_refresh >= self.refetch_min_interval
-        if stale or (unknown_kid and may_force):
+        if cached is None:
+            failed = self._failed_at.get(cfg.issuer)
+            if failed is not None and self._recent(now, failed):
+                raise IssuerUnavailable("no keys for issuer (recent fetch failed)")
             try:
                 keys = await self._fetch(cfg)
             except (httpx.HTTPError, ValueError, JoseError, IssuerUnavailable) as exc:
                 log.warning("could not fetch keys of %s: %s", cfg.issuer, type(exc).__name__)
-                if cached is None:
-                    raise IssuerUnavailable("no keys for issuer") from exc
-                if unknown_kid:
-                    cached.last_forced_refresh = now
-                return cached.keys
-            entry = _CachedKeys(keys=keys, fetched_at=now)
-            if unknown_kid:
-                entry.last_forced_refresh = now
-            self._cache[cfg.issuer] = entry
+                self._failed_at[cfg.issuer] = now
+                raise IssuerUnavailable("no keys for issuer") from exc
+            self._failed_at.pop(cfg.issuer, None)
+            self._cache[cfg.issuer] = _CachedKeys(keys=keys, fetched_at=now)
             return keys
-        assert cached is not None
-        return cached.keys
+        if self._recent(now, cached.last_failed):
+            return cached.keys
+        stale = not 0 <= now - cached.fetched_at <= self.ttl_seconds
+        force = kid is not None and not _has_kid(cached.keys, kid) and not self._recent(now, cached.last_forced)
+        if not (stale or force):
+            return cached.keys
+        if force:
+            cached.last_forced = now
+        try:
+            keys = await self._fetch(cfg)
+        except (httpx.HTTPError, ValueError, JoseError, IssuerUnavailable) as exc:
+            log.warning("could not fetch keys of %s: %s; serving cached keys", cfg.issuer, type(exc).__name__)
+            cached.last_failed = now
+            return cached.keys
+        self._cache[cfg.issuer] = _CachedKeys(keys=keys, fetched_at=now, last_forced=cached.last_forced)
+        return keys
 
     def clear(self) -> None:
         self._cache.clear()
         self._jwks_uris.clear()
+        self._failed_at.clear()
 
     def forget(self, issuer: str) -> None:
         """Drop what is cached for one issuer (its registration changed)."""
         self._cache.pop(issuer, None)
         self._jwks_uris.pop(issuer, None)
+        self._failed_at.pop(issuer, None)
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:
