@@ -46,8 +46,9 @@ async def _provider(owner_db, world: World) -> tuple[str, str]:
     idp: TestIdentityProviders = world.idp
     idp.store.ensure(slug)
     async with owner_db.sessions() as session:
-        org = Organisation(name=slug, slug=slug, kind="housing", issuer=idp.issuer(slug), audience="casusoverleg",
-                           discovery_url=f"{idp.issuer(slug)}/.well-known/openid-configuration")
+        issuer = idp.issuer(slug)
+        org = Organisation(name=slug, slug=slug, kind="housing", issuer=issuer, audience="casusoverleg",
+                           discovery_url=f"{issuer}/.well-known/openid-configuration")
         session.add(org)
         await session.flush()
         session.add(Membership(conference_id=world.a.id, organisation_id=org.id, issuer=org.issuer or "",
@@ -85,7 +86,9 @@ async def test_rotation_without_restart_and_old_key_retired(
     assert idp.jwks_requests[slug] == 3
 
 
-async def test_unknown_kid_refetch_is_rate_limited(strict_client: httpx.AsyncClient, world: World, owner_db) -> None:
+async def test_unknown_kid_refetch_is_rate_limited(
+    strict_client: httpx.AsyncClient, world: World, owner_db
+) -> None:
     idp = world.idp
     slug, subject = await _provider(owner_db, world)
     good = idp.token(slug, subject, audience="casusoverleg")

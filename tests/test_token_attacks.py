@@ -106,8 +106,9 @@ ATTACKS: dict[str, Attack] = {
     "missing subject": lambda w: sign(claims_for(w.orgs["gemeente"].issuer or "", None), _gemeente_key(w)),
     "empty subject": lambda w: sign(claims_for(w.orgs["gemeente"].issuer or "", ""), _gemeente_key(w)),
     "subject as a number": lambda w: sign(_chair_claims(w, sub=12345), _gemeente_key(w)),
-    "missing exp": lambda w: sign({k: v for k, v in _chair_claims(w).items() if k != "exp"}, _gemeente_key(w)),
-    "missing iat": lambda w: sign({k: v for k, v in _chair_claims(w).items() if k != "iat"}, _gemeente_key(w)),
+    "missing exp": lambda w: sign(_without(_chair_claims(w), "exp"), _gemeente_key(w)),
+    "missing iat": lambda w: sign(_without(_chair_claims(w), "iat"), _gemeente_key(w)),
+    "missing aud": lambda w: sign(_without(_chair_claims(w), "aud"), _gemeente_key(w)),
     "exp as a string": lambda w: sign(_chair_claims(w, exp="9999999999"), _gemeente_key(w)),
     "subject with no membership": lambda w: w.idp.token("gemeente", "stranger-sub", audience="casusoverleg"),
     "police token with a municipality member's subject": lambda w: w.idp.token(
@@ -141,6 +142,10 @@ GARBAGE_HEADERS: dict[str, str] = {
     "invalid UTF-8 in header": f"Bearer {b64(bytes([0xFF, 0xFE, 0x7B]))}.{b64(b'{}')}.{b64(b'sig')}",
     "token with spaces": "Bearer abc def ghi",
 }
+
+
+def _without(claims: dict, name: str) -> dict:
+    return {k: v for k, v in claims.items() if k != name}
 
 
 def _duplicate_sub_payload(world: World) -> bytes:

@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.principal import MembershipRef, Principal
 from app.auth.tokens import IssuerConfig
@@ -100,7 +101,8 @@ class ClaimMapping:
 
 
 async def registered_issuers(session: AsyncSession) -> dict[str, tuple[IssuerConfig, Organisation]]:
-    rows = (await session.execute(sa.select(Organisation).where(Organisation.issuer.is_not(None)))).scalars()  # type: ignore[union-attr]
+    query = sa.select(Organisation).where(col(Organisation.issuer).is_not(None))
+    rows = (await session.execute(query)).scalars()
     result: dict[str, tuple[IssuerConfig, Organisation]] = {}
     for org in rows:
         assert org.issuer is not None
@@ -125,10 +127,10 @@ async def _memberships(session: AsyncSession, org: Organisation, subject: str) -
         (
             await session.execute(
                 sa.select(Membership).where(
-                    Membership.issuer == org.issuer,
-                    Membership.subject == subject,
-                    Membership.organisation_id == org.id,  # never another organisation's memberships
-                    Membership.active.is_(True),  # type: ignore[attr-defined]
+                    col(Membership.issuer) == org.issuer,
+                    col(Membership.subject) == subject,
+                    col(Membership.organisation_id) == org.id,  # never another organisation's memberships
+                    col(Membership.active).is_(True),
                 )
             )
         ).scalars().all()
@@ -146,8 +148,8 @@ async def _seed_from_groups(
     known = (
         await session.execute(
             sa.select(sa.func.count()).select_from(Membership).where(
-                Membership.issuer == org.issuer, Membership.subject == subject,
-                Membership.organisation_id == org.id,
+                col(Membership.issuer) == org.issuer, col(Membership.subject) == subject,
+                col(Membership.organisation_id) == org.id,
             )
         )
     ).scalar_one()
@@ -157,9 +159,9 @@ async def _seed_from_groups(
     taking_part = set(
         (
             await session.execute(
-                sa.select(ConferenceOrganisation.conference_id).where(
-                    ConferenceOrganisation.organisation_id == org.id,
-                    ConferenceOrganisation.conference_id.in_(conference_ids),  # type: ignore[attr-defined]
+                sa.select(col(ConferenceOrganisation.conference_id)).where(
+                    col(ConferenceOrganisation.organisation_id) == org.id,
+                    col(ConferenceOrganisation.conference_id).in_(conference_ids),
                 )
             )
         ).scalars()
@@ -203,7 +205,7 @@ async def principal_from_claims(
                 session, org, subject, grants, name or subject, _text(claims, mapping.email, 320)
             )
     amr = claims.get("amr")
-    common = {
+    common: dict[str, Any] = {
         "issuer": org.issuer or "",
         "subject": subject,
         "organisation_id": org.id,
@@ -220,9 +222,9 @@ async def principal_from_claims(
     system = (
         await session.execute(
             sa.select(PartnerSystem).where(
-                PartnerSystem.organisation_id == org.id,
-                PartnerSystem.subject == subject,
-                PartnerSystem.active.is_(True),  # type: ignore[attr-defined]
+                col(PartnerSystem.organisation_id) == org.id,
+                col(PartnerSystem.subject) == subject,
+                col(PartnerSystem.active).is_(True),
             )
         )
     ).scalar_one_or_none()

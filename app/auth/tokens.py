@@ -161,7 +161,8 @@ class KeyCache:
         if self._recent(now, cached.last_failed):
             return cached.keys
         stale = not 0 <= now - cached.fetched_at <= self.ttl_seconds
-        force = kid is not None and not _has_kid(cached.keys, kid) and not self._recent(now, cached.last_forced)
+        unknown_kid = kid is not None and not _has_kid(cached.keys, kid)
+        force = unknown_kid and not self._recent(now, cached.last_forced)
         if not (stale or force):
             return cached.keys
         if force:

@@ -14,6 +14,9 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
 
     for module in (health, admin, clients, referrals, cases, plans, actions):
         app.include_router(module.router, prefix=API_PREFIX)
+    from app.routers import identity_admin
+
+    app.include_router(identity_admin.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
         from app.routers import dev_idp
 
