@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from app.audit import Access
-from app.auth.policy import Op, label_visibility, visible_cases
+from app.auth.policy import Op, label_visibility, visible_actions, visible_cases
 from app.deps import GuardDep
 from app.models.enums import Phase
 from app.routers._paging import PagingDep
@@ -70,7 +70,8 @@ async def get_case(case_id: uuid.UUID, guard: GuardDep, response: Response) -> C
     )
     shown = [a for a in assessments if visible]
     actions, _ = await action_service.list_actions(
-        session, visible_cases(guard.principal), action_service.ActionFilter(case_id=case.id), limit=1000, offset=0
+        session, visible_actions(guard.principal), action_service.ActionFilter(case_id=case.id), limit=1000,
+        offset=0,
     )
     guard.audit.allowed(
         access,

@@ -150,7 +150,7 @@ async def load_action(session: AsyncSession, action_id: uuid.UUID) -> tuple[Acti
         )
     ).first()
     if row is None:
-        raise NotFound("No such action.")
+        raise NotFound("No such resource.")  # the same answer as for another conference's
     return row[0], row[1], row[2]
 
 

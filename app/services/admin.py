@@ -101,7 +101,7 @@ async def list_memberships(session: AsyncSession, conference_id: uuid.UUID) -> l
 async def load_membership(session: AsyncSession, membership_id: uuid.UUID) -> Membership:
     membership = await session.get(Membership, membership_id)
     if membership is None:
-        raise NotFound("No such membership.")
+        raise NotFound("No such resource.")  # the same answer as for another conference's
     return membership
 
 

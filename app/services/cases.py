@@ -34,7 +34,7 @@ async def load_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bo
         query = query.with_for_update(of=Case)  # type: ignore[arg-type]
     row = (await session.execute(query)).first()
     if row is None:
-        raise NotFound("No such case.")
+        raise NotFound("No such resource.")  # the same answer as for another conference's
     return LoadedCase(row[0], row[1])
 
 

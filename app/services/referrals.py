@@ -57,7 +57,7 @@ async def load_referral(session: AsyncSession, referral_id: uuid.UUID) -> tuple[
         )
     ).first()
     if row is None:
-        raise NotFound("No such referral.")
+        raise NotFound("No such resource.")  # the same answer as for another conference's
     return row[0], row[1]
 
 
