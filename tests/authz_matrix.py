@@ -41,6 +41,8 @@ class Rule:
 
 
 MATRIX: dict[tuple[str, str], Rule] = {
+    # who am I (no client data; partner systems too)
+    ("GET", "/api/v1/me"): Rule(frozenset(ROLES), "global"),
     # administration: organisations and identity providers (admins only), conferences, memberships
     ("GET", "/api/v1/organisations"): Rule(PERSONS, "global"),
     ("POST", "/api/v1/organisations"): Rule(ADMIN, "global"),
@@ -60,8 +62,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/conferences/{conference_id}/referrals"): Rule(WORKERS, "conference"),
     # the test referral comes from the police: the chair and the police's own people see it
     ("GET", "/api/v1/referrals"): Rule(frozenset({"chair", "member", "liaison", "member_b"}), "list"),
-    ("GET", "/api/v1/referrals/{referral_id}"): Rule(frozenset({"chair", "member", "liaison", "member_b"}),
-                                                    "conference"),
+    ("GET", "/api/v1/referrals/{referral_id}"): Rule(
+        frozenset({"chair", "member", "liaison", "member_b"}), "conference"
+    ),
     ("POST", "/api/v1/referrals/{referral_id}/accept"): Rule(CHAIR, "conference"),
     ("POST", "/api/v1/referrals/{referral_id}/decline"): Rule(CHAIR, "conference"),
     # cases, plans, assessments
@@ -72,15 +75,18 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/cases/{case_id}/assessments"): Rule(WORKERS, "conference"),
     # the chair, and the case director (member_other_org directs conference A's case)
-    ("POST", "/api/v1/cases/{case_id}/assessments"): Rule(frozenset({"chair", "member_other_org"}), "conference"),
+    ("POST", "/api/v1/cases/{case_id}/assessments"): Rule(
+        frozenset({"chair", "member_other_org"}), "conference"
+    ),
     ("GET", "/api/v1/cases/{case_id}/plan"): Rule(WORKERS, "conference"),
     ("PATCH", "/api/v1/cases/{case_id}/plan"): Rule(frozenset({"chair", "member_other_org"}), "conference"),
     # actions: members commit; the owner organisation's members and liaisons update
     ("POST", "/api/v1/cases/{case_id}/actions"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/actions"): Rule(WORKERS, "list"),
     ("GET", "/api/v1/actions/{action_id}"): Rule(WORKERS, "conference"),
-    ("PATCH", "/api/v1/actions/{action_id}"): Rule(frozenset({"chair", "member", "liaison", "member_b"}),
-                                                  "conference"),
+    ("PATCH", "/api/v1/actions/{action_id}"): Rule(
+        frozenset({"chair", "member", "liaison", "member_b"}), "conference"
+    ),
     ("GET", "/api/v1/conferences/{conference_id}/escalations"): Rule(CHAIR, "conference"),
 }
 

@@ -20,11 +20,18 @@ def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def claims_for(issuer: str, subject: str | None, *, audience: str = "casusoverleg", lifetime: int = 600,
-               **extra: Any) -> dict[str, Any]:
+def claims_for(
+    issuer: str, subject: str | None, *, audience: str = "casusoverleg", lifetime: int = 600, **extra: Any
+) -> dict[str, Any]:
     now = int(clock.now().timestamp())
-    claims: dict[str, Any] = {"iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": now + lifetime,
-                              "jti": uuid.uuid4().hex}
+    claims: dict[str, Any] = {
+        "iss": issuer,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
     if subject is not None:
         claims["sub"] = subject
     claims.update(extra)

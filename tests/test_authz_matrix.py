@@ -64,19 +64,35 @@ async def _objects(owner_db, world: World) -> dict[str, Objects]:
             ("B", world.b, None, None, "police_member_b"),
         ):
             case = await add_case(session, world, conference=conference, director=director)
-            action = await add_action(session, world, case, owner="politie", assignee=assignee,
-                                      committed_by=committer)
-            client = Client(conference_id=conference.id, client_number=new_client_number(), name="Aangemelde",
-                            date_of_birth=date(1990, 1, 1))
+            action = await add_action(
+                session, world, case, owner="politie", assignee=assignee, committed_by=committer
+            )
+            client = Client(
+                conference_id=conference.id,
+                client_number=new_client_number(),
+                name="Aangemelde",
+                date_of_birth=date(1990, 1, 1),
+            )
             session.add(client)
             await session.flush()
-            referral = Referral(conference_id=conference.id, client_id=client.id,
-                                referred_by_id=world.members[committer].id,
-                                referring_organisation_id=world.orgs["politie"].id, reason="Zorgen")
+            referral = Referral(
+                conference_id=conference.id,
+                client_id=client.id,
+                referred_by_id=world.members[committer].id,
+                referring_organisation_id=world.orgs["politie"].id,
+                reason="Zorgen",
+            )
             session.add(referral)
             await session.flush()
-            result[key] = Objects(conference.id, case.id, action.id, referral.id, world.members[committer].id,
-                                  world.orgs["politie"].id, world.systems["police_system"].id)
+            result[key] = Objects(
+                conference.id,
+                case.id,
+                action.id,
+                referral.id,
+                world.members[committer].id,
+                world.orgs["politie"].id,
+                world.systems["police_system"].id,
+            )
         await session.commit()
     return result
 
@@ -86,33 +102,56 @@ def _today() -> str:
 
 
 BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
-    ("POST", "/api/v1/organisations"): lambda o, w: {"name": "Woningcorporatie", "kind": "housing",
-                                                     "slug": f"woon-{uuid.uuid4().hex[:8]}"},
+    ("POST", "/api/v1/organisations"): lambda o, w: {
+        "name": "Woningcorporatie",
+        "kind": "housing",
+        "slug": f"woon-{uuid.uuid4().hex[:8]}",
+    },
     ("PATCH", "/api/v1/organisations/{organisation_id}"): lambda o, w: {"audience": "casusoverleg"},
     ("POST", "/api/v1/organisations/{organisation_id}/partner-systems"): lambda o, w: {
-        "name": "Systeem", "subject": f"sys-{uuid.uuid4().hex[:8]}", "scopes": ["events:write"]},
+        "name": "Systeem",
+        "subject": f"sys-{uuid.uuid4().hex[:8]}",
+        "scopes": ["events:write"],
+    },
     ("PATCH", "/api/v1/organisations/{organisation_id}/partner-systems/{system_id}"): lambda o, w: {
-        "active": True},
-    ("POST", "/api/v1/conferences"): lambda o, w: {"name": "C", "municipality": "M",
-                                                   "cadence": {"weekday": "monday"}},
+        "active": True
+    },
+    ("POST", "/api/v1/conferences"): lambda o, w: {
+        "name": "C",
+        "municipality": "M",
+        "cadence": {"weekday": "monday"},
+    },
     ("POST", "/api/v1/conferences/{conference_id}/memberships"): lambda o, w: {
-        "organisation_id": str(w.orgs["politie"].id), "subject": f"new-{uuid.uuid4().hex[:8]}",
-        "display_name": "Nieuw", "role": "member"},
+        "organisation_id": str(w.orgs["politie"].id),
+        "subject": f"new-{uuid.uuid4().hex[:8]}",
+        "display_name": "Nieuw",
+        "role": "member",
+    },
     ("POST", "/api/v1/memberships/{membership_id}/mandates"): lambda o, w: {
-        "scope": "outreach", "valid_from": _today(), "granted_by": "Directie"},
+        "scope": "outreach",
+        "valid_from": _today(),
+        "granted_by": "Directie",
+    },
     ("POST", "/api/v1/conferences/{conference_id}/clients/lookup"): lambda o, w: {"bsn": "111222333"},
     ("POST", "/api/v1/conferences/{conference_id}/referrals"): lambda o, w: {
-        "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"}, "reason": "Overlast en schulden"},
+        "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"},
+        "reason": "Overlast en schulden",
+    },
     ("POST", "/api/v1/referrals/{referral_id}/accept"): lambda o, w: {},
     ("POST", "/api/v1/referrals/{referral_id}/decline"): lambda o, w: {"reason": "Past niet"},
     ("PATCH", "/api/v1/cases/{case_id}"): lambda o, w: {"priority": "high"},
     ("POST", "/api/v1/cases/{case_id}/transitions"): lambda o, w: {"to": "monitoring"},
-    ("POST", "/api/v1/cases/{case_id}/assessments"): lambda o, w: {"assessed_on": _today(),
-                                                                   "scores": {"housing": 2}},
+    ("POST", "/api/v1/cases/{case_id}/assessments"): lambda o, w: {
+        "assessed_on": _today(),
+        "scores": {"housing": 2},
+    },
     ("PATCH", "/api/v1/cases/{case_id}/plan"): lambda o, w: {"client_goals": "Eigen woning"},
     ("POST", "/api/v1/cases/{case_id}/actions"): lambda o, w: {
-        "title": "Intake", "life_domain": "substance_use", "owner_organisation_id": str(w.orgs["politie"].id),
-        "due_date": (clock.today() + timedelta(days=7)).isoformat()},
+        "title": "Intake",
+        "life_domain": "substance_use",
+        "owner_organisation_id": str(w.orgs["politie"].id),
+        "due_date": (clock.today() + timedelta(days=7)).isoformat(),
+    },
     ("PATCH", "/api/v1/actions/{action_id}"): lambda o, w: {"note": "Gebeld"},
 }
 
@@ -141,15 +180,26 @@ def _path(template: str, objects: Objects | None) -> str:
     return re.sub(r"\{([a-z_]+)\}", value, template)
 
 
-async def _call(client: httpx.AsyncClient, world: World, role: str, method: str, template: str,
-                objects: Objects | None, body_objects: Objects) -> httpx.Response:
+async def _call(
+    client: httpx.AsyncClient,
+    world: World,
+    role: str,
+    method: str,
+    template: str,
+    objects: Objects | None,
+    body_objects: Objects,
+) -> httpx.Response:
     body_for = BODIES.get((method, template))
     if method in ("POST", "PATCH", "PUT") and body_for is None:
         pytest.fail(f"{method} {template}: add a valid request body to BODIES in {__file__}")
     person = CALLERS[role][0]
     headers = world.headers(person, **{"If-Match": '"v1"'})
-    return await client.request(method, _path(template, objects), headers=headers,
-                                json=body_for(body_objects, world) if body_for else None)
+    return await client.request(
+        method,
+        _path(template, objects),
+        headers=headers,
+        json=body_for(body_objects, world) if body_for else None,
+    )
 
 
 def _ids(response: httpx.Response) -> set[str]:
@@ -167,8 +217,9 @@ def test_matrix_covers_exactly_the_routes() -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
-async def test_route_against_matrix(client: httpx.AsyncClient, world: World, owner_db, route: tuple[str, str]
-                                    ) -> None:
+async def test_route_against_matrix(
+    client: httpx.AsyncClient, world: World, owner_db, route: tuple[str, str]
+) -> None:
     if route in PUBLIC:
         assert (await client.request(*route)).status_code == 200
         return
@@ -198,15 +249,20 @@ async def test_route_against_matrix(client: httpx.AsyncClient, world: World, own
                 if str(getattr(other, LIST_ITEM[template])) in _ids(response):
                     problems.append(f"{role}: another conference's object is listed")
                 if template != "/api/v1/conferences":
-                    filtered = await client.get(template, params={"conference_id": str(other.conference_id)},
-                                                headers=world.headers(CALLERS[role][0]))
+                    filtered = await client.get(
+                        template,
+                        params={"conference_id": str(other.conference_id)},
+                        headers=world.headers(CALLERS[role][0]),
+                    )
                     if filtered.status_code == 200 and (filtered.json()["total"] or filtered.json()["items"]):
                         problems.append(f"{role}: filtering on another conference shows a count")
             continue
         allowed = not _denied(response)
         if allowed != expect:
-            problems.append(f"{role}: own conference expected {'allow' if expect else 'deny'}, got {status}: "
-                            f"{response.text[:200]}")
+            problems.append(
+                f"{role}: own conference expected {'allow' if expect else 'deny'}, got {status}: "
+                f"{response.text[:200]}"
+            )
         if rule.scope != "conference":
             continue
         # Another conference: 404, exactly like an id that does not exist.
@@ -216,21 +272,30 @@ async def test_route_against_matrix(client: httpx.AsyncClient, world: World, own
         if theirs.status_code != 404:
             problems.append(f"{role}: another conference answered {theirs.status_code}, not 404")
         elif theirs.json().get("detail") != nowhere.json().get("detail") or nowhere.status_code != 404:
-            problems.append(f"{role}: another conference's 404 differs from a missing id's "
-                            f"({theirs.json().get('detail')!r} vs {nowhere.status_code} "
-                            f"{nowhere.json().get('detail')!r})")
+            problems.append(
+                f"{role}: another conference's 404 differs from a missing id's "
+                f"({theirs.json().get('detail')!r} vs {nowhere.status_code} "
+                f"{nowhere.json().get('detail')!r})"
+            )
     assert not problems, f"{method} {template}:\n  " + "\n  ".join(problems)
 
 
 async def test_denials_are_in_the_access_log(client: httpx.AsyncClient, world: World, owner_db) -> None:
     objects = await _objects(owner_db, world)
-    response = await client.post(f"/api/v1/cases/{objects['A'].case_id}/transitions", json={"to": "monitoring"},
-                                 headers=world.headers("police_member", **{"If-Match": '"v1"'}))
+    response = await client.post(
+        f"/api/v1/cases/{objects['A'].case_id}/transitions",
+        json={"to": "monitoring"},
+        headers=world.headers("police_member", **{"If-Match": '"v1"'}),
+    )
     assert response.status_code == 403
-    response = await client.get(f"/api/v1/cases/{objects['B'].case_id}", headers=world.headers("police_member"))
+    response = await client.get(
+        f"/api/v1/cases/{objects['B'].case_id}", headers=world.headers("police_member")
+    )
     assert response.status_code == 404
     async with owner_db.sessions() as session:
-        rows = (await session.execute(sa.select(AccessLogEntry).where(AccessLogEntry.outcome == "denied"))).scalars()
+        rows = (
+            await session.execute(sa.select(AccessLogEntry).where(AccessLogEntry.outcome == "denied"))
+        ).scalars()
         denied = {(r.actor_subject, str(r.case_id), r.action) for r in rows}
     assert ("police_member-sub", str(objects["A"].case_id), "update") in denied
     assert ("police_member-sub", str(objects["B"].case_id), "read") in denied
@@ -243,12 +308,23 @@ async def test_health_assessments_are_hidden_from_other_organisations(
     organisation sees them; the police and the municipality do not, without a sharing basis."""
     async with owner_db.sessions() as session:
         case = await add_case(session, world)
-        session.add(Assessment(case_id=case.id, assessed_on=clock.today() - timedelta(days=10),
-                               assessed_by_id=world.members["care_member"].id,
-                               scores={"substance_use": 1, "housing": 2}))
+        session.add(
+            Assessment(
+                case_id=case.id,
+                assessed_on=clock.today() - timedelta(days=10),
+                assessed_by_id=world.members["care_member"].id,
+                scores={"substance_use": 1, "housing": 2},
+            )
+        )
         await session.commit()
-    for person, visible in (("care_member", True), ("care_liaison", True), ("police_member", False),
-                            ("police_liaison", False), ("chair", False), ("wijkteam_member", False)):
+    for person, visible in (
+        ("care_member", True),
+        ("care_liaison", True),
+        ("police_member", False),
+        ("police_liaison", False),
+        ("chair", False),
+        ("wijkteam_member", False),
+    ):
         detail = await client.get(f"/api/v1/cases/{case.id}", headers=world.headers(person))
         assert detail.status_code == 200, detail.text
         history = await client.get(f"/api/v1/cases/{case.id}/assessments", headers=world.headers(person))
@@ -261,7 +337,9 @@ async def test_health_assessments_are_hidden_from_other_organisations(
             assert "substance_use" not in detail.text and "substance_use" not in history.text
 
 
-async def test_counts_do_not_leak_across_conferences(client: httpx.AsyncClient, world: World, owner_db) -> None:
+async def test_counts_do_not_leak_across_conferences(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
     """A member of conference A sees exactly A's cases and A's total, whatever B holds, and
     asking for B's cases gives nothing, not even a count."""
     async with owner_db.sessions() as session:
@@ -275,7 +353,9 @@ async def test_counts_do_not_leak_across_conferences(client: httpx.AsyncClient, 
     assert sorted(c["id"] for c in body["items"]) == sorted(str(c.id) for c in mine)
     page = (await client.get("/api/v1/cases", params={"limit": 1}, headers=headers)).json()
     assert page["total"] == 3 and len(page["items"]) == 1
-    other = (await client.get("/api/v1/cases", params={"conference_id": str(world.b.id)}, headers=headers)).json()
+    other = (
+        await client.get("/api/v1/cases", params={"conference_id": str(world.b.id)}, headers=headers)
+    ).json()
     assert other["total"] == 0 and other["items"] == []
     # and the chair of B, symmetrically
     body_b = (await client.get("/api/v1/cases", headers=world.headers("chair_b"))).json()

@@ -29,10 +29,15 @@ _BAD_KEY = fresh_rsa_key("bad")
 
 
 @pytest.fixture
-async def strict_client(database_urls: DatabaseUrls, tmp_path_factory: pytest.TempPathFactory
-                        ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(database_urls, tmp_path_factory.mktemp("rot"), jwks_cache_ttl_seconds=TTL,
-                             jwks_refetch_min_interval_seconds=REFETCH_INTERVAL)
+async def strict_client(
+    database_urls: DatabaseUrls, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(
+        database_urls,
+        tmp_path_factory.mktemp("rot"),
+        jwks_cache_ttl_seconds=TTL,
+        jwks_refetch_min_interval_seconds=REFETCH_INTERVAL,
+    )
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
@@ -47,12 +52,26 @@ async def _provider(owner_db, world: World) -> tuple[str, str]:
     idp.store.ensure(slug)
     async with owner_db.sessions() as session:
         issuer = idp.issuer(slug)
-        org = Organisation(name=slug, slug=slug, kind="housing", issuer=issuer, audience="casusoverleg",
-                           discovery_url=f"{issuer}/.well-known/openid-configuration")
+        org = Organisation(
+            name=slug,
+            slug=slug,
+            kind="housing",
+            issuer=issuer,
+            audience="casusoverleg",
+            discovery_url=f"{issuer}/.well-known/openid-configuration",
+        )
         session.add(org)
         await session.flush()
-        session.add(Membership(conference_id=world.a.id, organisation_id=org.id, issuer=org.issuer or "",
-                               subject="person-1", display_name="Persoon", role="member"))
+        session.add(
+            Membership(
+                conference_id=world.a.id,
+                organisation_id=org.id,
+                issuer=org.issuer or "",
+                subject="person-1",
+                display_name="Persoon",
+                role="member",
+            )
+        )
         await session.commit()
     return slug, "person-1"
 
@@ -131,8 +150,9 @@ async def test_cached_keys_keep_serving_while_provider_is_down(
     assert idp.jwks_requests[slug] == 3
 
 
-async def test_provider_never_reached_is_not_hammered(strict_client: httpx.AsyncClient, world: World,
-                                                     owner_db) -> None:
+async def test_provider_never_reached_is_not_hammered(
+    strict_client: httpx.AsyncClient, world: World, owner_db
+) -> None:
     idp = world.idp
     slug, subject = await _provider(owner_db, world)
     idp.down = True  # type: ignore[attr-defined]

@@ -60,16 +60,19 @@ ATTACKS: dict[str, Attack] = {
         _chair_claims(w), _public_pem(w), kid=_gemeente_key(w).kid
     ),
     "HS256 signed with the provider's public JWK": lambda w: hs256_forged(
-        _chair_claims(w), json.dumps(w.idp.store.public_jwks("gemeente")["keys"][0]).encode(),
+        _chair_claims(w),
+        json.dumps(w.idp.store.public_jwks("gemeente")["keys"][0]).encode(),
         kid=_gemeente_key(w).kid,
     ),
-    "expired": lambda w: w.idp.token("gemeente", "chair-sub", audience="casusoverleg",
-                                     now=clock.now().timestamp() - 7200, lifetime=3600),
+    "expired": lambda w: w.idp.token(
+        "gemeente", "chair-sub", audience="casusoverleg", now=clock.now().timestamp() - 7200, lifetime=3600
+    ),
     "not yet valid (nbf in the future)": lambda w: w.idp.token(
         "gemeente", "chair-sub", audience="casusoverleg", extra={"nbf": int(clock.now().timestamp()) + 3600}
     ),
-    "issued in the future": lambda w: w.idp.token("gemeente", "chair-sub", audience="casusoverleg",
-                                                  now=clock.now().timestamp() + 3600),
+    "issued in the future": lambda w: w.idp.token(
+        "gemeente", "chair-sub", audience="casusoverleg", now=clock.now().timestamp() + 3600
+    ),
     "wrong audience": lambda w: w.idp.token("gemeente", "chair-sub", audience="another-service"),
     "audience list without ours": lambda w: sign(_chair_claims(w, aud=["a", "b"]), _gemeente_key(w)),
     "unknown issuer": lambda w: w.idp.token("fremd", "chair-sub", audience="casusoverleg"),
@@ -77,7 +80,10 @@ ATTACKS: dict[str, Attack] = {
         _chair_claims(w, iss=(w.orgs["gemeente"].issuer or "") + "/"), _gemeente_key(w)
     ),
     "issuer A's key (with its kid) on a token naming issuer B": lambda w: mint_token(
-        w.idp.store, slug="politie", issuer=w.idp.issuer("gemeente"), subject="chair-sub",
+        w.idp.store,
+        slug="politie",
+        issuer=w.idp.issuer("gemeente"),
+        subject="chair-sub",
         now=clock.now().timestamp(),
     ),
     "issuer A's key (no kid) on a token naming issuer B": lambda w: sign_raw(
@@ -88,19 +94,26 @@ ATTACKS: dict[str, Attack] = {
     ),
     "unknown kid": lambda w: sign(_chair_claims(w), fresh_rsa_key("unknown-kid")),
     "attacker's own key embedded as jwk header": lambda w: _embedded_jwk(w),
-    "jku header pointing elsewhere": lambda w: sign(_chair_claims(w), _gemeente_key(w),
-                                                    jku="http://127.0.0.1:9/keys.json"),
+    "jku header pointing elsewhere": lambda w: sign(
+        _chair_claims(w), _gemeente_key(w), jku="http://127.0.0.1:9/keys.json"
+    ),
     "x5u header": lambda w: sign(_chair_claims(w), _gemeente_key(w), x5u="http://127.0.0.1:9/cert.pem"),
     "crit header": lambda w: rs256_by_hand(
         json.dumps({"alg": "RS256", "kid": _gemeente_key(w).kid, "crit": ["exp"], "exp": 1}).encode(),
-        json.dumps(_chair_claims(w)).encode(), _gemeente_key(w),
+        json.dumps(_chair_claims(w)).encode(),
+        _gemeente_key(w),
     ),
     "tampered payload (another subject)": lambda w: replace_payload(
         w.token("gemeente_member"), _chair_claims(w)
     ),
     "tampered payload (longer expiry)": lambda w: replace_payload(
-        w.idp.token("gemeente", "chair-sub", audience="casusoverleg", now=clock.now().timestamp() - 7200,
-                    lifetime=3600),
+        w.idp.token(
+            "gemeente",
+            "chair-sub",
+            audience="casusoverleg",
+            now=clock.now().timestamp() - 7200,
+            lifetime=3600,
+        ),
         _chair_claims(w, exp=int(clock.now().timestamp()) + 3600),
     ),
     "missing subject": lambda w: sign(claims_for(w.orgs["gemeente"].issuer or "", None), _gemeente_key(w)),
@@ -224,8 +237,10 @@ async def test_oversized_authorization_header_is_refused_before_parsing(
     assert_refused(response, padded, detail="The Authorization header is too large.")
     # a huge but otherwise well-formed token (a padded claim) is refused too
     big = world.idp.token("gemeente", "chair-sub", audience="casusoverleg", extra={"pad": "x" * 9000})
-    assert_refused(await client.get(PROBE, headers={"Authorization": f"Bearer {big}"}),
-                   detail="The Authorization header is too large.")
+    assert_refused(
+        await client.get(PROBE, headers={"Authorization": f"Bearer {big}"}),
+        detail="The Authorization header is too large.",
+    )
 
 
 async def test_key_rotated_out_is_refused(client: httpx.AsyncClient, world: World, owner_db) -> None:
@@ -233,12 +248,21 @@ async def test_key_rotated_out_is_refused(client: httpx.AsyncClient, world: Worl
     service's key cache has refreshed (at the latest after its TTL)."""
     idp: TestIdentityProviders = world.idp
     async with owner_db.sessions() as session:
-        org = Organisation(name="Roteer", slug="roteer", kind="housing", issuer=idp.issuer("roteer"),
-                           audience="casusoverleg")
+        org = Organisation(
+            name="Roteer", slug="roteer", kind="housing", issuer=idp.issuer("roteer"), audience="casusoverleg"
+        )
         session.add(org)
         await session.flush()
-        session.add(Membership(conference_id=world.a.id, organisation_id=org.id, issuer=org.issuer or "",
-                               subject="r-1", display_name="R", role="member"))
+        session.add(
+            Membership(
+                conference_id=world.a.id,
+                organisation_id=org.id,
+                issuer=org.issuer or "",
+                subject="r-1",
+                display_name="R",
+                role="member",
+            )
+        )
         await session.commit()
     idp.store.ensure("roteer")
     old = idp.token("roteer", "r-1", audience="casusoverleg")
@@ -260,8 +284,9 @@ async def test_access_token_type_is_required_where_configured(
     client: httpx.AsyncClient, world: World, owner_db
 ) -> None:
     async with owner_db.sessions() as session:
-        await session.execute(sa.update(Organisation).where(Organisation.slug == "gemeente")
-                              .values(require_typ_at_jwt=True))
+        await session.execute(
+            sa.update(Organisation).where(Organisation.slug == "gemeente").values(require_typ_at_jwt=True)
+        )
         await session.commit()
     key = _gemeente_key(world)
     plain = sign(_chair_claims(world), key)  # e.g. an ID token of the same provider
@@ -281,12 +306,21 @@ async def test_police_token_never_acts_as_municipality_member(
         await session.commit()
     gemeente = world.orgs["gemeente"]
     token = world.idp.token(
-        "politie", "police_member-sub", audience="casusoverleg",
-        extra={"organisation_id": str(gemeente.id), "roles": ["chair"], "groups": ["cg-chair"],
-               "act": {"sub": "chair-sub", "iss": gemeente.issuer}},
+        "politie",
+        "police_member-sub",
+        audience="casusoverleg",
+        extra={
+            "organisation_id": str(gemeente.id),
+            "roles": ["chair"],
+            "groups": ["cg-chair"],
+            "act": {"sub": "chair-sub", "iss": gemeente.issuer},
+        },
     )
-    response = await client.post(f"/api/v1/cases/{case.id}/transitions", json={"to": "monitoring"},
-                                 headers={"Authorization": f"Bearer {token}", "If-Match": '"v1"'})
+    response = await client.post(
+        f"/api/v1/cases/{case.id}/transitions",
+        json={"to": "monitoring"},
+        headers={"Authorization": f"Bearer {token}", "If-Match": '"v1"'},
+    )
     assert response.status_code == 403, response.text
 
 

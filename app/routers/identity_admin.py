@@ -49,7 +49,10 @@ async def get_identity(organisation_id: uuid.UUID, guard: GuardDep) -> Organisat
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationIdentityOut)
 async def update_identity(
-    organisation_id: uuid.UUID, body: OrganisationIdentityUpdate, guard: GuardDep, request: Request,
+    organisation_id: uuid.UUID,
+    body: OrganisationIdentityUpdate,
+    guard: GuardDep,
+    request: Request,
     settings: SettingsDep,
 ) -> OrganisationIdentityOut:
     """Register or change the organisation's identity provider: issuer, audience, discovery
@@ -70,8 +73,11 @@ async def list_partner_systems(organisation_id: uuid.UUID, guard: GuardDep) -> l
     return [PartnerSystemOut.model_validate(s) for s in systems]
 
 
-@router.post("/organisations/{organisation_id}/partner-systems", status_code=status.HTTP_201_CREATED,
-             response_model=PartnerSystemOut)
+@router.post(
+    "/organisations/{organisation_id}/partner-systems",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PartnerSystemOut,
+)
 async def create_partner_system(
     organisation_id: uuid.UUID, body: PartnerSystemCreate, guard: GuardDep
 ) -> PartnerSystemOut:

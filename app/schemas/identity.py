@@ -73,8 +73,12 @@ class OrganisationIdentityOut(BaseModel):
 
 class PartnerSystemCreate(Strict):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    subject: Annotated[str, Field(min_length=1, max_length=255,
-                                  description="The `sub` of this system's client-credentials tokens.")]
+    subject: Annotated[
+        str,
+        Field(
+            min_length=1, max_length=255, description="The `sub` of this system's client-credentials tokens."
+        ),
+    ]
     scopes: list[PartnerScope] = Field(min_length=1, max_length=10)
 
 

@@ -105,8 +105,12 @@ async def create_partner_system(
 ) -> PartnerSystem:
     if org.issuer is None:
         raise UnprocessableEntity("Register the organisation's identity provider first.", pointer="#/")
-    system = PartnerSystem(organisation_id=org.id, name=data.name, subject=data.subject,
-                           scopes=sorted({s.value for s in data.scopes}))
+    system = PartnerSystem(
+        organisation_id=org.id,
+        name=data.name,
+        subject=data.subject,
+        scopes=sorted({s.value for s in data.scopes}),
+    )
     session.add(system)
     try:
         async with session.begin_nested():
