@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import JWKRegistry, KeySet
 
 from app.clock import clock
 
@@ -27,6 +27,8 @@ ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
 AT_JWT_TYPES = ("at+jwt", "application/at+jwt")
+MAX_DOCUMENT_BYTES = 256_000  # discovery document or JWKS
+MAX_KEYS = 50
 
 
 class InvalidToken(Exception):
@@ -102,6 +104,22 @@ class KeyCache:
     _jwks_uris: dict[str, str] = field(default_factory=dict)
     _failed_at: dict[str, float] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    transport: httpx.AsyncBaseTransport | None = None  # tests only: a mock provider
+
+    async def _get_json(self, client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+        """GET a JSON object, reading at most MAX_DOCUMENT_BYTES (a hostile or broken provider
+        cannot make the service read gigabytes)."""
+        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            response.raise_for_status()
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise IssuerUnavailable("provider document too large")
+        value = json.loads(bytes(body))
+        if not isinstance(value, dict):
+            raise IssuerUnavailable("provider document is not a JSON object")
+        return value
 
     async def _jwks_uri(self, cfg: IssuerConfig, client: httpx.AsyncClient) -> str:
         if cfg.jwks_uri:
@@ -109,29 +127,39 @@ class KeyCache:
         if cfg.issuer in self._jwks_uris:
             return self._jwks_uris[cfg.issuer]
         discovery = cfg.discovery_url or cfg.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        response = await client.get(discovery)
-        response.raise_for_status()
-        document = response.json()
+        document = await self._get_json(client, discovery)
         if document.get("issuer") != cfg.issuer:
             raise IssuerUnavailable("discovery document names another issuer")
         uri = document.get("jwks_uri")
-        if not isinstance(uri, str):
-            raise IssuerUnavailable("discovery document has no jwks_uri")
+        if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
+            raise IssuerUnavailable("discovery document has no usable jwks_uri")
         self._jwks_uris[cfg.issuer] = uri
         return uri
 
     async def _fetch(self, cfg: IssuerConfig) -> KeySet:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, transport=self.transport
+        ) as client:
             uri = await self._jwks_uri(cfg, client)
-            response = await client.get(uri)
-            response.raise_for_status()
-            if len(response.content) > 256_000:
-                raise IssuerUnavailable("JWKS document too large")
-            data = response.json()
-        keys = [k for k in data.get("keys", []) if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
-        # Only public keys: drop any private members a careless provider might publish.
-        public = [{n: v for n, v in k.items() if n not in ("d", "p", "q", "dp", "dq", "qi")} for k in keys]
-        return KeySet.import_key_set({"keys": public})  # type: ignore[arg-type]
+            data = await self._get_json(client, uri)
+        published = data.get("keys")
+        if not isinstance(published, list):
+            raise IssuerUnavailable("JWKS document has no keys")
+        keys = []
+        for entry in published[:MAX_KEYS]:
+            if not isinstance(entry, dict) or entry.get("kty") not in ("RSA", "EC"):
+                continue
+            if entry.get("use", "sig") != "sig":  # encryption keys never verify signatures
+                continue
+            # Only public members: drop any private ones a careless provider might publish.
+            public = {n: v for n, v in entry.items() if n not in ("d", "p", "q", "dp", "dq", "qi")}
+            try:
+                keys.append(JWKRegistry.import_key(public))  # type: ignore[arg-type]
+            except (JoseError, ValueError, TypeError, KeyError) as exc:
+                log.warning("skipping an unusable key of %s: %s", cfg.issuer, type(exc).__name__)
+        if not keys:
+            raise IssuerUnavailable("JWKS document has no usable signing keys")
+        return KeySet(keys)  # type: ignore[arg-type]
 
     def _recent(self, now: float, then: float) -> bool:
         # A clock that went backwards counts as "long ago", never as "recent for ever".
