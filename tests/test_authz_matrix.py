@@ -202,6 +202,14 @@ async def _call(
     )
 
 
+async def _denials(owner_db) -> int:
+    async with owner_db.sessions() as session:
+        query = (
+            sa.select(sa.func.count()).select_from(AccessLogEntry).where(AccessLogEntry.outcome == "denied")
+        )
+        return int((await session.execute(query)).scalar_one())
+
+
 def _ids(response: httpx.Response) -> set[str]:
     body = response.json()
     items = body["items"] if isinstance(body, dict) else body
@@ -234,6 +242,7 @@ async def test_route_against_matrix(
         other_key = "A" if own_key == "B" else "B"
         objects = shared or await _objects(owner_db, world)  # writes get fresh objects per caller
         own, other = objects[own_key], objects[other_key]
+        denials_before = await _denials(owner_db)
         response = await _call(client, world, role, method, template, own, own)
         status = response.status_code
         expect = role in rule.allowed
@@ -265,6 +274,8 @@ async def test_route_against_matrix(
             )
         if rule.scope != "conference":
             continue
+        if not allowed and await _denials(owner_db) != denials_before + 1:
+            problems.append(f"{role}: the denial was not written to the access log")
         # Another conference: 404, exactly like an id that does not exist.
         fresh = shared or await _objects(owner_db, world)
         theirs = await _call(client, world, role, method, template, fresh[other_key], fresh[other_key])
