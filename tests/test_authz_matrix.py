@@ -175,7 +175,12 @@ def _denied(response: httpx.Response) -> bool:
 
 def _path(template: str, objects: Objects | None) -> str:
     def value(match: re.Match[str]) -> str:
-        return str(getattr(objects, match.group(1))) if objects else str(uuid.uuid4())
+        name = match.group(1)
+        if objects is None:
+            return str(uuid.uuid4())
+        if not hasattr(objects, name):
+            pytest.fail(f"{template}: teach Objects/_objects in {__file__} to make a {name} in both conferences")
+        return str(getattr(objects, name))
 
     return re.sub(r"\{([a-z_]+)\}", value, template)
 
