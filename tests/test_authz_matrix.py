@@ -179,7 +179,9 @@ def _path(template: str, objects: Objects | None) -> str:
         if objects is None:
             return str(uuid.uuid4())
         if not hasattr(objects, name):
-            pytest.fail(f"{template}: teach Objects/_objects in {__file__} to make a {name} in both conferences")
+            pytest.fail(
+                f"{template}: teach Objects/_objects in {__file__} to make a {name} in both conferences"
+            )
         return str(getattr(objects, name))
 
     return re.sub(r"\{([a-z_]+)\}", value, template)
