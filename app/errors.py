@@ -63,8 +63,11 @@ class NotFound(AppError):
     title = "Not found"
     type_slug = "not-found"
 
-    def __init__(self, what: str = "resource", **extra: Any) -> None:
-        super().__init__(f"No such {what}, or it is not visible to you.", **extra)
+    def __init__(self, what: str = "resource", *, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or f"No such {what}, {HIDDEN_SUFFIX}", **extra)
+
+
+HIDDEN_SUFFIX = "or it is not visible to you."
 
 
 class Conflict(AppError):

@@ -26,6 +26,8 @@ class DevKeyStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._keys: dict[str, list[dict[str, Any]]] = {}
+        # Importing an RSA private key validates it (tens of milliseconds): keep them by kid.
+        self._imported: dict[str, RSAKey] = {}
         if path.exists():
             self._keys = json.loads(path.read_text())
 
@@ -57,15 +59,21 @@ class DevKeyStore:
         if self.path.exists():
             self._keys = json.loads(self.path.read_text())
 
+    def _key(self, entry: dict[str, Any]) -> RSAKey:
+        kid = str(entry.get("kid"))
+        if kid not in self._imported:
+            self._imported[kid] = RSAKey.import_key(entry)
+        return self._imported[kid]
+
     def signing_key(self, slug: str) -> RSAKey:
         self.ensure(slug)
-        return RSAKey.import_key(self._keys[slug][0])
+        return self._key(self._keys[slug][0])
 
     def public_jwks(self, slug: str) -> dict[str, Any]:
         self.ensure(slug)
         public = []
         for entry in self._keys[slug]:
-            key = RSAKey.import_key(entry)
+            key = self._key(entry)
             public.append({**key.as_dict(private=False), "use": "sig", "alg": "RS256"})
         return {"keys": public}
 

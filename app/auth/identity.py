@@ -1,20 +1,108 @@
 """From verified claims to a Principal: the organisation is the one whose registered issuer
-signed the token, and only that organisation's memberships and partner systems count."""
+signed the token, and only that organisation's memberships and partner systems count.
+
+An organisation's claim mapping (Organisation.claim_mapping) names the claims to read:
+
+    {"subject": "sub", "name": "name", "email": "email",
+     "groups": "groups",
+     "group_roles": {"cg-chair": {"role": "chair", "conference_id": "<uuid>"}}}
+
+Roles live in this service's memberships. A person of that organisation who has no membership
+at all yet gets memberships seeded from the groups claim, but only for the (group, role,
+conference) triples the mapping lists, and only in conferences the organisation takes part in.
+A person who has (or had: deactivated rows count) a membership is never re-seeded, so a
+deactivation sticks and the groups claim cannot widen someone's roles later.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.principal import MembershipRef, Principal
 from app.auth.tokens import IssuerConfig
-from app.models import Membership, Organisation, PartnerSystem
+from app.models import ConferenceOrganisation, Membership, Organisation, PartnerSystem
+from app.models.enums import Role
+
+log = logging.getLogger(__name__)
+
+MAX_GROUPS = 200
+
+
+@dataclass(frozen=True)
+class GroupRole:
+    role: str
+    conference_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ClaimMapping:
+    subject: str = "sub"
+    name: str = "name"
+    email: str = "email"
+    groups: str | None = None
+    group_roles: dict[str, tuple[GroupRole, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Any) -> ClaimMapping:
+        """Tolerant reading of the stored JSON: anything malformed is ignored, never trusted.
+        (The admin API validates strictly before storing.)"""
+        if not isinstance(raw, dict):
+            return cls()
+
+        def name_of(key: str, default: str | None) -> str | None:
+            value = raw.get(key, default)
+            return value if isinstance(value, str) and value else default
+
+        group_roles: dict[str, tuple[GroupRole, ...]] = {}
+        mapping = raw.get("group_roles")
+        if isinstance(mapping, dict):
+            for group, spec in mapping.items():
+                specs = spec if isinstance(spec, list) else [spec]
+                parsed = []
+                for item in specs:
+                    if not isinstance(item, dict) or item.get("role") not in {r.value for r in Role}:
+                        continue
+                    try:
+                        parsed.append(GroupRole(str(item["role"]), uuid.UUID(str(item.get("conference_id")))))
+                    except ValueError:
+                        continue
+                if parsed:
+                    group_roles[str(group)] = tuple(parsed)
+        return cls(
+            subject=name_of("subject", "sub") or "sub",
+            name=name_of("name", "name") or "name",
+            email=name_of("email", "email") or "email",
+            groups=name_of("groups", None),
+            group_roles=group_roles,
+        )
+
+    def roles_from(self, claims: dict[str, Any]) -> list[GroupRole]:
+        if not self.groups:
+            return []
+        groups = claims.get(self.groups)
+        if isinstance(groups, str):
+            groups = groups.split()
+        if not isinstance(groups, list):
+            return []
+        found: dict[tuple[str, uuid.UUID], GroupRole] = {}
+        for group in groups[:MAX_GROUPS]:
+            if isinstance(group, str):
+                for grant in self.group_roles.get(group, ()):
+                    found[(grant.role, grant.conference_id)] = grant
+        return list(found.values())
 
 
 async def registered_issuers(session: AsyncSession) -> dict[str, tuple[IssuerConfig, Organisation]]:
-    rows = (await session.execute(sa.select(Organisation).where(Organisation.issuer.is_not(None)))).scalars()  # type: ignore[union-attr]
+    query = sa.select(Organisation).where(col(Organisation.issuer).is_not(None))
+    rows = (await session.execute(query)).scalars()
     result: dict[str, tuple[IssuerConfig, Organisation]] = {}
     for org in rows:
         assert org.issuer is not None
@@ -23,13 +111,77 @@ async def registered_issuers(session: AsyncSession) -> dict[str, tuple[IssuerCon
             audience=org.audience or "casusoverleg",
             jwks_uri=org.jwks_uri,
             discovery_url=org.discovery_url,
+            require_typ_at_jwt=bool(org.require_typ_at_jwt),
         )
         result[org.issuer] = (cfg, org)
     return result
 
 
-def _claim(claims: dict[str, Any], mapping: dict[str, Any], name: str, default: str) -> Any:
-    return claims.get(str(mapping.get(name, default)))
+def _text(claims: dict[str, Any], name: str, limit: int) -> str | None:
+    value = claims.get(name)
+    return value[:limit] if isinstance(value, str) and value else None
+
+
+async def _memberships(session: AsyncSession, org: Organisation, subject: str) -> list[Membership]:
+    return list(
+        (
+            await session.execute(
+                sa.select(Membership).where(
+                    col(Membership.issuer) == org.issuer,
+                    col(Membership.subject) == subject,
+                    col(Membership.organisation_id) == org.id,  # never another organisation's memberships
+                    col(Membership.active).is_(True),
+                )
+            )
+        ).scalars().all()
+    )
+
+
+async def _seed_from_groups(
+    session: AsyncSession,
+    org: Organisation,
+    subject: str,
+    grants: list[GroupRole],
+    display_name: str,
+    email: str | None,
+) -> list[Membership]:
+    known = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(Membership).where(
+                col(Membership.issuer) == org.issuer, col(Membership.subject) == subject,
+                col(Membership.organisation_id) == org.id,
+            )
+        )
+    ).scalar_one()
+    if known:
+        return []  # someone who has (or had) memberships is managed by hand from then on
+    conference_ids = {g.conference_id for g in grants}
+    taking_part = set(
+        (
+            await session.execute(
+                sa.select(col(ConferenceOrganisation.conference_id)).where(
+                    col(ConferenceOrganisation.organisation_id) == org.id,
+                    col(ConferenceOrganisation.conference_id).in_(conference_ids),
+                )
+            )
+        ).scalars()
+    )
+    seeded = [
+        Membership(conference_id=g.conference_id, organisation_id=org.id, issuer=org.issuer or "",
+                   subject=subject, display_name=display_name, email=email, role=g.role)
+        for g in grants
+        if g.conference_id in taking_part
+    ]
+    if not seeded:
+        return []
+    session.add_all(seeded)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:  # a parallel first request seeded them already
+        return await _memberships(session, org, subject)
+    log.info("seeded %d membership(s) from the groups claim for organisation %s", len(seeded), org.slug)
+    return seeded
 
 
 async def principal_from_claims(
@@ -40,21 +192,20 @@ async def principal_from_claims(
     request_id: str | None = None,
     source_address: str | None = None,
 ) -> Principal | None:
-    mapping = org.claim_mapping or {}
-    subject = claims["sub"]
-    name = _claim(claims, mapping, "name", "name")
-    memberships = (
-        await session.execute(
-            sa.select(Membership).where(
-                Membership.issuer == org.issuer,
-                Membership.subject == subject,
-                Membership.organisation_id == org.id,  # never another organisation's memberships
-                Membership.active.is_(True),  # type: ignore[attr-defined]
+    mapping = ClaimMapping.parse(org.claim_mapping)
+    subject = _text(claims, mapping.subject, 255)
+    if subject is None:
+        return None
+    name = _text(claims, mapping.name, 200)
+    memberships = await _memberships(session, org, subject)
+    if not memberships:
+        grants = mapping.roles_from(claims)
+        if grants:
+            memberships = await _seed_from_groups(
+                session, org, subject, grants, name or subject, _text(claims, mapping.email, 320)
             )
-        )
-    ).scalars().all()
     amr = claims.get("amr")
-    common = {
+    common: dict[str, Any] = {
         "issuer": org.issuer or "",
         "subject": subject,
         "organisation_id": org.id,
@@ -66,14 +217,14 @@ async def principal_from_claims(
     }
     if memberships:
         refs = tuple(MembershipRef(m.id, m.conference_id, m.organisation_id, m.role) for m in memberships)
-        display = name if isinstance(name, str) and name else memberships[0].display_name
+        display = name or memberships[0].display_name
         return Principal(kind="person", display_name=display, memberships=refs, **common)
     system = (
         await session.execute(
             sa.select(PartnerSystem).where(
-                PartnerSystem.organisation_id == org.id,
-                PartnerSystem.subject == subject,
-                PartnerSystem.active.is_(True),  # type: ignore[attr-defined]
+                col(PartnerSystem.organisation_id) == org.id,
+                col(PartnerSystem.subject) == subject,
+                col(PartnerSystem.active).is_(True),
             )
         )
     ).scalar_one_or_none()
@@ -81,8 +232,10 @@ async def principal_from_claims(
         return None
     token_scopes = claims.get("scope")
     granted = set(system.scopes)
-    if isinstance(token_scopes, str):
+    if isinstance(token_scopes, str):  # RFC 8693/9068: space-separated
         granted &= set(token_scopes.split())
+    elif isinstance(token_scopes, list):
+        granted &= {s for s in token_scopes if isinstance(s, str)}
     return Principal(
         kind="system",
         display_name=system.name,

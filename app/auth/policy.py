@@ -70,7 +70,7 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.action_update: frozenset({Role.chair}),  # + members and liaisons of the owner organisation
     Op.escalation_list: frozenset({Role.chair}),
     Op.referral_create: CASE_WORKERS,
-    Op.referral_read: CASE_WORKERS,  # chair sees all; others their own organisation's
+    Op.referral_read: frozenset({Role.chair}),  # + workers of the referring organisation (below)
     Op.referral_decide: frozenset({Role.chair}),
     Op.client_lookup: frozenset({Role.chair, Role.member}),
     Op.conference_read: frozenset({Role.chair, Role.member, Role.liaison, Role.privacy_officer, Role.admin}),

@@ -6,18 +6,18 @@ the signature must then verify with exactly those keys, and `iss` is checked aga
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import JWKRegistry, KeySet
 
 from app.clock import clock
 
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 ALLOWED_ALGORITHMS = ("RS256", "PS256", "ES256")
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "x5c", "crit")
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat")
+AT_JWT_TYPES = ("at+jwt", "application/at+jwt")
+MAX_DOCUMENT_BYTES = 256_000  # discovery document or JWKS
+MAX_KEYS = 50
 
 
 class InvalidToken(Exception):
@@ -42,6 +45,9 @@ class IssuerConfig:
     audience: str
     jwks_uri: str | None = None
     discovery_url: str | None = None
+    # Refuse tokens whose header lacks `typ: at+jwt` (RFC 9068), so that an ID token or any
+    # other JWT of this provider cannot be used as an access token. Per organisation.
+    require_typ_at_jwt: bool = False
 
 
 def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -59,7 +65,7 @@ def _b64json(segment: str) -> dict[str, Any]:
         value = json.loads(raw, object_pairs_hook=_strict_object)
     except InvalidToken:
         raise
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidToken("segment is not base64url JSON") from exc
     if not isinstance(value, dict):
         raise InvalidToken("segment is not a JSON object")
@@ -77,19 +83,43 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class _CachedKeys:
     keys: KeySet
     fetched_at: float
-    last_forced_refresh: float = 0.0
+    last_forced: float = float("-inf")  # last refetch for an unknown kid
+    last_failed: float = float("-inf")  # last failed refresh
 
 
 @dataclass
 class KeyCache:
     """JWKS per issuer: TTL-cached, refreshed once on an unknown kid (rate-limited per issuer),
-    and kept serving while the provider is down."""
+    and kept serving while the provider is down. Time comes from app.clock (tests travel).
+
+    Within `refetch_min_interval`, an issuer gets at most one refetch for unknown kids, and after
+    a failed fetch no new attempt, so a flood of bad tokens cannot hammer a provider (nor a
+    provider that is down).
+    """
 
     ttl_seconds: float = 600.0
     refetch_min_interval: float = 60.0
     timeout: float = 5.0
     _cache: dict[str, _CachedKeys] = field(default_factory=dict)
     _jwks_uris: dict[str, str] = field(default_factory=dict)
+    _failed_at: dict[str, float] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    transport: httpx.AsyncBaseTransport | None = None  # tests only: a mock provider
+
+    async def _get_json(self, client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+        """GET a JSON object, reading at most MAX_DOCUMENT_BYTES (a hostile or broken provider
+        cannot make the service read gigabytes)."""
+        async with client.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            response.raise_for_status()
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body.extend(chunk)
+                if len(body) > MAX_DOCUMENT_BYTES:
+                    raise IssuerUnavailable("provider document too large")
+        value = json.loads(bytes(body))
+        if not isinstance(value, dict):
+            raise IssuerUnavailable("provider document is not a JSON object")
+        return value
 
     async def _jwks_uri(self, cfg: IssuerConfig, client: httpx.AsyncClient) -> str:
         if cfg.jwks_uri:
@@ -97,57 +127,93 @@ class KeyCache:
         if cfg.issuer in self._jwks_uris:
             return self._jwks_uris[cfg.issuer]
         discovery = cfg.discovery_url or cfg.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        response = await client.get(discovery)
-        response.raise_for_status()
-        document = response.json()
+        document = await self._get_json(client, discovery)
         if document.get("issuer") != cfg.issuer:
             raise IssuerUnavailable("discovery document names another issuer")
         uri = document.get("jwks_uri")
-        if not isinstance(uri, str):
-            raise IssuerUnavailable("discovery document has no jwks_uri")
+        if not isinstance(uri, str) or not uri.startswith(("https://", "http://")):
+            raise IssuerUnavailable("discovery document has no usable jwks_uri")
         self._jwks_uris[cfg.issuer] = uri
         return uri
 
     async def _fetch(self, cfg: IssuerConfig) -> KeySet:
-        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+        async with httpx.AsyncClient(
+            timeout=self.timeout, follow_redirects=False, transport=self.transport
+        ) as client:
             uri = await self._jwks_uri(cfg, client)
-            response = await client.get(uri)
-            response.raise_for_status()
-            if len(response.content) > 256_000:
-                raise IssuerUnavailable("JWKS document too large")
-            data = response.json()
-        keys = [k for k in data.get("keys", []) if isinstance(k, dict) and k.get("kty") in ("RSA", "EC")]
-        # Only public keys: drop any private members a careless provider might publish.
-        public = [{n: v for n, v in k.items() if n not in ("d", "p", "q", "dp", "dq", "qi")} for k in keys]
-        return KeySet.import_key_set({"keys": public})  # type: ignore[arg-type]
+            data = await self._get_json(client, uri)
+        published = data.get("keys")
+        if not isinstance(published, list):
+            raise IssuerUnavailable("JWKS document has no keys")
+        keys = []
+        for entry in published[:MAX_KEYS]:
+            if not isinstance(entry, dict) or entry.get("kty") not in ("RSA", "EC"):
+                continue
+            if entry.get("use", "sig") != "sig":  # encryption keys never verify signatures
+                continue
+            # Only public members: drop any private ones a careless provider might publish.
+            public = {n: v for n, v in entry.items() if n not in ("d", "p", "q", "dp", "dq", "qi")}
+            try:
+                keys.append(JWKRegistry.import_key(public))  # type: ignore[arg-type]
+            except (JoseError, ValueError, TypeError, KeyError) as exc:
+                log.warning("skipping an unusable key of %s: %s", cfg.issuer, type(exc).__name__)
+        if not keys:
+            raise IssuerUnavailable("JWKS document has no usable signing keys")
+        return KeySet(keys)  # type: ignore[arg-type]
+
+    def _recent(self, now: float, then: float) -> bool:
+        # A clock that went backwards counts as "long ago", never as "recent for ever".
+        return 0 <= now - then < self.refetch_min_interval
 
     async def keys_for(self, cfg: IssuerConfig, kid: str | None) -> KeySet:
-        now = time.monotonic()
+        lock = self._locks.setdefault(cfg.issuer, asyncio.Lock())
+        async with lock:  # one fetch per issuer at a time; the others then use its result
+            return await self._keys_for(cfg, kid)
+
+    async def _keys_for(self, cfg: IssuerConfig, kid: str | None) -> KeySet:
+        now = clock.now().timestamp()
         cached = self._cache.get(cfg.issuer)
-        stale = cached is None or now - cached.fetched_at > self.ttl_seconds
-        unknown_kid = cached is not None and kid is not None and not _has_kid(cached.keys, kid)
-        may_force = cached is None or now - cached.last_forced_refresh >= self.refetch_min_interval
-        if stale or (unknown_kid and may_force):
+        if cached is None:
+            failed = self._failed_at.get(cfg.issuer)
+            if failed is not None and self._recent(now, failed):
+                raise IssuerUnavailable("no keys for issuer (recent fetch failed)")
             try:
                 keys = await self._fetch(cfg)
             except (httpx.HTTPError, ValueError, JoseError, IssuerUnavailable) as exc:
                 log.warning("could not fetch keys of %s: %s", cfg.issuer, type(exc).__name__)
-                if cached is None:
-                    raise IssuerUnavailable("no keys for issuer") from exc
-                if unknown_kid:
-                    cached.last_forced_refresh = now
-                return cached.keys
-            entry = _CachedKeys(keys=keys, fetched_at=now)
-            if unknown_kid:
-                entry.last_forced_refresh = now
-            self._cache[cfg.issuer] = entry
+                self._failed_at[cfg.issuer] = now
+                raise IssuerUnavailable("no keys for issuer") from exc
+            self._failed_at.pop(cfg.issuer, None)
+            self._cache[cfg.issuer] = _CachedKeys(keys=keys, fetched_at=now)
             return keys
-        assert cached is not None
-        return cached.keys
+        if self._recent(now, cached.last_failed):
+            return cached.keys
+        stale = not 0 <= now - cached.fetched_at <= self.ttl_seconds
+        unknown_kid = kid is not None and not _has_kid(cached.keys, kid)
+        force = unknown_kid and not self._recent(now, cached.last_forced)
+        if not (stale or force):
+            return cached.keys
+        if force:
+            cached.last_forced = now
+        try:
+            keys = await self._fetch(cfg)
+        except (httpx.HTTPError, ValueError, JoseError, IssuerUnavailable) as exc:
+            log.warning("could not fetch keys of %s: %s; serving cached keys", cfg.issuer, type(exc).__name__)
+            cached.last_failed = now
+            return cached.keys
+        self._cache[cfg.issuer] = _CachedKeys(keys=keys, fetched_at=now, last_forced=cached.last_forced)
+        return keys
 
     def clear(self) -> None:
         self._cache.clear()
         self._jwks_uris.clear()
+        self._failed_at.clear()
+
+    def forget(self, issuer: str) -> None:
+        """Drop what is cached for one issuer (its registration changed)."""
+        self._cache.pop(issuer, None)
+        self._jwks_uris.pop(issuer, None)
+        self._failed_at.pop(issuer, None)
 
 
 def _has_kid(keys: KeySet, kid: str) -> bool:
@@ -175,6 +241,8 @@ class TokenValidator:
         if not isinstance(issuer, str) or issuer not in issuers:
             raise InvalidToken("unknown issuer")
         cfg = issuers[issuer]
+        if cfg.require_typ_at_jwt and str(header.get("typ", "")).lower() not in AT_JWT_TYPES:
+            raise InvalidToken("not an access token (typ)")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise InvalidToken("kid must be a string")

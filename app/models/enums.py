@@ -116,3 +116,11 @@ class Priority(StrEnum):
     normal = "normal"
     high = "high"
     urgent = "urgent"
+
+
+class PartnerScope(StrEnum):
+    """What a partner system (a machine with client-credentials tokens) may be granted."""
+
+    events_write = "events:write"
+    cases_read_minimal = "cases:read-minimal"
+    webhooks_manage = "webhooks:manage"

@@ -25,8 +25,11 @@ class Organisation(SQLModel, table=True):
     discovery_url: str | None = Field(default=None, max_length=500)
     jwks_uri: str | None = Field(default=None, max_length=500)
     # Claim mapping: {"subject": "sub", "name": "name", "email": "email", "groups": "groups",
-    #                 "group_roles": {"casusoverleg-chair": "chair"}}
+    #                 "group_roles": {"casusoverleg-chair": {"role": "chair", "conference_id": "..."}}}
     claim_mapping: dict = json_field()
+    # Refuse this provider's tokens unless their header says `typ: at+jwt` (RFC 9068), so that an
+    # ID token cannot serve as an access token. Set it for every provider that sends the header.
+    require_typ_at_jwt: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = ts_field()
 
 

@@ -18,6 +18,10 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
 
     for module in (agreements, checklist):
         app.include_router(module.router, prefix=API_PREFIX)
+    from app.routers import identity_admin, me
+
+    app.include_router(identity_admin.router, prefix=API_PREFIX)
+    app.include_router(me.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
         from app.routers import dev_idp
 

@@ -201,7 +201,7 @@ async def client_signature_scan(agreement_id: uuid.UUID, guard: GuardDep) -> Res
     signature = next((s for s in await service.signatures_of(guard.session, [agreement_id])
                       if s.party == "client" and s.scan is not None), None)
     if signature is None or signature.scan is None:
-        raise NotFound("There is no scan of the client's signature.")
+        raise NotFound("scan of the client's signature")
     return Response(signature.scan, media_type=signature.scan_content_type or "application/octet-stream")
 
 
@@ -246,7 +246,7 @@ async def end_legal_basis(case_id: uuid.UUID, basis_id: uuid.UUID, guard: GuardD
     await guard.require(Op.legal_basis_record, _target(loaded.case), access)
     basis = next((b for b in await service.legal_bases_of(guard.session, case_id) if b.id == basis_id), None)
     if basis is None:
-        raise NotFound("No such legal basis for this case.")
+        raise NotFound("legal basis for this case")
     basis = await service.end_legal_basis(guard.session, guard.principal, basis=basis)
     guard.audit.allowed(access)
     return legal_basis_out(basis)

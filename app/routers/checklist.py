@@ -56,7 +56,7 @@ async def incomplete_checklists(
     if conference_id is not None:
         if conference_id not in chaired:
             await guard.require(Op.checklist_overview, Target(conference_id=conference_id))
-            raise NotFound("No such conference.")  # pragma: no cover - require raised already
+            raise NotFound("conference")  # pragma: no cover - require raised already
         chaired = [conference_id]
     if not chaired:
         raise Forbidden("Only the chair sees the checklists of all cases.")

@@ -26,7 +26,7 @@ async def lookup_by_bsn(
     client = await service.find_by_bsn(guard.session, conference_id=conference_id, bsn=bsn, settings=settings)
     if client is None:
         guard.audit.allowed(access)
-        raise NotFound("client with this BSN")
+        raise NotFound(detail="There is no client with this BSN in this conference.")
     cases = await service.cases_of_client(guard.session, client.id)
     guard.audit.allowed(Access(**{**access.__dict__, "client_number": client.client_number}))
     return ClientLookupOut(

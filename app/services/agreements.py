@@ -113,7 +113,7 @@ async def load_agreement(session: AsyncSession, agreement_id: uuid.UUID, *, for_
         query = query.with_for_update(of=Agreement)  # type: ignore[arg-type]
     row = (await session.execute(query)).first()
     if row is None:
-        raise NotFound("No such agreement.")
+        raise NotFound("agreement")
     return LoadedAgreement(row[0], row[1], row[2])
 
 
