@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -156,6 +156,7 @@ async def _taken(
 
 
 async def create_ad_hoc(session: AsyncSession, conference: Conference, data: AdHocMeeting) -> Meeting:
+    data = data.model_copy(update={"starts_at": data.starts_at.astimezone(UTC)})
     if data.starts_at <= clock.now():
         raise UnprocessableEntity("An ad-hoc meeting must start in the future.", pointer="#/starts_at")
     if await _taken(session, conference.id, data.starts_at):
@@ -200,6 +201,7 @@ def require_open(meeting: Meeting, what: str) -> None:
 
 
 async def move_meeting(session: AsyncSession, meeting: Meeting, data: MoveMeeting) -> Meeting:
+    data = data.model_copy(update={"starts_at": data.starts_at.astimezone(UTC)})
     require_open(meeting, "move")
     if data.starts_at <= clock.now():
         raise UnprocessableEntity(
