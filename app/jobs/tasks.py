@@ -32,6 +32,7 @@ async def generate_meetings(db: Database, slot: datetime, *, settings: Settings)
         conferences = (await session.execute(sa.select(Conference))).scalars().all()
         for conference in conferences:
             if not conference.cadence:
+                skipped += 1
                 continue
             try:
                 async with session.begin_nested():
