@@ -20,13 +20,21 @@ async def _situation(owner_db, world: World, client: httpx.AsyncClient, *, with_
         meeting = await add_meeting(s, world)
         cases = {}
         for key in ("relapse", "review", "overdue", "escalation", "request", "quiet", "closed"):
-            cases[key] = await add_case(s, world, name=f"Naam {key}", phase="closed" if key == "closed" else "active")
+            cases[key] = await add_case(
+                s, world, name=f"Naam {key}", phase="closed" if key == "closed" else "active"
+            )
         cases["review"].next_review_date = NOW.date()  # due before the meeting (3 March)
         cases["quiet"].next_review_date = NOW.date() + timedelta(days=60)
         cases["escalation"].priority = "high"
         await add_action(s, world, cases["overdue"], due_in_days=-3)
-        await add_action(s, world, cases["escalation"], due_in_days=10, coverage="escalation_required",
-                         resource_scope="housing_allocation")
+        await add_action(
+            s,
+            world,
+            cases["escalation"],
+            due_in_days=10,
+            coverage="escalation_required",
+            resource_scope="housing_allocation",
+        )
         # the quiet case: an action due later and an overdue one that is done -> needs nothing
         await add_action(s, world, cases["quiet"], due_in_days=10)
         await add_action(s, world, cases["quiet"], due_in_days=-5, status="done")
@@ -34,13 +42,20 @@ async def _situation(owner_db, world: World, client: httpx.AsyncClient, *, with_
         referral = await add_referral(s, world)
         await s.commit()
     if with_flag:
-        await add_flag(owner_db, cases["relapse"].id, "relapse", NOW - timedelta(days=1), reason="GHB-terugval")
+        await add_flag(
+            owner_db, cases["relapse"].id, "relapse", NOW - timedelta(days=1), reason="GHB-terugval"
+        )
         await add_flag(owner_db, cases["quiet"].id, "relapse", NOW - timedelta(days=1), reason="opgeheven")
         async with owner_db.engine.begin() as conn:
-            await conn.execute(sa.text("UPDATE case_flag SET cleared_at = :t WHERE case_id = :c"),
-                               {"t": NOW, "c": cases["quiet"].id})
-    response = await client.post("/api/v1/discussion-requests", headers=world.headers("police_member"),
-                                 json={"case_id": str(cases["request"].id), "reason": "Veel meldingen overlast"})
+            await conn.execute(
+                sa.text("UPDATE case_flag SET cleared_at = :t WHERE case_id = :c"),
+                {"t": NOW, "c": cases["quiet"].id},
+            )
+    response = await client.post(
+        "/api/v1/discussion-requests",
+        headers=world.headers("police_member"),
+        json={"case_id": str(cases["request"].id), "reason": "Veel meldingen overlast"},
+    )
     assert response.status_code == 201, response.text
     return {"meeting": meeting, "cases": cases, "referral": referral}
 
@@ -53,8 +68,11 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     by_case = {i["case_id"]: i for i in items if i["kind"] == "case"}
-    codes = {key: [r["code"] for r in by_case[str(c.id)]["reasons"]] for key, c in cases.items()
-             if str(c.id) in by_case}
+    codes = {
+        key: [r["code"] for r in by_case[str(c.id)]["reasons"]]
+        for key, c in cases.items()
+        if str(c.id) in by_case
+    }
     assert codes == {
         "relapse": ["relapse_flag"],
         "escalation": ["escalation_required"],
@@ -68,7 +86,8 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
     # most urgent first: relapse > escalation > overdue > review > request > referral
     order = [i["case_id"] or "referral" for i in items]
     assert order == [str(cases[k].id) for k in ("relapse", "escalation", "overdue", "review", "request")] + [
-        "referral"]
+        "referral"
+    ]
     assert [i["position"] for i in items] == [1, 2, 3, 4, 5, 6]
     texts = {k: by_case[str(cases[k].id)]["reasons"][0]["text"] for k in codes}
     assert texts["relapse"] == "Terugval gemeld op 01-03-2026"
@@ -98,7 +117,9 @@ async def test_flags_before_the_last_discussion_do_not_count(client, world: Worl
         await add_flag(owner_db, case.id, "police_contact", NOW - timedelta(days=2), reason="aanhouding")
         response = await chair_post(client, world, meeting.id, "/agenda/draft")
     items = response.json()["items"]
-    assert [(i["case_id"], [r["code"] for r in i["reasons"]]) for i in items] == [(str(case.id), ["serious_event"])]
+    assert [(i["case_id"], [r["code"] for r in i["reasons"]]) for i in items] == [
+        (str(case.id), ["serious_event"])
+    ]
     assert items[0]["reasons"][0]["text"] == "Politiecontact gemeld op 28-02-2026"
 
 
@@ -124,12 +145,18 @@ async def test_members_see_the_published_agenda_without_names_or_hidden_details(
         built = await _situation(owner_db, world, client, with_flag=True)
         meeting, cases = built["meeting"], built["cases"]
         assert (await chair_post(client, world, meeting.id, "/agenda/draft")).status_code == 200
-        draft = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member"))
+        draft = await client.get(
+            f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member")
+        )
         assert draft.status_code == 404
         assert (await chair_post(client, world, meeting.id, "/agenda/publish")).status_code == 200
-        police = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member"))
+        police = await client.get(
+            f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member")
+        )
         care = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("care_member"))
-        other = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member_b"))
+        other = await client.get(
+            f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member_b")
+        )
     assert police.status_code == 200 and care.status_code == 200, police.text
     assert other.status_code == 404
     body = police.text
@@ -148,9 +175,14 @@ async def test_members_see_the_published_agenda_without_names_or_hidden_details(
     # publishing handled the member's request: it does not come back on the next agenda
     async with owner_db.sessions() as s:
         handled = (await s.execute(sa.text("SELECT handled_in_meeting_id FROM discussion_request"))).scalar()
-        logged = (await s.execute(sa.text(
-            "SELECT count(*) FROM access_log WHERE resource_type = 'agenda' AND actor_subject = 'police_member-sub'"
-        ))).scalar()
+        logged = (
+            await s.execute(
+                sa.text(
+                    "SELECT count(*) FROM access_log "
+                    "WHERE resource_type = 'agenda' AND actor_subject = 'police_member-sub'"
+                )
+            )
+        ).scalar()
     assert handled == meeting.id
     assert logged == len(police.json()["items"])
 
@@ -159,15 +191,22 @@ async def test_chair_adds_removes_reorders_and_time_boxes(client, world: World, 
     built = await _situation(owner_db, world, client, with_flag=False)
     meeting, cases = built["meeting"], built["cases"]
     items = (await chair_post(client, world, meeting.id, "/agenda/draft")).json()["items"]
-    added = await chair_post(client, world, meeting.id, "/agenda/items",
-                             {"case_id": str(cases["quiet"].id), "reason": "Even bijpraten", "time_box_minutes": 15})
+    added = await chair_post(
+        client,
+        world,
+        meeting.id,
+        "/agenda/items",
+        {"case_id": str(cases["quiet"].id), "reason": "Even bijpraten", "time_box_minutes": 15},
+    )
     assert added.status_code == 201, added.text
     items = added.json()["items"]
     assert items[-1]["case_id"] == str(cases["quiet"].id) and items[-1]["added_by_chair"]
     assert items[-1]["reasons"][0]["code"] == "added_by_chair"
     again = await chair_post(client, world, meeting.id, "/agenda/items", {"case_id": str(cases["quiet"].id)})
     assert again.status_code == 409
-    closed = await chair_post(client, world, meeting.id, "/agenda/items", {"case_id": str(cases["closed"].id)})
+    closed = await chair_post(
+        client, world, meeting.id, "/agenda/items", {"case_id": str(cases["closed"].id)}
+    )
     assert closed.status_code == 422
 
     first = items[0]["id"]
@@ -177,12 +216,15 @@ async def test_chair_adds_removes_reorders_and_time_boxes(client, world: World, 
     assert first not in [i["id"] for i in visible]
 
     new_order = [i["id"] for i in reversed(visible)]
-    reordered = await chair_post(client, world, meeting.id, "/agenda/order", {"item_ids": new_order}, method="PUT")
+    reordered = await chair_post(
+        client, world, meeting.id, "/agenda/order", {"item_ids": new_order}, method="PUT"
+    )
     assert reordered.status_code == 200, reordered.text
     assert [i["id"] for i in reordered.json()["items"] if not i["removed"]] == new_order
 
-    boxed = await chair_post(client, world, meeting.id, f"/agenda/items/{new_order[0]}",
-                             {"time_box_minutes": 25}, method="PATCH")
+    boxed = await chair_post(
+        client, world, meeting.id, f"/agenda/items/{new_order[0]}", {"time_box_minutes": 25}, method="PATCH"
+    )
     assert boxed.status_code == 200
     assert boxed.json()["items"][0]["time_box_minutes"] == 25
 
@@ -201,31 +243,52 @@ async def test_bad_agenda_edits_are_refused_and_change_nothing(client, world: Wo
 
     async def positions() -> list:
         async with owner_db.sessions() as s:
-            rows = (await s.execute(sa.select(AgendaItem.id, AgendaItem.position, AgendaItem.time_box_minutes)
-                                    .where(AgendaItem.meeting_id == meeting.id)
-                                    .order_by(AgendaItem.position))).all()
+            rows = (
+                await s.execute(
+                    sa.select(AgendaItem.id, AgendaItem.position, AgendaItem.time_box_minutes)
+                    .where(AgendaItem.meeting_id == meeting.id)
+                    .order_by(AgendaItem.position)
+                )
+            ).all()
         return [tuple(r) for r in rows]
 
     before = await positions()
-    duplicate = await chair_post(client, world, meeting.id, "/agenda/order",
-                                 {"item_ids": [ids[0], *ids]}, method="PUT")
-    unknown = await chair_post(client, world, meeting.id, "/agenda/order",
-                               {"item_ids": [*ids[1:], "00000000-0000-4000-8000-000000000000"]}, method="PUT")
-    missing = await chair_post(client, world, meeting.id, "/agenda/order", {"item_ids": ids[1:]}, method="PUT")
-    zero = await chair_post(client, world, meeting.id, f"/agenda/items/{ids[0]}", {"time_box_minutes": 0},
-                            method="PATCH")
-    too_long = await chair_post(client, world, meeting.id, f"/agenda/items/{ids[0]}", {"time_box_minutes": 121},
-                                method="PATCH")
+    duplicate = await chair_post(
+        client, world, meeting.id, "/agenda/order", {"item_ids": [ids[0], *ids]}, method="PUT"
+    )
+    unknown = await chair_post(
+        client,
+        world,
+        meeting.id,
+        "/agenda/order",
+        {"item_ids": [*ids[1:], "00000000-0000-4000-8000-000000000000"]},
+        method="PUT",
+    )
+    missing = await chair_post(
+        client, world, meeting.id, "/agenda/order", {"item_ids": ids[1:]}, method="PUT"
+    )
+    zero = await chair_post(
+        client, world, meeting.id, f"/agenda/items/{ids[0]}", {"time_box_minutes": 0}, method="PATCH"
+    )
+    too_long = await chair_post(
+        client, world, meeting.id, f"/agenda/items/{ids[0]}", {"time_box_minutes": 121}, method="PATCH"
+    )
     for response in (duplicate, unknown, missing, zero, too_long):
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
     assert "00000000-0000-4000-8000-000000000000" in unknown.json()["unknown"]
     assert await positions() == before
-    member = await client.put(f"/api/v1/meetings/{meeting.id}/agenda/order", json={"item_ids": ids},
-                              headers=world.headers("police_member", **{"If-Match": '"v1"'}))
+    member = await client.put(
+        f"/api/v1/meetings/{meeting.id}/agenda/order",
+        json={"item_ids": ids},
+        headers=world.headers("police_member", **{"If-Match": '"v1"'}),
+    )
     assert member.status_code == 403
-    stale = await client.put(f"/api/v1/meetings/{meeting.id}/agenda/order", json={"item_ids": ids},
-                             headers=world.headers("chair", **{"If-Match": '"v1"'}))
+    stale = await client.put(
+        f"/api/v1/meetings/{meeting.id}/agenda/order",
+        json={"item_ids": ids},
+        headers=world.headers("chair", **{"If-Match": '"v1"'}),
+    )
     assert stale.status_code == 412
 
 

@@ -32,16 +32,24 @@ def _decision(world: World) -> dict:
     return {
         "text": "Politie legt huisbezoek af; zorg start intake. Door naar monitoren.",
         "actions": [
-            {"title": "Huisbezoek met wijkagent", "life_domain": "housing",
-             "owner_organisation_id": str(world.orgs["politie"].id),
-             "committed_by_id": str(world.members["police_member"].id),
-             "due_date": (NOW.date() + timedelta(days=14)).isoformat(),
-             "resource_scope": "outreach", "resource_amount_cents": 10_000},
-            {"title": "Intake verslavingszorg", "life_domain": "substance_use",
-             "owner_organisation_id": str(world.orgs["zorg"].id),
-             "committed_by_id": str(world.members["care_member"].id),
-             "due_date": (NOW.date() + timedelta(days=7)).isoformat(),
-             "resource_scope": "treatment_intake", "resource_amount_cents": 100},
+            {
+                "title": "Huisbezoek met wijkagent",
+                "life_domain": "housing",
+                "owner_organisation_id": str(world.orgs["politie"].id),
+                "committed_by_id": str(world.members["police_member"].id),
+                "due_date": (NOW.date() + timedelta(days=14)).isoformat(),
+                "resource_scope": "outreach",
+                "resource_amount_cents": 10_000,
+            },
+            {
+                "title": "Intake verslavingszorg",
+                "life_domain": "substance_use",
+                "owner_organisation_id": str(world.orgs["zorg"].id),
+                "committed_by_id": str(world.members["care_member"].id),
+                "due_date": (NOW.date() + timedelta(days=7)).isoformat(),
+                "resource_scope": "treatment_intake",
+                "resource_amount_cents": 100,
+            },
         ],
         "phase": {"to": "monitoring"},
         "next_review_date": (NOW.date() + timedelta(days=42)).isoformat(),
@@ -51,29 +59,42 @@ def _decision(world: World) -> dict:
 
 async def test_a_decision_creates_actions_and_updates_the_case(client, world: World, owner_db) -> None:
     meeting, case, item = await _published_meeting(client, world, owner_db)
-    response = await client.post(f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
-                                 headers=world.headers("chair"), json=_decision(world))
+    response = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("chair"),
+        json=_decision(world),
+    )
     assert response.status_code == 201, response.text
     decision = response.json()
     assert len(decision["action_ids"]) == 2
     assert decision["phase_from"] == "active" and decision["phase_to"] == "monitoring"
     async with owner_db.sessions() as s:
         stored = await s.get(Case, case.id)
-        actions = (await s.execute(sa.select(Action).where(Action.id.in_(decision["action_ids"])))).scalars().all()
+        actions = (
+            (await s.execute(sa.select(Action).where(Action.id.in_(decision["action_ids"])))).scalars().all()
+        )
     assert stored is not None
     assert stored.phase == "monitoring"
     assert stored.next_review_date == NOW.date() + timedelta(days=42)
     assert stored.case_director_id == world.members["gemeente_member"].id
     coverage = {a.title: a.coverage for a in actions}
-    assert coverage == {"Huisbezoek met wijkagent": "covered", "Intake verslavingszorg": "escalation_required"}
+    assert coverage == {
+        "Huisbezoek met wijkagent": "covered",
+        "Intake verslavingszorg": "escalation_required",
+    }
 
     # each organisation sees its new action through the normal action list
-    police = await client.get("/api/v1/actions", headers=world.headers("police_liaison"),
-                              params={"organisation_id": str(world.orgs["politie"].id), "due_after": NOW.date().isoformat()})
+    police = await client.get(
+        "/api/v1/actions",
+        headers=world.headers("police_liaison"),
+        params={"organisation_id": str(world.orgs["politie"].id), "due_after": NOW.date().isoformat()},
+    )
     assert [a["title"] for a in police.json()["items"]] == ["Huisbezoek met wijkagent"]
 
     # members see the besluitenlijst only once it is published, after the meeting started
-    hidden = await client.get(f"/api/v1/meetings/{meeting.id}/decisions", headers=world.headers("care_member"))
+    hidden = await client.get(
+        f"/api/v1/meetings/{meeting.id}/decisions", headers=world.headers("care_member")
+    )
     assert hidden.status_code == 404
     early = await chair_post(client, world, meeting.id, "/decisions/publish")
     assert early.status_code == 409
@@ -86,11 +107,17 @@ async def test_a_decision_creates_actions_and_updates_the_case(client, world: Wo
     body = shown.json()
     assert body["published"] is True
     assert [d["text"] for d in body["items"]] == [_decision(world)["text"]]
-    assert {a["title"] for a in body["items"][0]["actions"]} == {"Huisbezoek met wijkagent", "Intake verslavingszorg"}
+    assert {a["title"] for a in body["items"][0]["actions"]} == {
+        "Huisbezoek met wijkagent",
+        "Intake verslavingszorg",
+    }
     assert "Piet Geheim" not in shown.text
     # after publication no more decisions
-    late = await client.post(f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
-                             headers=world.headers("chair"), json={"text": "Nog iets"})
+    late = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("chair"),
+        json={"text": "Nog iets"},
+    )
     assert late.status_code == 409
 
 
@@ -104,15 +131,21 @@ async def test_decisions_need_a_published_open_meeting_and_write_nothing_otherwi
         draft_meeting = await add_meeting(s, world)
         await s.commit()
     items = (await chair_post(client, world, draft_meeting.id, "/agenda/draft")).json()["items"]
-    unpublished = await client.post(f"/api/v1/meetings/{draft_meeting.id}/agenda/items/{items[0]['id']}/decisions",
-                                    headers=world.headers("chair"), json=_decision(world))
+    unpublished = await client.post(
+        f"/api/v1/meetings/{draft_meeting.id}/agenda/items/{items[0]['id']}/decisions",
+        headers=world.headers("chair"),
+        json=_decision(world),
+    )
     assert unpublished.status_code == 409
     assert unpublished.headers["content-type"] == "application/problem+json"
 
     assert (await chair_post(client, world, draft_meeting.id, "/agenda/publish")).status_code == 200
     assert (await chair_post(client, world, draft_meeting.id, "/cancel")).status_code == 200
-    cancelled = await client.post(f"/api/v1/meetings/{draft_meeting.id}/agenda/items/{items[0]['id']}/decisions",
-                                  headers=world.headers("chair"), json=_decision(world))
+    cancelled = await client.post(
+        f"/api/v1/meetings/{draft_meeting.id}/agenda/items/{items[0]['id']}/decisions",
+        headers=world.headers("chair"),
+        json=_decision(world),
+    )
     assert cancelled.status_code == 409
     async with owner_db.sessions() as s:
         assert (await s.execute(sa.select(sa.func.count()).select_from(Decision))).scalar() == 0
@@ -125,17 +158,26 @@ async def test_a_refused_part_rolls_back_the_whole_decision(client, world: World
     meeting, case, item = await _published_meeting(client, world, owner_db)
     body = _decision(world)
     body["phase"] = {"to": "selected"}  # not a valid transition from active
-    invalid_phase = await client.post(f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
-                                      headers=world.headers("chair"), json=body)
+    invalid_phase = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("chair"),
+        json=body,
+    )
     assert invalid_phase.status_code == 409
     body = _decision(world)
     body["actions"][1]["owner_organisation_id"] = "00000000-0000-4000-8000-000000000000"
-    bad_owner = await client.post(f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
-                                  headers=world.headers("chair"), json=body)
+    bad_owner = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("chair"),
+        json=body,
+    )
     assert bad_owner.status_code == 422
     assert bad_owner.json()["detail"].startswith("Action 2:")
-    member = await client.post(f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
-                               headers=world.headers("police_member"), json={"text": "Ik besluit"})
+    member = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("police_member"),
+        json={"text": "Ik besluit"},
+    )
     assert member.status_code == 403
     async with owner_db.sessions() as s:
         assert (await s.execute(sa.select(sa.func.count()).select_from(Action))).scalar() == 1
@@ -146,13 +188,20 @@ async def test_a_refused_part_rolls_back_the_whole_decision(client, world: World
 
 async def test_exports_render_the_agenda_and_decisions_in_dutch(client, world: World, owner_db) -> None:
     meeting, case, item = await _published_meeting(client, world, owner_db)
-    decided = await client.post(f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
-                                headers=world.headers("chair"), json=_decision(world))
+    decided = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("chair"),
+        json=_decision(world),
+    )
     assert decided.status_code == 201
     number = item["client_number"]
 
-    chair_html = await client.get(f"/api/v1/meetings/{meeting.id}/agenda.html", headers=world.headers("chair"))
-    member_html = await client.get(f"/api/v1/meetings/{meeting.id}/agenda.html", headers=world.headers("police_member"))
+    chair_html = await client.get(
+        f"/api/v1/meetings/{meeting.id}/agenda.html", headers=world.headers("chair")
+    )
+    member_html = await client.get(
+        f"/api/v1/meetings/{meeting.id}/agenda.html", headers=world.headers("police_member")
+    )
     assert chair_html.status_code == 200 and member_html.status_code == 200
     assert chair_html.headers["content-type"].startswith("text/html")
     for page in (chair_html.text, member_html.text):
@@ -161,28 +210,45 @@ async def test_exports_render_the_agenda_and_decisions_in_dutch(client, world: W
         assert "1 actie over de termijn" in page
     assert "Piet Geheim" in chair_html.text and "Piet Geheim" not in member_html.text
 
-    pdf = await client.get(f"/api/v1/meetings/{meeting.id}/agenda.pdf", headers=world.headers("police_member"))
+    pdf = await client.get(
+        f"/api/v1/meetings/{meeting.id}/agenda.pdf", headers=world.headers("police_member")
+    )
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF") and len(pdf.content) > 800
 
-    decisions_html = await client.get(f"/api/v1/meetings/{meeting.id}/decisions.html", headers=world.headers("chair"))
+    decisions_html = await client.get(
+        f"/api/v1/meetings/{meeting.id}/decisions.html", headers=world.headers("chair")
+    )
     assert decisions_html.status_code == 200
     assert "Besluitenlijst Casusoverleg A" in decisions_html.text
-    assert "Politie legt huisbezoek af" in decisions_html.text and "Huisbezoek met wijkagent" in decisions_html.text
+    assert (
+        "Politie legt huisbezoek af" in decisions_html.text
+        and "Huisbezoek met wijkagent" in decisions_html.text
+    )
     assert "mandaat-escalatie nodig" in decisions_html.text
-    decisions_pdf = await client.get(f"/api/v1/meetings/{meeting.id}/decisions.pdf", headers=world.headers("chair"))
+    decisions_pdf = await client.get(
+        f"/api/v1/meetings/{meeting.id}/decisions.pdf", headers=world.headers("chair")
+    )
     assert decisions_pdf.content.startswith(b"%PDF")
     async with owner_db.sessions() as s:
-        exported = (await s.execute(sa.text(
-            "SELECT action, count(*) FROM access_log WHERE resource_type IN ('agenda', 'decision') "
-            "AND action IN ('print', 'export') GROUP BY action ORDER BY action"))).all()
+        exported = (
+            await s.execute(
+                sa.text(
+                    "SELECT action, count(*) FROM access_log WHERE resource_type IN ('agenda', 'decision') "
+                    "AND action IN ('print', 'export') GROUP BY action ORDER BY action"
+                )
+            )
+        ).all()
     assert [tuple(r) for r in exported] == [("export", 2), ("print", 3)]  # one row per client per export
 
 
 async def test_calendar_feed_needs_its_token_and_holds_no_client_data(client, world: World, owner_db) -> None:
     meeting, case, item = await _published_meeting(client, world, owner_db)
-    created = await client.post("/api/v1/calendar-feeds", headers=world.headers("police_member"),
-                                json={"conference_id": str(world.a.id)})
+    created = await client.post(
+        "/api/v1/calendar-feeds",
+        headers=world.headers("police_member"),
+        json={"conference_id": str(world.a.id)},
+    )
     assert created.status_code == 201, created.text
     url = created.json()["url"]
     path = url.split("testserver", 1)[-1] if "testserver" in url else url.split("8000", 1)[-1]
@@ -195,15 +261,21 @@ async def test_calendar_feed_needs_its_token_and_holds_no_client_data(client, wo
     assert item["client_number"] not in text and "Piet" not in text
     assert (await client.get("/api/v1/calendar/not-a-token.ics")).status_code == 404
     # rotating invalidates the old URL; the database holds only a hash
-    await client.post("/api/v1/calendar-feeds", headers=world.headers("police_member"),
-                      json={"conference_id": str(world.a.id)})
+    await client.post(
+        "/api/v1/calendar-feeds",
+        headers=world.headers("police_member"),
+        json={"conference_id": str(world.a.id)},
+    )
     assert (await client.get(path)).status_code == 404
     token = path.rsplit("/", 1)[-1].removesuffix(".ics")
     async with owner_db.sessions() as s:
         stored = (await s.execute(sa.text("SELECT token_hash FROM calendar_feed"))).scalars().all()
     assert token not in stored and len(stored) == 1
-    other = await client.post("/api/v1/calendar-feeds", headers=world.headers("police_member_b"),
-                              json={"conference_id": str(world.a.id)})
+    other = await client.post(
+        "/api/v1/calendar-feeds",
+        headers=world.headers("police_member_b"),
+        json={"conference_id": str(world.a.id)},
+    )
     assert other.status_code == 404
 
 
@@ -215,15 +287,20 @@ async def test_digest_lists_the_organisations_open_actions(client, world: World,
         await add_action(s, world, case, due_in_days=2)
         await add_action(s, world, case, due_in_days=20)
         await add_action(s, world, case, due_in_days=-9, status="done")
-        await add_action(s, world, case, owner="zorg", assignee="care_liaison", committed_by="care_member",
-                         due_in_days=-2)
+        await add_action(
+            s, world, case, owner="zorg", assignee="care_liaison", committed_by="care_member", due_in_days=-2
+        )
         await s.commit()
     response = await client.get("/api/v1/me/digest", headers=world.headers("police_member"))
     assert response.status_code == 200, response.text
     body = response.json()
     assert [len(body[k]) for k in ("overdue", "due_soon", "later")] == [1, 1, 1]
     assert {a["owner_organisation_id"] for k in ("overdue", "due_soon", "later") for a in body[k]} == {
-        str(world.orgs["politie"].id)}
-    other = await client.get("/api/v1/me/digest", headers=world.headers("police_member_b"),
-                             params={"conference_id": str(world.a.id)})
+        str(world.orgs["politie"].id)
+    }
+    other = await client.get(
+        "/api/v1/me/digest",
+        headers=world.headers("police_member_b"),
+        params={"conference_id": str(world.a.id)},
+    )
     assert other.status_code == 404

@@ -33,8 +33,11 @@ def _counting_job(job_id: str, schedule, calls: list, *, pause: float = 0.05) ->
 
 async def _runs(owner_db, job_id: str) -> list:
     async with owner_db.sessions() as s:
-        return list((await s.execute(sa.select(JobRun).where(JobRun.job_id == job_id)
-                                     .order_by(JobRun.slot))).scalars())
+        return list(
+            (
+                await s.execute(sa.select(JobRun).where(JobRun.job_id == job_id).order_by(JobRun.slot))
+            ).scalars()
+        )
 
 
 async def test_two_callers_on_separate_connections_run_each_slot_once(database_urls, owner_db) -> None:
@@ -44,8 +47,9 @@ async def test_two_callers_on_separate_connections_run_each_slot_once(database_u
     try:
         slots = [datetime(2026, 3, 10, 12, minute, tzinfo=UTC) for minute in range(5)]
         for slot in slots:
-            results = await asyncio.gather(run_slot(one, job, slot, instance="replica-1"),
-                                           run_slot(two, job, slot, instance="replica-2"))
+            results = await asyncio.gather(
+                run_slot(one, job, slot, instance="replica-1"), run_slot(two, job, slot, instance="replica-2")
+            )
             assert sorted(results) == [False, True]
     finally:
         await one.dispose()
@@ -124,25 +128,36 @@ async def test_reminders_for_overdue_and_due_soon_actions_once_a_day(app, world:
     assert await run_slot(app.state.db, job, datetime(2026, 3, 10, 5, 0, tzinfo=UTC))
     assert await run_slot(app.state.db, job, datetime(2026, 3, 10, 5, 1, tzinfo=UTC))  # same day again
     async with owner_db.sessions() as s:
-        rows = (await s.execute(sa.select(Notification.kind, Notification.ref_id, Notification.organisation_id)
-                                .order_by(Notification.kind))).all()
-    assert [(r.kind, r.ref_id) for r in rows] == [("action_due_soon", soon.id), ("action_overdue", overdue.id)]
+        rows = (
+            await s.execute(
+                sa.select(Notification.kind, Notification.ref_id, Notification.organisation_id).order_by(
+                    Notification.kind
+                )
+            )
+        ).all()
+    assert [(r.kind, r.ref_id) for r in rows] == [
+        ("action_due_soon", soon.id),
+        ("action_overdue", overdue.id),
+    ]
     assert {r.organisation_id for r in rows} == {world.orgs["politie"].id}
 
 
 async def test_mandate_expiry_warning(app, world: World, owner_db) -> None:
     clock.freeze(datetime(2026, 3, 10, 5, 30, tzinfo=UTC))
     async with owner_db.sessions() as s:
-        ending = await add_mandate(s, world.members["police_member"], "outreach",
-                                   valid_to=clock.today() + timedelta(days=10))
-        await add_mandate(s, world.members["care_member"], "treatment_intake",
-                          valid_to=clock.today() + timedelta(days=200))
+        ending = await add_mandate(
+            s, world.members["police_member"], "outreach", valid_to=clock.today() + timedelta(days=10)
+        )
+        await add_mandate(
+            s, world.members["care_member"], "treatment_intake", valid_to=clock.today() + timedelta(days=200)
+        )
         await s.commit()
     assert await run_slot(app.state.db, _job(app, "mandates.expiry_warnings"), clock.now())
     async with owner_db.sessions() as s:
         rows = (await s.execute(sa.select(Notification))).scalars().all()
     assert [(n.kind, n.ref_id, n.membership_id) for n in rows] == [
-        ("mandate_expiring", ending.id, world.members["police_member"].id)]
+        ("mandate_expiring", ending.id, world.members["police_member"].id)
+    ]
 
 
 async def test_jobs_lay_out_meetings_and_draft_agendas_ahead(app, world: World, owner_db) -> None:
@@ -152,16 +167,30 @@ async def test_jobs_lay_out_meetings_and_draft_agendas_ahead(app, world: World, 
         await add_action(s, world, case, due_in_days=-1)
         soon = await add_meeting(s, world, starts_at=datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
         later = await add_meeting(s, world, starts_at=datetime(2026, 3, 20, 13, 0, tzinfo=UTC))
-        await s.execute(sa.update(Conference).where(Conference.id == world.a.id)
-                        .values(cadence={**world.a.cadence, "anchor": "2026-01-06"}))
+        await s.execute(
+            sa.update(Conference)
+            .where(Conference.id == world.a.id)
+            .values(cadence={**world.a.cadence, "anchor": "2026-01-06"})
+        )
         await s.commit()
     assert await run_slot(app.state.db, _job(app, "meetings.generate"), clock.now())
     assert await run_slot(app.state.db, _job(app, "agenda.draft"), clock.now())
     async with owner_db.sessions() as s:
-        generated = (await s.execute(sa.select(sa.func.count()).select_from(Meeting)
-                                     .where(Meeting.ad_hoc.is_(False), Meeting.id.not_in([soon.id, later.id])))).scalar()
-        drafted = {m: (await s.execute(sa.select(sa.func.count()).select_from(AgendaItem)
-                                       .where(AgendaItem.meeting_id == m))).scalar() for m in (soon.id, later.id)}
+        generated = (
+            await s.execute(
+                sa.select(sa.func.count())
+                .select_from(Meeting)
+                .where(Meeting.ad_hoc.is_(False), Meeting.id.not_in([soon.id, later.id]))
+            )
+        ).scalar()
+        drafted = {
+            m: (
+                await s.execute(
+                    sa.select(sa.func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == m)
+                )
+            ).scalar()
+            for m in (soon.id, later.id)
+        }
         runs = {r.job_id: r.result for r in (await s.execute(sa.select(JobRun))).scalars()}
     assert generated == 6  # every other Tuesday over the 12-week horizon
     assert drafted == {soon.id: 1, later.id: 0}
@@ -180,8 +209,12 @@ async def test_scheduler_starts_with_the_app_and_catches_up_every_registered_job
                 break
             await asyncio.sleep(0.1)
     assert runs == {
-        "meetings.generate": "ok", "agenda.draft": "ok", "actions.reminders": "ok",
-        "mandates.expiry_warnings": "ok", "outbox.deliver": "skipped", "retention.purge": "skipped",
+        "meetings.generate": "ok",
+        "agenda.draft": "ok",
+        "actions.reminders": "ok",
+        "mandates.expiry_warnings": "ok",
+        "outbox.deliver": "skipped",
+        "retention.purge": "skipped",
     }
 
 

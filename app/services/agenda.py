@@ -12,6 +12,7 @@ finds it, so this code works before and after the events issue is merged.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from app.auth.policy import label_visibility
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, NotFound, UnprocessableEntity
-from app.models import AgendaItem, Case, Client, DiscussionRequest, Meeting, Referral
+from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
 from app.models.enums import Role
 from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, Reason
 from app.services import meeting_events
@@ -128,7 +129,9 @@ flags AS (
 )
 SELECT 'case' AS kind, ac.id AS case_id, NULL::uuid AS referral_id, ac.client_number, ac.phase,
        ac.priority, ac.next_review_date, coalesce(acts.overdue, 0) AS overdue, acts.oldest_due,
-       coalesce(acts.escalations, 0) AS escalations, reqs.items AS requests, flags.items AS flags,
+       coalesce(acts.escalations, 0) AS escalations, reqs.items AS requests,
+       coalesce(flags.relapses, 0) AS relapses, flags.last_relapse, coalesce(flags.others, 0) AS others,
+       flags.last_other,
        NULL AS referrer, NULL AS referral_reason
 FROM active ac
 LEFT JOIN acts ON acts.case_id = ac.id
@@ -137,25 +140,51 @@ LEFT JOIN flags ON flags.case_id = ac.id
 WHERE ac.next_review_date <= :meeting_day
    OR acts.case_id IS NOT NULL OR reqs.case_id IS NOT NULL OR flags.case_id IS NOT NULL
 UNION ALL
-SELECT 'referral', NULL, rf.id, cl.client_number, NULL, NULL, NULL, 0, NULL, 0, NULL, NULL,
+SELECT 'referral', NULL, rf.id, cl.client_number, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL,
        o.name, rf.reason
 FROM referral rf JOIN client cl ON cl.id = rf.client_id
 JOIN organisation o ON o.id = rf.referring_organisation_id
 WHERE rf.conference_id = :conf AND rf.status = 'pending' AND rf.created_at < :starts_at
 """
 
+# Per open case: the number of uncleared relapse and other flags since the case was last
+# discussed, and the latest of each. A LATERAL index range scan per case (case_flag needs an index
+# on (case_id, created_at)) instead of scanning every event of the conference.
 _FLAGS_PRESENT = """
-    SELECT f.case_id,
-           jsonb_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
-                     ORDER BY f.created_at DESC) AS items
-    FROM case_flag f
-    JOIN active ac ON ac.id = f.case_id
-    LEFT JOIN last_discussed ld ON ld.case_id = f.case_id
-    WHERE f.cleared_at IS NULL AND f.created_at > coalesce(ld.at, '-infinity'::timestamptz)
-      AND f.created_at < :starts_at
-    GROUP BY f.case_id
+    SELECT ac.id AS case_id, fl.relapses, fl.last_relapse, fl.others, fl.last_other
+    FROM active ac
+    LEFT JOIN last_discussed ld ON ld.case_id = ac.id
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE f.kind IN ('relapse', 'lapse')) AS relapses,
+               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
+                          ORDER BY f.created_at DESC) FILTER (WHERE f.kind IN ('relapse', 'lapse')))[1]
+                   AS last_relapse,
+               count(*) FILTER (WHERE f.kind NOT IN ('relapse', 'lapse')) AS others,
+               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
+                          ORDER BY f.created_at DESC) FILTER (WHERE f.kind NOT IN ('relapse', 'lapse')))[1]
+                   AS last_other
+        FROM case_flag f
+        WHERE f.case_id = ac.id AND f.cleared_at IS NULL
+          AND f.created_at > coalesce(ld.at, '-infinity'::timestamptz) AND f.created_at < :starts_at
+    ) fl
+    WHERE fl.relapses + fl.others > 0
 """
-_FLAGS_ABSENT = "SELECT NULL::uuid AS case_id, NULL::jsonb AS items WHERE false"
+_FLAGS_ABSENT = (
+    "SELECT NULL::uuid AS case_id, 0::bigint AS relapses, NULL::jsonb AS last_relapse, 0::bigint AS others, "
+    "NULL::jsonb AS last_other WHERE false"
+)
+
+
+_INSERT_ITEMS = """
+INSERT INTO agenda_item (id, meeting_id, kind, case_id, referral_id, reasons, urgency, position,
+                         time_box_minutes, added_by_chair, removed, created_at)
+SELECT gen_random_uuid(), :meeting, u.kind, u.case_id, u.referral_id, u.reasons, u.urgency, u.position,
+       u.time_box, false, u.removed, :now
+FROM unnest(CAST(:kinds AS text[]), CAST(:case_ids AS uuid[]), CAST(:referral_ids AS uuid[]),
+            CAST(CAST(:reasons AS text[]) AS jsonb[]), CAST(:urgency AS int[]), CAST(:positions AS int[]),
+            CAST(:time_boxes AS int[]), CAST(:removed AS boolean[]))
+     AS u(kind, case_id, referral_id, reasons, urgency, position, time_box, removed)
+"""
 
 
 @dataclass
@@ -209,13 +238,10 @@ def reasons_for(row: Any, *, today: date, meeting_day: date) -> list[dict[str, A
             }
         ]
     reasons: list[dict[str, Any]] = []
-    flags = row.flags or []
-    relapses = [f for f in flags if f.get("kind") in ("relapse", "lapse")]
-    others = [f for f in flags if f.get("kind") not in ("relapse", "lapse")]
-    if relapses:
-        reasons.append(_flag_reason(relapses[0], len(relapses) - 1))
-    if others:
-        reasons.append(_flag_reason(others[0], len(others) - 1))
+    if row.relapses:
+        reasons.append(_flag_reason(row.last_relapse, row.relapses - 1))
+    if row.others:
+        reasons.append(_flag_reason(row.last_other, row.others - 1))
     if row.escalations:
         n = row.escalations
         reasons.append(
@@ -323,7 +349,7 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
         )  # type: ignore[attr-defined]
     )
     now = clock.now()
-    rows = []
+    rows: list[tuple[Candidate, bool, int]] = []
     position = 0
     for cand in found:
         key = _subject(cand.kind, cand.case_id, cand.referral_id)
@@ -332,24 +358,24 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
         is_removed = key in removed
         if not is_removed:
             position += 1
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "meeting_id": meeting.id,
-                "kind": cand.kind,
-                "case_id": cand.case_id,
-                "referral_id": cand.referral_id,
-                "reasons": cand.reasons,
-                "urgency": cand.urgency,
-                "position": 0 if is_removed else position,
-                "time_box_minutes": cand.time_box,
-                "added_by_chair": False,
-                "removed": is_removed,
-                "created_at": now,
-            }
-        )
+        rows.append((cand, is_removed, 0 if is_removed else position))
     if rows:
-        await session.execute(sa.insert(AgendaItem), rows)
+        # One statement for any number of items (arrays unnested server-side).
+        await session.execute(
+            sa.text(_INSERT_ITEMS),
+            {
+                "meeting": meeting.id,
+                "now": now,
+                "kinds": [c.kind for c, _, _ in rows],
+                "case_ids": [c.case_id for c, _, _ in rows],
+                "referral_ids": [c.referral_id for c, _, _ in rows],
+                "reasons": [json.dumps(c.reasons) for c, _, _ in rows],
+                "urgency": [c.urgency for c, _, _ in rows],
+                "positions": [p for _, _, p in rows],
+                "time_boxes": [c.time_box for c, _, _ in rows],
+                "removed": [r for _, r, _ in rows],
+            },
+        )
     kept = sorted((e for e in chair_added.values() if not e.removed), key=lambda e: e.position)
     if kept:
         await session.execute(
@@ -642,8 +668,13 @@ async def reopen(session: AsyncSession, meeting: Meeting) -> Meeting:
     require_open(meeting, "agenda changes")
     if meeting.agenda_status != "published":
         raise Conflict("The agenda is not published.")
-    if meeting.decisions_published_at is not None:
-        raise Conflict("The decisions of this meeting have been published.")
+    decided = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(Decision).where(col(Decision.meeting_id) == meeting.id)
+        )
+    ).scalar_one()
+    if decided:
+        raise Conflict("Decisions have been recorded on this agenda; it can no longer be reopened.")
     return await bump(session, meeting, agenda_status="draft")
 
 
