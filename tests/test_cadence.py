@@ -127,6 +127,21 @@ async def test_ad_hoc_meeting_and_conflicts(client, world: World, owner_db) -> N
     assert past.status_code == 422
     naive = await client.post(url, headers=world.headers("chair"), json={"starts_at": "2026-03-20T14:00:00"})
     assert naive.status_code == 422
+    far = await client.post(url, headers=world.headers("chair"), json={"starts_at": "9999-12-31T23:00:00Z"})
+    assert far.status_code == 422
+    listing = f"/api/v1/conferences/{world.a.id}/meetings"
+    naive_from = await client.get(
+        listing, headers=world.headers("chair"), params={"from": "2026-03-01T00:00:00"}
+    )
+    assert naive_from.status_code == 422
+    edge = await client.get(listing, headers=world.headers("chair"), params={"from": "9999-12-31T00:00:00Z"})
+    assert edge.status_code == 422
+    backwards = await client.get(
+        listing,
+        headers=world.headers("chair"),
+        params={"from": "2026-04-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
+    )
+    assert backwards.status_code == 422
 
 
 async def test_a_cadence_that_produces_no_dates_is_refused(client, world: World, owner_db) -> None:

@@ -83,6 +83,9 @@ async def test_a_decision_creates_actions_and_updates_the_case(client, world: Wo
         "Intake verslavingszorg": "escalation_required",
     }
 
+    # an agenda with decisions cannot be reopened (its items are referenced by the decisions)
+    assert (await chair_post(client, world, meeting.id, "/agenda/reopen")).status_code == 409
+
     # each organisation sees its new action through the normal action list
     police = await client.get(
         "/api/v1/actions",
@@ -304,3 +307,15 @@ async def test_digest_lists_the_organisations_open_actions(client, world: World,
         params={"conference_id": str(world.a.id)},
     )
     assert other.status_code == 404
+
+
+async def test_reopening_a_published_agenda_hides_it_from_members_again(
+    client, world: World, owner_db
+) -> None:
+    meeting, _case, _item = await _published_meeting(client, world, owner_db)
+    url = f"/api/v1/meetings/{meeting.id}/agenda"
+    assert (await client.get(url, headers=world.headers("care_member"))).status_code == 200
+    reopened = await chair_post(client, world, meeting.id, "/agenda/reopen")
+    assert reopened.status_code == 200 and reopened.json()["agenda_status"] == "draft"
+    assert (await client.get(url, headers=world.headers("care_member"))).status_code == 404
+    assert (await client.get(url, headers=world.headers("chair"))).status_code == 200

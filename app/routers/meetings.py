@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import AwareDatetime
 
 from app.audit import Access
 from app.auth.policy import Op, Target, visible_actions
-from app.clock import clock
 from app.deps import GuardDep, SessionDep, SettingsDep
 from app.models.enums import Role
 from app.schemas.meetings import (
@@ -83,13 +82,11 @@ def _client_accesses(
 async def list_meetings(
     conference_id: uuid.UUID,
     guard: GuardDep,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
 ) -> list[MeetingOut]:
     await guard.require(Op.meeting_read, _target(conference_id))
-    begin = start or clock.now() - timedelta(days=31)
-    finish = end or begin + timedelta(days=366)
-    meetings = await service.list_meetings(guard.session, conference_id, start=begin, end=finish)
+    meetings = await service.list_meetings(guard.session, conference_id, start=start, end=end)
     return [service.meeting_out(m) for m in meetings]
 
 

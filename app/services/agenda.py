@@ -542,6 +542,7 @@ async def add_item(session: AsyncSession, meeting: Meeting, data: AgendaItemAdd)
         raise Conflict("This subject is already on the agenda.")
     if existing is not None:
         existing.removed = False
+        existing.added_by_chair = True  # the chair's choice now: a regeneration keeps it
         existing.position = int(last) + 1
         existing.time_box_minutes = minutes
         item = existing

@@ -36,6 +36,17 @@ def meeting_out(meeting: Meeting) -> MeetingOut:
     )
 
 
+MAX_AHEAD = timedelta(days=5 * 366)
+
+
+def _check_start(starts_at: datetime, pointer: str) -> None:
+    now = clock.now()
+    if starts_at <= now:
+        raise UnprocessableEntity("A meeting must start in the future.", pointer=pointer)
+    if starts_at > now + MAX_AHEAD:
+        raise UnprocessableEntity("A meeting cannot be planned more than five years ahead.", pointer=pointer)
+
+
 def meeting_minutes(meeting: Meeting) -> int:
     return int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
 
@@ -58,8 +69,21 @@ async def load_meeting(session: AsyncSession, meeting_id: uuid.UUID, *, for_upda
 
 
 async def list_meetings(
-    session: AsyncSession, conference_id: uuid.UUID, *, start: datetime, end: datetime, limit: int = 200
+    session: AsyncSession,
+    conference_id: uuid.UUID,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int = 200,
 ) -> list[Meeting]:
+    """Meetings with start <= starts_at < end; by default from a month ago for a year."""
+    try:
+        start = start or clock.now() - timedelta(days=31)
+        end = end or start + timedelta(days=366)
+    except OverflowError:
+        raise UnprocessableEntity("The period lies outside the calendar.", pointer="#query:from") from None
+    if end <= start:
+        raise UnprocessableEntity("'to' must lie after 'from'.", pointer="#query:to")
     return list(
         (
             await session.execute(
@@ -157,8 +181,7 @@ async def _taken(
 
 async def create_ad_hoc(session: AsyncSession, conference: Conference, data: AdHocMeeting) -> Meeting:
     data = data.model_copy(update={"starts_at": data.starts_at.astimezone(UTC)})
-    if data.starts_at <= clock.now():
-        raise UnprocessableEntity("An ad-hoc meeting must start in the future.", pointer="#/starts_at")
+    _check_start(data.starts_at, "#/starts_at")
     if await _taken(session, conference.id, data.starts_at):
         raise Conflict("There is already a meeting of this conference at that time.")
     meeting = Meeting(
