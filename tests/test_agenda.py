@@ -233,6 +233,9 @@ async def test_chair_adds_removes_reorders_and_time_boxes(client, world: World, 
     removed_case = items[0]["case_id"]
     assert [i["removed"] for i in regenerated if i["case_id"] == removed_case] == [True]
     assert str(cases["quiet"].id) in [i["case_id"] for i in regenerated if not i["removed"]]
+    # ... and the items keep their ids, so the chair's references stay valid
+    before_ids = {i["case_id"] or i["referral_id"]: i["id"] for i in boxed.json()["items"]}
+    assert {i["case_id"] or i["referral_id"]: i["id"] for i in regenerated} == before_ids
 
 
 async def test_bad_agenda_edits_are_refused_and_change_nothing(client, world: World, owner_db) -> None:

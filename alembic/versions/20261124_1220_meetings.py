@@ -123,6 +123,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_agenda_item_case_id'), 'agenda_item', ['case_id'], unique=False)
     op.create_index(op.f('ix_agenda_item_meeting_id'), 'agenda_item', ['meeting_id'], unique=False)
+    op.create_index('uq_agenda_item_subject', 'agenda_item', ['meeting_id', sa.text('coalesce(case_id, referral_id)')], unique=True)
     op.create_table('decision',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('meeting_id', sa.Uuid(), nullable=False),
@@ -155,6 +156,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_decision_case_id'), table_name='decision')
     op.drop_index(op.f('ix_decision_agenda_item_id'), table_name='decision')
     op.drop_table('decision')
+    op.drop_index('uq_agenda_item_subject', table_name='agenda_item')
     op.drop_index(op.f('ix_agenda_item_meeting_id'), table_name='agenda_item')
     op.drop_index(op.f('ix_agenda_item_case_id'), table_name='agenda_item')
     op.drop_table('agenda_item')

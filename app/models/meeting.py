@@ -41,6 +41,10 @@ class AgendaItem(SQLModel, table=True):
             "(kind = 'referral' AND referral_id IS NOT NULL AND case_id IS NULL)",
             name="subject",
         ),
+        # One item per subject per meeting (also the conflict target of the draft's upsert).
+        sa.Index(
+            "uq_agenda_item_subject", "meeting_id", sa.text("coalesce(case_id, referral_id)"), unique=True
+        ),
     )
 
     id: uuid.UUID = id_field()

@@ -184,6 +184,15 @@ FROM unnest(CAST(:kinds AS text[]), CAST(:case_ids AS uuid[]), CAST(:referral_id
             CAST(CAST(:reasons AS text[]) AS jsonb[]), CAST(:urgency AS int[]), CAST(:positions AS int[]),
             CAST(:time_boxes AS int[]), CAST(:removed AS boolean[]))
      AS u(kind, case_id, referral_id, reasons, urgency, position, time_box, removed)
+ON CONFLICT (meeting_id, (coalesce(case_id, referral_id))) DO UPDATE
+SET reasons = EXCLUDED.reasons, urgency = EXCLUDED.urgency, position = EXCLUDED.position,
+    time_box_minutes = EXCLUDED.time_box_minutes, removed = EXCLUDED.removed
+WHERE NOT agenda_item.added_by_chair
+"""
+_DELETE_STALE = """
+DELETE FROM agenda_item
+WHERE meeting_id = :meeting AND NOT added_by_chair
+  AND NOT (coalesce(case_id, referral_id) = ANY(CAST(:subjects AS uuid[])))
 """
 
 
@@ -322,9 +331,9 @@ def _subject(kind: str, case_id: uuid.UUID | None, referral_id: uuid.UUID | None
 
 
 async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> int:
-    """(Re)generate the draft: automatic items are replaced; items the chair added stay (at the
-    end); subjects the chair removed stay removed. Constant number of statements. Returns the
-    number of visible items."""
+    """(Re)generate the draft: automatic items are recomputed (kept, updated, added or dropped);
+    items the chair added stay (at the end); subjects the chair removed stay removed. A constant
+    number of statements. Returns the number of visible items."""
     if meeting.agenda_status == "published":
         raise Conflict("The agenda is published; reopen it before regenerating the draft.")
     require_open(meeting, "agenda")
@@ -343,11 +352,6 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
     ).all()
     chair_added = {_subject(e.kind, e.case_id, e.referral_id): e for e in existing if e.added_by_chair}
     removed = {_subject(e.kind, e.case_id, e.referral_id) for e in existing if e.removed}
-    await session.execute(
-        sa.delete(AgendaItem).where(
-            col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.added_by_chair).is_(False)
-        )  # type: ignore[attr-defined]
-    )
     now = clock.now()
     rows: list[tuple[Candidate, bool, int]] = []
     position = 0
@@ -359,8 +363,13 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
         if not is_removed:
             position += 1
         rows.append((cand, is_removed, 0 if is_removed else position))
+    # Automatic items that no longer apply go; the others are updated in place (their ids stay
+    # stable across regenerations) or inserted: one statement each, whatever the number of items.
+    await session.execute(
+        sa.text(_DELETE_STALE),
+        {"meeting": meeting.id, "subjects": [c.case_id or c.referral_id for c, _, _ in rows]},
+    )
     if rows:
-        # One statement for any number of items (arrays unnested server-side).
         await session.execute(
             sa.text(_INSERT_ITEMS),
             {
