@@ -330,3 +330,25 @@ async def test_statement_count_of_the_draft_is_constant(client, world: World, ow
         return statements
 
     assert await count_for(5) == await count_for(40)
+
+
+async def test_flags_since_reads_case_flag_only_when_it_exists(world: World, owner_db) -> None:
+    from app.services.agenda import flags_since
+
+    clock.freeze(NOW)
+    async with owner_db.sessions() as s:
+        case = await add_case(s, world)
+        await s.commit()
+    async with owner_db.engine.begin() as conn:
+        had_table = (await conn.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar()
+    if not had_table:
+        async with owner_db.sessions() as s:
+            assert await flags_since(s, world.a.id, NOW - timedelta(days=30)) == []
+    async with case_flag_table(owner_db):
+        await add_flag(owner_db, case.id, "relapse", NOW - timedelta(days=40))
+        await add_flag(owner_db, case.id, "overdose", NOW - timedelta(days=3), reason="SEH")
+        async with owner_db.sessions() as s:
+            found = await flags_since(s, world.a.id, NOW - timedelta(days=30))
+            other_conference = await flags_since(s, world.b.id, NOW - timedelta(days=30))
+    assert [(f["case_id"], f["kind"]) for f in found] == [(case.id, "overdose")]
+    assert other_conference == []

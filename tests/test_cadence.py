@@ -165,3 +165,20 @@ async def test_a_cadence_that_produces_no_dates_is_refused(client, world: World,
     assert bad_zone.status_code == 422
     async with owner_db.sessions() as s:
         assert (await s.execute(sa.select(sa.func.count()).select_from(Meeting))).scalar() == 0
+
+
+async def test_generated_meetings_keep_local_time_over_the_october_change(
+    client, world: World, owner_db
+) -> None:
+    clock.freeze(datetime(2026, 10, 13, 12, 0, tzinfo=UTC))
+    await _set_cadence(owner_db, world.a.id, WEEKLY)
+    response = await client.post(
+        f"/api/v1/conferences/{world.a.id}/meetings/generate",
+        headers=world.headers("chair"),
+        json={"weeks": 3},
+    )
+    assert response.status_code == 200, response.text
+    starts = [m["starts_at"] for m in response.json()["created"]]
+    assert starts == ["2026-10-20T08:00:00Z", "2026-10-27T09:00:00Z", "2026-11-03T09:00:00Z"]
+    ends = [m["ends_at"] for m in response.json()["created"]]
+    assert ends == ["2026-10-20T10:00:00Z", "2026-10-27T11:00:00Z", "2026-11-03T11:00:00Z"]
