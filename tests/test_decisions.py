@@ -319,3 +319,40 @@ async def test_reopening_a_published_agenda_hides_it_from_members_again(
     assert reopened.status_code == 200 and reopened.json()["agenda_status"] == "draft"
     assert (await client.get(url, headers=world.headers("care_member"))).status_code == 404
     assert (await client.get(url, headers=world.headers("chair"))).status_code == 200
+
+
+async def test_a_referral_item_takes_a_text_only(client, world: World, owner_db) -> None:
+    from tests.meeting_helpers import add_referral
+
+    clock.freeze(NOW)
+    async with owner_db.sessions() as s:
+        referral = await add_referral(s, world)
+        meeting = await add_meeting(s, world)
+        await s.commit()
+    items = (await chair_post(client, world, meeting.id, "/agenda/draft")).json()["items"]
+    assert [i["referral_id"] for i in items] == [str(referral.id)]
+    assert (await chair_post(client, world, meeting.id, "/agenda/publish")).status_code == 200
+    url = f"/api/v1/meetings/{meeting.id}/agenda/items/{items[0]['id']}/decisions"
+    with_action = await client.post(url, headers=world.headers("chair"), json=_decision(world))
+    assert with_action.status_code == 422
+    text_only = await client.post(
+        url, headers=world.headers("chair"), json={"text": "Aanmelding: intake plannen."}
+    )
+    assert text_only.status_code == 201, text_only.text
+    assert text_only.json()["client_number"] == items[0]["client_number"]
+    assert text_only.json()["case_id"] is None
+
+
+async def test_liaisons_cannot_ask_for_a_discussion(client, world: World, owner_db) -> None:
+    async with owner_db.sessions() as s:
+        case = await add_case(s, world)
+        await s.commit()
+    body = {"case_id": str(case.id), "reason": "Graag bespreken"}
+    liaison = await client.post(
+        "/api/v1/discussion-requests", headers=world.headers("police_liaison"), json=body
+    )
+    outsider = await client.post(
+        "/api/v1/discussion-requests", headers=world.headers("police_member_b"), json=body
+    )
+    assert liaison.status_code == 403
+    assert outsider.status_code == 404
