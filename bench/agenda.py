@@ -314,5 +314,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--explain", action="store_true", help="print the query plan of the aggregation")
+    parser.add_argument("--profile", action="store_true", help="cProfile the regenerate loop")
     args = parser.parse_args()
-    asyncio.run(main(args.runs, args.explain))
+    if args.profile:
+        import cProfile
+        import pstats
+
+        with cProfile.Profile() as profiler:
+            asyncio.run(main(args.runs, args.explain))
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    else:
+        asyncio.run(main(args.runs, args.explain))
