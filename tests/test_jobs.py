@@ -115,7 +115,9 @@ def _job(app, job_id: str) -> JobSpec:
     return next(j for j in build_registry(app.state.settings) if j.id == job_id)
 
 
-async def test_reminders_for_overdue_and_due_soon_actions_once_a_day(app, world: World, owner_db) -> None:
+async def test_reminders_for_overdue_and_due_soon_actions_once_a_day(
+    app, client, world: World, owner_db
+) -> None:
     clock.freeze(datetime(2026, 3, 10, 5, 30, tzinfo=UTC))
     async with owner_db.sessions() as s:
         case = await add_case(s, world)
@@ -140,6 +142,16 @@ async def test_reminders_for_overdue_and_due_soon_actions_once_a_day(app, world:
         ("action_overdue", overdue.id),
     ]
     assert {r.organisation_id for r in rows} == {world.orgs["politie"].id}
+
+    # the police see them (the liaison is the assignee); other organisations do not
+    police = await client.get("/api/v1/me/notifications", headers=world.headers("police_liaison"))
+    care = await client.get("/api/v1/me/notifications", headers=world.headers("care_member"))
+    assert police.status_code == 200, police.text
+    assert [(n["kind"], n["ref_id"], n["addressed_to_you"]) for n in police.json()] == [
+        ("action_due_soon", str(soon.id), True),
+        ("action_overdue", str(overdue.id), True),
+    ]
+    assert care.json() == []
 
 
 async def test_mandate_expiry_warning(app, world: World, owner_db) -> None:

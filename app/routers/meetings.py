@@ -29,6 +29,7 @@ from app.schemas.meetings import (
     GenerateMeetings,
     MeetingOut,
     MoveMeeting,
+    NotificationOut,
     TimeBox,
 )
 from app.services import agenda as agenda_service
@@ -36,6 +37,7 @@ from app.services import cases as case_service
 from app.services import decisions as decision_service
 from app.services import exports
 from app.services import meetings as service
+from app.services import notifications as notification_service
 from app.services.common import check_if_match, etag_of
 
 router = APIRouter(tags=["meetings"])
@@ -472,3 +474,11 @@ async def my_digest(guard: GuardDep, settings: SettingsDep, conference_id: uuid.
         ]
     )
     return out
+
+
+@router.get("/me/notifications", response_model=list[NotificationOut])
+async def my_notifications(guard: GuardDep) -> list[NotificationOut]:
+    """Reminders (actions due soon or overdue) and expiry warnings (mandates, agreements) for you
+    and your organisation, from the last two weeks. Ids and dates only: open the action to see more."""
+    guard.require_any_membership()
+    return await notification_service.my_notifications(guard.session, guard.principal)

@@ -163,3 +163,16 @@ class Digest(BaseModel):
     overdue: list[ActionOut]
     due_soon: list[ActionOut]
     later: list[ActionOut]
+
+
+class NotificationOut(BaseModel):
+    """A reminder or warning from the scheduled jobs: ids and dates only, never client data."""
+
+    id: uuid.UUID
+    kind: str
+    conference_id: uuid.UUID | None
+    ref_type: str
+    ref_id: uuid.UUID
+    on_date: date
+    due_on: date | None
+    addressed_to_you: bool

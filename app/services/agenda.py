@@ -459,17 +459,20 @@ async def agenda_view(
     rows = await _items(session, meeting.id, include_removed=is_chair)
     items: list[AgendaItemOut] = []
     shown: list[tuple[uuid.UUID | None, str]] = []
+    number = 0
     for row in rows:
         item: AgendaItem = row[0]
-        number = row.client_number if item.kind == "case" else row.ref_number
+        if not item.removed:
+            number += 1  # shown 1..n in agenda order, whatever gaps removals left
+        client_number = row.client_number if item.kind == "case" else row.ref_number
         items.append(
             AgendaItemOut(
                 id=item.id,
-                position=item.position,
+                position=0 if item.removed else number,
                 kind=item.kind,  # type: ignore[arg-type]
                 case_id=item.case_id,
                 referral_id=item.referral_id,
-                client_number=number,
+                client_number=client_number,
                 phase=row.phase if item.kind == "case" else "aanmelding",
                 reasons=[
                     _reason_for_viewer(r, principal, meeting.conference_id, is_chair) for r in item.reasons
@@ -481,7 +484,7 @@ async def agenda_view(
                 removed=item.removed if is_chair else None,
             )
         )
-        shown.append((item.case_id, number))
+        shown.append((item.case_id, client_number))
     total = sum(i.time_box_minutes for i in items if not i.removed)
     length = meeting_minutes(meeting)
     return AgendaView(
