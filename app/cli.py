@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMAND_MODULES = ("app.cli_agreements",)
+COMMAND_MODULES = ("app.cli_agreements", "app.cli_meetings")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

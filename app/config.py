@@ -71,6 +71,14 @@ class Settings(BaseSettings):
     agreements_dir: Path = PROJECT_ROOT / "agreements"
     agreement_scan_max_bytes: int = Field(default=921_600, ge=1024)
     agreement_expiry_warning_days: int = Field(default=30, ge=1, le=365)
+    # Meetings, agendas and scheduled work (issue 6)
+    meeting_horizon_weeks: int = Field(default=12, ge=1, le=104)  # how far ahead the cadence is laid out
+    agenda_draft_days_before: int = Field(default=3, ge=0, le=60)  # the job drafts agendas this early
+    action_due_soon_days: int = Field(default=3, ge=0, le=60)  # reminders and digests
+    expiry_warning_days: int = Field(default=30, ge=1, le=365)  # mandates and agreements
+    scheduler_timezone: str = "Europe/Amsterdam"  # daily jobs run at local wall-clock times
+    scheduler_daily_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    scheduler_instance_id: str | None = None  # recorded in job_run; defaults to host:pid
 
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:

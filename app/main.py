@@ -34,9 +34,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_database(urls.owner, DEFAULT_DB_NAME)
         app.state.db = Database(urls.app, pool_size=settings.db_pool_size)
         app.state.owner_url = urls.owner
+        scheduler = None
+        if settings.scheduler_enabled:
+            from app.jobs.scheduler import create_scheduler
+
+            scheduler = create_scheduler(app.state.db, settings)
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
             await app.state.db.dispose()
 
     docs = settings.docs_enabled

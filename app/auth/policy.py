@@ -51,6 +51,15 @@ class Op(StrEnum):
     checklist_read = "checklist:read"
     checklist_update = "checklist:update"
     checklist_overview = "checklist:overview"
+    # meetings, agendas, decisions (issue 6)
+    meeting_read = "meeting:read"
+    meeting_manage = "meeting:manage"
+    agenda_read = "agenda:read"  # a draft only for the chair (app/services/agenda.py agenda_view)
+    agenda_edit = "agenda:edit"
+    discussion_request_create = "discussion_request:create"
+    decision_create = "decision:create"
+    decision_read = "decision:read"  # before publication only for the chair
+    action_digest = "action:digest"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -88,6 +97,14 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.checklist_read: CASE_WORKERS,
     Op.checklist_update: frozenset({Role.chair, Role.member}),
     Op.checklist_overview: frozenset({Role.chair}),
+    Op.meeting_read: CASE_WORKERS,
+    Op.meeting_manage: frozenset({Role.chair}),
+    Op.agenda_read: CASE_WORKERS,
+    Op.agenda_edit: frozenset({Role.chair}),
+    Op.discussion_request_create: frozenset({Role.chair, Role.member}),
+    Op.decision_create: frozenset({Role.chair}),
+    Op.decision_read: CASE_WORKERS,
+    Op.action_digest: CASE_WORKERS,
 }
 
 

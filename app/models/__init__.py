@@ -14,12 +14,21 @@ from app.models.case import Case, CaseNote
 from app.models.client import Client, ClientReference
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
 from app.models.history import ChangeRecord
+from app.models.job import JobRun, Notification
+from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
 from app.models.organisation import Organisation, PartnerSystem
 from app.models.plan import Assessment, Goal, Plan
 from app.models.referral import Referral
 from app.models.web import DevAuthorizationCode, WebSession, WebSignIn
 
 __all__ = [
+    "AgendaItem",
+    "CalendarFeed",
+    "Decision",
+    "DiscussionRequest",
+    "JobRun",
+    "Meeting",
+    "Notification",
     "AccessLogEntry",
     "Action",
     "Agreement",

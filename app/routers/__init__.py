@@ -22,6 +22,9 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
 
     app.include_router(identity_admin.router, prefix=API_PREFIX)
     app.include_router(me.router, prefix=API_PREFIX)
+    from app.routers import meetings
+
+    app.include_router(meetings.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
         from app.routers import dev_idp
 

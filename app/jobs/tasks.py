@@ -1,0 +1,160 @@
+"""The job functions: plain `async def f(db, slot) -> dict` (the dict is stored in job_run.result;
+counts only, never client data). Each opens its own transaction and is idempotent per slot/day."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col
+
+from app.clock import clock
+from app.config import Settings
+from app.db import Database
+from app.errors import AppError
+from app.models import Conference, Meeting
+from app.services import agenda as agenda_service
+from app.services import meetings as meeting_service
+
+log = logging.getLogger(__name__)
+
+OPEN = ("open", "in_progress", "blocked")
+
+
+async def generate_meetings(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Lay out every conference's cadence over the horizon (idempotent)."""
+    created = skipped = 0
+    async with db.sessions() as session:
+        conferences = (await session.execute(sa.select(Conference))).scalars().all()
+        for conference in conferences:
+            if not conference.cadence:
+                skipped += 1
+                continue
+            try:
+                async with session.begin_nested():
+                    new, _ = await meeting_service.generate_meetings(
+                        session, conference, weeks=settings.meeting_horizon_weeks
+                    )
+                created += len(new)
+            except AppError:
+                skipped += 1
+                log.warning("conference %s: its cadence produces no meetings", conference.id)
+        await session.commit()
+    return {"created": created, "conferences_skipped": skipped}
+
+
+async def draft_agendas(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Draft the agenda of every scheduled meeting within `agenda_draft_days_before` days that
+    has no draft yet. The chair's later regenerations are not overwritten (agenda_generated_at)."""
+    now = clock.now()
+    drafted = 0
+    async with db.sessions() as session:
+        rows = (
+            await session.execute(
+                sa.select(Meeting, col(Conference.cadence))
+                .join(Conference, col(Conference.id) == col(Meeting.conference_id))
+                .where(
+                    col(Meeting.status) == "scheduled",
+                    col(Meeting.agenda_status) == "draft",
+                    col(Meeting.agenda_generated_at).is_(None),
+                    col(Meeting.starts_at) > now,
+                    col(Meeting.starts_at) <= now + timedelta(days=settings.agenda_draft_days_before),
+                )
+                .with_for_update(of=Meeting, skip_locked=True)
+            )
+        ).all()
+        for meeting, cadence in rows:
+            await agenda_service.build_draft(session, meeting, cadence)
+            drafted += 1
+        await session.commit()
+    return {"drafted": drafted}
+
+
+def _local_day(slot: datetime, settings: Settings) -> Any:
+    return slot.astimezone(ZoneInfo(settings.scheduler_timezone)).date()
+
+
+_INSERT_NOTIFICATION = """
+INSERT INTO notification (id, kind, conference_id, organisation_id, membership_id, ref_type, ref_id,
+                          on_date, due_on, created_at)
+"""
+_ON_CONFLICT = " ON CONFLICT (kind, ref_id, on_date) DO NOTHING"
+
+_ACTION_REMINDERS = """
+SELECT gen_random_uuid(),
+       CASE WHEN a.due_date < :day THEN 'action_overdue' ELSE 'action_due_soon' END,
+       a.conference_id, a.owner_organisation_id, a.assignee_id, 'action', a.id, :day, a.due_date, :now
+FROM action a JOIN "case" c ON c.id = a.case_id
+WHERE a.status IN ('open', 'in_progress', 'blocked') AND c.phase <> 'closed' AND a.due_date <= :soon
+"""
+
+_MANDATE_WARNINGS = """
+SELECT gen_random_uuid(), 'mandate_expiring', m.conference_id, m.organisation_id, m.id, 'mandate', d.id,
+       :day, d.valid_to, :now
+FROM mandate d JOIN membership m ON m.id = d.membership_id
+WHERE m.active AND d.valid_to IS NOT NULL AND d.valid_to >= :day AND d.valid_to <= :until
+"""
+
+_AGREEMENT_WARNINGS = """
+SELECT gen_random_uuid(), 'agreement_expiring', c.conference_id, NULL, c.case_director_id, 'agreement', g.id,
+       :day, g.ends_on, :now
+FROM agreement g JOIN "case" c ON c.id = g.case_id
+WHERE g.status = 'signed' AND c.case_director_id IS NOT NULL AND g.ends_on >= :day AND g.ends_on <= :until
+"""
+
+_HAS_AGREEMENTS = """
+SELECT count(*) = 3 FROM information_schema.columns
+WHERE table_schema = 'public' AND table_name = 'agreement' AND column_name IN ('id', 'case_id', 'ends_on')
+"""
+
+
+async def action_reminders(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Notifications for open actions that are overdue or due within `action_due_soon_days`:
+    one per action and day (unique key), addressed to the owner organisation and the assignee."""
+    day = _local_day(slot, settings)
+    async with db.sessions() as session:
+        result = await session.execute(
+            sa.text(_INSERT_NOTIFICATION + _ACTION_REMINDERS + _ON_CONFLICT),
+            {"day": day, "soon": day + timedelta(days=settings.action_due_soon_days), "now": clock.now()},
+        )
+        await session.commit()
+    return {"notifications": _count(result)}
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def expiry_warnings(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Warn members whose mandate ends within `expiry_warning_days` (once per mandate and day).
+    Signed agreements ending within the same window warn their case director."""
+    day = _local_day(slot, settings)
+    params = {"day": day, "until": day + timedelta(days=settings.expiry_warning_days), "now": clock.now()}
+    async with db.sessions() as session:
+        mandates = await session.execute(
+            sa.text(_INSERT_NOTIFICATION + _MANDATE_WARNINGS + _ON_CONFLICT), params
+        )
+        agreements: int | None = None
+        if (await session.execute(sa.text(_HAS_AGREEMENTS))).scalar():
+            agreements = _count(
+                await session.execute(
+                    sa.text(_INSERT_NOTIFICATION + _AGREEMENT_WARNINGS + _ON_CONFLICT), params
+                )
+            )
+        await session.commit()
+    return {"mandates": _count(mandates), "agreements": agreements}
+
+
+async def optional_job(db: Database, slot: datetime, *, module: str, function: str) -> dict[str, Any]:
+    """A job that another issue provides: imported lazily, skipped while its module is absent.
+    The function is called as `await function(db)`."""
+    try:
+        target = getattr(importlib.import_module(module), function)
+    except (ModuleNotFoundError, AttributeError):
+        return {"skipped": f"{module}.{function} is not installed"}
+    outcome = await target(db)
+    return {"result": outcome if isinstance(outcome, int | str | dict | list | None) else str(outcome)}

@@ -1,0 +1,47 @@
+"""Scheduled work: one row per claimed job slot (exactly once across replicas), and the
+notifications that jobs produce (reminders and expiry warnings; ids and dates, no client data)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import id_field, json_field, ts_field
+
+
+class JobRun(SQLModel, table=True):
+    __tablename__ = "job_run"
+    __table_args__ = (sa.UniqueConstraint("job_id", "slot"),)
+
+    id: uuid.UUID = id_field()
+    job_id: str = Field(max_length=64)
+    slot: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
+    instance: str = Field(max_length=128)
+    started_at: datetime = ts_field()
+    finished_at: datetime | None = ts_field(nullable=True, default_now=False)
+    outcome: str = Field(default="running", max_length=16)  # running / ok / failed / skipped
+    result: dict = json_field()
+
+
+class Notification(SQLModel, table=True):
+    """Something a job tells an organisation (or one member): at most one per kind, subject and day."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.UniqueConstraint("kind", "ref_id", "on_date"),)
+
+    id: uuid.UUID = id_field()
+    kind: str = Field(
+        max_length=32
+    )  # action_due_soon / action_overdue / mandate_expiring / agreement_expiring
+    conference_id: uuid.UUID | None = Field(default=None, foreign_key="conference.id", index=True)
+    organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id", index=True)
+    membership_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    ref_type: str = Field(max_length=32)
+    ref_id: uuid.UUID
+    on_date: date
+    due_on: date | None = None
+    created_at: datetime = ts_field()
+    read_at: datetime | None = ts_field(nullable=True, default_now=False)

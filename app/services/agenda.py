@@ -1,0 +1,708 @@
+"""The agenda: built from what needs discussing, adjusted by the chair, published to members.
+
+The draft is computed by ONE aggregation query over cases, actions, discussion requests,
+referrals and (when present) case flags, grouped per case in PostgreSQL: the number of SQL
+statements is constant, whatever the number of cases, actions or events (see bench/agenda.py).
+
+Relapse and serious-event flags belong to the events issue, which creates the table
+`case_flag (case_id, reason, kind, source_event_id, created_at, cleared_at)`. This module does
+not own that table: `flags_since()` and the builder only read it when `to_regclass('case_flag')`
+finds it, so this code works before and after the events issue is merged.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.auth.policy import label_visibility
+from app.auth.principal import Principal
+from app.clock import clock
+from app.errors import Conflict, NotFound, UnprocessableEntity
+from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
+from app.models.enums import Role
+from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, Reason
+from app.services import meeting_events
+from app.services.cadence import parse_cadence
+from app.services.meetings import bump, meeting_minutes, meeting_out, require_open
+
+# Urgency of a reason: lower is more urgent. An item's urgency is its most urgent reason.
+RANK = {
+    "relapse_flag": 1,
+    "serious_event": 2,
+    "escalation_required": 3,
+    "overdue_actions": 4,
+    "review_due": 5,
+    "discussion_request": 6,
+    "referral_pending": 7,
+    "added_by_chair": 8,
+}
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+BASE_MINUTES = 5
+PER_REASON_MINUTES = 5
+MAX_SUGGESTED_MINUTES = 30
+REFERRAL_MINUTES = 10
+
+# Signal kinds of the events issue, in Dutch, with the need-to-know label of what they reveal.
+FLAG_KINDS: dict[str, tuple[str, str]] = {
+    "relapse": ("terugval", "health"),
+    "lapse": ("uitglijder", "health"),
+    "overdose": ("overdosis", "health"),
+    "admission": ("opname", "health"),
+    "discharge": ("ontslag uit zorg", "health"),
+    "missed_appointment": ("gemiste afspraak", "health"),
+    "police_contact": ("politiecontact", "justice"),
+    "detention": ("detentie", "justice"),
+    "nuisance": ("overlast", "justice"),
+    "eviction_threat": ("dreigende huisuitzetting", "general"),
+}
+
+
+def nl_date(value: date | datetime) -> str:
+    return value.strftime("%d-%m-%Y")
+
+
+async def case_flag_exists(session: AsyncSession) -> bool:
+    return bool((await session.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar())
+
+
+async def flags_since(
+    session: AsyncSession, conference_id: uuid.UUID, since: datetime
+) -> list[dict[str, Any]]:
+    """Uncleared relapse/serious-event flags of the conference's cases raised after `since`.
+    Returns [] when the events issue's table `case_flag` does not exist (yet)."""
+    if not await case_flag_exists(session):
+        return []
+    rows = await session.execute(
+        sa.text(
+            "SELECT f.case_id, f.kind, f.reason, f.created_at FROM case_flag f "
+            'JOIN "case" c ON c.id = f.case_id '
+            "WHERE c.conference_id = :conf AND f.cleared_at IS NULL AND f.created_at > :since "
+            "ORDER BY f.created_at"
+        ),
+        {"conf": conference_id, "since": since},
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+_AGENDA_SQL = """
+WITH active AS (
+    SELECT c.id, c.priority, c.phase, c.next_review_date, cl.client_number
+    FROM "case" c JOIN client cl ON cl.id = c.client_id
+    WHERE c.conference_id = :conf AND c.phase <> 'closed'
+),
+last_discussed AS (
+    SELECT ai.case_id, max(m.starts_at) AS at
+    FROM agenda_item ai JOIN meeting m ON m.id = ai.meeting_id
+    WHERE m.conference_id = :conf AND m.id <> :meeting AND m.status <> 'cancelled'
+      AND m.agenda_status = 'published' AND m.starts_at < :starts_at
+      AND ai.kind = 'case' AND NOT ai.removed
+    GROUP BY ai.case_id
+),
+acts AS (
+    SELECT a.case_id,
+           count(*) FILTER (WHERE a.due_date < :today) AS overdue,
+           min(a.due_date) FILTER (WHERE a.due_date < :today) AS oldest_due,
+           count(*) FILTER (WHERE a.coverage = 'escalation_required') AS escalations
+    FROM action a
+    WHERE a.conference_id = :conf AND a.status IN ('open', 'in_progress', 'blocked')
+      AND (a.due_date < :today OR a.coverage = 'escalation_required')
+    GROUP BY a.case_id
+),
+reqs AS (
+    SELECT r.case_id,
+           jsonb_agg(jsonb_build_object('org', o.name, 'reason', r.reason) ORDER BY r.created_at) AS items
+    FROM discussion_request r JOIN organisation o ON o.id = r.organisation_id
+    WHERE r.conference_id = :conf AND r.handled_at IS NULL AND r.created_at < :starts_at
+    GROUP BY r.case_id
+),
+flags AS (
+    {flags}
+)
+SELECT 'case' AS kind, ac.id AS case_id, NULL::uuid AS referral_id, ac.client_number, ac.phase,
+       ac.priority, ac.next_review_date, coalesce(acts.overdue, 0) AS overdue, acts.oldest_due,
+       coalesce(acts.escalations, 0) AS escalations, reqs.items AS requests,
+       coalesce(flags.relapses, 0) AS relapses, flags.last_relapse, coalesce(flags.others, 0) AS others,
+       flags.last_other,
+       NULL AS referrer, NULL AS referral_reason
+FROM active ac
+LEFT JOIN acts ON acts.case_id = ac.id
+LEFT JOIN reqs ON reqs.case_id = ac.id
+LEFT JOIN flags ON flags.case_id = ac.id
+WHERE ac.next_review_date <= :meeting_day
+   OR acts.case_id IS NOT NULL OR reqs.case_id IS NOT NULL OR flags.case_id IS NOT NULL
+UNION ALL
+SELECT 'referral', NULL, rf.id, cl.client_number, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL,
+       o.name, rf.reason
+FROM referral rf JOIN client cl ON cl.id = rf.client_id
+JOIN organisation o ON o.id = rf.referring_organisation_id
+WHERE rf.conference_id = :conf AND rf.status = 'pending' AND rf.created_at < :starts_at
+"""
+
+# Per open case: the number of uncleared relapse and other flags since the case was last
+# discussed, and the latest of each. A LATERAL index range scan per case (case_flag needs an index
+# on (case_id, created_at)) instead of scanning every event of the conference.
+_FLAGS_PRESENT = """
+    SELECT ac.id AS case_id, fl.relapses, fl.last_relapse, fl.others, fl.last_other
+    FROM active ac
+    LEFT JOIN last_discussed ld ON ld.case_id = ac.id
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE f.kind IN ('relapse', 'lapse')) AS relapses,
+               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
+                          ORDER BY f.created_at DESC) FILTER (WHERE f.kind IN ('relapse', 'lapse')))[1]
+                   AS last_relapse,
+               count(*) FILTER (WHERE f.kind NOT IN ('relapse', 'lapse')) AS others,
+               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
+                          ORDER BY f.created_at DESC) FILTER (WHERE f.kind NOT IN ('relapse', 'lapse')))[1]
+                   AS last_other
+        FROM case_flag f
+        WHERE f.case_id = ac.id AND f.cleared_at IS NULL
+          AND f.created_at > coalesce(ld.at, '-infinity'::timestamptz) AND f.created_at < :starts_at
+    ) fl
+    WHERE fl.relapses + fl.others > 0
+"""
+_FLAGS_ABSENT = (
+    "SELECT NULL::uuid AS case_id, 0::bigint AS relapses, NULL::jsonb AS last_relapse, 0::bigint AS others, "
+    "NULL::jsonb AS last_other WHERE false"
+)
+
+
+_INSERT_ITEMS = """
+INSERT INTO agenda_item (id, meeting_id, kind, case_id, referral_id, reasons, urgency, position,
+                         time_box_minutes, added_by_chair, removed, created_at)
+SELECT gen_random_uuid(), :meeting, u.kind, u.case_id, u.referral_id, u.reasons, u.urgency, u.position,
+       u.time_box, false, u.removed, :now
+FROM unnest(CAST(:kinds AS text[]), CAST(:case_ids AS uuid[]), CAST(:referral_ids AS uuid[]),
+            CAST(CAST(:reasons AS text[]) AS jsonb[]), CAST(:urgency AS int[]), CAST(:positions AS int[]),
+            CAST(:time_boxes AS int[]), CAST(:removed AS boolean[]))
+     AS u(kind, case_id, referral_id, reasons, urgency, position, time_box, removed)
+ON CONFLICT (meeting_id, (coalesce(case_id, referral_id))) DO UPDATE
+SET reasons = EXCLUDED.reasons, urgency = EXCLUDED.urgency, position = EXCLUDED.position,
+    time_box_minutes = EXCLUDED.time_box_minutes, removed = EXCLUDED.removed
+WHERE NOT agenda_item.added_by_chair
+"""
+_DELETE_STALE = """
+DELETE FROM agenda_item
+WHERE meeting_id = :meeting AND NOT added_by_chair
+  AND NOT (coalesce(case_id, referral_id) = ANY(CAST(:subjects AS uuid[])))
+"""
+
+
+@dataclass
+class Candidate:
+    kind: str
+    case_id: uuid.UUID | None
+    referral_id: uuid.UUID | None
+    client_number: str
+    priority: str | None
+    reasons: list[dict[str, Any]]
+
+    @property
+    def urgency(self) -> int:
+        return min(RANK[r["code"]] for r in self.reasons)
+
+    @property
+    def time_box(self) -> int:
+        if self.kind == "referral":
+            return REFERRAL_MINUTES
+        return min(BASE_MINUTES + PER_REASON_MINUTES * len(self.reasons), MAX_SUGGESTED_MINUTES)
+
+    def sort_key(self) -> tuple:
+        return (
+            self.urgency,
+            PRIORITY_RANK.get(self.priority or "normal", 2),
+            -len(self.reasons),
+            self.client_number,
+        )
+
+
+def _flag_reason(flag: dict[str, Any], more: int) -> dict[str, Any]:
+    kind = str(flag.get("kind") or "")
+    name, label = FLAG_KINDS.get(kind, (kind.replace("_", " ") or "signaal", "general"))
+    at = datetime.fromisoformat(str(flag["at"]))
+    code = "relapse_flag" if kind in ("relapse", "lapse") else "serious_event"
+    text = f"{name.capitalize()} gemeld op {nl_date(at)}"
+    if more:
+        text += f" (en {more} eerder{'e' if more > 1 else ''} signa{'len' if more > 1 else 'al'})"
+    return {"code": code, "text": text, "label": label, "detail": flag.get("reason") or None}
+
+
+def reasons_for(row: Any, *, today: date, meeting_day: date) -> list[dict[str, Any]]:
+    """Machine codes and Dutch text for one aggregated row."""
+    if row.kind == "referral":
+        return [
+            {
+                "code": "referral_pending",
+                "text": f"Nieuwe aanmelding van {row.referrer} wacht op triage",
+                "label": "general",
+                "detail": row.referral_reason,
+            }
+        ]
+    reasons: list[dict[str, Any]] = []
+    if row.relapses:
+        reasons.append(_flag_reason(row.last_relapse, row.relapses - 1))
+    if row.others:
+        reasons.append(_flag_reason(row.last_other, row.others - 1))
+    if row.escalations:
+        n = row.escalations
+        reasons.append(
+            {
+                "code": "escalation_required",
+                "label": "general",
+                "text": f"{n} actie{'s wachten' if n > 1 else ' wacht'} op mandaat-escalatie",
+            }
+        )
+    if row.overdue:
+        n = row.overdue
+        reasons.append(
+            {
+                "code": "overdue_actions",
+                "label": "general",
+                "text": f"{n} actie{'s' if n > 1 else ''} over de termijn "
+                f"(oudste: {nl_date(row.oldest_due)})",
+            }
+        )
+    if row.next_review_date is not None and row.next_review_date <= meeting_day:
+        when = "verstreken" if row.next_review_date < today else "valt vóór of op de vergadering"
+        reasons.append(
+            {
+                "code": "review_due",
+                "label": "general",
+                "text": f"Evaluatiedatum {nl_date(row.next_review_date)} {when}",
+            }
+        )
+    for request in row.requests or []:
+        reasons.append(
+            {
+                "code": "discussion_request",
+                "label": "general",
+                "text": f"Bespreekverzoek van {request['org']}",
+                "detail": request.get("reason"),
+            }
+        )
+    return reasons
+
+
+async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> list[Candidate]:
+    """Everything that needs discussing at `meeting`, most urgent first (two statements)."""
+    try:
+        zone = parse_cadence(conference_cadence).zone
+        meeting_day = meeting.starts_at.astimezone(zone).date()
+    except UnprocessableEntity:  # an ad-hoc meeting of a conference without a cadence: the UTC day
+        meeting_day = meeting.starts_at.date()
+    flags_sql = _FLAGS_PRESENT if await case_flag_exists(session) else _FLAGS_ABSENT
+    today = clock.today()
+    rows = await session.execute(
+        sa.text(_AGENDA_SQL.replace("{flags}", flags_sql)),
+        {
+            "conf": meeting.conference_id,
+            "meeting": meeting.id,
+            "starts_at": meeting.starts_at,
+            "today": today,
+            "meeting_day": meeting_day,
+        },
+    )
+    found = [
+        Candidate(
+            kind=r.kind,
+            case_id=r.case_id,
+            referral_id=r.referral_id,
+            client_number=r.client_number,
+            priority=r.priority,
+            reasons=reasons_for(r, today=today, meeting_day=meeting_day),
+        )
+        for r in rows
+    ]
+    found = [c for c in found if c.reasons]
+    found.sort(key=Candidate.sort_key)
+    return found
+
+
+def _subject(kind: str, case_id: uuid.UUID | None, referral_id: uuid.UUID | None) -> tuple:
+    return (kind, case_id or referral_id)
+
+
+async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> int:
+    """(Re)generate the draft: automatic items are recomputed (kept, updated, added or dropped);
+    items the chair added stay (at the end); subjects the chair removed stay removed. A constant
+    number of statements. Returns the number of visible items."""
+    if meeting.agenda_status == "published":
+        raise Conflict("The agenda is published; reopen it before regenerating the draft.")
+    require_open(meeting, "agenda")
+    found = await candidates(session, meeting, conference_cadence)
+    existing = (
+        await session.execute(
+            sa.select(
+                col(AgendaItem.kind),
+                col(AgendaItem.case_id),
+                col(AgendaItem.referral_id),
+                col(AgendaItem.added_by_chair),
+                col(AgendaItem.removed),
+                col(AgendaItem.position),
+            ).where(col(AgendaItem.meeting_id) == meeting.id)
+        )
+    ).all()
+    chair_added = {_subject(e.kind, e.case_id, e.referral_id): e for e in existing if e.added_by_chair}
+    removed = {_subject(e.kind, e.case_id, e.referral_id) for e in existing if e.removed}
+    now = clock.now()
+    rows: list[tuple[Candidate, bool, int]] = []
+    position = 0
+    for cand in found:
+        key = _subject(cand.kind, cand.case_id, cand.referral_id)
+        if key in chair_added:
+            continue
+        is_removed = key in removed
+        if not is_removed:
+            position += 1
+        rows.append((cand, is_removed, 0 if is_removed else position))
+    # Automatic items that no longer apply go; the others are updated in place (their ids stay
+    # stable across regenerations) or inserted: one statement each, whatever the number of items.
+    await session.execute(
+        sa.text(_DELETE_STALE),
+        {"meeting": meeting.id, "subjects": [c.case_id or c.referral_id for c, _, _ in rows]},
+    )
+    if rows:
+        await session.execute(
+            sa.text(_INSERT_ITEMS),
+            {
+                "meeting": meeting.id,
+                "now": now,
+                "kinds": [c.kind for c, _, _ in rows],
+                "case_ids": [c.case_id for c, _, _ in rows],
+                "referral_ids": [c.referral_id for c, _, _ in rows],
+                "reasons": [json.dumps(c.reasons) for c, _, _ in rows],
+                "urgency": [c.urgency for c, _, _ in rows],
+                "positions": [p for _, _, p in rows],
+                "time_boxes": [c.time_box for c, _, _ in rows],
+                "removed": [r for _, r, _ in rows],
+            },
+        )
+    kept = sorted((e for e in chair_added.values() if not e.removed), key=lambda e: e.position)
+    if kept:
+        await session.execute(
+            sa.text(
+                "UPDATE agenda_item a SET position = u.ord + :offset "
+                "FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS u(case_or_ref, ord) "
+                "WHERE a.meeting_id = :meeting AND a.added_by_chair "
+                "AND coalesce(a.case_id, a.referral_id) = u.case_or_ref"
+            ),
+            {"offset": position, "meeting": meeting.id, "ids": [e.case_id or e.referral_id for e in kept]},
+        )
+    await bump(session, meeting, agenda_generated_at=now)
+    return position + len(kept)
+
+
+async def _items(session: AsyncSession, meeting_id: uuid.UUID, *, include_removed: bool) -> list[Any]:
+    referral_client: Any = aliased(Client)
+    query = (
+        sa.select(
+            AgendaItem,
+            col(Case.phase),
+            col(Case.priority),
+            col(Client.client_number),
+            col(Client.name),
+            referral_client.client_number.label("ref_number"),
+            referral_client.name.label("ref_name"),
+        )
+        .outerjoin(Case, col(Case.id) == col(AgendaItem.case_id))
+        .outerjoin(Client, col(Client.id) == col(Case.client_id))
+        .outerjoin(Referral, col(Referral.id) == col(AgendaItem.referral_id))
+        .outerjoin(referral_client, referral_client.id == col(Referral.client_id))
+        .where(col(AgendaItem.meeting_id) == meeting_id)
+        .order_by(col(AgendaItem.removed), col(AgendaItem.position), col(AgendaItem.created_at))  # type: ignore[arg-type]
+    )
+    if not include_removed:
+        query = query.where(col(AgendaItem.removed).is_(False))  # type: ignore[attr-defined]
+    return list((await session.execute(query)).all())
+
+
+def _reason_for_viewer(
+    reason: dict[str, Any], principal: Principal, conference_id: uuid.UUID, is_chair: bool
+) -> Reason:
+    if is_chair:
+        return Reason(code=reason["code"], text=reason["text"], detail=reason.get("detail"))
+    visible, _basis = label_visibility(
+        principal,
+        label=reason.get("label", "general"),
+        conference_id=conference_id,
+        owning_organisation_id=None,
+    )
+    if not visible:
+        return Reason(code="signal", text="Signaal ontvangen (inhoud alleen voor bevoegde partners)")
+    return Reason(code=reason["code"], text=reason["text"])
+
+
+@dataclass(frozen=True)
+class AgendaView:
+    out: AgendaOut
+    clients: list[
+        tuple[uuid.UUID | None, str]
+    ]  # (case_id, client_number) of every item shown: for the access log
+
+
+async def agenda_view(
+    session: AsyncSession, meeting: Meeting, principal: Principal, role: str | None
+) -> AgendaView:
+    """The chair sees the draft and everything on it (names, request texts); others only a
+    published agenda with the client number, phase and reasons they may see."""
+    is_chair = role == Role.chair
+    if not is_chair and meeting.agenda_status != "published":
+        raise NotFound(detail="The agenda of this meeting has not been published yet.")
+    rows = await _items(session, meeting.id, include_removed=is_chair)
+    items: list[AgendaItemOut] = []
+    shown: list[tuple[uuid.UUID | None, str]] = []
+    number = 0
+    for row in rows:
+        item: AgendaItem = row[0]
+        if not item.removed:
+            number += 1  # shown 1..n in agenda order, whatever gaps removals left
+        client_number = row.client_number if item.kind == "case" else row.ref_number
+        items.append(
+            AgendaItemOut(
+                id=item.id,
+                position=0 if item.removed else number,
+                kind=item.kind,  # type: ignore[arg-type]
+                case_id=item.case_id,
+                referral_id=item.referral_id,
+                client_number=client_number,
+                phase=row.phase if item.kind == "case" else "aanmelding",
+                reasons=[
+                    _reason_for_viewer(r, principal, meeting.conference_id, is_chair) for r in item.reasons
+                ],
+                time_box_minutes=item.time_box_minutes,
+                added_by_chair=item.added_by_chair,
+                client_name=(row.name if item.kind == "case" else row.ref_name) if is_chair else None,
+                priority=row.priority if is_chair else None,
+                removed=item.removed if is_chair else None,
+            )
+        )
+        shown.append((item.case_id, client_number))
+    total = sum(i.time_box_minutes for i in items if not i.removed)
+    length = meeting_minutes(meeting)
+    return AgendaView(
+        out=AgendaOut(
+            meeting=meeting_out(meeting),
+            items=items,
+            total_minutes=total,
+            meeting_minutes=length,
+            over_time=total > length,
+        ),
+        clients=shown,
+    )
+
+
+def _require_draft(meeting: Meeting) -> None:
+    require_open(meeting, "agenda changes")
+    if meeting.agenda_status == "published":
+        raise Conflict("The agenda is published; reopen it before changing it.")
+
+
+async def _item(session: AsyncSession, meeting: Meeting, item_id: uuid.UUID) -> AgendaItem:
+    item = await session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        raise NotFound("agenda item")
+    return item
+
+
+async def add_item(session: AsyncSession, meeting: Meeting, data: AgendaItemAdd) -> AgendaItem:
+    _require_draft(meeting)
+    if data.case_id is not None:
+        case = await session.get(Case, data.case_id)
+        if case is None or case.conference_id != meeting.conference_id:
+            raise UnprocessableEntity(
+                "This case is not part of the meeting's conference.", pointer="#/case_id"
+            )
+        if case.phase == "closed":
+            raise UnprocessableEntity("A closed case cannot be put on the agenda.", pointer="#/case_id")
+        kind, subject = "case", col(AgendaItem.case_id) == data.case_id
+    else:
+        referral = await session.get(Referral, data.referral_id)
+        if (
+            referral is None
+            or referral.conference_id != meeting.conference_id
+            or referral.status != "pending"
+        ):
+            raise UnprocessableEntity(
+                "This is not a pending referral of the meeting's conference.", pointer="#/referral_id"
+            )
+        kind, subject = "referral", col(AgendaItem.referral_id) == data.referral_id
+    length = meeting_minutes(meeting)
+    minutes = (
+        data.time_box_minutes if data.time_box_minutes is not None else BASE_MINUTES + PER_REASON_MINUTES
+    )
+    _check_time_box(minutes, length, "#/time_box_minutes")
+    existing = (
+        await session.execute(sa.select(AgendaItem).where(col(AgendaItem.meeting_id) == meeting.id, subject))
+    ).scalar_one_or_none()
+    last = (
+        await session.execute(
+            sa.select(sa.func.coalesce(sa.func.max(col(AgendaItem.position)), 0)).where(
+                col(AgendaItem.meeting_id) == meeting.id,
+                col(AgendaItem.removed).is_(False),  # type: ignore[attr-defined]
+            )
+        )
+    ).scalar_one()
+    if existing is not None and not existing.removed:
+        raise Conflict("This subject is already on the agenda.")
+    if existing is not None:
+        existing.removed = False
+        existing.added_by_chair = True  # the chair's choice now: a regeneration keeps it
+        existing.position = int(last) + 1
+        existing.time_box_minutes = minutes
+        item = existing
+    else:
+        reason = {
+            "code": "added_by_chair",
+            "text": "Toegevoegd door de voorzitter",
+            "label": "general",
+            "detail": data.reason,
+        }
+        item = AgendaItem(
+            meeting_id=meeting.id,
+            kind=kind,
+            case_id=data.case_id,
+            referral_id=data.referral_id,
+            reasons=[reason],
+            urgency=RANK["added_by_chair"],
+            position=int(last) + 1,
+            time_box_minutes=minutes,
+            added_by_chair=True,
+        )
+        session.add(item)
+    await session.flush()
+    await bump(session, meeting)
+    return item
+
+
+async def remove_item(session: AsyncSession, meeting: Meeting, item_id: uuid.UUID) -> None:
+    _require_draft(meeting)
+    item = await _item(session, meeting, item_id)
+    if item.removed:
+        return
+    item.removed = True
+    await session.flush()
+    await bump(session, meeting)
+
+
+async def reorder(session: AsyncSession, meeting: Meeting, item_ids: list[uuid.UUID]) -> None:
+    """The new order must name every visible item exactly once; otherwise 422 and nothing changes."""
+    _require_draft(meeting)
+    current = set(
+        (
+            await session.execute(
+                sa.select(col(AgendaItem.id)).where(
+                    col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.removed).is_(False)
+                )  # type: ignore[attr-defined]
+            )
+        ).scalars()
+    )
+    if len(set(item_ids)) != len(item_ids):
+        raise UnprocessableEntity("The new order names an item more than once.", pointer="#/item_ids")
+    unknown = [str(i) for i in item_ids if i not in current]
+    if unknown:
+        raise UnprocessableEntity(
+            "The new order names items that are not on this agenda.", pointer="#/item_ids", unknown=unknown
+        )
+    missing = [str(i) for i in current - set(item_ids)]
+    if missing:
+        raise UnprocessableEntity(
+            "The new order must name every item on the agenda.", pointer="#/item_ids", missing=missing
+        )
+    await session.execute(
+        sa.text(
+            "UPDATE agenda_item a SET position = u.ord FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY "
+            "AS u(id, ord) WHERE a.id = u.id AND a.meeting_id = :meeting"
+        ),
+        {"ids": item_ids, "meeting": meeting.id},
+    )
+    await bump(session, meeting)
+
+
+def _check_time_box(minutes: int, length: int, pointer: str) -> None:
+    if minutes <= 0:
+        raise UnprocessableEntity("A time box must be at least one minute.", pointer=pointer)
+    if minutes > length:
+        raise UnprocessableEntity(
+            f"A time box cannot exceed the meeting's length ({length} minutes).", pointer=pointer
+        )
+
+
+async def set_time_box(
+    session: AsyncSession, meeting: Meeting, item_id: uuid.UUID, minutes: int
+) -> AgendaItem:
+    _require_draft(meeting)
+    item = await _item(session, meeting, item_id)
+    if item.removed:
+        raise NotFound("agenda item")
+    _check_time_box(minutes, meeting_minutes(meeting), "#/time_box_minutes")
+    item.time_box_minutes = minutes
+    await session.flush()
+    await bump(session, meeting)
+    return item
+
+
+async def publish(session: AsyncSession, meeting: Meeting) -> Meeting:
+    """Publish: members now see the agenda; the discussion requests it carries are handled."""
+    _require_draft(meeting)
+    now = clock.now()
+    await session.execute(
+        sa.update(DiscussionRequest)
+        .where(
+            col(DiscussionRequest.conference_id) == meeting.conference_id,
+            col(DiscussionRequest.handled_at).is_(None),  # type: ignore[union-attr]
+            col(DiscussionRequest.case_id).in_(  # type: ignore[attr-defined]
+                sa.select(col(AgendaItem.case_id)).where(
+                    col(AgendaItem.meeting_id) == meeting.id,
+                    col(AgendaItem.kind) == "case",
+                    col(AgendaItem.removed).is_(False),  # type: ignore[attr-defined]
+                )
+            ),
+        )
+        .values(handled_in_meeting_id=meeting.id, handled_at=now)
+    )
+    await bump(session, meeting, agenda_status="published", published_at=now)
+    await meeting_events.emit(
+        session,
+        meeting_events.AGENDA_PUBLISHED,
+        {"meeting_id": meeting.id, "conference_id": meeting.conference_id},
+    )
+    return meeting
+
+
+async def reopen(session: AsyncSession, meeting: Meeting) -> Meeting:
+    require_open(meeting, "agenda changes")
+    if meeting.agenda_status != "published":
+        raise Conflict("The agenda is not published.")
+    decided = (
+        await session.execute(
+            sa.select(sa.func.count()).select_from(Decision).where(col(Decision.meeting_id) == meeting.id)
+        )
+    ).scalar_one()
+    if decided:
+        raise Conflict("Decisions have been recorded on this agenda; it can no longer be reopened.")
+    return await bump(session, meeting, agenda_status="draft")
+
+
+async def create_request(
+    session: AsyncSession, principal: Principal, *, case: Case, membership_id: uuid.UUID, reason: str
+) -> DiscussionRequest:
+    if case.phase == "closed":
+        raise UnprocessableEntity("A closed case cannot be put on the agenda.", pointer="#/case_id")
+    request = DiscussionRequest(
+        conference_id=case.conference_id,
+        case_id=case.id,
+        requested_by_id=membership_id,
+        organisation_id=principal.organisation_id,
+        reason=reason,
+    )
+    session.add(request)
+    await session.flush()
+    return request
