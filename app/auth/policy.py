@@ -41,6 +41,8 @@ class Op(StrEnum):
     conference_read = "conference:read"
     admin_manage = "admin:manage"
     audit_read = "audit:read"
+    event_read = "event:read"
+    relapse_read = "relapse:read"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -66,6 +68,9 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.conference_read: frozenset({Role.chair, Role.member, Role.liaison, Role.privacy_officer, Role.admin}),
     Op.admin_manage: frozenset({Role.admin}),
     Op.audit_read: frozenset({Role.privacy_officer}),
+    # Partner events: the timeline and the relapse history (details filtered by label).
+    Op.event_read: CASE_WORKERS,
+    Op.relapse_read: CASE_WORKERS,
 }
 
 

@@ -5,6 +5,7 @@ from app.models.audit import AccessLogEntry
 from app.models.case import Case, CaseNote
 from app.models.client import Client, ClientReference
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
+from app.models.event import AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent, Subscription
 from app.models.history import ChangeRecord
 from app.models.organisation import Organisation, PartnerSystem
 from app.models.plan import Assessment, Goal, Plan
@@ -28,4 +29,10 @@ __all__ = [
     "PartnerSystem",
     "Plan",
     "Referral",
+    "AftercareWatch",
+    "CaseFlag",
+    "Notification",
+    "OutboxMessage",
+    "PartnerEvent",
+    "Subscription",
 ]

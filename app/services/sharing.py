@@ -14,3 +14,13 @@ from app.auth.policy import SharingBasis
 
 async def sharing_bases(session: AsyncSession, case_id: uuid.UUID) -> list[SharingBasis]:
     return []
+
+
+async def has_aftercare_consent(session: AsyncSession, case_id: uuid.UUID) -> bool:
+    """Does the case's agreement include aftercare (the neighbourhood team keeping an eye on
+    things after treatment, with the client's consent)? Partner events start an aftercare watch
+    only when it does.
+
+    TODO(agreements issue): answer from the signed, unwithdrawn agreement of the case. Until
+    then there is no agreement and so no consent: False."""
+    return False

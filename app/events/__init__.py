@@ -1,0 +1,1 @@
+"""Inbound partner events (CloudEvents) and outbound notifications (outbox + webhook delivery)."""
