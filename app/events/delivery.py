@@ -25,6 +25,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 import sqlalchemy as sa
+from sqlmodel import col
 
 from app.clock import clock
 from app.config import Settings, get_settings
@@ -107,16 +108,15 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
         ).all()
         if not rows:
             return []
+        claimed = [Claimed(m.id, m.attempts + 1, m.type, m.payload, s.id, s.url, s.secret) for m, s in rows]
         lease_until = now + timedelta(seconds=settings.webhook_lease_seconds)
-        ids = [m.id for m, _ in rows]
         await session.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))  # type: ignore[attr-defined]
+            .where(col(OutboxMessage.id).in_([c.id for c in claimed]))
             .values(next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
-        return [
-            Claimed(m.id, m.attempts + 1, m.type, m.payload, s.id, s.url, s.secret) for m, s in rows
-        ]
+        return claimed
 
 
 async def _send(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> Outcome:
