@@ -38,7 +38,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the edge commits before the response is sent, so a commit that fails
+# (database restarting) answers 503 instead of a 2xx for something that was never stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _bearer(authorization: str | None, max_bytes: int) -> str:
@@ -74,7 +76,7 @@ async def current_principal(
     except InvalidToken as exc:
         log.info("token refused: %s", exc)
         raise Unauthorized() from None
-    except (DBAPIError, ConnectionError):
+    except (DBAPIError, OSError):
         raise  # the database is down, not the token bad: 503 (app/errors.py), so the client retries
     except Exception:  # hostile input can raise anything from the JOSE layer: never a 500
         log.warning("token refused after an unexpected error", exc_info=True)

@@ -234,7 +234,8 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
-    for db_error in (OperationalError, DBAPIError, PoolTimeoutError, ConnectionError):
+    # OSError: a refused or missing socket while connecting is raised unwrapped by the driver.
+    for db_error in (OperationalError, DBAPIError, PoolTimeoutError, OSError):
         app.add_exception_handler(db_error, _database_unavailable)
 
     @app.exception_handler(Exception)
