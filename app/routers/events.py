@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from app.audit import Access
 from app.auth.policy import Op, label_visibility
@@ -102,7 +103,11 @@ _EXAMPLE = {
 )
 async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) -> JSONResponse:
     guard.require_scope("events:write")
-    items, batch = _parse_body(await request.body(), request.headers.get("content-type", ""))
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # the sender gave up mid-request: nothing to answer, nothing stored
+        raise BadRequest("The client disconnected before the body was received.") from None
+    items, batch = _parse_body(raw, request.headers.get("content-type", ""))
     if batch and not items:
         raise BadRequest("The batch is empty.")
     if len(items) > settings.events_max_batch:

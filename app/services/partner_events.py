@@ -72,6 +72,23 @@ class Linked:
     case_director_id: uuid.UUID | None
 
 
+@dataclass(frozen=True)
+class StoredEvent:
+    """What the effects need of a newly stored event (lighter than a PartnerEvent instance)."""
+
+    id: uuid.UUID
+    source: str
+    event_id: str
+    type: str
+    subject_reference: str
+    client_id: uuid.UUID
+    case_id: uuid.UUID | None
+    occurred_at: datetime
+    received_at: datetime
+    label: str
+    severity: str
+
+
 @dataclass
 class IngestResult:
     receipts: list[dict[str, Any]]
@@ -164,48 +181,48 @@ async def ingest(
         elif earlier.payload_hash != event.payload_hash:
             conflicts.append(EventError(event.index, _pointer(event, batch), "The same source and id appear "
                                         "earlier in this batch with different content."))
-    stored = await _stored(session, org_id, list(first_of))
-    for event in fresh:
-        row = stored.get((event.source, event.event_id))
-        if row is not None and row.payload_hash != event.payload_hash:
-            conflicts.append(_conflict(event, batch))
     if conflicts:
         raise _conflict_problem(conflicts)
-    new = [e for e in fresh if (e.source, e.event_id) not in stored]
 
-    linked = await _resolve(session, org_id, {e.subject for e in new})
-    unknown = [EventError(e.index, _pointer(e, batch, "subject"), UNKNOWN_REFERENCE) for e in new
-               if e.subject not in linked]
+    # The happy path costs two queries: resolve the references, insert (ON CONFLICT DO NOTHING).
+    # Only what did not insert, or did not resolve, is looked up among the stored events.
+    linked = await _resolve(session, org_id, {e.subject for e in fresh})
+    unresolved = [e for e in fresh if e.subject not in linked]
+    stored = await _stored(session, org_id, [(e.source, e.event_id) for e in unresolved])
+    conflicts = [_conflict(e, batch) for e in unresolved
+                 if (e.source, e.event_id) in stored and stored[(e.source, e.event_id)].payload_hash != e.payload_hash]
+    if conflicts:
+        raise _conflict_problem(conflicts)
+    unknown = [EventError(e.index, _pointer(e, batch, "subject"), UNKNOWN_REFERENCE) for e in unresolved
+               if (e.source, e.event_id) not in stored]
     if unknown:
         raise _problem(unknown, batch=batch)
+    new = [e for e in fresh if e.subject in linked]
 
     label = label_for(principal.organisation_kind).value
-    inserted: dict[tuple[str, str], PartnerEvent] = {}
+    inserted: dict[tuple[str, str], StoredEvent] = {}
     if new:
-        values = []
-        for e in new:
-            link = linked[e.subject]
-            values.append(
-                {
-                    "id": uuid.uuid4(), "organisation_id": org_id, "partner_system_id": principal.partner_system_id,
-                    "source": e.source, "event_id": e.event_id, "type": e.type.value, "subject_reference": e.subject,
-                    "client_id": link.client_id, "case_id": link.case_id, "occurred_at": e.occurred_at,
-                    "received_at": now, "label": label, "severity": e.severity.value, "data": e.data,
-                    "payload_hash": e.payload_hash,
-                }
+        rows = [
+            StoredEvent(
+                id=uuid.uuid4(), source=e.source, event_id=e.event_id, type=e.type.value, subject_reference=e.subject,
+                client_id=linked[e.subject].client_id, case_id=linked[e.subject].case_id, occurred_at=e.occurred_at,
+                received_at=now, label=label, severity=e.severity.value,
             )
-        by_id = {v["id"]: v for v in values}
-        statement = (
-            pg_insert(PartnerEvent)
-            .values(values)
-            .on_conflict_do_nothing(constraint="uq_partner_event_origin")
-            .returning(PartnerEvent.id)  # type: ignore[arg-type]
-        )
-        for (row_id,) in (await session.execute(statement)).all():
-            v = by_id[row_id]
-            inserted[(v["source"], v["event_id"])] = PartnerEvent(**v)
+            for e in new
+        ]
+        extra = {(e.source, e.event_id): (e.data, e.payload_hash) for e in new}
+        values = [
+            {**row.__dict__, "organisation_id": org_id, "partner_system_id": principal.partner_system_id,
+             "data": extra[(row.source, row.event_id)][0], "payload_hash": extra[(row.source, row.event_id)][1]}
+            for row in rows
+        ]
+        # executemany ("insertmanyvalues"): one cached statement, whatever the batch size.
+        table = PartnerEvent.__table__  # type: ignore[attr-defined]
+        statement = pg_insert(table).on_conflict_do_nothing(constraint="uq_partner_event_origin").returning(table.c.id)
+        returned = {r[0] for r in (await session.execute(statement, values)).all()}
+        inserted = {(row.source, row.event_id): row for row in rows if row.id in returned}
         lost = [e for e in new if (e.source, e.event_id) not in inserted]
-        if lost:  # a concurrent request stored them first: a replay, or a conflict
+        if lost:  # stored before (by an earlier or a concurrent request): a replay, or a conflict
             stored.update(await _stored(session, org_id, [(e.source, e.event_id) for e in lost]))
             late_conflicts = [_conflict(e, batch) for e in lost
                               if stored[(e.source, e.event_id)].payload_hash != e.payload_hash]
@@ -265,12 +282,16 @@ async def _stored(
 # --- effects -----------------------------------------------------------------------------------
 
 
+EFFECT_TYPES = frozenset({*(t.value for t in FLAGGING_TYPES), *(t.value for t in AFTERCARE_ALERT_TYPES),
+                          EventType.treatment_completed.value})
+
+
 async def _effects(
-    session: AsyncSession, settings: Settings, events: list[PartnerEvent], linked: dict[str, Linked]
+    session: AsyncSession, settings: Settings, events: list[StoredEvent], linked: dict[str, Linked]
 ) -> None:
     """Flags, aftercare watches, notifications and outbox rows, in the event's own time order."""
     max_age = timedelta(days=settings.events_flag_max_age_days)
-    relevant = [e for e in events if e.case_id is not None
+    relevant = [e for e in events if e.case_id is not None and e.type in EFFECT_TYPES
                 and linked[e.subject_reference].phase != Phase.closed.value]
     case_ids = sorted({e.case_id for e in relevant if e.case_id is not None})
     if not case_ids:
@@ -332,7 +353,7 @@ async def _effects(
     await session.flush()
 
 
-async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: PartnerEvent) -> None:
+async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: StoredEvent) -> None:
     members = (
         await session.execute(
             sa.select(Membership.id)
