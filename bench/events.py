@@ -68,7 +68,8 @@ end
 function init(args)
   wrk.method = "POST"
   wrk.headers["Authorization"] = "Bearer " .. token
-  wrk.headers["Content-Type"] = batch > 1 and "application/cloudevents-batch+json" or "application/cloudevents+json"
+  local single, many = "application/cloudevents+json", "application/cloudevents-batch+json"
+  wrk.headers["Content-Type"] = batch > 1 and many or single
 end
 
 local function one()
@@ -164,18 +165,29 @@ async def seed(owner_url: str, idp: Any) -> None:
     try:
         async with db.sessions() as session:
             world = await build_world(session, idp)
-            session.add(PartnerSystem(organisation_id=world.orgs["zorg"].id, name="bench", subject="bench-care",
-                                      scopes=["events:write"]))
+            session.add(
+                PartnerSystem(
+                    organisation_id=world.orgs["zorg"].id,
+                    name="bench",
+                    subject="bench-care",
+                    scopes=["events:write"],
+                )
+            )
             for i in range(CASES):
                 case = await add_case(session, world, name=f"Bench {i}")
-                session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["zorg"].id,
-                                            reference=f"ZRG-{i}"))
+                session.add(
+                    ClientReference(
+                        client_id=case.client_id, organisation_id=world.orgs["zorg"].id, reference=f"ZRG-{i}"
+                    )
+                )
             await session.commit()
     finally:
         await db.dispose()
 
 
-def start_server(app_url: str, owner_url: str, port: int, workers: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    app_url: str, owner_url: str, port: int, workers: int, data_dir: Path
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": app_url,
@@ -186,8 +198,22 @@ def start_server(app_url: str, owner_url: str, port: int, workers: int, data_dir
         "DATA_DIR": str(data_dir),
         "DB_POOL_SIZE": "10",
     }
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host", "127.0.0.1",
-           "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, start_new_session=True)
 
 
@@ -210,23 +236,43 @@ def event_time() -> str:
 def run_wrk(base: str, token: str, batch: int, run: str, duration: int, connections: int) -> Result:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT)
-    env = {**os.environ, "BENCH_BATCH": str(batch), "BENCH_RUN": run, "BENCH_CASES": str(CASES),
-           "BENCH_TOKEN": token, "BENCH_TIME": event_time()}
+    env = {
+        **os.environ,
+        "BENCH_BATCH": str(batch),
+        "BENCH_RUN": run,
+        "BENCH_CASES": str(CASES),
+        "BENCH_TOKEN": token,
+        "BENCH_TIME": event_time(),
+    }
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", script.name, base]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    out = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=True
+    ).stdout
     os.unlink(script.name)
     line = next(x for x in out.splitlines() if x.startswith("BENCH "))
-    data = json.loads(line[len("BENCH "):])
-    return Result("wrk", batch, data["requests"], data["duration_us"] / 1e6, data["acked"],
-                  data["requests"] - data["acked"] + data["socket_errors"], data["p50"] / 1000, data["p95"] / 1000,
-                  data["p99"] / 1000)
+    data = json.loads(line[len("BENCH ") :])
+    return Result(
+        "wrk",
+        batch,
+        data["requests"],
+        data["duration_us"] / 1e6,
+        data["acked"],
+        data["requests"] - data["acked"] + data["socket_errors"],
+        data["p50"] / 1000,
+        data["p95"] / 1000,
+        data["p99"] / 1000,
+    )
 
 
 async def run_httpx(base: str, token: str, batch: int, run: str, duration: float, connections: int) -> Result:
     types = ["lapse", "missed_appointment", "lapse", "admission", "discharge", "relapse"]
-    data = {"lapse": {"substances": ["alcohol"]}, "missed_appointment": {"appointment_kind": "treatment"},
-            "admission": {"facility_kind": "detox", "planned": True}, "discharge": {"facility_kind": "detox"},
-            "relapse": {"substances": ["ghb"], "reported_by": "professional"}}
+    data = {
+        "lapse": {"substances": ["alcohol"]},
+        "missed_appointment": {"appointment_kind": "treatment"},
+        "admission": {"facility_kind": "detox", "planned": True},
+        "discharge": {"facility_kind": "detox"},
+        "relapse": {"substances": ["ghb"], "reported_by": "professional"},
+    }
     when = event_time()
     latencies: list[float] = []
     acked: set[str] = set()
@@ -241,8 +287,17 @@ async def run_httpx(base: str, token: str, batch: int, run: str, duration: float
             for _ in range(batch):
                 i += 1
                 t = types[i % len(types)]
-                events.append({"specversion": "1.0", "id": f"{run}-{n}-{i}", "source": f"urn:bench:{run}",
-                               "type": NS + t, "subject": f"ZRG-{(i * 7 + n) % CASES}", "time": when, "data": data[t]})
+                events.append(
+                    {
+                        "specversion": "1.0",
+                        "id": f"{run}-{n}-{i}",
+                        "source": f"urn:bench:{run}",
+                        "type": NS + t,
+                        "subject": f"ZRG-{(i * 7 + n) % CASES}",
+                        "time": when,
+                        "data": data[t],
+                    }
+                )
             body = json.dumps(events if batch > 1 else events[0])
             start = time.perf_counter()
             try:
@@ -264,8 +319,18 @@ async def run_httpx(base: str, token: str, batch: int, run: str, duration: float
         await asyncio.gather(*(client(n, http, deadline) for n in range(connections)))
         seconds = time.monotonic() - started
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
-    return Result("httpx", batch, counts["requests"], seconds, counts["requests"] - counts["failed"],
-                  counts["failed"], q[49] * 1000, q[94] * 1000, q[98] * 1000, acked_ids=acked)
+    return Result(
+        "httpx",
+        batch,
+        counts["requests"],
+        seconds,
+        counts["requests"] - counts["failed"],
+        counts["failed"],
+        q[49] * 1000,
+        q[94] * 1000,
+        q[98] * 1000,
+        acked_ids=acked,
+    )
 
 
 async def verify(owner_url: str, run: str, result: Result, connections: int) -> dict[str, Any]:
@@ -274,8 +339,16 @@ async def verify(owner_url: str, run: str, result: Result, connections: int) -> 
         async with db.engine.connect() as conn:
             from sqlalchemy import text
 
-            rows = (await conn.execute(text("SELECT event_id FROM partner_event WHERE source = :s"),
-                                       {"s": f"urn:bench:{run}"})).scalars().all()
+            rows = (
+                (
+                    await conn.execute(
+                        text("SELECT event_id FROM partner_event WHERE source = :s"),
+                        {"s": f"urn:bench:{run}"},
+                    )
+                )
+                .scalars()
+                .all()
+            )
     finally:
         await db.dispose()
     stored = len(rows)
@@ -312,31 +385,45 @@ async def main_async(args: argparse.Namespace) -> int:
         tool = args.tool
         if tool == "auto":
             tool = "wrk" if shutil.which("wrk") else "httpx"
-        print(f"# {args.workers} uvicorn workers, {os.cpu_count()} cores, {args.connections} connections, "
-              f"{args.duration}s per run, load generator: {tool}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(
+            f"# {args.workers} uvicorn workers, {os.cpu_count()} cores (load average before: {load}), "
+            f"{args.connections} connections, "
+            f"{args.duration}s per run, load generator: {tool}"
+        )
         # Warm-up (connection pools, JWKS cache, plans).
         await run_httpx(base, token, 5, "warmup", 2, 4)
-        header = (f"{'tool':6} {'batch':>5} {'requests':>9} {'events/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
-                  f"{'p99 ms':>8} {'failed':>6} {'stored':>8} {'lost':>5} {'dupl':>5}")
+        header = (
+            f"{'tool':6} {'batch':>5} {'requests':>9} {'events/s':>9} {'p50 ms':>8} {'p95 ms':>8} "
+            f"{'p99 ms':>8} {'failed':>6} {'stored':>8} {'lost':>5} {'dupl':>5}"
+        )
         print(header)
         results = []
         for batch in args.batch:
             run = f"r{uuid.uuid4().hex[:6]}b{batch}"
             if tool == "wrk":
-                result = await asyncio.to_thread(run_wrk, base, token, batch, run, args.duration, args.connections)
+                result = await asyncio.to_thread(
+                    run_wrk, base, token, batch, run, args.duration, args.connections
+                )
             else:
                 result = await run_httpx(base, token, batch, run, args.duration, args.connections)
             check = await verify(owner_url, run, result, args.connections)
             results.append((result, check))
-            print(f"{result.tool:6} {batch:>5} {result.requests:>9} {result.events_per_second:>9.0f} "
-                  f"{result.p50_ms:>8.1f} {result.p95_ms:>8.1f} {result.p99_ms:>8.1f} {result.failed_requests:>6} "
-                  f"{check['stored']:>8} {check['lost']:>5} {check['duplicates']:>5}", flush=True)
+            print(
+                f"{result.tool:6} {batch:>5} {result.requests:>9} {result.events_per_second:>9.0f} "
+                f"{result.p50_ms:>8.1f} {result.p95_ms:>8.1f} {result.p99_ms:>8.1f} "
+                f"{result.failed_requests:>6} "
+                f"{check['stored']:>8} {check['lost']:>5} {check['duplicates']:>5}",
+                flush=True,
+            )
         # Exact pass: every acknowledged id looked up.
         run = f"x{uuid.uuid4().hex[:6]}"
         exact = await run_httpx(base, token, 10, run, min(args.duration, 5), args.connections)
         check = await verify(owner_url, run, exact, args.connections)
-        print(f"exact check (httpx, batch 10, every acknowledged id looked up): {len(exact.acked_ids or ())} "
-              f"acknowledged, {check['stored']} stored, lost {check['lost']}, duplicates {check['duplicates']}")
+        print(
+            f"exact check (httpx, batch 10, every acknowledged id looked up): {len(exact.acked_ids or ())} "
+            f"acknowledged, {check['stored']} stored, lost {check['lost']}, duplicates {check['duplicates']}"
+        )
         bad = any(c["lost"] or c["duplicates"] for _, c in results) or check["lost"] or check["duplicates"]
         return 1 if bad else 0
     finally:
@@ -352,7 +439,9 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)

@@ -47,7 +47,15 @@ K = OrganisationKind
 ALLOWED_TYPES: dict[str, frozenset[EventType]] = {
     K.police: frozenset({T.police_contact, T.nuisance_report, T.detention}),
     K.addiction_care: frozenset(
-        {T.relapse, T.lapse, T.missed_appointment, T.admission, T.discharge, T.overdose, T.treatment_completed}
+        {
+            T.relapse,
+            T.lapse,
+            T.missed_appointment,
+            T.admission,
+            T.discharge,
+            T.overdose,
+            T.treatment_completed,
+        }
     ),
     K.municipality: frozenset({T.eviction_threat, T.nuisance_report}),
     K.housing: frozenset({T.eviction_threat, T.nuisance_report}),
@@ -194,8 +202,17 @@ def severity_of(event_type: EventType, data: _Data) -> Severity:
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 _EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
-_CONTEXT_ATTRIBUTES = {"specversion", "id", "source", "type", "subject", "time", "datacontenttype",
-                       "dataschema", "data"}
+_CONTEXT_ATTRIBUTES = {
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "data",
+}
 
 
 class Envelope(BaseModel):
@@ -261,25 +278,45 @@ def parse_event(
         if name in _CONTEXT_ATTRIBUTES or name == "data_base64":
             continue
         if not _EXTENSION_NAME.match(name):
-            errors.append(EventError(index, _ptr(index, batch, name), "Not a valid CloudEvents attribute name."))
+            errors.append(
+                EventError(index, _ptr(index, batch, name), "Not a valid CloudEvents attribute name.")
+            )
         elif not isinstance(value, str | int | bool) or isinstance(value, float):
-            errors.append(EventError(index, _ptr(index, batch, name), "An extension attribute must be a scalar."))
+            errors.append(
+                EventError(index, _ptr(index, batch, name), "An extension attribute must be a scalar.")
+            )
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(EventError(index, _ptr(index, batch, *err.get("loc", ())), err.get("msg", "invalid")))
+            errors.append(
+                EventError(index, _ptr(index, batch, *err.get("loc", ())), err.get("msg", "invalid"))
+            )
         return errors
     if errors:
         return errors
-    if not envelope.type.startswith(EVENT_NAMESPACE) or envelope.type[len(EVENT_NAMESPACE):] not in EventType.__members__:
-        return [EventError(index, _ptr(index, batch, "type"),
-                           f"Unknown event type; types are {EVENT_NAMESPACE}<name>, name one of "
-                           + ", ".join(t.value for t in EventType) + ".")]
-    event_type = EventType(envelope.type[len(EVENT_NAMESPACE):])
+    if (
+        not envelope.type.startswith(EVENT_NAMESPACE)
+        or envelope.type[len(EVENT_NAMESPACE) :] not in EventType.__members__
+    ):
+        return [
+            EventError(
+                index,
+                _ptr(index, batch, "type"),
+                f"Unknown event type; types are {EVENT_NAMESPACE}<name>, name one of "
+                + ", ".join(t.value for t in EventType)
+                + ".",
+            )
+        ]
+    event_type = EventType(envelope.type[len(EVENT_NAMESPACE) :])
     if event_type not in ALLOWED_TYPES.get(organisation_kind, frozenset()):
-        return [EventError(index, _ptr(index, batch, "type"),
-                           f"An organisation of kind {organisation_kind} does not report {event_type.value}.")]
+        return [
+            EventError(
+                index,
+                _ptr(index, batch, "type"),
+                f"An organisation of kind {organisation_kind} does not report {event_type.value}.",
+            )
+        ]
     occurred_at: datetime | None = None
     if _RFC3339.match(envelope.time):
         try:
@@ -289,15 +326,22 @@ def parse_event(
     if occurred_at is None:
         errors.append(EventError(index, _ptr(index, batch, "time"), "time must be an RFC 3339 timestamp."))
     elif occurred_at > now + max_future:
-        errors.append(EventError(index, _ptr(index, batch, "time"),
-                                 f"time lies more than {int(max_future.total_seconds())} seconds in the future."))
+        errors.append(
+            EventError(
+                index,
+                _ptr(index, batch, "time"),
+                f"time lies more than {int(max_future.total_seconds())} seconds in the future.",
+            )
+        )
     schema = DATA_SCHEMAS[event_type]
     data: _Data | None = None
     try:
         data = schema.model_validate(envelope.data)
     except ValidationError as exc:
         for err in exc.errors():
-            errors.append(EventError(index, _ptr(index, batch, "data", *err.get("loc", ())), err.get("msg", "invalid")))
+            errors.append(
+                EventError(index, _ptr(index, batch, "data", *err.get("loc", ())), err.get("msg", "invalid"))
+            )
     if errors or data is None or occurred_at is None:
         return errors
     return ParsedEvent(

@@ -68,7 +68,10 @@ def message_id(row_id: uuid.UUID) -> str:
 
 def backoff_seconds(attempts: int, settings: Settings, *, rng: random.Random | None = None) -> float:
     """Exponential backoff with 'equal jitter': half fixed, half random, capped."""
-    base = min(settings.webhook_backoff_base_seconds * (2 ** max(attempts - 1, 0)), settings.webhook_backoff_max_seconds)
+    base = min(
+        settings.webhook_backoff_base_seconds * (2 ** max(attempts - 1, 0)),
+        settings.webhook_backoff_max_seconds,
+    )
     r = (rng or random).random()  # noqa: S311  (jitter, not cryptography)
     return base / 2 + base / 2 * r
 
@@ -94,14 +97,14 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
         rows = (
             await session.execute(
                 sa.select(OutboxMessage, Subscription)
-                .join(Subscription, Subscription.id == OutboxMessage.subscription_id)
+                .join(Subscription, col(Subscription.id) == col(OutboxMessage.subscription_id))
                 .where(
-                    OutboxMessage.delivered_at.is_(None),  # type: ignore[union-attr]
-                    OutboxMessage.dead_at.is_(None),  # type: ignore[union-attr]
-                    OutboxMessage.next_attempt_at <= now,
-                    Subscription.active.is_(True),  # type: ignore[attr-defined]
+                    col(OutboxMessage.delivered_at).is_(None),
+                    col(OutboxMessage.dead_at).is_(None),
+                    col(OutboxMessage.next_attempt_at) <= now,
+                    col(Subscription.active).is_(True),
                 )
-                .order_by(OutboxMessage.next_attempt_at)  # type: ignore[arg-type]
+                .order_by(col(OutboxMessage.next_attempt_at))
                 .limit(batch)
                 .with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
             )
@@ -113,7 +116,7 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
         await session.execute(
             sa.update(OutboxMessage)
             .where(col(OutboxMessage.id).in_([c.id for c in claimed]))
-            .values(next_attempt_at=lease_until, attempts=OutboxMessage.attempts + 1)
+            .values(next_attempt_at=lease_until, attempts=col(OutboxMessage.attempts) + 1)
             .execution_options(synchronize_session=False)
         )
         return claimed
@@ -147,7 +150,9 @@ async def _send(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> O
         return Outcome(status, None)
     if 300 <= status < 400:
         return Outcome(status, "redirects are not followed")
-    return Outcome(status, f"receiver answered {status}", retry_after if status in THROTTLE_STATUSES else None)
+    return Outcome(
+        status, f"receiver answered {status}", retry_after if status in THROTTLE_STATUSES else None
+    )
 
 
 async def _record(db: Database, settings: Settings, item: Claimed, outcome: Outcome) -> None:
@@ -169,13 +174,13 @@ async def _record(db: Database, settings: Settings, item: Claimed, outcome: Outc
     async with db.sessions() as session, session.begin():
         await session.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id == item.id, OutboxMessage.attempts == item.attempts)
+            .where(col(OutboxMessage.id) == item.id, col(OutboxMessage.attempts) == item.attempts)
             .values(**values)
         )
         if disable:
             await session.execute(
                 sa.update(Subscription)
-                .where(Subscription.id == item.subscription_id)
+                .where(col(Subscription.id) == item.subscription_id)
                 .values(active=False, disabled_reason="The receiver answered 410 Gone.")
             )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.clock import clock
 from app.models import Case, ConferenceOrganisation, Organisation, OutboxMessage, Subscription
@@ -31,9 +32,9 @@ OUTBOUND_TYPES: tuple[str, ...] = (
 async def organisations_of_case(session: AsyncSession, case_id: uuid.UUID) -> list[uuid.UUID]:
     """The organisations taking part in the case's conference."""
     rows = await session.execute(
-        sa.select(ConferenceOrganisation.organisation_id)
-        .join(Case, Case.conference_id == ConferenceOrganisation.conference_id)
-        .where(Case.id == case_id)
+        sa.select(col(ConferenceOrganisation.organisation_id))
+        .join(Case, col(Case.conference_id) == col(ConferenceOrganisation.conference_id))
+        .where(col(Case.id) == case_id)
     )
     return [r[0] for r in rows]
 
@@ -60,14 +61,14 @@ async def enqueue(
         raise ValueError("enqueue needs organisation_ids or a case_id")
     if not orgs:
         return 0
-    query = sa.select(Subscription.id).where(
-        Subscription.active.is_(True),  # type: ignore[attr-defined]
-        Subscription.organisation_id.in_(orgs),  # type: ignore[attr-defined]
-        sa.literal(type) == sa.any_(Subscription.event_types),  # type: ignore[arg-type]
+    query = sa.select(col(Subscription.id)).where(
+        col(Subscription.active).is_(True),
+        col(Subscription.organisation_id).in_(orgs),
+        sa.literal(type) == sa.any_(col(Subscription.event_types)),
     )
     if organisation_kinds is not None:
-        query = query.join(Organisation, Organisation.id == Subscription.organisation_id).where(
-            Organisation.kind.in_(list(organisation_kinds))  # type: ignore[attr-defined]
+        query = query.join(Organisation, col(Organisation.id) == col(Subscription.organisation_id)).where(
+            col(Organisation.kind).in_(list(organisation_kinds))
         )
     subscription_ids = list((await session.execute(query)).scalars())
     if not subscription_ids:
@@ -76,7 +77,9 @@ async def enqueue(
     payload = {"type": type, "timestamp": now.isoformat(), "data": data}
     session.add_all(
         [
-            OutboxMessage(subscription_id=sid, type=type, payload=payload, created_at=now, next_attempt_at=now)
+            OutboxMessage(
+                subscription_id=sid, type=type, payload=payload, created_at=now, next_attempt_at=now
+            )
             for sid in subscription_ids
         ]
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105  (a prefix, not a secret)
 
 
 def new_secret() -> str:
@@ -21,7 +21,7 @@ def valid_secret(secret: str) -> bool:
     if not secret.startswith(SECRET_PREFIX):
         return False
     try:
-        raw = base64.b64decode(secret[len(SECRET_PREFIX):], validate=True)
+        raw = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except ValueError:
         return False
     return 24 <= len(raw) <= 64

@@ -11,7 +11,9 @@ JOB_ID = "outbox-delivery"
 TRIGGER = {"trigger": "interval", "seconds": 5}
 
 
-async def outbox_job(db: Database, settings: Settings | None = None, *, rounds: int = 20, batch: int = 50) -> int:
+async def outbox_job(
+    db: Database, settings: Settings | None = None, *, rounds: int = 20, batch: int = 50
+) -> int:
     """Deliver until nothing is due (at most `rounds` batches); returns how many were delivered."""
     delivered = 0
     for _ in range(rounds):

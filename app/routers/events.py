@@ -113,26 +113,40 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
     if len(items) > settings.events_max_batch:
         limit = settings.events_max_batch
         raise PayloadTooLarge(
-            f"A batch holds at most {limit} events; nothing was stored.", limit=limit,
-            errors=[{"index": limit, "pointer": f"#/{limit}", "detail": f"Beyond the limit of {limit} events."}],
+            f"A batch holds at most {limit} events; nothing was stored.",
+            limit=limit,
+            errors=[
+                {"index": limit, "pointer": f"#/{limit}", "detail": f"Beyond the limit of {limit} events."}
+            ],
         )
-    result = await service.ingest(guard.session, guard.principal, guard.audit, items, batch=batch,
-                                  settings=settings)
+    result = await service.ingest(
+        guard.session, guard.principal, guard.audit, items, batch=batch, settings=settings
+    )
     body: Any = {"receipts": result.receipts} if batch else result.receipts[0]
     return JSONResponse(body, status_code=201 if result.stored else 200)
 
 
 def _case_access(loaded: case_service.LoadedCase, part: str, basis: str | None = None) -> Access:
-    return Access(action="read", resource_type="case", resource_id=str(loaded.case.id), case_id=loaded.case.id,
-                  conference_id=loaded.case.conference_id, client_number=loaded.client.client_number, part=part,
-                  basis=basis)
+    return Access(
+        action="read",
+        resource_type="case",
+        resource_id=str(loaded.case.id),
+        case_id=loaded.case.id,
+        conference_id=loaded.case.conference_id,
+        client_number=loaded.client.client_number,
+        part=part,
+        basis=basis,
+    )
 
 
-def _audit_shown(guard: GuardDep, loaded: case_service.LoadedCase, part: str,
-                 shown: list[event_history.Shown]) -> None:
+def _audit_shown(
+    guard: GuardDep, loaded: case_service.LoadedCase, part: str, shown: list[event_history.Shown]
+) -> None:
     """One access-log row per basis the caller saw details on (None: own or native access)."""
     bases = sorted({s.basis or "" for s in shown if s.visible})
-    guard.audit.allowed(*[_case_access(loaded, part, b or None) for b in bases] or [_case_access(loaded, part)])
+    guard.audit.allowed(
+        *[_case_access(loaded, part, b or None) for b in bases] or [_case_access(loaded, part)]
+    )
 
 
 @router.get("/cases/{case_id}/events", response_model=PageOut[TimelineItem])
@@ -141,12 +155,22 @@ async def case_events(case_id: uuid.UUID, guard: GuardDep, page: PagingDep) -> P
     await guard.require(Op.event_read, loaded.target, _case_access(loaded, "events"))
     bases = await sharing_bases(guard.session, case_id)
     shown, total = await event_history.timeline(
-        guard.session, guard.principal, case_id=case_id, conference_id=loaded.case.conference_id, bases=bases,
-        limit=page.limit, offset=page.offset,
+        guard.session,
+        guard.principal,
+        case_id=case_id,
+        conference_id=loaded.case.conference_id,
+        bases=bases,
+        limit=page.limit,
+        offset=page.offset,
     )
     _audit_shown(guard, loaded, "events", shown)
-    return PageOut(items=[TimelineItem.model_validate(event_history.event_out(s)) for s in shown], total=total,
-                   limit=page.limit, offset=page.offset, next=page.next_link(total))
+    return PageOut(
+        items=[TimelineItem.model_validate(event_history.event_out(s)) for s in shown],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        next=page.next_link(total),
+    )
 
 
 @router.get("/cases/{case_id}/relapses", response_model=RelapseHistory)
@@ -155,7 +179,10 @@ async def case_relapses(case_id: uuid.UUID, guard: GuardDep) -> RelapseHistory:
     await guard.require(Op.relapse_read, loaded.target, _case_access(loaded, "relapses"))
     bases = await sharing_bases(guard.session, case_id)
     body, shown = await event_history.relapse_history(
-        guard.session, guard.principal, client_id=loaded.client.id, conference_id=loaded.case.conference_id,
+        guard.session,
+        guard.principal,
+        client_id=loaded.client.id,
+        conference_id=loaded.case.conference_id,
         bases=bases,
     )
     _audit_shown(guard, loaded, "relapses", shown)
@@ -172,22 +199,37 @@ async def case_flags(case_id: uuid.UUID, guard: GuardDep) -> list[FlagOut]:
     flags = await event_history.open_flags(guard.session, case_id)
     out, used = [], set()
     for f in flags:
-        visible, basis = label_visibility(guard.principal, label=f.label, conference_id=loaded.case.conference_id,
-                                          owning_organisation_id=None, bases=bases)
+        visible, basis = label_visibility(
+            guard.principal,
+            label=f.label,
+            conference_id=loaded.case.conference_id,
+            owning_organisation_id=None,
+            bases=bases,
+        )
         if visible:
             used.add(basis or "")
-        out.append(FlagOut(id=f.id, case_id=f.case_id, kind=f.kind if visible else None,
-                           reason=f.reason if visible else None, label=f.label,
-                           severity=f.severity if visible else None, created_at=f.created_at, hidden=not visible))
-    guard.audit.allowed(*[_case_access(loaded, "flags", b or None) for b in sorted(used)] or
-                        [_case_access(loaded, "flags")])
+        out.append(
+            FlagOut(
+                id=f.id,
+                case_id=f.case_id,
+                kind=f.kind if visible else None,
+                reason=f.reason if visible else None,
+                label=f.label,
+                severity=f.severity if visible else None,
+                created_at=f.created_at,
+                hidden=not visible,
+            )
+        )
+    guard.audit.allowed(
+        *[_case_access(loaded, "flags", b or None) for b in sorted(used)] or [_case_access(loaded, "flags")]
+    )
     return out
 
 
 @router.get("/notifications", response_model=list[NotificationOut])
 async def my_notifications(guard: GuardDep, page: PagingDep) -> list[NotificationOut]:
     guard.require_any_membership()
-    rows = await webhook_service.notifications_for(guard.session, sorted(guard.principal.membership_ids()),
-                                                   limit=page.limit, offset=page.offset)
+    rows = await webhook_service.notifications_for(
+        guard.session, sorted(guard.principal.membership_ids()), limit=page.limit, offset=page.offset
+    )
     return [NotificationOut.model_validate(n, from_attributes=True) for n in rows]
-

@@ -20,19 +20,34 @@ SCOPE = "webhooks:manage"
 
 
 def _out(s: Subscription) -> SubscriptionOut:
-    return SubscriptionOut(id=s.id, url=s.url, event_types=list(s.event_types), active=s.active,
-                           disabled_reason=s.disabled_reason, created_at=s.created_at)
+    return SubscriptionOut(
+        id=s.id,
+        url=s.url,
+        event_types=list(s.event_types),
+        active=s.active,
+        disabled_reason=s.disabled_reason,
+        created_at=s.created_at,
+    )
 
 
 def _dead(m: OutboxMessage) -> DeadLetterOut:
-    return DeadLetterOut(id=m.id, webhook_id=message_id(m.id), subscription_id=m.subscription_id, type=m.type,
-                         attempts=m.attempts, created_at=m.created_at, dead_at=m.dead_at,
-                         last_status=m.last_status, last_error=m.last_error)
+    return DeadLetterOut(
+        id=m.id,
+        webhook_id=message_id(m.id),
+        subscription_id=m.subscription_id,
+        type=m.type,
+        attempts=m.attempts,
+        created_at=m.created_at,
+        dead_at=m.dead_at,
+        last_status=m.last_status,
+        last_error=m.last_error,
+    )
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
-async def create_subscription(body: SubscriptionCreate, guard: GuardDep, settings: SettingsDep,
-                              response: Response) -> SubscriptionCreated:
+async def create_subscription(
+    body: SubscriptionCreate, guard: GuardDep, settings: SettingsDep, response: Response
+) -> SubscriptionCreated:
     guard.require_scope(SCOPE)
     sub = await service.create_subscription(guard.session, guard.principal, body, settings)
     response.headers["Location"] = f"/api/v1/subscriptions/{sub.id}"
@@ -61,11 +76,18 @@ def _require_admin(guard: GuardDep) -> None:
 async def list_dead_letters(guard: GuardDep, page: PagingDep) -> PageOut[DeadLetterOut]:
     _require_admin(guard)
     rows, total = await service.dead_letters(guard.session, limit=page.limit, offset=page.offset)
-    return PageOut(items=[_dead(m) for m in rows], total=total, limit=page.limit, offset=page.offset,
-                   next=page.next_link(total))
+    return PageOut(
+        items=[_dead(m) for m in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        next=page.next_link(total),
+    )
 
 
 @router.post("/admin/dead-letters/{message_id}/replay", response_model=DeadLetterOut)
-async def replay_dead_letter(message_id: uuid.UUID, guard: GuardDep, reactivate: bool = False) -> DeadLetterOut:
+async def replay_dead_letter(
+    message_id: uuid.UUID, guard: GuardDep, reactivate: bool = False
+) -> DeadLetterOut:
     _require_admin(guard)
     return _dead(await service.replay_dead_letter(guard.session, message_id, reactivate=reactivate))

@@ -8,15 +8,19 @@ from pydantic import BaseModel, Field
 
 from app.schemas.common import Strict
 
-OutboundType = Literal["case.phase_changed", "case.flagged", "action.created", "agenda.published",
-                       "aftercare.relapse"]
+OutboundType = Literal[
+    "case.phase_changed", "case.flagged", "action.created", "agenda.published", "aftercare.relapse"
+]
 
 
 class SubscriptionCreate(Strict):
     url: str = Field(min_length=8, max_length=2000)
     event_types: list[OutboundType] = Field(min_length=1, max_length=10)
-    secret: str | None = Field(default=None, max_length=200,
-                               description="whsec_ + base64 of 24-64 random bytes; generated when absent.")
+    secret: str | None = Field(
+        default=None,
+        max_length=200,
+        description="whsec_ + base64 of 24-64 random bytes; generated when absent.",
+    )
 
 
 class SubscriptionOut(BaseModel):

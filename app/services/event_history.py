@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.policy import SharingBasis, label_visibility
 from app.auth.principal import Principal
@@ -27,12 +28,18 @@ class Shown:
     basis: str | None
 
 
-def _judge(principal: Principal, conference_id: uuid.UUID, events: list[PartnerEvent],
-           bases: list[SharingBasis]) -> list[Shown]:
+def _judge(
+    principal: Principal, conference_id: uuid.UUID, events: list[PartnerEvent], bases: list[SharingBasis]
+) -> list[Shown]:
     shown = []
     for event in events:
-        visible, basis = label_visibility(principal, label=event.label, conference_id=conference_id,
-                                          owning_organisation_id=event.organisation_id, bases=bases)
+        visible, basis = label_visibility(
+            principal,
+            label=event.label,
+            conference_id=conference_id,
+            owning_organisation_id=event.organisation_id,
+            bases=bases,
+        )
         shown.append(Shown(event, visible, basis))
     return shown
 
@@ -41,26 +48,52 @@ def event_out(item: Shown) -> dict[str, Any]:
     e = item.event
     if not item.visible:
         # That something happened, and when, is case information; what it was is not.
-        return {"id": str(e.id), "occurred_at": e.occurred_at.isoformat(), "label": e.label, "hidden": True,
-                "type": None, "severity": None, "organisation_id": None, "data": None, "received_at": None}
-    return {"id": str(e.id), "occurred_at": e.occurred_at.isoformat(), "label": e.label, "hidden": False,
-            "type": e.type, "severity": e.severity, "organisation_id": str(e.organisation_id), "data": e.data,
-            "received_at": e.received_at.isoformat(), "basis": item.basis}
+        return {
+            "id": str(e.id),
+            "occurred_at": e.occurred_at.isoformat(),
+            "label": e.label,
+            "hidden": True,
+            "type": None,
+            "severity": None,
+            "organisation_id": None,
+            "data": None,
+            "received_at": None,
+        }
+    return {
+        "id": str(e.id),
+        "occurred_at": e.occurred_at.isoformat(),
+        "label": e.label,
+        "hidden": False,
+        "type": e.type,
+        "severity": e.severity,
+        "organisation_id": str(e.organisation_id),
+        "data": e.data,
+        "received_at": e.received_at.isoformat(),
+        "basis": item.basis,
+    }
 
 
 async def timeline(
-    session: AsyncSession, principal: Principal, *, case_id: uuid.UUID, conference_id: uuid.UUID,
-    bases: list[SharingBasis], limit: int, offset: int,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    case_id: uuid.UUID,
+    conference_id: uuid.UUID,
+    bases: list[SharingBasis],
+    limit: int,
+    offset: int,
 ) -> tuple[list[Shown], int]:
     total = (
-        await session.execute(sa.select(sa.func.count()).select_from(PartnerEvent).where(PartnerEvent.case_id == case_id))
+        await session.execute(
+            sa.select(sa.func.count()).select_from(PartnerEvent).where(col(PartnerEvent.case_id) == case_id)
+        )
     ).scalar_one()
     rows = list(
         (
             await session.execute(
                 sa.select(PartnerEvent)
-                .where(PartnerEvent.case_id == case_id)
-                .order_by(PartnerEvent.occurred_at.desc(), PartnerEvent.id)  # type: ignore[attr-defined]
+                .where(col(PartnerEvent.case_id) == case_id)
+                .order_by(col(PartnerEvent.occurred_at).desc(), col(PartnerEvent.id))
                 .limit(limit)
                 .offset(offset)
             )
@@ -74,7 +107,11 @@ def _quarter(moment: datetime) -> str:
 
 
 async def relapse_history(
-    session: AsyncSession, principal: Principal, *, client_id: uuid.UUID, conference_id: uuid.UUID,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    client_id: uuid.UUID,
+    conference_id: uuid.UUID,
     bases: list[SharingBasis],
 ) -> tuple[dict[str, Any], list[Shown]]:
     """The client's relapses and lapses in event-time order, with counts per month and quarter and
@@ -83,8 +120,8 @@ async def relapse_history(
         (
             await session.execute(
                 sa.select(PartnerEvent)
-                .where(PartnerEvent.client_id == client_id, PartnerEvent.type.in_(RELAPSE_TYPES))  # type: ignore[attr-defined]
-                .order_by(PartnerEvent.occurred_at, PartnerEvent.id)  # type: ignore[arg-type]
+                .where(col(PartnerEvent.client_id) == client_id, col(PartnerEvent.type).in_(RELAPSE_TYPES))
+                .order_by(col(PartnerEvent.occurred_at), col(PartnerEvent.id))
             )
         ).scalars()
     )
@@ -107,8 +144,9 @@ async def relapse_history(
         "total_relapses": len(relapses),
         "total_lapses": len(lapses),
         "last_relapse_at": last_relapse.isoformat() if last_relapse else None,
-        "days_since_last_relapse": (now - last_relapse).days if last_relapse and last_relapse <= now else
-        (0 if last_relapse else None),
+        "days_since_last_relapse": (now - last_relapse).days
+        if last_relapse and last_relapse <= now
+        else (0 if last_relapse else None),
         "last_lapse_at": max(lapses).isoformat() if lapses else None,
         "per_month": [{"period": p, **c} for p, c in sorted(months.items())],
         "per_quarter": [{"period": p, **c} for p, c in sorted(quarters.items())],
@@ -121,8 +159,8 @@ async def open_flags(session: AsyncSession, case_id: uuid.UUID) -> list[CaseFlag
         (
             await session.execute(
                 sa.select(CaseFlag)
-                .where(CaseFlag.case_id == case_id, CaseFlag.cleared_at.is_(None))  # type: ignore[union-attr]
-                .order_by(CaseFlag.created_at)  # type: ignore[arg-type]
+                .where(col(CaseFlag.case_id) == case_id, col(CaseFlag.cleared_at).is_(None))
+                .order_by(col(CaseFlag.created_at))
             )
         ).scalars()
     )

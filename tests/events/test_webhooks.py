@@ -21,7 +21,7 @@ from app.events.delivery import deliver_due, message_id
 from app.events.signing import sign, verify
 from app.events.targets import UnsafeTarget, check_url_shape, resolve_and_check
 from app.models import OutboxMessage, Subscription
-from tests.events_support import Receiver, api, events_app, link_case  # noqa: F401
+from tests.events.support import Receiver, link_case
 from tests.factories import World
 
 
@@ -34,8 +34,11 @@ def test_signature_matches_the_reference_known_answer() -> None:
 
 def test_verify_never_raises_on_malformed_headers() -> None:
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    for headers in ({}, {"webhook-id": "x", "webhook-timestamp": "nan", "webhook-signature": "v1"},
-                    {"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "garbage"}):
+    for headers in (
+        {},
+        {"webhook-id": "x", "webhook-timestamp": "nan", "webhook-signature": "v1"},
+        {"webhook-id": "x", "webhook-timestamp": "1", "webhook-signature": "garbage"},
+    ):
         assert verify(secret, headers, b"{}") is False
 
 
@@ -43,11 +46,24 @@ async def test_target_checks() -> None:
     with pytest.raises(UnsafeTarget):
         check_url_shape("http://example.org/hook", require_https=True)  # production: https only
     assert check_url_shape("https://example.org/hook", require_https=True) == "example.org"
-    for url in ("file:///etc/passwd", "https://user:pw@example.org/", "ftp://example.org/", "https:///nohost"):
+    for url in (
+        "file:///etc/passwd",
+        "https://user:pw@example.org/",
+        "ftp://example.org/",
+        "https:///nohost",
+    ):
         with pytest.raises(UnsafeTarget):
             check_url_shape(url, require_https=False)
-    for url in ("http://127.0.0.1/h", "http://localhost/h", "http://10.1.2.3/h", "http://192.168.1.1/h",
-                "http://[::1]/h", "http://169.254.169.254/latest", "http://[::ffff:127.0.0.1]/h", "http://0.0.0.0/h"):
+    for url in (
+        "http://127.0.0.1/h",
+        "http://localhost/h",
+        "http://10.1.2.3/h",
+        "http://192.168.1.1/h",
+        "http://[::1]/h",
+        "http://169.254.169.254/latest",
+        "http://[::ffff:127.0.0.1]/h",
+        "http://0.0.0.0/h",
+    ):
         with pytest.raises(UnsafeTarget):
             await resolve_and_check(url, require_https=False, allow_private=False)
     await resolve_and_check("http://127.0.0.1/h", require_https=False, allow_private=True)
@@ -59,9 +75,17 @@ async def test_subscriptions_refuse_private_targets_by_default(
     client: httpx.AsyncClient, world: World, owner_db: Database
 ) -> None:
     await link_case(owner_db, world)
-    for url in ("http://127.0.0.1:8080/hook", "http://10.0.0.5/hook", "http://[::1]/hook", "file:///etc/passwd"):
-        response = await client.post("/api/v1/subscriptions", headers=world.headers("care_system"),
-                                     json={"url": url, "event_types": ["case.flagged"]})
+    for url in (
+        "http://127.0.0.1:8080/hook",
+        "http://10.0.0.5/hook",
+        "http://[::1]/hook",
+        "file:///etc/passwd",
+    ):
+        response = await client.post(
+            "/api/v1/subscriptions",
+            headers=world.headers("care_system"),
+            json={"url": url, "event_types": ["case.flagged"]},
+        )
         assert response.status_code == 422, url
         assert response.json()["errors"][0]["pointer"] == "#/url"
 
@@ -77,24 +101,37 @@ async def test_subscription_api(api: httpx.AsyncClient, world: World, owner_db: 
     assert [s["id"] for s in listed.json()] == [sub_id] and "secret" not in listed.json()[0]
     assert (await api.get("/api/v1/subscriptions", headers=world.headers("wijkteam_system"))).json() == []
     # Another system cannot see or delete it; people and systems without the scope may not manage.
-    assert (await api.delete(f"/api/v1/subscriptions/{sub_id}", headers=world.headers("wijkteam_system"))
-            ).status_code == 404
+    assert (
+        await api.delete(f"/api/v1/subscriptions/{sub_id}", headers=world.headers("wijkteam_system"))
+    ).status_code == 404
     assert (await api.get("/api/v1/subscriptions", headers=world.headers("police_system"))).status_code == 403
-    assert (await api.post("/api/v1/subscriptions", headers=world.headers("chair"), json=body)).status_code == 403
-    bad = await api.post("/api/v1/subscriptions", headers=world.headers("care_system"),
-                         json={**body, "event_types": ["everything"]})
+    assert (
+        await api.post("/api/v1/subscriptions", headers=world.headers("chair"), json=body)
+    ).status_code == 403
+    bad = await api.post(
+        "/api/v1/subscriptions",
+        headers=world.headers("care_system"),
+        json={**body, "event_types": ["everything"]},
+    )
     assert bad.status_code == 422
-    weak = await api.post("/api/v1/subscriptions", headers=world.headers("care_system"),
-                          json={**body, "secret": "whsec_c2hvcnQ="})
+    weak = await api.post(
+        "/api/v1/subscriptions",
+        headers=world.headers("care_system"),
+        json={**body, "secret": "whsec_c2hvcnQ="},
+    )
     assert weak.status_code == 422
-    assert (await api.delete(f"/api/v1/subscriptions/{sub_id}", headers=world.headers("care_system"))
-            ).status_code == 204
+    assert (
+        await api.delete(f"/api/v1/subscriptions/{sub_id}", headers=world.headers("care_system"))
+    ).status_code == 204
     assert (await api.get("/api/v1/subscriptions", headers=world.headers("care_system"))).json() == []
 
 
 async def _subscribe(api: httpx.AsyncClient, world: World, url: str, types: list[str] | None = None) -> dict:
-    response = await api.post("/api/v1/subscriptions", headers=world.headers("care_system"),
-                              json={"url": url, "event_types": types or ["case.phase_changed"]})
+    response = await api.post(
+        "/api/v1/subscriptions",
+        headers=world.headers("care_system"),
+        json={"url": url, "event_types": types or ["case.phase_changed"]},
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -102,8 +139,12 @@ async def _subscribe(api: httpx.AsyncClient, world: World, url: str, types: list
 async def _enqueue(owner_db: Database, world: World, n: int) -> list[str]:
     async with owner_db.sessions() as session:
         for i in range(n):
-            await outbox.enqueue(session, "case.phase_changed", {"case_id": f"c{i}", "phase": "active"},
-                                 organisation_ids=[world.orgs["zorg"].id])
+            await outbox.enqueue(
+                session,
+                "case.phase_changed",
+                {"case_id": f"c{i}", "phase": "active"},
+                organisation_ids=[world.orgs["zorg"].id],
+            )
         await session.commit()
         ids = (await session.execute(sa.select(OutboxMessage.id))).scalars().all()
     return sorted(message_id(i) for i in ids)
@@ -111,11 +152,20 @@ async def _enqueue(owner_db: Database, world: World, n: int) -> list[str]:
 
 async def _pending(owner_db: Database) -> int:
     async with owner_db.sessions() as session:
-        return int((await session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.delivered_at.is_(None), OutboxMessage.dead_at.is_(None)))).scalar_one())
+        return int(
+            (
+                await session.execute(
+                    sa.select(sa.func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.dead_at.is_(None))
+                )
+            ).scalar_one()
+        )
 
 
-async def _drain(db: Database, settings: Any, owner_db: Database, *, rounds: int = 200, batch: int = 50) -> None:
+async def _drain(
+    db: Database, settings: Any, owner_db: Database, *, rounds: int = 200, batch: int = 50
+) -> None:
     for _ in range(rounds):
         await deliver_due(db, settings=settings, batch=batch)
         if await _pending(owner_db) == 0:
@@ -137,7 +187,9 @@ async def test_a_receiver_that_is_down_for_a_while_gets_every_notification_once_
         await asyncio.sleep(0.25)
     async with owner_db.sessions() as session:
         rows = (await session.execute(sa.select(OutboxMessage))).scalars().all()
-    assert all(r.delivered_at is None and r.attempts >= 2 and r.last_error for r in rows), [(r.attempts, r.last_error, r.next_attempt_at, r.dead_at) for r in rows]
+    assert all(r.delivered_at is None and r.attempts >= 2 and r.last_error for r in rows), [
+        (r.attempts, r.last_error, r.next_attempt_at, r.dead_at) for r in rows
+    ]
     receiver.start()
     try:
         await _drain(db, settings, owner_db)
@@ -171,6 +223,7 @@ async def test_two_workers_deliver_each_notification_exactly_once(
                 if await _pending(owner_db) == 0:
                     return
                 await asyncio.sleep(0)
+
         try:
             await asyncio.gather(work(0), work(1))
         finally:
@@ -198,14 +251,20 @@ async def test_410_disables_the_subscription(
     async with owner_db.sessions() as session:
         subscription = await session.get(Subscription, sub["id"])
         message = (await session.execute(sa.select(OutboxMessage))).scalar_one()
-    assert subscription is not None and not subscription.active and "410" in (subscription.disabled_reason or "")
+    assert (
+        subscription is not None and not subscription.active and "410" in (subscription.disabled_reason or "")
+    )
     assert message.dead_at is not None and message.last_status == 410
     listed = await api.get("/api/v1/subscriptions", headers=world.headers("care_system"))
     assert listed.json()[0]["active"] is False
     # A disabled subscription gets no new outbox rows.
     async with owner_db.sessions() as session:
-        assert await outbox.enqueue(session, "case.phase_changed", {"case_id": "x"},
-                                    organisation_ids=[world.orgs["zorg"].id]) == 0
+        assert (
+            await outbox.enqueue(
+                session, "case.phase_changed", {"case_id": "x"}, organisation_ids=[world.orgs["zorg"].id]
+            )
+            == 0
+        )
 
 
 async def test_redirects_are_failures_and_are_not_followed(
@@ -224,7 +283,11 @@ async def test_redirects_are_failures_and_are_not_followed(
     assert len(receiver.received) == 1
     async with owner_db.sessions() as session:
         message = (await session.execute(sa.select(OutboxMessage))).scalar_one()
-    assert message.delivered_at is None and message.last_status == 307 and "redirect" in (message.last_error or "")
+    assert (
+        message.delivered_at is None
+        and message.last_status == 307
+        and "redirect" in (message.last_error or "")
+    )
 
 
 async def test_429_retry_after_is_respected(
@@ -263,9 +326,13 @@ async def test_after_the_last_attempt_a_dead_letter_that_an_admin_can_replay(
         assert dead.status_code == 200
         [letter] = dead.json()["items"]
         assert letter["webhook_id"] == expected and letter["attempts"] == 3 and letter["last_status"] == 500
-        assert (await api.get("/api/v1/admin/dead-letters", headers=world.headers("chair"))).status_code == 403
+        assert (
+            await api.get("/api/v1/admin/dead-letters", headers=world.headers("chair"))
+        ).status_code == 403
         receiver.respond = lambda r: Response(status_code=200)
-        replay = await api.post(f"/api/v1/admin/dead-letters/{letter['id']}/replay", headers=world.headers("admin"))
+        replay = await api.post(
+            f"/api/v1/admin/dead-letters/{letter['id']}/replay", headers=world.headers("admin")
+        )
         assert replay.status_code == 200 and replay.json()["dead_at"] is None
         await _drain(events_app.state.db, settings, owner_db)
     finally:
