@@ -51,8 +51,8 @@ async def _dead_letters() -> None:
             rows = (
                 await session.execute(
                     sa.select(OutboxMessage)
-                    .where(OutboxMessage.dead_at.is_not(None))
-                    .order_by(OutboxMessage.dead_at)  # type: ignore[union-attr,arg-type]
+                    .where(col(OutboxMessage.dead_at).is_not(None))
+                    .order_by(col(OutboxMessage.dead_at))
                 )
             ).scalars()
             for m in rows:
