@@ -3,6 +3,7 @@ receivers, linked client references, CloudEvent builders, and a real HTTP receiv
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -134,6 +135,7 @@ class Receiver:
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     respond: Callable[[Received], Response] = lambda r: Response(status_code=204)
+    delay: float = 0.0  # seconds to stall before answering
     _server: uvicorn.Server | None = None
     _thread: threading.Thread | None = None
 
@@ -153,6 +155,8 @@ class Receiver:
             )
             with lock:
                 self.received.append(item)
+            if self.delay:
+                await asyncio.sleep(self.delay)
             return self.respond(item)
 
         app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])

@@ -3,6 +3,7 @@ references, out-of-order events, effects (flags, notifications, aftercare) and l
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -447,3 +448,40 @@ async def test_changes_write_outbox_rows_in_their_own_transaction(
     payloads = {r.type: r.payload for r in rows}
     assert payloads["case.phase_changed"]["data"] == {"case_id": str(linked.case.id), "phase": "monitoring"}
     assert set(payloads["case.flagged"]["data"]) == {"case_id", "flag_id"}  # thin: ids only
+
+
+async def test_concurrent_pushes_of_one_event_store_it_once(
+    api: httpx.AsyncClient, world: World, owner_db: Database
+) -> None:
+    await link_case(owner_db, world)
+    headers = {**world.headers("care_system"), **CE}
+    body = json.dumps(event("relapse"))
+    responses = await asyncio.gather(
+        *(api.post("/api/v1/events", content=body, headers=headers) for _ in range(6))
+    )
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [201]
+    assert len({r.text for r in responses}) == 1  # everyone gets the same receipt
+    assert await count(owner_db, PartnerEvent) == 1
+    assert await count(owner_db, CaseFlag) == 1
+
+    # Racing with different content under one id: one wins, the others are told of the conflict.
+    racing = [json.dumps(event("lapse", id="race-1", data={"substances": [f"s{i}"]})) for i in range(4)]
+    responses = await asyncio.gather(
+        *(api.post("/api/v1/events", content=b, headers=headers) for b in racing)
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    assert await count(owner_db, PartnerEvent, PartnerEvent.event_id == "race-1") == 1
+
+
+async def test_the_openapi_document_lists_the_event_routes(api: httpx.AsyncClient) -> None:
+    response = await api.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in (
+        "/api/v1/events",
+        "/api/v1/cases/{case_id}/relapses",
+        "/api/v1/subscriptions",
+        "/api/v1/admin/dead-letters",
+    ):
+        assert path in paths
+    assert "application/cloudevents-batch+json" in paths["/api/v1/events"]["post"]["requestBody"]["content"]

@@ -360,3 +360,23 @@ async def test_delivery_checks_the_target_again(
     async with owner_db.sessions() as session:
         message = (await session.execute(sa.select(OutboxMessage))).scalar_one()
     assert (message.last_error or "").startswith("target refused")
+
+
+async def test_a_stalling_receiver_times_out_and_is_retried_later(
+    api: httpx.AsyncClient, world: World, owner_db: Database, events_app: Any
+) -> None:
+    await link_case(owner_db, world)
+    receiver = Receiver(delay=2.0)
+    receiver.start()
+    try:
+        await _subscribe(api, world, receiver.url)
+        await _enqueue(owner_db, world, 1)
+        settings = events_app.state.settings.model_copy(update={"webhook_timeout_seconds": 0.5})
+        assert await deliver_due(events_app.state.db, settings=settings) == 0
+    finally:
+        receiver.delay = 0
+        receiver.stop()
+    async with owner_db.sessions() as session:
+        message = (await session.execute(sa.select(OutboxMessage))).scalar_one()
+    assert message.delivered_at is None and message.dead_at is None
+    assert "Timeout" in (message.last_error or "") and message.attempts == 1
