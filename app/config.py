@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     # is set; only tests and local development with a receiver on the same machine set it.
     webhook_allow_private_targets: bool = False
     webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=30)
-    webhook_max_attempts: int = Field(default=12, ge=1, le=50)
+    webhook_max_attempts: int = Field(default=14, ge=1, le=50)  # with the backoff: ~2.5 days
     webhook_backoff_base_seconds: float = Field(default=60.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=86_400.0, gt=0)
     webhook_lease_seconds: float = Field(default=120.0, gt=0)

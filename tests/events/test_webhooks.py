@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -380,3 +381,52 @@ async def test_a_stalling_receiver_times_out_and_is_retried_later(
         message = (await session.execute(sa.select(OutboxMessage))).scalar_one()
     assert message.delivered_at is None and message.dead_at is None
     assert "Timeout" in (message.last_error or "") and message.attempts == 1
+
+
+async def test_production_refuses_plain_http_at_registration(owner_db: Database, events_app: Any) -> None:
+    from app.auth.principal import Principal
+    from app.config import Environment
+    from app.errors import UnprocessableEntity
+    from app.schemas.events import SubscriptionCreate
+    from app.services.webhooks import create_subscription
+
+    production = events_app.state.settings.model_copy(
+        update={"environment": Environment.production, "webhook_allow_private_targets": False}
+    )
+    principal = Principal(
+        kind="system",
+        issuer="x",
+        subject="s",
+        display_name="s",
+        organisation_id=uuid.uuid4(),
+        organisation_kind="police",
+        partner_system_id=uuid.uuid4(),
+    )
+    async with owner_db.sessions() as session:
+        with pytest.raises(UnprocessableEntity, match="https"):
+            await create_subscription(
+                session,
+                principal,
+                SubscriptionCreate(url="http://example.org/hook", event_types=["case.flagged"]),
+                production,
+            )
+
+
+def test_backoff_grows_with_jitter_and_retry_after_parses_both_forms() -> None:
+    import random
+
+    from app.config import Settings
+    from app.events.delivery import backoff_seconds, parse_retry_after
+
+    settings = Settings(webhook_backoff_base_seconds=60, webhook_backoff_max_seconds=86_400)
+    rng = random.Random(7)
+    # The delays after attempts 1..13: the 14th (default last) attempt then fails into a dead letter.
+    delays = [backoff_seconds(n, settings, rng=rng) for n in range(1, settings.webhook_max_attempts)]
+    assert all(60 * 2 ** (n - 1) / 2 <= d <= 60 * 2 ** (n - 1) for n, d in enumerate(delays[:10], start=1))
+    assert delays[-1] <= 86_400
+    assert 2 * 86_400 < sum(delays) < 4 * 86_400  # a receiver may be down for days before it is given up
+    now = clock.now()
+    assert parse_retry_after("30", now) == 30
+    http_date = (now + timedelta(seconds=90)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert 88 <= (parse_retry_after(http_date, now) or 0) <= 91
+    assert parse_retry_after("soon", now) is None
