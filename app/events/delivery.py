@@ -124,24 +124,32 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
 
 async def _send(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> Outcome:
     try:
-        await resolve_and_check(
+        addresses = await resolve_and_check(
             item.url,
             require_https=not settings.is_development,
             allow_private=settings.webhook_allow_private_targets,
         )
     except UnsafeTarget as exc:
         return Outcome(None, f"target refused: {exc}")
+    # Connect to the address just checked, not to whatever a second DNS lookup would return
+    # (DNS rebinding); Host header and TLS SNI/certificate check keep the original name.
+    url = httpx.URL(item.url)
+    pinned = url.copy_with(host=addresses[0])
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
     body = json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     timestamp = int(clock.now().timestamp())
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
+        "host": url.netloc.decode("ascii"),
         **headers_for(item.secret, message_id(item.id), timestamp, body),
     }
     try:
         async with asyncio.timeout(settings.webhook_timeout_seconds * 2):
             # Stream, and never read the body: a hostile receiver cannot make us swallow gigabytes.
-            async with http.stream("POST", item.url, content=body, headers=headers) as response:
+            async with http.stream(
+                "POST", pinned, content=body, headers=headers, extensions=extensions
+            ) as response:
                 status = response.status_code
                 retry_after = parse_retry_after(response.headers.get("retry-after"), clock.now())
     except (httpx.HTTPError, TimeoutError, OSError) as exc:

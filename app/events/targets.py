@@ -48,8 +48,9 @@ def address_refusal(address: str, *, allow_private: bool) -> str | None:
     return "a loopback, private or reserved address"
 
 
-async def resolve_and_check(url: str, *, require_https: bool, allow_private: bool) -> None:
-    """Refuse a URL whose host is, or resolves to, a non-public address."""
+async def resolve_and_check(url: str, *, require_https: bool, allow_private: bool) -> list[str]:
+    """Refuse a URL whose host is, or resolves to, a non-public address. Returns the checked
+    addresses, so that the caller can connect to one of them (no second lookup to rebind)."""
     host = check_url_shape(url, require_https=require_https)
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
@@ -66,3 +67,4 @@ async def resolve_and_check(url: str, *, require_https: bool, allow_private: boo
         reason = address_refusal(address, allow_private=allow_private)
         if reason is not None:
             raise UnsafeTarget(f"The URL points at {reason}.")
+    return addresses

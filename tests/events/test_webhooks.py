@@ -430,3 +430,20 @@ def test_backoff_grows_with_jitter_and_retry_after_parses_both_forms() -> None:
     http_date = (now + timedelta(seconds=90)).strftime("%a, %d %b %Y %H:%M:%S GMT")
     assert 88 <= (parse_retry_after(http_date, now) or 0) <= 91
     assert parse_retry_after("soon", now) is None
+
+
+async def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name(
+    api: httpx.AsyncClient, world: World, owner_db: Database, events_app: Any
+) -> None:
+    await link_case(owner_db, world)
+    receiver = Receiver()
+    receiver.start()
+    try:
+        sub = await _subscribe(api, world, f"http://localhost:{receiver.port}/hook")
+        [expected] = await _enqueue(owner_db, world, 1)
+        assert await deliver_due(events_app.state.db, settings=events_app.state.settings) == 1
+    finally:
+        receiver.stop()
+    [item] = receiver.received
+    assert item.webhook_id == expected and item.headers["host"] == f"localhost:{receiver.port}"
+    assert verify(sub["secret"], item.headers, item.body)
