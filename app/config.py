@@ -79,6 +79,21 @@ class Settings(BaseSettings):
     scheduler_timezone: str = "Europe/Amsterdam"  # daily jobs run at local wall-clock times
     scheduler_daily_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     scheduler_instance_id: str | None = None  # recorded in job_run; defaults to host:pid
+    # Partner events (CloudEvents in) and webhooks (Standard Webhooks out)
+    events_max_batch: int = Field(default=100, ge=1, le=1000)
+    events_max_future_seconds: int = Field(default=300, ge=0, le=3600)
+    # An event that arrives later than this after it happened goes on the timeline only: it no
+    # longer flags the case for the agenda nor notifies anyone (it is old news by then).
+    events_flag_max_age_days: int = Field(default=28, ge=0)
+    aftercare_watch_days: int = Field(default=180, ge=1, le=3650)
+    # Webhook targets on loopback/private/link-local addresses are refused (SSRF) unless this
+    # is set; only tests and local development with a receiver on the same machine set it.
+    webhook_allow_private_targets: bool = False
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=30)
+    webhook_max_attempts: int = Field(default=14, ge=1, le=50)  # with the backoff: ~2.5 days
+    webhook_backoff_base_seconds: float = Field(default=60.0, gt=0)
+    webhook_backoff_max_seconds: float = Field(default=86_400.0, gt=0)
+    webhook_lease_seconds: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:

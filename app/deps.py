@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, AuditTrail
@@ -72,6 +73,8 @@ async def principal_from_token(
     except InvalidToken as exc:
         log.info("token refused: %s", exc)
         raise Unauthorized() from None
+    except (SQLAlchemyError, OSError):
+        raise  # the database is down, not the token bad: 503 (app/errors.py), so the client retries
     except Exception:  # hostile input can raise anything from the JOSE layer: never a 500
         log.warning("token refused after an unexpected error", exc_info=True)
         raise Unauthorized() from None

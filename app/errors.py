@@ -213,6 +213,40 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
+    # The database is unreachable or restarting: a temporary condition, so 503 with Retry-After
+    # (never 500), and clients with idempotent requests (e.g. partner events) retry safely.
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    def _temporary(exc: Exception) -> bool:
+        if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
+            return True
+        if exc.connection_invalidated:
+            return True
+        # SQLSTATE class 08 (connection exception), 57P0x (admin shutdown, cannot connect now).
+        sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+        return sqlstate.startswith(("08", "57P"))
+
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not _temporary(exc):  # e.g. an integrity error: a bug, not an outage
+            log.exception("database error on %s %s", request.method, request.url.path, exc_info=exc)
+            return problem(
+                500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
+            )
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        return problem(
+            503,
+            "Service unavailable",
+            "The database is temporarily unavailable; retry shortly.",
+            type_slug="unavailable",
+            headers={"Retry-After": "2"},
+            instance=request.url.path,
+        )
+
+    # OSError: a refused or missing socket while connecting is raised unwrapped by the driver.
+    for db_error in (OperationalError, DBAPIError, PoolTimeoutError, OSError):
+        app.add_exception_handler(db_error, _database_unavailable)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -1,1 +1,1 @@
-"""Benchmarks: load and scale measurements (never asserted in tests)."""
+"""Load and scale benchmarks: python -m bench.<name>."""

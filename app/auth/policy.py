@@ -60,6 +60,8 @@ class Op(StrEnum):
     decision_create = "decision:create"
     decision_read = "decision:read"  # before publication only for the chair
     action_digest = "action:digest"
+    event_read = "event:read"
+    relapse_read = "relapse:read"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -105,6 +107,9 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.decision_create: frozenset({Role.chair}),
     Op.decision_read: CASE_WORKERS,
     Op.action_digest: CASE_WORKERS,
+    # Partner events: the timeline and the relapse history (details filtered by label).
+    Op.event_read: CASE_WORKERS,
+    Op.relapse_read: CASE_WORKERS,
 }
 
 

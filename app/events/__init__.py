@@ -1,1 +1,1 @@
-"""Inbound partner events and outbound notifications (outbox)."""
+"""Inbound partner events (CloudEvents) and outbound notifications (outbox + webhook delivery)."""

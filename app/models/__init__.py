@@ -13,6 +13,7 @@ from app.models.audit import AccessLogEntry
 from app.models.case import Case, CaseNote
 from app.models.client import Client, ClientReference
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
+from app.models.event import AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent, Subscription
 from app.models.history import ChangeRecord
 from app.models.job import JobRun, Notification
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
@@ -55,4 +56,10 @@ __all__ = [
     "DevAuthorizationCode",
     "WebSession",
     "WebSignIn",
+    "AftercareWatch",
+    "CaseFlag",
+    "Notification",
+    "OutboxMessage",
+    "PartnerEvent",
+    "Subscription",
 ]

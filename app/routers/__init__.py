@@ -25,6 +25,10 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
     from app.routers import meetings
 
     app.include_router(meetings.router, prefix=API_PREFIX)
+    from app.routers import events, webhooks
+
+    for module in (events, webhooks):
+        app.include_router(module.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
         from app.routers import dev_idp
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, NotFound, PreconditionFailed, UnprocessableEntity
+from app.events import outbox
 from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Membership
 from app.models.enums import ActionStatus, Coverage, Phase
 from app.schemas.cases import ActionCreate, ActionUpdate
@@ -137,6 +138,8 @@ async def create_action(
         operation="create",
         changes={"status": {"from": None, "to": action.status}, "coverage": {"from": None, "to": action.coverage}},
     )
+    await outbox.enqueue(session, "action.created", {"case_id": str(case.id), "action_id": str(action.id)},
+                         organisation_ids=[action.owner_organisation_id])
     return action, check
 
 

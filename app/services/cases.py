@@ -12,6 +12,7 @@ from app.auth.policy import Target
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import InvalidTransition, NotFound, UnprocessableEntity
+from app.events import outbox
 from app.models import Case, ChangeRecord, Client, Membership
 from app.models.enums import PHASE_TRANSITIONS, Phase, Role
 from app.schemas.cases import CaseUpdate, Transition
@@ -90,6 +91,8 @@ async def transition(session: AsyncSession, principal: Principal, *, case: Case,
         case.closure_reason = data.closure_reason.value if data.closure_reason else None
         case.closed_at = clock.now()
     await _bump(session, principal, case, before)
+    await outbox.enqueue(session, "case.phase_changed", {"case_id": str(case.id), "phase": case.phase},
+                         case_id=case.id)
     return case
 
 

@@ -27,3 +27,17 @@ async def sharing_bases(session: AsyncSession, case_id: uuid.UUID) -> list[Shari
         for basis in found.legal_bases
     )
     return bases
+
+
+async def has_aftercare_consent(session: AsyncSession, case_id: uuid.UUID) -> bool:
+    """Does an aftercare (nazorg) agreement in force let the neighbourhood team hear of a relapse?
+    True while such an agreement is signed, not expired, and its health-to-neighbourhood-team
+    consent is not withdrawn. Partner events start an aftercare watch only then."""
+    found = await bases_in_force(session, case_id)
+    return any(
+        agreement.template_id == AFTERCARE_TEMPLATE and "neighbourhood_team" in scope.get("health", ())
+        for agreement, scope in found.agreements
+    )
+
+
+AFTERCARE_TEMPLATE = "nazorg"

@@ -1,0 +1,357 @@
+"""The inbound contract: CloudEvents 1.0 in structured JSON mode, one type namespace, one data
+schema per type, which organisation kinds may send which type, and the label and severity that
+follow from the type and its origin. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
+
+from app.models.enums import Label, OrganisationKind
+
+EVENT_NAMESPACE = "nl.casusoverleg.event."
+
+
+class EventType(StrEnum):
+    relapse = "relapse"
+    lapse = "lapse"
+    police_contact = "police_contact"
+    nuisance_report = "nuisance_report"
+    missed_appointment = "missed_appointment"
+    admission = "admission"
+    discharge = "discharge"
+    overdose = "overdose"
+    eviction_threat = "eviction_threat"
+    detention = "detention"
+    treatment_completed = "treatment_completed"
+
+
+class Severity(StrEnum):
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+T = EventType
+K = OrganisationKind
+
+# Which organisation kind may report which type: each partner reports what it itself registers.
+ALLOWED_TYPES: dict[str, frozenset[EventType]] = {
+    K.police: frozenset({T.police_contact, T.nuisance_report, T.detention}),
+    K.addiction_care: frozenset(
+        {
+            T.relapse,
+            T.lapse,
+            T.missed_appointment,
+            T.admission,
+            T.discharge,
+            T.overdose,
+            T.treatment_completed,
+        }
+    ),
+    K.municipality: frozenset({T.eviction_threat, T.nuisance_report}),
+    K.housing: frozenset({T.eviction_threat, T.nuisance_report}),
+    K.probation: frozenset({T.missed_appointment, T.detention}),
+    K.public_health: frozenset({T.overdose, T.admission, T.discharge, T.missed_appointment}),
+    K.neighbourhood_team: frozenset({T.missed_appointment, T.nuisance_report}),
+    K.other: frozenset(),
+}
+
+# The label of the origin: police and probation information is justice data, care information
+# is health data (AVG art. 9 and 10); the rest is general case information.
+LABEL_OF_KIND: dict[str, Label] = {
+    K.police: Label.justice,
+    K.probation: Label.justice,
+    K.addiction_care: Label.health,
+    K.public_health: Label.health,
+}
+
+# Types that put the case on the next meeting's agenda and notify the case director.
+FLAGGING_TYPES = frozenset({T.relapse, T.overdose, T.detention, T.eviction_threat})
+
+FLAG_REASONS: dict[EventType, str] = {
+    T.relapse: "Relapse reported by a partner",
+    T.overdose: "Overdose reported by a partner",
+    T.detention: "Detention reported by a partner",
+    T.eviction_threat: "Eviction threat reported by a partner",
+}
+
+
+def label_for(organisation_kind: str) -> Label:
+    return LABEL_OF_KIND.get(organisation_kind, Label.general)
+
+
+# --- data schemas, one per type ------------------------------------------------------------
+
+
+Day = date  # an alias, so that a field may be called `date`
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+SubstanceName = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)]
+
+
+class RelapseData(_Data):
+    substances: list[SubstanceName] = Field(default_factory=list, max_length=10)
+    reported_by: Literal["client", "professional", "test", "other"] | None = None
+
+
+class LapseData(RelapseData):
+    pass
+
+
+class PoliceContactData(_Data):
+    contact_kind: Literal["stop", "arrest", "incident", "welfare_check", "other"]
+    incident_number: StrictStr | None = Field(default=None, max_length=64)
+
+
+class NuisanceReportData(_Data):
+    category: Literal["noise", "drugs", "aggression", "waste", "other"]
+    reports: int = Field(default=1, ge=1, le=1000)
+
+
+class MissedAppointmentData(_Data):
+    appointment_kind: Literal["intake", "treatment", "medication", "probation", "other"]
+    consecutive: int = Field(default=1, ge=1, le=100)
+
+
+class AdmissionData(_Data):
+    facility_kind: Literal["detox", "clinical", "psychiatric", "hospital", "other"]
+    planned: bool = False
+
+
+class DischargeData(_Data):
+    facility_kind: Literal["detox", "clinical", "psychiatric", "hospital", "other"]
+    against_advice: bool = False
+
+
+class OverdoseData(_Data):
+    substances: list[SubstanceName] = Field(default_factory=list, max_length=10)
+    hospitalised: bool = False
+    fatal: bool = False
+
+
+class EvictionThreatData(_Data):
+    stage: Literal["warning", "summons", "court_date", "eviction_date"]
+    date: Day | None = None
+
+
+class DetentionData(_Data):
+    detention_kind: Literal["police_custody", "pre_trial", "sentence", "other"]
+    expected_release: date | None = None
+
+
+class TreatmentCompletedData(_Data):
+    programme: StrictStr | None = Field(default=None, max_length=100)
+    aftercare_planned: bool = True
+
+
+DATA_SCHEMAS: dict[EventType, type[_Data]] = {
+    T.relapse: RelapseData,
+    T.lapse: LapseData,
+    T.police_contact: PoliceContactData,
+    T.nuisance_report: NuisanceReportData,
+    T.missed_appointment: MissedAppointmentData,
+    T.admission: AdmissionData,
+    T.discharge: DischargeData,
+    T.overdose: OverdoseData,
+    T.eviction_threat: EvictionThreatData,
+    T.detention: DetentionData,
+    T.treatment_completed: TreatmentCompletedData,
+}
+
+
+def severity_of(event_type: EventType, data: _Data) -> Severity:
+    match data:
+        case OverdoseData():
+            return Severity.critical
+        case LapseData():  # before RelapseData: a lapse is a relapse subtype in code only
+            return Severity.medium
+        case RelapseData():
+            return Severity.high
+        case DetentionData():
+            return Severity.high
+        case EvictionThreatData(stage=stage):
+            return Severity.high if stage in ("court_date", "eviction_date") else Severity.medium
+        case PoliceContactData(contact_kind=kind):
+            return Severity.medium if kind in ("arrest", "incident") else Severity.low
+        case NuisanceReportData(reports=n):
+            return Severity.medium if n >= 3 else Severity.low
+        case MissedAppointmentData(consecutive=n):
+            return Severity.medium if n >= 3 else Severity.low
+        case AdmissionData():
+            return Severity.medium
+        case DischargeData(against_advice=against):
+            return Severity.high if against else Severity.low
+        case _:
+            return Severity.low
+
+
+# --- the envelope ------------------------------------------------------------------------------
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_EXTENSION_NAME = re.compile(r"^[a-z0-9]{1,20}$")
+_CONTEXT_ATTRIBUTES = {
+    "specversion",
+    "id",
+    "source",
+    "type",
+    "subject",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "data",
+}
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"]
+    id: StrictStr = Field(min_length=1, max_length=128)
+    source: StrictStr = Field(min_length=1, max_length=256)
+    type: StrictStr = Field(min_length=1, max_length=128)
+    subject: StrictStr = Field(min_length=1, max_length=128)
+    time: StrictStr = Field(max_length=40)
+    datacontenttype: Literal["application/json"] | None = None
+    dataschema: StrictStr | None = Field(default=None, max_length=500)
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventError:
+    index: int
+    pointer: str
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "pointer": self.pointer, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    index: int
+    source: str
+    event_id: str
+    type: EventType
+    subject: str
+    occurred_at: datetime
+    data: dict[str, Any]
+    severity: Severity
+    payload_hash: str
+
+
+def payload_hash(raw: dict[str, Any]) -> str:
+    """Hash of the event as sent, key order and whitespace aside: a replay hashes the same."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _ptr(index: int, batch: bool, *parts: object) -> str:
+    prefix = f"#/{index}" if batch else "#"
+    tail = "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    return f"{prefix}/{tail}" if tail else (prefix if batch else "#/")
+
+
+def parse_event(
+    raw: Any, *, index: int, batch: bool, organisation_kind: str, now: datetime, max_future: timedelta
+) -> ParsedEvent | list[EventError]:
+    """Validate one structured-mode CloudEvent; returns the parsed event or its errors.
+    Error details never echo the input: it may hold personal data."""
+    if not isinstance(raw, dict):
+        return [EventError(index, _ptr(index, batch), "An event must be a JSON object.")]
+    errors: list[EventError] = []
+    if "data_base64" in raw:
+        errors.append(EventError(index, _ptr(index, batch, "data_base64"), "Binary data is not accepted."))
+    for name, value in raw.items():
+        if name in _CONTEXT_ATTRIBUTES or name == "data_base64":
+            continue
+        if not _EXTENSION_NAME.match(name):
+            errors.append(
+                EventError(index, _ptr(index, batch, name), "Not a valid CloudEvents attribute name.")
+            )
+        elif not isinstance(value, str | int | bool) or isinstance(value, float):
+            errors.append(
+                EventError(index, _ptr(index, batch, name), "An extension attribute must be a scalar.")
+            )
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.append(
+                EventError(index, _ptr(index, batch, *err.get("loc", ())), err.get("msg", "invalid"))
+            )
+        return errors
+    if errors:
+        return errors
+    if (
+        not envelope.type.startswith(EVENT_NAMESPACE)
+        or envelope.type[len(EVENT_NAMESPACE) :] not in EventType.__members__
+    ):
+        return [
+            EventError(
+                index,
+                _ptr(index, batch, "type"),
+                f"Unknown event type; types are {EVENT_NAMESPACE}<name>, name one of "
+                + ", ".join(t.value for t in EventType)
+                + ".",
+            )
+        ]
+    event_type = EventType(envelope.type[len(EVENT_NAMESPACE) :])
+    if event_type not in ALLOWED_TYPES.get(organisation_kind, frozenset()):
+        return [
+            EventError(
+                index,
+                _ptr(index, batch, "type"),
+                f"An organisation of kind {organisation_kind} does not report {event_type.value}.",
+            )
+        ]
+    occurred_at: datetime | None = None
+    if _RFC3339.match(envelope.time):
+        try:
+            occurred_at = datetime.fromisoformat(envelope.time.upper())
+        except ValueError:
+            occurred_at = None
+    if occurred_at is None:
+        errors.append(EventError(index, _ptr(index, batch, "time"), "time must be an RFC 3339 timestamp."))
+    elif occurred_at > now + max_future:
+        errors.append(
+            EventError(
+                index,
+                _ptr(index, batch, "time"),
+                f"time lies more than {int(max_future.total_seconds())} seconds in the future.",
+            )
+        )
+    schema = DATA_SCHEMAS[event_type]
+    data: _Data | None = None
+    try:
+        data = schema.model_validate(envelope.data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            errors.append(
+                EventError(index, _ptr(index, batch, "data", *err.get("loc", ())), err.get("msg", "invalid"))
+            )
+    if errors or data is None or occurred_at is None:
+        return errors
+    return ParsedEvent(
+        index=index,
+        source=envelope.source,
+        event_id=envelope.id,
+        type=event_type,
+        subject=envelope.subject,
+        occurred_at=occurred_at,
+        data=data.model_dump(mode="json"),
+        severity=severity_of(event_type, data),
+        payload_hash=payload_hash(raw),
+    )

@@ -1,0 +1,135 @@
+"""Partner events (signalen) pushed by partner systems, what they set in motion (case flags,
+aftercare watches, notifications), and the outbound side: webhook subscriptions and the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import id_field, json_field, text_array_field, ts_field
+
+
+class PartnerEvent(SQLModel, table=True):
+    """One CloudEvent as received. `occurred_at` is the event's own time (CloudEvents `time`);
+    timelines and 'time since' figures use it, never the arrival time."""
+
+    __tablename__ = "partner_event"
+    __table_args__ = (
+        # Idempotency key. Scoped to the sending organisation so that one partner cannot claim
+        # (and so block or probe) another partner's event ids by reusing its `source`.
+        sa.UniqueConstraint("organisation_id", "source", "event_id", name="uq_partner_event_origin"),
+        sa.Index("ix_partner_event_case_time", "case_id", "occurred_at"),
+        sa.Index("ix_partner_event_client_type_time", "client_id", "type", "occurred_at"),
+    )
+
+    id: uuid.UUID = id_field()
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    partner_system_id: uuid.UUID | None = Field(default=None, foreign_key="partner_system.id")
+    source: str = Field(max_length=256)
+    event_id: str = Field(max_length=128)
+    type: str = Field(max_length=32)  # short name: relapse, police_contact, ...
+    subject_reference: str = Field(max_length=128)
+    client_id: uuid.UUID = Field(foreign_key="client.id")
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
+    occurred_at: datetime = ts_field(default_now=False)
+    received_at: datetime = ts_field()
+    label: str = Field(max_length=16)
+    severity: str = Field(max_length=16)
+    data: dict = json_field()
+    payload_hash: str = Field(max_length=64)
+
+
+class CaseFlag(SQLModel, table=True):
+    """A case put forward for the next meeting's agenda. The meetings module reads the open ones
+    (cleared_at is null) and clears them once discussed."""
+
+    __tablename__ = "case_flag"
+    __table_args__ = (sa.Index("ix_case_flag_open", "case_id", "cleared_at"),)
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id")
+    kind: str = Field(max_length=32)  # the event type that raised it
+    reason: str = Field(max_length=200)
+    label: str = Field(default="general", max_length=16)
+    severity: str = Field(default="high", max_length=16)
+    source_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
+    created_at: datetime = ts_field()
+    cleared_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class AftercareWatch(SQLModel, table=True):
+    """After a completed treatment, with the client's consent, the neighbourhood team keeps an
+    eye on things for a while: a relapse in this window reaches them too."""
+
+    __tablename__ = "aftercare_watch"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    client_id: uuid.UUID = Field(foreign_key="client.id")
+    started_at: datetime = ts_field(default_now=False)
+    ends_at: datetime = ts_field(default_now=False)
+    source_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
+    created_at: datetime = ts_field()
+
+
+class Notification(SQLModel, table=True):
+    """An in-app notice for one person (membership). Carries ids and a kind, never details."""
+
+    __tablename__ = "notification"
+    __table_args__ = (sa.Index("ix_notification_recipient", "membership_id", "created_at"),)
+
+    id: uuid.UUID = id_field()
+    membership_id: uuid.UUID = Field(foreign_key="membership.id")
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
+    kind: str = Field(max_length=32)  # case_flagged / aftercare_relapse
+    flag_id: uuid.UUID | None = Field(default=None, foreign_key="case_flag.id")
+    source_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
+    created_at: datetime = ts_field()
+    read_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class Subscription(SQLModel, table=True):
+    """A partner system's webhook endpoint and the notification types it wants."""
+
+    __tablename__ = "webhook_subscription"
+
+    id: uuid.UUID = id_field()
+    partner_system_id: uuid.UUID = Field(foreign_key="partner_system.id", index=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    url: str = Field(max_length=2000)
+    event_types: list[str] = text_array_field()
+    # Standard Webhooks secret ("whsec_" + base64). TODO: encrypt at rest like the BSN.
+    secret: str = Field(max_length=200)
+    active: bool = True
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    created_at: datetime = ts_field()
+    deleted_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One notification to one subscription, written in the transaction of the change it tells
+    about. The delivery worker claims due rows with FOR UPDATE SKIP LOCKED."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_message_due",
+            "next_attempt_at",
+            postgresql_where=sa.text("delivered_at IS NULL AND dead_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    subscription_id: uuid.UUID = Field(foreign_key="webhook_subscription.id", index=True)
+    type: str = Field(max_length=64)
+    payload: dict = json_field()
+    created_at: datetime = ts_field()
+    next_attempt_at: datetime = ts_field()
+    attempts: int = 0
+    delivered_at: datetime | None = ts_field(nullable=True, default_now=False)
+    dead_at: datetime | None = ts_field(nullable=True, default_now=False)
+    last_status: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
+
+from app.audit import Access
+from app.auth.policy import Op, label_visibility
+from app.deps import GuardDep, SettingsDep
+from app.errors import AppError, BadRequest, PayloadTooLarge
+from app.routers._paging import PagingDep
+from app.schemas.common import PageOut
+from app.schemas.events import (
+    EventBatchReceipt,
+    EventReceipt,
+    FlagOut,
+    NotificationOut,
+    RelapseHistory,
+    TimelineItem,
+)
+from app.services import cases as case_service
+from app.services import event_history
+from app.services import partner_events as service
+from app.services import webhooks as webhook_service
+from app.services.sharing import sharing_bases
+
+router = APIRouter(tags=["partner events"])
+
+SINGLE = "application/cloudevents+json"
+BATCH = "application/cloudevents-batch+json"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    title = "Unsupported media type"
+    type_slug = "unsupported-media-type"
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError("duplicate key")
+        result[key] = value
+    return result
+
+
+def _parse_body(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media not in (SINGLE, BATCH, "application/json"):
+        raise UnsupportedMediaType(f"Send {SINGLE}, {BATCH} or application/json (structured mode).")
+    try:
+        body = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON (or repeats a key).") from None
+    if media == SINGLE and not isinstance(body, dict):
+        raise BadRequest(f"{SINGLE} carries one event object; send a batch as {BATCH}.")
+    if media == BATCH and not isinstance(body, list):
+        raise BadRequest(f"{BATCH} carries a JSON array of events.")
+    if isinstance(body, list):
+        return body, True
+    if isinstance(body, dict):
+        return [body], False
+    raise BadRequest("Send one event object or an array of events.")
+
+
+_EXAMPLE = {
+    "specversion": "1.0",
+    "id": "a1b2c3",
+    "source": "urn:zorg:epd",
+    "type": "nl.casusoverleg.event.relapse",
+    "subject": "ZRG-000123",
+    "time": "2026-11-20T21:15:00Z",
+    "datacontenttype": "application/json",
+    "data": {"substances": ["ghb"], "reported_by": "professional"},
+}
+
+
+@router.post(
+    "/events",
+    summary="Push partner events (CloudEvents 1.0, structured JSON; one or a batch)",
+    responses={
+        200: {"model": EventReceipt | EventBatchReceipt, "description": "Replay: the original receipt(s)."},
+        201: {"model": EventReceipt | EventBatchReceipt, "description": "Stored (all or nothing)."},
+        409: {"description": "An event id was reused with different content."},
+        413: {"description": "Batch over the limit."},
+        422: {"description": "Failing events, by index."},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                SINGLE: {"schema": {"type": "object"}, "example": _EXAMPLE},
+                BATCH: {"schema": {"type": "array", "items": {"type": "object"}}, "example": [_EXAMPLE]},
+                "application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}},
+            },
+        }
+    },
+)
+async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) -> JSONResponse:
+    guard.require_scope("events:write")
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # the sender gave up mid-request: nothing to answer, nothing stored
+        raise BadRequest("The client disconnected before the body was received.") from None
+    items, batch = _parse_body(raw, request.headers.get("content-type", ""))
+    if batch and not items:
+        raise BadRequest("The batch is empty.")
+    if len(items) > settings.events_max_batch:
+        limit = settings.events_max_batch
+        raise PayloadTooLarge(
+            f"A batch holds at most {limit} events; nothing was stored.",
+            limit=limit,
+            errors=[
+                {"index": limit, "pointer": f"#/{limit}", "detail": f"Beyond the limit of {limit} events."}
+            ],
+        )
+    result = await service.ingest(
+        guard.session, guard.principal, guard.audit, items, batch=batch, settings=settings
+    )
+    body: Any = {"receipts": result.receipts} if batch else result.receipts[0]
+    return JSONResponse(body, status_code=201 if result.stored else 200)
+
+
+def _case_access(loaded: case_service.LoadedCase, part: str, basis: str | None = None) -> Access:
+    return Access(
+        action="read",
+        resource_type="case",
+        resource_id=str(loaded.case.id),
+        case_id=loaded.case.id,
+        conference_id=loaded.case.conference_id,
+        client_number=loaded.client.client_number,
+        part=part,
+        basis=basis,
+    )
+
+
+def _audit_shown(
+    guard: GuardDep, loaded: case_service.LoadedCase, part: str, shown: list[event_history.Shown]
+) -> None:
+    """One access-log row per basis the caller saw details on (None: own or native access)."""
+    bases = sorted({s.basis or "" for s in shown if s.visible})
+    guard.audit.allowed(
+        *[_case_access(loaded, part, b or None) for b in bases] or [_case_access(loaded, part)]
+    )
+
+
+@router.get("/cases/{case_id}/events", response_model=PageOut[TimelineItem])
+async def case_events(case_id: uuid.UUID, guard: GuardDep, page: PagingDep) -> PageOut[TimelineItem]:
+    loaded = await case_service.load_case(guard.session, case_id)
+    await guard.require(Op.event_read, loaded.target, _case_access(loaded, "events"))
+    bases = await sharing_bases(guard.session, case_id)
+    shown, total = await event_history.timeline(
+        guard.session,
+        guard.principal,
+        case_id=case_id,
+        conference_id=loaded.case.conference_id,
+        bases=bases,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    _audit_shown(guard, loaded, "events", shown)
+    return PageOut(
+        items=[TimelineItem.model_validate(event_history.event_out(s)) for s in shown],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        next=page.next_link(total),
+    )
+
+
+@router.get("/cases/{case_id}/relapses", response_model=RelapseHistory)
+async def case_relapses(case_id: uuid.UUID, guard: GuardDep) -> RelapseHistory:
+    loaded = await case_service.load_case(guard.session, case_id)
+    await guard.require(Op.relapse_read, loaded.target, _case_access(loaded, "relapses"))
+    bases = await sharing_bases(guard.session, case_id)
+    body, shown = await event_history.relapse_history(
+        guard.session,
+        guard.principal,
+        client_id=loaded.client.id,
+        conference_id=loaded.case.conference_id,
+        bases=bases,
+    )
+    _audit_shown(guard, loaded, "relapses", shown)
+    return RelapseHistory.model_validate(body)
+
+
+@router.get("/cases/{case_id}/flags", response_model=list[FlagOut])
+async def case_flags(case_id: uuid.UUID, guard: GuardDep) -> list[FlagOut]:
+    """Open agenda flags of the case. The reason of a flag raised by labelled information is
+    shown only to those who may see that label."""
+    loaded = await case_service.load_case(guard.session, case_id)
+    await guard.require(Op.event_read, loaded.target, _case_access(loaded, "flags"))
+    bases = await sharing_bases(guard.session, case_id)
+    flags = await event_history.open_flags(guard.session, case_id)
+    out, used = [], set()
+    for f in flags:
+        visible, basis = label_visibility(
+            guard.principal,
+            label=f.label,
+            conference_id=loaded.case.conference_id,
+            owning_organisation_id=None,
+            bases=bases,
+        )
+        if visible:
+            used.add(basis or "")
+        out.append(
+            FlagOut(
+                id=f.id,
+                case_id=f.case_id,
+                kind=f.kind if visible else None,
+                reason=f.reason if visible else None,
+                label=f.label,
+                severity=f.severity if visible else None,
+                created_at=f.created_at,
+                hidden=not visible,
+            )
+        )
+    guard.audit.allowed(
+        *[_case_access(loaded, "flags", b or None) for b in sorted(used)] or [_case_access(loaded, "flags")]
+    )
+    return out
+
+
+@router.get("/notifications", response_model=list[NotificationOut])
+async def my_notifications(guard: GuardDep, page: PagingDep) -> list[NotificationOut]:
+    guard.require_any_membership()
+    rows = await webhook_service.notifications_for(
+        guard.session, sorted(guard.principal.membership_ids()), limit=page.limit, offset=page.offset
+    )
+    return [NotificationOut.model_validate(n, from_attributes=True) for n in rows]

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response, status
+
+from app.deps import GuardDep, SettingsDep
+from app.errors import Forbidden
+from app.events.delivery import message_id
+from app.models import OutboxMessage, Subscription
+from app.models.enums import Role
+from app.routers._paging import PagingDep
+from app.schemas.common import PageOut
+from app.schemas.events import DeadLetterOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
+from app.services import webhooks as service
+
+router = APIRouter(tags=["webhooks"])
+
+SCOPE = "webhooks:manage"
+
+
+def _out(s: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=s.id,
+        url=s.url,
+        event_types=list(s.event_types),
+        active=s.active,
+        disabled_reason=s.disabled_reason,
+        created_at=s.created_at,
+    )
+
+
+def _dead(m: OutboxMessage) -> DeadLetterOut:
+    return DeadLetterOut(
+        id=m.id,
+        webhook_id=message_id(m.id),
+        subscription_id=m.subscription_id,
+        type=m.type,
+        attempts=m.attempts,
+        created_at=m.created_at,
+        dead_at=m.dead_at,
+        last_status=m.last_status,
+        last_error=m.last_error,
+    )
+
+
+@router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
+async def create_subscription(
+    body: SubscriptionCreate, guard: GuardDep, settings: SettingsDep, response: Response
+) -> SubscriptionCreated:
+    guard.require_scope(SCOPE)
+    sub = await service.create_subscription(guard.session, guard.principal, body, settings)
+    response.headers["Location"] = f"/api/v1/subscriptions/{sub.id}"
+    return SubscriptionCreated(**_out(sub).model_dump(), secret=sub.secret)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionOut])
+async def list_subscriptions(guard: GuardDep) -> list[SubscriptionOut]:
+    guard.require_scope(SCOPE)
+    return [_out(s) for s in await service.list_subscriptions(guard.session, guard.principal)]
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_subscription(subscription_id: uuid.UUID, guard: GuardDep) -> Response:
+    guard.require_scope(SCOPE)
+    await service.delete_subscription(guard.session, guard.principal, subscription_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _require_admin(guard: GuardDep) -> None:
+    if not guard.principal.conference_ids(Role.admin):
+        raise Forbidden("Only an administrator may do this.")
+
+
+@router.get("/admin/dead-letters", response_model=PageOut[DeadLetterOut])
+async def list_dead_letters(guard: GuardDep, page: PagingDep) -> PageOut[DeadLetterOut]:
+    _require_admin(guard)
+    rows, total = await service.dead_letters(guard.session, limit=page.limit, offset=page.offset)
+    return PageOut(
+        items=[_dead(m) for m in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+        next=page.next_link(total),
+    )
+
+
+@router.post("/admin/dead-letters/{message_id}/replay", response_model=DeadLetterOut)
+async def replay_dead_letter(
+    message_id: uuid.UUID, guard: GuardDep, reactivate: bool = False
+) -> DeadLetterOut:
+    _require_admin(guard)
+    return _dead(await service.replay_dead_letter(guard.session, message_id, reactivate=reactivate))

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.schemas.common import Strict
+
+OutboundType = Literal[
+    "case.phase_changed", "case.flagged", "action.created", "agenda.published", "aftercare.relapse"
+]
+
+
+class SubscriptionCreate(Strict):
+    url: str = Field(min_length=8, max_length=2000)
+    event_types: list[OutboundType] = Field(min_length=1, max_length=10)
+    secret: str | None = Field(
+        default=None,
+        max_length=200,
+        description="whsec_ + base64 of 24-64 random bytes; generated when absent.",
+    )
+
+
+class SubscriptionOut(BaseModel):
+    id: uuid.UUID
+    url: str
+    event_types: list[str]
+    active: bool
+    disabled_reason: str | None
+    created_at: datetime
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="Shown once: keep it to verify the webhook-signature header.")
+
+
+class DeadLetterOut(BaseModel):
+    id: uuid.UUID
+    webhook_id: str
+    subscription_id: uuid.UUID
+    type: str
+    attempts: int
+    created_at: datetime
+    dead_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+
+
+class EventReceipt(BaseModel):
+    id: str
+    source: str
+    event: uuid.UUID
+    received_at: datetime
+
+
+class EventBatchReceipt(BaseModel):
+    receipts: list[EventReceipt]
+
+
+class TimelineItem(BaseModel):
+    id: uuid.UUID
+    occurred_at: datetime
+    label: str
+    hidden: bool
+    type: str | None
+    severity: str | None
+    organisation_id: uuid.UUID | None
+    data: dict[str, Any] | None
+    received_at: datetime | None
+    basis: str | None = None
+
+
+class PeriodCount(BaseModel):
+    period: str
+    relapses: int
+    lapses: int
+
+
+class RelapseHistory(BaseModel):
+    items: list[TimelineItem]
+    hidden_count: int
+    total_relapses: int
+    total_lapses: int
+    last_relapse_at: datetime | None
+    days_since_last_relapse: int | None
+    last_lapse_at: datetime | None
+    per_month: list[PeriodCount]
+    per_quarter: list[PeriodCount]
+
+
+class FlagOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: str | None
+    reason: str | None
+    label: str
+    severity: str | None
+    created_at: datetime
+    hidden: bool
+
+
+class NotificationOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID | None
+    kind: str
+    flag_id: uuid.UUID | None
+    created_at: datetime
+    read_at: datetime | None

@@ -1,0 +1,142 @@
+"""Webhook subscriptions of partner systems, and the dead-letter list of the outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.principal import Principal
+from app.clock import clock
+from app.config import Settings
+from app.errors import NotFound, UnprocessableEntity
+from app.events.signing import new_secret, valid_secret
+from app.events.targets import UnsafeTarget, resolve_and_check
+from app.models import Notification, OutboxMessage, Subscription
+from app.schemas.events import SubscriptionCreate
+
+
+async def create_subscription(
+    session: AsyncSession, principal: Principal, data: SubscriptionCreate, settings: Settings
+) -> Subscription:
+    assert principal.partner_system_id is not None
+    try:
+        await resolve_and_check(
+            data.url,
+            require_https=not settings.is_development,
+            allow_private=settings.webhook_allow_private_targets,
+        )
+    except UnsafeTarget as exc:
+        raise UnprocessableEntity(str(exc), pointer="#/url") from None
+    if data.secret is not None and not valid_secret(data.secret):
+        raise UnprocessableEntity(
+            "The secret must be whsec_ followed by base64 of 24 to 64 bytes.", pointer="#/secret"
+        )
+    subscription = Subscription(
+        partner_system_id=principal.partner_system_id,
+        organisation_id=principal.organisation_id,
+        url=data.url,
+        event_types=sorted(set(data.event_types)),
+        secret=data.secret or new_secret(),
+    )
+    session.add(subscription)
+    await session.flush()
+    return subscription
+
+
+async def list_subscriptions(session: AsyncSession, principal: Principal) -> list[Subscription]:
+    return list(
+        (
+            await session.execute(
+                sa.select(Subscription)
+                .where(
+                    col(Subscription.partner_system_id) == principal.partner_system_id,
+                    col(Subscription.deleted_at).is_(None),
+                )
+                .order_by(col(Subscription.created_at))
+            )
+        ).scalars()
+    )
+
+
+async def delete_subscription(
+    session: AsyncSession, principal: Principal, subscription_id: uuid.UUID
+) -> None:
+    """Soft delete: the row stays for the outbox history; nothing more is delivered to it."""
+    result = await session.execute(
+        sa.update(Subscription)
+        .where(
+            col(Subscription.id) == subscription_id,
+            col(Subscription.partner_system_id) == principal.partner_system_id,  # another system's: 404
+            col(Subscription.deleted_at).is_(None),
+        )
+        .values(active=False, deleted_at=clock.now(), disabled_reason="Deleted by the partner system.")
+        .returning(col(Subscription.id))
+    )
+    if result.scalar_one_or_none() is None:
+        raise NotFound("No such subscription.")
+
+
+async def dead_letters(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
+    where = col(OutboxMessage.dead_at).is_not(None)
+    total = (
+        await session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(where))
+    ).scalar_one()
+    rows = (
+        await session.execute(
+            sa.select(OutboxMessage)
+            .where(where)
+            .order_by(col(OutboxMessage.dead_at).desc(), col(OutboxMessage.id))
+            .limit(limit)
+            .offset(offset)
+        )
+    ).scalars()
+    return list(rows), int(total)
+
+
+async def replay_dead_letter(
+    session: AsyncSession, message_id: uuid.UUID, *, reactivate: bool
+) -> OutboxMessage:
+    """Make a dead letter due again with a fresh attempt budget. With `reactivate`, a
+    subscription disabled by a 410 (not one its owner deleted) is switched back on."""
+    message = (
+        await session.execute(
+            sa.select(OutboxMessage)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.dead_at).is_not(None))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if message is None:
+        raise NotFound("No such dead letter.")
+    message.dead_at = None
+    message.attempts = 0
+    message.next_attempt_at = clock.now()
+    message.last_error = None
+    if reactivate:
+        await session.execute(
+            sa.update(Subscription)
+            .where(col(Subscription.id) == message.subscription_id, col(Subscription.deleted_at).is_(None))
+            .values(active=True, disabled_reason=None)
+        )
+    await session.flush()
+    return message
+
+
+async def notifications_for(
+    session: AsyncSession, membership_ids: list[uuid.UUID], *, limit: int, offset: int
+) -> list[Notification]:
+    if not membership_ids:
+        return []
+    return list(
+        (
+            await session.execute(
+                sa.select(Notification)
+                .where(col(Notification.membership_id).in_(membership_ids))
+                .order_by(col(Notification.created_at).desc(), col(Notification.id))
+                .limit(limit)
+                .offset(offset)
+            )
+        ).scalars()
+    )
