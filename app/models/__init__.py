@@ -9,10 +9,13 @@ from app.models.history import ChangeRecord
 from app.models.organisation import Organisation, PartnerSystem
 from app.models.plan import Assessment, Goal, Plan
 from app.models.referral import Referral
+from app.models.retention import AccessLogAnchor, AnonymisedCase
 
 __all__ = [
+    "AccessLogAnchor",
     "AccessLogEntry",
     "Action",
+    "AnonymisedCase",
     "Assessment",
     "Case",
     "CaseNote",

@@ -14,6 +14,9 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
 
     for module in (health, admin, clients, referrals, cases, plans, actions):
         app.include_router(module.router, prefix=API_PREFIX)
+    from app.routers import audit
+
+    app.include_router(audit.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
         from app.routers import dev_idp
 

@@ -1,0 +1,1 @@
+"""Inbound partner events and outbound notifications (outbox)."""

@@ -1,0 +1,1 @@
+"""Scheduled work: one async function per job, registered in one place."""
