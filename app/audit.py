@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,9 +70,21 @@ class AuditTrail:
         self.session = session
         self.principal = principal
         self._write_separately = write_separately
+        # The role that the policy granted per conference (e.g. case_director), for the log rows.
+        self._granted: dict[uuid.UUID, str] = {}
+
+    def note_granted_role(self, conference_id: uuid.UUID, role: str) -> None:
+        self._granted[conference_id] = role
 
     def allowed(self, *accesses: Access) -> None:
-        self.session.add_all([entry_for(self.principal, a, outcome="allowed") for a in accesses])
+        """Add the rows to the request's session: they are inserted in one flush, at commit,
+        together with the request's writes (or the read is refused when they cannot be)."""
+        self.session.add_all([entry_for(self.principal, self._with_role(a), outcome="allowed") for a in accesses])
+
+    def _with_role(self, access: Access) -> Access:
+        if access.role is None and access.conference_id in self._granted:
+            return replace(access, role=self._granted[access.conference_id])
+        return access
 
     async def denied(self, access: Access) -> None:
         await self._write_separately([entry_for(self.principal, access, outcome="denied")])

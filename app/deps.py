@@ -113,6 +113,8 @@ class Guard:
             if decision.hidden:
                 raise NotFound("No such resource.")
             raise Forbidden(f"You may not do this: {decision.reason}.")
+        if decision.role:
+            self.audit.note_granted_role(target.conference_id, decision.role)
         return decision.role
 
     def require_any_membership(self) -> None:
