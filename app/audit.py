@@ -79,7 +79,8 @@ class AuditTrail:
     def allowed(self, *accesses: Access) -> None:
         """Add the rows to the request's session: they are inserted in one flush, at commit,
         together with the request's writes (or the read is refused when they cannot be)."""
-        self.session.add_all([entry_for(self.principal, self._with_role(a), outcome="allowed") for a in accesses])
+        rows = [entry_for(self.principal, self._with_role(a), outcome="allowed") for a in accesses]
+        self.session.add_all(rows)
 
     def _with_role(self, access: Access) -> Access:
         if access.role is None and access.conference_id in self._granted:
