@@ -37,7 +37,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit (with the request's access-log rows) runs before the answer is
+# sent, so a read whose log rows cannot be written is refused (500) instead of served unlogged,
+# and a write is only confirmed once it is committed.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _bearer(authorization: str | None, max_bytes: int) -> str:
