@@ -326,14 +326,14 @@ async def test_a_read_whose_log_row_cannot_be_written_is_refused(
         await session.commit()
     import app.audit as audit
 
-    real = audit.entry_for
+    real = audit.entry_values
 
     def broken(*args, **kwargs):
-        entry = real(*args, **kwargs)
-        entry.resource_type = "x" * 100  # longer than the column: the INSERT fails at commit
-        return entry
+        values = real(*args, **kwargs)
+        values["resource_type"] = "x" * 100  # longer than the column: the INSERT fails at commit
+        return values
 
-    monkeypatch.setattr(audit, "entry_for", broken)
+    monkeypatch.setattr(audit, "entry_values", broken)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as raw:
         response = await raw.get(path.format(id=case.id), headers=world.headers("chair"))

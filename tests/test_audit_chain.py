@@ -22,12 +22,35 @@ VERIFY = "/api/v1/audit/verify"
 async def _make_log(client: httpx.AsyncClient, world: World, owner_db: Database, reads: int = 5) -> list[int]:
     async with owner_db.sessions() as session:
         case = await add_case(session, world)
+        await add_case(session, world)
         await session.commit()
     for _ in range(reads):
         response = await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("police_member"))
         assert response.status_code == 200, response.text
+    # A list writes one row per case in one transaction: those rows share a chain.
+    assert (await client.get("/api/v1/cases", headers=world.headers("police_member"))).status_code == 200
+    return [seq for seq, _chain in await _chains(owner_db)]
+
+
+async def _chains(owner_db: Database) -> list[tuple[int, int]]:
     async with owner_db.engine.connect() as conn:
-        return list((await conn.execute(sa.text("SELECT seq FROM access_log ORDER BY seq"))).scalars())
+        return [
+            tuple(r) for r in (await conn.execute(sa.text("SELECT seq, chain FROM access_log ORDER BY seq")))
+        ]
+
+
+def _successor(rows: list[tuple[int, int]], seq: int) -> int | None:
+    chain = dict(rows)[seq]
+    return next((s for s, c in rows if c == chain and s > seq), None)
+
+
+def _with_successor(rows: list[tuple[int, int]]) -> tuple[int, int]:
+    """A row that has a next row in its chain, and that next row."""
+    for seq, _chain in rows:
+        after = _successor(rows, seq)
+        if after is not None:
+            return seq, after
+    raise AssertionError("no chain with two rows")
 
 
 async def _verify(client: httpx.AsyncClient, world: World, **params: int) -> dict:
@@ -49,9 +72,17 @@ async def test_intact_chain_verifies_and_rows_link(client: httpx.AsyncClient, wo
     assert body["rows_checked"] == len(seqs)
     async with owner_db.engine.connect() as conn:
         rows = (await conn.execute(sa.text("SELECT * FROM access_log ORDER BY seq"))).all()
-    assert rows[0].prev_hash == GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
-        assert after.prev_hash == before.row_hash
+    by_chain: dict[int, list] = {}
+    for row in rows:
+        by_chain.setdefault(row.chain, []).append(row)
+    for chain_rows in by_chain.values():
+        assert chain_rows[0].prev_hash == GENESIS
+        for before, after in zip(chain_rows, chain_rows[1:], strict=False):
+            assert after.prev_hash == before.row_hash
+    # The heads reported are the chains' last rows at the time (before verify logged itself).
+    checked = [r for r in rows if r.resource_type != "access_log"]
+    heads = {str(r.chain): r.row_hash for r in checked}
+    assert body["heads"] == heads
     assert all(compute_row_hash(r) == r.row_hash for r in rows)
     # The verify run itself was logged (after the check), and the chain still holds with it.
     assert (await _verify(client, world))["rows_checked"] == len(seqs) + 1
@@ -70,8 +101,8 @@ async def test_altered_row_is_named(client: httpx.AsyncClient, world: World, own
 async def test_altered_row_with_recomputed_hash_breaks_the_next_link(
     client: httpx.AsyncClient, world: World, owner_db
 ) -> None:
-    seqs = await _make_log(client, world, owner_db)
-    victim = seqs[1]
+    await _make_log(client, world, owner_db)
+    victim, after = _with_successor(await _chains(owner_db))
     await _owner(owner_db, "UPDATE access_log SET role = 'chair' WHERE seq = :s", s=victim)
     async with owner_db.engine.connect() as conn:
         row = (await conn.execute(sa.text("SELECT * FROM access_log WHERE seq = :s"), {"s": victim})).one()
@@ -79,17 +110,18 @@ async def test_altered_row_with_recomputed_hash_breaks_the_next_link(
         owner_db, "UPDATE access_log SET row_hash = :h WHERE seq = :s", h=compute_row_hash(row), s=victim
     )
     body = await _verify(client, world)
-    assert body["first_broken_seq"] == seqs[2]
+    assert body["first_broken_seq"] == after
 
 
 async def test_deleted_row_is_named_by_the_row_after_it(
     client: httpx.AsyncClient, world: World, owner_db
 ) -> None:
-    seqs = await _make_log(client, world, owner_db)
-    await _owner(owner_db, "DELETE FROM access_log WHERE seq = :s", s=seqs[2])
+    await _make_log(client, world, owner_db)
+    victim, after = _with_successor(await _chains(owner_db))
+    await _owner(owner_db, "DELETE FROM access_log WHERE seq = :s", s=victim)
     body = await _verify(client, world)
     assert body["ok"] is False
-    assert body["first_broken_seq"] == seqs[3]
+    assert body["first_broken_seq"] == after
     assert "removed or inserted" in body["problem"]
 
 
@@ -103,12 +135,20 @@ async def test_inserted_row_is_named(client: httpx.AsyncClient, world: World, ow
     await _owner(owner_db, "SELECT nextval('access_log_seq_seq')")
     assert (await client.get(f"/api/v1/cases/{case.id}", headers=headers)).status_code == 200
     async with owner_db.engine.connect() as conn:
-        seqs = list((await conn.execute(sa.text("SELECT seq FROM access_log ORDER BY seq"))).scalars())
-        first = (await conn.execute(sa.text("SELECT * FROM access_log ORDER BY seq LIMIT 1"))).one()
-    gap = seqs[0] + 1
-    assert gap not in seqs
-    forged = dict(first._mapping)
-    forged.update(seq=gap, actor_name="Verzonnen", prev_hash=first.row_hash)
+        rows = (await conn.execute(sa.text("SELECT * FROM access_log ORDER BY seq"))).all()
+    gap = rows[0].seq + 1
+    assert gap not in [r.seq for r in rows]
+    # A careful forger: the row goes into the chain of the row after the gap, linked to that
+    # chain's previous row, with a correct hash of its own.
+    target = rows[1]
+    before = [r for r in rows if r.chain == target.chain and r.seq < gap]
+    forged = dict(rows[0]._mapping)
+    forged.update(
+        seq=gap,
+        chain=target.chain,
+        actor_name="Verzonnen",
+        prev_hash=before[-1].row_hash if before else GENESIS,
+    )
     forged["row_hash"] = compute_row_hash(type("Row", (), forged)())
     columns = ", ".join(forged)
     values = ", ".join(f":{c}" for c in forged)
@@ -118,8 +158,17 @@ async def test_inserted_row_is_named(client: httpx.AsyncClient, world: World, ow
         await conn.execute(sa.text(f"INSERT INTO access_log ({columns}) VALUES ({values})"), forged)
     body = await _verify(client, world)
     assert body["ok"] is False
-    # The forged row links to its predecessor, so the break shows at the row after it.
-    assert body["first_broken_seq"] == seqs[1]
+    # The forged row links to its predecessor, so the break shows at the next row of its chain.
+    assert body["first_broken_seq"] == target.seq
+
+    # A clumsy forger, trigger off, who links to the row just before in seq order: named itself.
+    async with owner_db.engine.begin() as conn:
+        await conn.execute(sa.text("DELETE FROM access_log WHERE seq = :s"), {"s": gap})
+        await conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        forged.update(chain=(target.chain + 1) % 16, prev_hash=rows[0].row_hash)
+        forged["row_hash"] = compute_row_hash(type("Row", (), forged)())
+        await conn.execute(sa.text(f"INSERT INTO access_log ({columns}) VALUES ({values})"), forged)
+    assert (await _verify(client, world))["first_broken_seq"] == gap
 
 
 async def test_range_verify_and_empty_range(client: httpx.AsyncClient, world: World, owner_db) -> None:

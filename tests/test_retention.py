@@ -305,13 +305,17 @@ async def test_log_rows_past_their_retention_are_removed_and_the_chain_still_ver
     async with owner_db.sessions() as session:
         report = await verify_chain(session)
         assert report.ok and report.rows_checked == 1
-        # Removing the oldest remaining row by hand (not through the purge) is still detected.
-        await session.execute(sa.text("DELETE FROM access_log"))
+    # Removing the oldest rows by hand (not through the purge, so without an anchor) is detected:
+    # a list writes two rows in one transaction, so in one chain; the first one goes.
+    async with owner_db.sessions() as session:
+        await add_case(session, world)
         await session.commit()
-    await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("police_member"))
-    await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("police_member"))
+    assert (await client.get("/api/v1/cases", headers=world.headers("police_member"))).status_code == 200
     async with owner_db.engine.begin() as conn:
-        await conn.execute(sa.text("DELETE FROM access_log WHERE seq = (SELECT min(seq) FROM access_log)"))
+        listed = (
+            await conn.execute(sa.text("SELECT seq FROM access_log WHERE action = 'list' ORDER BY seq"))
+        ).all()
+        await conn.execute(sa.text("DELETE FROM access_log WHERE seq <= :s"), {"s": listed[0].seq})
     async with owner_db.sessions() as session:
         report = await verify_chain(session)
-        assert not report.ok
+        assert not report.ok and report.first_broken_seq == listed[1].seq

@@ -5,10 +5,11 @@ Revises: 0001_foundation
 Create Date: 2026-11-24 12:20:22.337700+00:00
 
 The access log is chained in the database, so that no code path can write an unchained row:
-a BEFORE INSERT trigger takes a transaction-level advisory lock (held until commit, so rows are
-chained in commit order), gives the row the next seq (the column has no default any more), and sets prev_hash (the row_hash of the row
-with the highest seq, or of the last purge anchor, or 64 zeros) and row_hash =
-sha256(canonical text of the row). The canonical text is documented and recomputed in
+a BEFORE INSERT trigger takes one of 16 chains (lanes) with a transaction-level advisory lock
+(held until commit, so each chain follows commit order), gives the row the next seq (the column
+has no default any more), and sets prev_hash (the row_hash of the chain's row with the highest
+seq, or of the chain's last purge anchor, or 64 zeros) and row_hash = sha256(canonical text of
+the row). The canonical text is documented and recomputed in
 app/services/audit_verify.py: each field as `<length>:<text>` (NULL as `~`), joined by `|`.
 """
 
@@ -33,6 +34,7 @@ CREATE OR REPLACE FUNCTION access_log_canonical(r access_log) RETURNS text
 LANGUAGE sql STABLE AS $$
     SELECT concat_ws('|',
         access_log_field(r.seq::text),
+        access_log_field(r.chain::text),
         access_log_field(to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
         access_log_field(r.actor_issuer),
         access_log_field(r.actor_subject),
@@ -57,14 +59,33 @@ $$;
 CREATE OR REPLACE FUNCTION access_log_chain() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
+    lanes constant integer := 16;
+    lane integer := nullif(current_setting('casusoverleg.log_lane', true), '')::integer;
+    candidate integer;
     previous text;
 BEGIN
-    -- One writer at a time until commit: the chain follows commit order.
-    PERFORM pg_advisory_xact_lock(7513);
+    IF lane IS NULL THEN
+        -- Take a chain (lane) that no other open transaction holds, starting with this backend's
+        -- own; the lock is held until commit, so each chain follows commit order, and up to 16
+        -- transactions write the log at the same time (their commits can share one WAL flush).
+        FOR i IN 0 .. lanes - 1 LOOP
+            candidate := (pg_backend_pid() + i) % lanes;
+            IF pg_try_advisory_xact_lock(7513, candidate) THEN
+                lane := candidate;
+                EXIT;
+            END IF;
+        END LOOP;
+        IF lane IS NULL THEN
+            lane := pg_backend_pid() % lanes;
+            PERFORM pg_advisory_xact_lock(7513, lane);
+        END IF;
+        PERFORM set_config('casusoverleg.log_lane', lane::text, true);
+    END IF;
+    NEW.chain := lane;
     NEW.seq := nextval('access_log_seq_seq'::regclass);
-    SELECT row_hash INTO previous FROM access_log ORDER BY seq DESC LIMIT 1;
+    SELECT row_hash INTO previous FROM access_log WHERE chain = lane ORDER BY seq DESC LIMIT 1;
     IF NOT FOUND THEN
-        SELECT row_hash INTO previous FROM access_log_anchor ORDER BY anchored_seq DESC LIMIT 1;
+        SELECT row_hash INTO previous FROM access_log_anchor WHERE chain = lane ORDER BY anchored_seq DESC LIMIT 1;
         IF NOT FOUND THEN
             previous := repeat('0', 64);
         END IF;
@@ -83,6 +104,7 @@ CREATE TRIGGER access_log_chain BEFORE INSERT ON access_log
 def upgrade() -> None:
     op.create_table('access_log_anchor',
     sa.Column('id', sa.BigInteger(), nullable=False),
+    sa.Column('chain', sa.SmallInteger(), nullable=False),
     sa.Column('anchored_seq', sa.BigInteger(), nullable=False),
     sa.Column('row_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('rows_removed', sa.Integer(), nullable=False),
@@ -100,7 +122,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('case_id', name=op.f('pk_anonymised_case'))
     )
     op.create_index(op.f('ix_anonymised_case_conference_id'), 'anonymised_case', ['conference_id'], unique=False)
+    op.add_column('access_log', sa.Column('chain', sa.SmallInteger(), server_default='0', nullable=False))
     op.create_index('ix_access_log_conference_time', 'access_log', ['conference_id', 'occurred_at'], unique=False)
+    op.create_index('ix_access_log_chain_seq', 'access_log', ['chain', 'seq'], unique=False)
     for statement in CHAIN_FUNCTIONS:
         op.execute(statement)
     # The trigger alone hands out seq (under the lock), so seq order is chain order.
@@ -113,7 +137,9 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS access_log_chain()")
     op.execute("DROP FUNCTION IF EXISTS access_log_canonical(access_log)")
     op.execute("DROP FUNCTION IF EXISTS access_log_field(text)")
+    op.drop_index('ix_access_log_chain_seq', table_name='access_log')
     op.drop_index('ix_access_log_conference_time', table_name='access_log')
+    op.drop_column('access_log', 'chain')
     op.drop_index(op.f('ix_anonymised_case_conference_id'), table_name='anonymised_case')
     op.drop_table('anonymised_case')
     op.drop_index(op.f('ix_access_log_anchor_anchored_seq'), table_name='access_log_anchor')

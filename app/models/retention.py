@@ -14,11 +14,13 @@ from app.models.base import ts_field
 
 class AccessLogAnchor(SQLModel, table=True):
     """Written by the log purge (as the owner) in the same transaction that removes expired log
-    rows: the hash of the last removed row, which the first remaining row must point to."""
+    rows: per chain, the hash of the last removed row, which the chain's first remaining row
+    must point to."""
 
     __tablename__ = "access_log_anchor"
 
     id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
+    chain: int = Field(default=0, sa_type=sa.SmallInteger)
     anchored_seq: int = Field(sa_type=sa.BigInteger, index=True)
     row_hash: str = Field(max_length=64)
     rows_removed: int = 0

@@ -43,6 +43,7 @@ class ChainReportOut(BaseModel):
     first_broken_seq: int | None = None
     problem: str | None = None
     last_hash: str | None = None
+    heads: dict[int, str] | None = None
 
 
 class AccessReportEntry(BaseModel):

@@ -1,13 +1,15 @@
 # SQLModel fields are typed as their Python values, which SQLAlchemy 2.1's select()/where() stubs refuse.
 # mypy: disable-error-code="call-overload,arg-type,union-attr,attr-defined,operator"
-"""Verification of the access log's hash chain.
+"""Verification of the access log's hash chains.
 
-The database chains every row on insert (trigger `access_log_chain`, migration 0003_audit):
-prev_hash is the row_hash of the row before it (or of the last purge anchor, or GENESIS), and
-row_hash = sha256 over the canonical text of the row. This module recomputes that independently
-of the database, in seq order and in batches, and names the first row where the chain breaks:
+The database chains every row on insert (trigger `access_log_chain`, migration 0003_audit): each
+row joins one of 16 chains (`chain`, a lane per concurrently writing transaction); prev_hash is
+the row_hash of the previous row of the same chain (or of the chain's last purge anchor, or
+GENESIS), and row_hash = sha256 over the canonical text of the row (seq and chain included).
+This module recomputes that independently of the database, in seq order and in batches, and
+names the first row where a chain breaks:
 - a changed row no longer matches its own row_hash;
-- a removed or inserted row breaks the link (prev_hash) of the row after the gap, or of itself.
+- a removed or inserted row breaks the link (prev_hash) of the next row of its chain, or its own.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ GENESIS = "0" * 64
 # The columns that make up a row's canonical text, in order (prev_hash last).
 CHAINED_COLUMNS: tuple[str, ...] = (
     "seq",
+    "chain",
     "occurred_at",
     "actor_issuer",
     "actor_subject",
@@ -81,7 +84,9 @@ class ChainReport:
     rows_checked: int
     first_broken_seq: int | None = None
     problem: str | None = None
-    last_hash: str | None = None  # the row_hash of the last row checked: note it to anchor later runs
+    last_hash: str | None = None  # the row_hash of the last row checked
+    # The last row_hash per chain: record these elsewhere to detect later removal of the newest rows.
+    heads: dict[int, str] | None = None
 
 
 class EmptyRange(UnprocessableEntity):
@@ -89,13 +94,13 @@ class EmptyRange(UnprocessableEntity):
     type_slug = "empty-range"
 
 
-async def _expected_before(session: AsyncSession, first_seq: int) -> str:
-    """What the first row of the range must point to: its predecessor's row_hash; for the first
-    remaining row, the hash in the newest purge anchor; for the very first row, GENESIS."""
+async def _expected_before(session: AsyncSession, chain: int, first_seq: int) -> str:
+    """What the chain's first row in the range must point to: its predecessor's row_hash in the
+    chain; for the chain's first remaining row, the newest purge anchor's hash; else GENESIS."""
     previous = (
         await session.execute(
             sa.select(AccessLogEntry.row_hash)
-            .where(AccessLogEntry.seq < first_seq)
+            .where(AccessLogEntry.chain == chain, AccessLogEntry.seq < first_seq)
             .order_by(AccessLogEntry.seq.desc())
             .limit(1)
         )
@@ -105,7 +110,7 @@ async def _expected_before(session: AsyncSession, first_seq: int) -> str:
     anchor = (
         await session.execute(
             sa.select(AccessLogAnchor.row_hash)
-            .where(AccessLogAnchor.anchored_seq < first_seq)
+            .where(AccessLogAnchor.chain == chain, AccessLogAnchor.anchored_seq < first_seq)
             .order_by(AccessLogAnchor.anchored_seq.desc())
             .limit(1)
         )
@@ -133,7 +138,7 @@ async def verify_chain(
         )
         raise EmptyRange(f"The access log has no rows{where}; there is nothing to verify.")
     low, high = int(first[0]), int(first[1])
-    expected = await _expected_before(session, low)
+    expected: dict[int, str] = {}
     checked = 0
     cursor = low - 1
     last_hash: str | None = None
@@ -147,7 +152,9 @@ async def verify_chain(
             break
         for row in rows:
             checked += 1
-            if row.prev_hash != expected:
+            if row.chain not in expected:
+                expected[row.chain] = await _expected_before(session, row.chain, row.seq)
+            if row.prev_hash != expected[row.chain]:
                 return ChainReport(
                     False,
                     low,
@@ -168,7 +175,7 @@ async def verify_chain(
                     "This row was changed after it was written.",
                     last_hash,
                 )
-            expected = row.row_hash
+            expected[row.chain] = row.row_hash
             last_hash = row.row_hash
         cursor = rows[-1].seq
-    return ChainReport(True, low, high, checked, last_hash=last_hash)
+    return ChainReport(True, low, high, checked, last_hash=last_hash, heads=dict(sorted(expected.items())))

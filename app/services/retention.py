@@ -33,7 +33,8 @@ from app.models.enums import Phase
 REMOVED = "[verwijderd]"
 SYSTEM_ISSUER = "casusoverleg"
 SYSTEM_SUBJECT = "retention-purge"
-CHAIN_LOCK = 7513  # the advisory lock the access_log trigger takes
+CHAIN_LOCK = 7513  # the advisory locks (7513, lane) the access_log trigger takes
+CHAIN_LANES = 16
 
 
 class RetentionError(ValueError):
@@ -187,15 +188,14 @@ async def count_expired_log_rows(session: AsyncSession, cutoff: datetime) -> int
     )
 
 
-async def remove_expired_log_batch(
-    session: AsyncSession, cutoff: datetime, batch_size: int, now: datetime
-) -> int:
-    """Remove the oldest rows older than the cutoff, as an unbroken run from the start of the
-    chain, and record the hash of the last one removed (the anchor verify starts from)."""
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK)))
+async def remove_expired_log_batch(session: AsyncSession, cutoff: datetime, batch_size: int, now: datetime) -> int:
+    """Remove the oldest rows older than the cutoff, as an unbroken run from the start of the log,
+    and record per chain the hash of the last one removed (the anchor verify starts from)."""
+    for lane in range(CHAIN_LANES):  # no log writer in between: every chain stands still
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK, lane)))
     rows = (
         await session.execute(
-            sa.select(AccessLogEntry.seq, AccessLogEntry.row_hash, AccessLogEntry.occurred_at)
+            sa.select(AccessLogEntry.seq, AccessLogEntry.chain, AccessLogEntry.row_hash, AccessLogEntry.occurred_at)
             .order_by(AccessLogEntry.seq)
             .limit(batch_size)
         )
@@ -207,16 +207,18 @@ async def remove_expired_log_batch(
         prefix.append(row)
     if not prefix:
         return 0
-    last = prefix[-1]
-    await session.execute(sa.delete(AccessLogEntry).where(AccessLogEntry.seq <= last.seq))
-    session.add(
-        AccessLogAnchor(
-            anchored_seq=last.seq,
-            row_hash=last.row_hash or "",
-            rows_removed=len(prefix),
-            removed_before=cutoff,
-            created_at=now,
+    await session.execute(sa.delete(AccessLogEntry).where(AccessLogEntry.seq <= prefix[-1].seq))
+    last_of_chain = {row.chain: row for row in prefix}
+    for chain, row in sorted(last_of_chain.items()):
+        session.add(
+            AccessLogAnchor(
+                chain=chain,
+                anchored_seq=row.seq,
+                row_hash=row.row_hash or "",
+                rows_removed=sum(1 for r in prefix if r.chain == chain),
+                removed_before=cutoff,
+                created_at=now,
+            )
         )
-    )
     await session.flush()
     return len(prefix)

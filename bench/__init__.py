@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>`; they report numbers, they assert nothing."""
