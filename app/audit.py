@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -45,7 +46,7 @@ def entry_for(principal: Principal, access: Access, *, outcome: str) -> AccessLo
     return AccessLogEntry(**entry_values(principal, access, outcome=outcome))
 
 
-def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[str, object]:
+def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[str, Any]:
     """The column values of one log row (seq, chain and the hashes come from the database)."""
     role = access.role
     if role is None and access.conference_id is not None:

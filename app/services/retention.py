@@ -188,14 +188,18 @@ async def count_expired_log_rows(session: AsyncSession, cutoff: datetime) -> int
     )
 
 
-async def remove_expired_log_batch(session: AsyncSession, cutoff: datetime, batch_size: int, now: datetime) -> int:
+async def remove_expired_log_batch(
+    session: AsyncSession, cutoff: datetime, batch_size: int, now: datetime
+) -> int:
     """Remove the oldest rows older than the cutoff, as an unbroken run from the start of the log,
     and record per chain the hash of the last one removed (the anchor verify starts from)."""
     for lane in range(CHAIN_LANES):  # no log writer in between: every chain stands still
         await session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK, lane)))
     rows = (
         await session.execute(
-            sa.select(AccessLogEntry.seq, AccessLogEntry.chain, AccessLogEntry.row_hash, AccessLogEntry.occurred_at)
+            sa.select(
+                AccessLogEntry.seq, AccessLogEntry.chain, AccessLogEntry.row_hash, AccessLogEntry.occurred_at
+            )
             .order_by(AccessLogEntry.seq)
             .limit(batch_size)
         )
