@@ -121,9 +121,17 @@ async def test_subject_access_report_lists_exactly_the_accesses_with_their_bases
     assert "uw toestemming (driepartijenovereenkomst" in html
     assert html.count("<tr>") == 1 + 7 + 1  # header, the accesses, and the JSON report just read
     assert "Sanne" not in html and BSN not in html
+    response = await client.get(
+        f"/api/v1/audit/clients/{number}/report",
+        params={"format": "pdf"},
+        headers=world.headers("privacy_officer"),
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf" and response.content.startswith(b"%PDF")
     rows = [r for r in await _log_rows(owner_db) if r.resource_type == "access_log"]
     assert [(r.action, r.client_number, r.role) for r in rows] == [
         ("read", number, "privacy_officer"),
+        ("print", number, "privacy_officer"),
         ("print", number, "privacy_officer"),
     ]
 
@@ -270,3 +278,27 @@ async def test_export_holds_everything_on_the_client(
     assert {c["operation"] for c in case["changes"]} >= {"create", "update"}
     rows = await _log_rows(owner_db)
     assert (rows[-1].action, rows[-1].resource_type, rows[-1].client_number) == ("export", "client", number)
+
+
+async def test_log_readers_need_multi_factor_sign_in_where_the_provider_reports_it(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        await session.commit()
+    number = (await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("chair"))).json()[
+        "client_number"
+    ]
+    password_only = {"Authorization": f"Bearer {world.token('privacy_officer', extra={'amr': ['pwd']})}"}
+    with_otp = {"Authorization": f"Bearer {world.token('privacy_officer', extra={'amr': ['pwd', 'otp']})}"}
+    for path in (
+        "/api/v1/audit/log",
+        "/api/v1/audit/verify",
+        f"/api/v1/audit/clients/{number}/report",
+        f"/api/v1/audit/clients/{number}/export",
+    ):
+        refused = await client.get(path, headers=password_only)
+        assert refused.status_code == 403 and "multi-factor" in refused.json()["detail"]
+        assert (await client.get(path, headers=with_otp)).status_code == 200, path
+    denied = [r for r in await _log_rows(owner_db) if r.outcome == "denied"]
+    assert len(denied) == 4 and {r.resource_type for r in denied} <= {"access_log", "client"}

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import HTMLResponse, JSONResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.audit import Access
 from app.auth.policy import Op, Target
@@ -24,74 +21,9 @@ from app.schemas.audit import AccessLogOut, AccessReportOut, ChainReportOut, Cli
 from app.schemas.common import PageOut
 from app.services import privacy as service
 from app.services.audit_verify import verify_chain
+from app.services.report_documents import render_html, render_pdf
 
 router = APIRouter(tags=["privacy officer"])
-
-_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
-_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-NL_ACTIONS = {
-    "read": "ingezien",
-    "list": "in een overzicht getoond",
-    "create": "aangemaakt",
-    "update": "gewijzigd",
-    "delete": "verwijderd",
-    "export": "geëxporteerd",
-    "print": "afgedrukt",
-    "search": "gezocht",
-}
-NL_RESOURCES = {
-    "case": "casus",
-    "plan": "plan van aanpak",
-    "assessment": "ZRM-meting",
-    "action": "actie",
-    "referral": "aanmelding",
-    "client": "persoonsgegevens",
-    "access_log": "inzageoverzicht",
-    "note": "notitie",
-    "agreement": "driepartijenovereenkomst",
-}
-NL_ROLES = {
-    "chair": "voorzitter",
-    "member": "deelnemer",
-    "liaison": "contactpersoon",
-    "privacy_officer": "functionaris gegevensbescherming",
-    "admin": "beheerder",
-    "case_director": "casusregisseur",
-    "system": "systeem",
-}
-NL_PARTS = {
-    "phase": "fase",
-    "history": "wijzigingsgeschiedenis",
-    "assessments": "ZRM-metingen",
-    "plan": "plan van aanpak",
-    "bsn": "BSN",
-    "subject_access_report": "inzageoverzicht",
-    "anonymise": "anonimisering",
-    "export": "export",
-}
-
-
-def _nl_basis(basis: str | None) -> str:
-    if not basis:
-        return "deelname aan het casusoverleg"
-    kind, _, ref = basis.partition(":")
-    if kind == "agreement":
-        return f"uw toestemming (driepartijenovereenkomst {ref[:8]})"
-    if kind == "legal_basis":
-        return f"wettelijke grondslag ({ref[:8]})"
-    return basis
-
-
-_env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html"]))
-_env.filters.update(
-    nl_action=lambda v: NL_ACTIONS.get(v, v),
-    nl_resource=lambda v: NL_RESOURCES.get(v, v),
-    nl_role=lambda v: NL_ROLES.get(v or "", v or "onbekend"),
-    nl_part=lambda v: NL_PARTS.get(v, v),
-    nl_basis=_nl_basis,
-    nl_datetime=lambda v: v.astimezone(_AMSTERDAM).strftime("%d-%m-%Y %H:%M:%S"),
-)
 
 
 def _log_access(
@@ -107,15 +39,30 @@ def _log_access(
     )
 
 
+# RFC 8176 method values that show a second factor. Where the provider reports `amr`, the access
+# log is only readable after a multi-factor sign-in (NEN 7513); where it reports nothing, the
+# provider's own policy applies.
+SECOND_FACTORS = frozenset({"mfa", "otp", "hwk", "sms", "tel", "fpt", "face", "iris", "retina", "sc"})
+
+
+async def _require_strong_sign_in(guard: GuardDep, access: Access) -> None:
+    amr = guard.principal.amr
+    if amr and not SECOND_FACTORS & set(amr):
+        await guard.audit.denied(access)
+        raise Forbidden("Reading the access log needs a multi-factor sign-in.")
+
+
 async def _officer_of(guard: GuardDep, conference_id: uuid.UUID | None, access: Access) -> list[uuid.UUID]:
     """The conferences whose log the caller may read (as privacy officer)."""
     if conference_id is not None:
         await guard.require(Op.audit_read, Target(conference_id=conference_id), access)
+        await _require_strong_sign_in(guard, access)
         return [conference_id]
     mine = sorted(guard.principal.conference_ids(Role.privacy_officer))
     if not mine:
         await guard.audit.denied(access)
         raise Forbidden("Only a privacy officer may read the access log.")
+    await _require_strong_sign_in(guard, access)
     return mine
 
 
@@ -172,6 +119,7 @@ async def verify_access_log(
     if not guard.principal.conference_ids(Role.privacy_officer):
         await guard.audit.denied(access)
         raise Forbidden("Only a privacy officer may verify the access log.")
+    await _require_strong_sign_in(guard, access)
     report = await verify_chain(guard.session, from_seq=from_seq, to_seq=to_seq)
     guard.audit.allowed(access)
     return ChainReportOut(**report.__dict__)
@@ -190,27 +138,33 @@ async def _client_for_officer(
         role=Role.privacy_officer.value,
     )
     await guard.require(Op.audit_read, Target(conference_id=client.conference_id), access)
+    await _require_strong_sign_in(guard, access)
     return client, access
 
 
 @router.get(
     "/audit/clients/{client_number}/report",
     response_model=AccessReportOut,
-    responses={200: {"content": {"text/html": {}}}},
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}},
 )
 async def subject_access_report(
-    client_number: str, guard: GuardDep, format: Literal["json", "html"] = "json"
+    client_number: str, guard: GuardDep, format: Literal["json", "html", "pdf"] = "json"
 ) -> Any:
     """Which organisations and roles saw or changed the client's data, when, on what basis (AVG
     art. 15). `format=html` gives a printable Dutch document."""
     client, access = await _client_for_officer(
-        guard, client_number, "print" if format == "html" else "read", "subject_access_report"
+        guard, client_number, "read" if format == "json" else "print", "subject_access_report"
     )
     report = await service.access_report(guard.session, client)
     guard.audit.allowed(access)
     if format == "html":
-        html = _env.get_template("audit/access_report.html").render(report=report)
-        return HTMLResponse(html)
+        return HTMLResponse(render_html(report))
+    if format == "pdf":
+        return Response(
+            render_pdf(report),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="inzage-{report.client_number}.pdf"'},
+        )
     return report
 
 
