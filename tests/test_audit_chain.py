@@ -161,11 +161,12 @@ async def test_inserted_row_is_named(client: httpx.AsyncClient, world: World, ow
     # The forged row links to its predecessor, so the break shows at the next row of its chain.
     assert body["first_broken_seq"] == target.seq
 
-    # A clumsy forger, trigger off, who links to the row just before in seq order: named itself.
+    # A clumsy forger, trigger off, who links to the row just before in seq order but puts the
+    # row in another chain: the row itself is named.
     async with owner_db.engine.begin() as conn:
         await conn.execute(sa.text("DELETE FROM access_log WHERE seq = :s"), {"s": gap})
         await conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        forged.update(chain=(target.chain + 1) % 16, prev_hash=rows[0].row_hash)
+        forged.update(chain=(rows[0].chain + 1) % 16, prev_hash=rows[0].row_hash)
         forged["row_hash"] = compute_row_hash(type("Row", (), forged)())
         await conn.execute(sa.text(f"INSERT INTO access_log ({columns}) VALUES ({values})"), forged)
     assert (await _verify(client, world))["first_broken_seq"] == gap
