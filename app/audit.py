@@ -79,6 +79,7 @@ def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[
 
 PENDING_ROWS = "access_log_rows"
 _ACCESS_LOG = AccessLogEntry.__table__  # type: ignore[attr-defined]
+_INSERT = sa.insert(_ACCESS_LOG)  # built once: its compiled form and cache key are reused
 
 
 @event.listens_for(Session, "before_commit")
@@ -86,7 +87,7 @@ def _insert_pending_rows(session: Session) -> None:
     """Insert the request's collected log rows in one statement, inside its transaction."""
     rows = session.info.pop(PENDING_ROWS, None)
     if rows:
-        session.execute(sa.insert(_ACCESS_LOG), rows)
+        session.execute(_INSERT, rows)
 
 
 SeparateWriter = Callable[[list[AccessLogEntry]], Awaitable[None]]
