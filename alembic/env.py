@@ -41,6 +41,10 @@ def _grant_app_role(connection: Connection) -> None:
     has_log = connection.exec_driver_sql("SELECT to_regclass('public.access_log') IS NOT NULL").scalar()
     if has_log:
         connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON access_log FROM {APP_ROLE}")
+    # Purge anchors of the log chain are written by the owner only (the log purge).
+    has_anchor = connection.exec_driver_sql("SELECT to_regclass('public.access_log_anchor') IS NOT NULL").scalar()
+    if has_anchor:
+        connection.exec_driver_sql(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON access_log_anchor FROM {APP_ROLE}")
 
 
 def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

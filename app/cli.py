@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMAND_MODULES = ("app.cli_agreements", "app.cli_meetings", "app.cli_events")
+COMMAND_MODULES = ("app.cli_agreements", "app.cli_meetings", "app.cli_events", "app.cli_audit")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

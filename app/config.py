@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     webhook_backoff_base_seconds: float = Field(default=60.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=86_400.0, gt=0)
     webhook_lease_seconds: float = Field(default=120.0, gt=0)
+    # Retention (issue 7). Closed cases are anonymised after their conference's retention_days
+    # (Conference.retention_days, default 730 days = 2 years after closure). Access-log rows are
+    # kept at least 5 years (NEN 7513; 1826 days), then removed by the purge, which runs as the
+    # database owner and anchors the hash chain so that verify still holds.
+    access_log_retention_days: int = Field(default=1826, ge=1826, le=36500)
+    purge_batch_size: int = Field(default=200, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:

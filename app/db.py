@@ -79,7 +79,10 @@ def resolve_urls(settings: Settings, *, database: str = DEFAULT_DB_NAME) -> Data
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # hide_parameters: a database error's text (which reaches the error log) never carries the
+    # statement's values, which may be a name, a note or a BSN ciphertext.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -37,8 +37,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-# scope="function": the commit happens before the response leaves, so a client never acts on a
-# 2xx whose write is not yet visible, and a failing commit becomes an error answer, not a lie.
+# scope="function": the commit (with the request's access-log rows) runs before the answer is
+# sent, so a read whose log rows cannot be written is refused (500) instead of served unlogged,
+# and a write is only confirmed once it is committed.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
@@ -131,6 +132,8 @@ class Guard:
             if decision.hidden:
                 raise NotFound(_noun(access, op))
             raise Forbidden(f"You may not do this: {decision.reason}.")
+        if decision.role:
+            self.audit.note_granted_role(target.conference_id, decision.role)
         return decision.role
 
     def require_any_membership(self) -> None:

@@ -42,16 +42,6 @@ def build_registry(settings: Settings) -> list[JobSpec]:
         ),
         JobSpec("actions.reminders", daily, partial(tasks.action_reminders, settings=settings)),
         JobSpec("mandates.expiry_warnings", daily, partial(tasks.expiry_warnings, settings=settings)),
-        # Provided by other issues; skipped while their modules are absent (the integrator adjusts
-        # the module/function names if they differ).
-        JobSpec(
-            "outbox.deliver",
-            Every(30),
-            partial(tasks.optional_job, module="app.events.outbox", function="deliver_pending"),
-        ),
-        JobSpec(
-            "retention.purge",
-            Daily(time(3, 0), zone),
-            partial(tasks.optional_job, module="app.services.retention", function="purge_expired"),
-        ),
+        JobSpec("outbox.deliver", Every(30), partial(tasks.deliver_outbox, settings=settings)),
+        JobSpec("retention.purge", Daily(time(3, 0), zone), partial(tasks.purge_retention, settings=settings)),
     ]

@@ -3,7 +3,6 @@ counts only, never client data). Each opens its own transaction and is idempoten
 
 from __future__ import annotations
 
-import importlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -149,12 +148,23 @@ async def expiry_warnings(db: Database, slot: datetime, *, settings: Settings) -
     return {"mandates": _count(mandates), "agreements": agreements}
 
 
-async def optional_job(db: Database, slot: datetime, *, module: str, function: str) -> dict[str, Any]:
-    """A job that another issue provides: imported lazily, skipped while its module is absent.
-    The function is called as `await function(db)`."""
+async def deliver_outbox(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Deliver due webhook notifications (rows are claimed with SKIP LOCKED, so replicas that
+    happen to run at once never send one twice)."""
+    from app.jobs.outbox import outbox_job
+
+    return {"delivered": await outbox_job(db, settings)}
+
+
+async def purge_retention(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Anonymise closed cases past their conference's retention, and remove access-log rows past
+    theirs (as the owner role, the only one that may)."""
+    from app.db import resolve_urls
+    from app.jobs.retention import purge_job
+
+    owner = Database(resolve_urls(settings).owner, pool_size=1)
     try:
-        target = getattr(importlib.import_module(module), function)
-    except (ModuleNotFoundError, AttributeError):
-        return {"skipped": f"{module}.{function} is not installed"}
-    outcome = await target(db)
-    return {"result": outcome if isinstance(outcome, int | str | dict | list | None) else str(outcome)}
+        result = await purge_job(db, settings, owner_db=owner)
+    finally:
+        await owner.dispose()
+    return {"result": str(result)}

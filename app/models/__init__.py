@@ -13,53 +13,63 @@ from app.models.audit import AccessLogEntry
 from app.models.case import Case, CaseNote
 from app.models.client import Client, ClientReference
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
-from app.models.event import AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent, Subscription
+from app.models.event import (
+    AftercareWatch,
+    CaseFlag,
+    CaseNotification,
+    OutboxMessage,
+    PartnerEvent,
+    Subscription,
+)
 from app.models.history import ChangeRecord
 from app.models.job import JobRun, Notification
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
 from app.models.organisation import Organisation, PartnerSystem
 from app.models.plan import Assessment, Goal, Plan
 from app.models.referral import Referral
+from app.models.retention import AccessLogAnchor, AnonymisedCase
 from app.models.web import DevAuthorizationCode, WebSession, WebSignIn
 
 __all__ = [
-    "AgendaItem",
-    "CalendarFeed",
-    "Decision",
-    "DiscussionRequest",
-    "JobRun",
-    "Meeting",
-    "Notification",
+    "AccessLogAnchor",
     "AccessLogEntry",
     "Action",
+    "AftercareWatch",
+    "AgendaItem",
     "Agreement",
     "AgreementExpiryWarning",
     "AgreementSignature",
-    "ChecklistTick",
-    "ConsentWithdrawal",
-    "LegalBasis",
+    "AnonymisedCase",
     "Assessment",
+    "CalendarFeed",
     "Case",
+    "CaseFlag",
     "CaseNote",
+    "CaseNotification",
     "ChangeRecord",
+    "ChecklistTick",
     "Client",
     "ClientReference",
     "Conference",
     "ConferenceOrganisation",
+    "ConsentWithdrawal",
+    "Decision",
+    "DevAuthorizationCode",
+    "DiscussionRequest",
     "Goal",
+    "JobRun",
+    "LegalBasis",
     "Mandate",
+    "Meeting",
     "Membership",
+    "Notification",
     "Organisation",
+    "OutboxMessage",
+    "PartnerEvent",
     "PartnerSystem",
     "Plan",
     "Referral",
-    "DevAuthorizationCode",
+    "Subscription",
     "WebSession",
     "WebSignIn",
-    "AftercareWatch",
-    "CaseFlag",
-    "Notification",
-    "OutboxMessage",
-    "PartnerEvent",
-    "Subscription",
 ]

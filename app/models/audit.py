@@ -17,6 +17,8 @@ class AccessLogEntry(SQLModel, table=True):
         sa.Index("ix_access_log_client_time", "client_number", "occurred_at"),
         sa.Index("ix_access_log_actor_time", "actor_subject", "occurred_at"),
         sa.Index("ix_access_log_org_time", "organisation_id", "occurred_at"),
+        sa.Index("ix_access_log_conference_time", "conference_id", "occurred_at"),
+        sa.Index("ix_access_log_chain_seq", "chain", "seq"),
     )
 
     seq: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger)
@@ -38,5 +40,10 @@ class AccessLogEntry(SQLModel, table=True):
     outcome: str = Field(max_length=8)  # allowed / denied
     request_id: str | None = Field(default=None, max_length=64)
     source_address: str | None = Field(default=None, max_length=64)
+    # Hash chains, filled in by the database (trigger access_log_chain, migration 0003): the row
+    # joins one of 16 chains (lanes, so that concurrent requests do not wait for each other's
+    # commit); prev_hash is the row_hash of the previous row of that chain, and row_hash is sha256
+    # over the canonical text of this row. app/services/audit_verify.py recomputes them.
+    chain: int = Field(default=0, sa_type=sa.SmallInteger)
     prev_hash: str | None = Field(default=None, max_length=64)
     row_hash: str | None = Field(default=None, max_length=64)

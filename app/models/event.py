@@ -75,11 +75,11 @@ class AftercareWatch(SQLModel, table=True):
     created_at: datetime = ts_field()
 
 
-class Notification(SQLModel, table=True):
+class CaseNotification(SQLModel, table=True):
     """An in-app notice for one person (membership). Carries ids and a kind, never details."""
 
-    __tablename__ = "notification"
-    __table_args__ = (sa.Index("ix_notification_recipient", "membership_id", "created_at"),)
+    __tablename__ = "case_notification"
+    __table_args__ = (sa.Index("ix_case_notification_recipient", "membership_id", "created_at"),)
 
     id: uuid.UUID = id_field()
     membership_id: uuid.UUID = Field(foreign_key="membership.id")

@@ -29,6 +29,9 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
 
     for module in (events, webhooks):
         app.include_router(module.router, prefix=API_PREFIX)
+    from app.routers import audit
+
+    app.include_router(audit.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
         from app.routers import dev_idp
 

@@ -25,7 +25,8 @@ async def lookup_by_bsn(
     bsn = service.normalise_bsn(body.bsn)
     client = await service.find_by_bsn(guard.session, conference_id=conference_id, bsn=bsn, settings=settings)
     if client is None:
-        guard.audit.allowed(access)
+        # The 404 rolls the request back; the search must stay in the log all the same.
+        await guard.audit.allowed_regardless(access)
         raise NotFound(detail="There is no client with this BSN in this conference.")
     cases = await service.cases_of_client(guard.session, client.id)
     guard.audit.allowed(Access(**{**access.__dict__, "client_number": client.client_number}))

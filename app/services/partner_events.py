@@ -46,11 +46,11 @@ from app.models import (
     AftercareWatch,
     Case,
     CaseFlag,
+    CaseNotification,
     Client,
     ClientReference,
     ConferenceOrganisation,
     Membership,
-    Notification,
     Organisation,
     PartnerEvent,
 )
@@ -424,7 +424,7 @@ async def _effects(
             await session.flush()
             if link.case_director_id is not None:
                 session.add(
-                    Notification(
+                    CaseNotification(
                         membership_id=link.case_director_id,
                         case_id=case_id,
                         kind="case_flagged",
@@ -465,7 +465,7 @@ async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: 
     ).scalars()
     session.add_all(
         [
-            Notification(
+            CaseNotification(
                 membership_id=m, case_id=link.case_id, kind="aftercare_relapse", source_event_id=event.id
             )
             for m in members

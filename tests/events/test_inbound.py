@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
-from app.models import AccessLogEntry, AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent
+from app.models import AccessLogEntry, AftercareWatch, CaseFlag, CaseNotification, OutboxMessage, PartnerEvent
 from app.services import sharing
 from tests.events.support import CE, CE_BATCH, NS, event, link_case
 from tests.factories import World, add_case
@@ -50,7 +50,7 @@ async def test_relapse_is_stored_flags_the_case_and_notifies_the_case_director(
     async with owner_db.sessions() as session:
         stored = (await session.execute(sa.select(PartnerEvent))).scalar_one()
         flag = (await session.execute(sa.select(CaseFlag))).scalar_one()
-        note = (await session.execute(sa.select(Notification))).scalar_one()
+        note = (await session.execute(sa.select(CaseNotification))).scalar_one()
         log_rows = (
             (
                 await session.execute(
@@ -291,7 +291,7 @@ async def test_an_event_that_arrives_long_after_it_happened_only_goes_on_the_tim
     stale = event("overdose", time=clock.now() - timedelta(days=60))
     assert (await push(api, world, stale)).status_code == 201
     assert await count(owner_db, PartnerEvent) == 1
-    assert await count(owner_db, CaseFlag) == 0 and await count(owner_db, Notification) == 0
+    assert await count(owner_db, CaseFlag) == 0 and await count(owner_db, CaseNotification) == 0
 
 
 async def test_details_follow_the_label_of_their_origin(

@@ -1,0 +1,166 @@
+"""Command-line tools of the access log and retention:
+
+    casusoverleg audit verify [--from-seq N] [--to-seq N]
+    casusoverleg purge [--dry-run] [--log-retention-days N]
+
+Wired into app/cli.py with `register(subparsers)`; handlers return the exit code
+(0 fine, 1 the chain is broken, 2 bad input or configuration)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any, TextIO
+
+from app.config import Settings, get_settings
+from app.db import DEFAULT_DB_NAME, Database, DatabaseUrls, ensure_database, resolve_urls
+from app.errors import AppError
+
+
+def _fail(message: str, err: TextIO | None = None) -> int:
+    print(f"casusoverleg: {message}", file=err or sys.stderr)
+    return 2
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("a retention period cannot be negative")
+    return value
+
+
+def _urls(settings: Settings) -> DatabaseUrls:
+    urls = resolve_urls(settings)
+    if not settings.database_url:
+        asyncio.run(ensure_database(urls.owner, DEFAULT_DB_NAME))
+    return urls
+
+
+async def run_verify(url: str, from_seq: int | None, to_seq: int | None, out: TextIO, err: TextIO) -> int:
+    from app.services.audit_verify import verify_chain
+
+    db = Database(url, pool_size=1)
+    try:
+        async with db.sessions() as session:
+            try:
+                report = await verify_chain(session, from_seq=from_seq, to_seq=to_seq)
+            except AppError as error:
+                return _fail(error.detail, err)
+    finally:
+        await db.dispose()
+    if report.ok:
+        print(
+            f"Access log intact: {report.rows_checked} rows checked (seq {report.from_seq}-{report.to_seq}); "
+            f"last hash {report.last_hash}",
+            file=out,
+        )
+        return 0
+    print(
+        f"Access log BROKEN at seq {report.first_broken_seq}: {report.problem} "
+        f"({report.rows_checked} rows checked from seq {report.from_seq})",
+        file=out,
+    )
+    return 1
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.from_seq is not None and args.to_seq is not None and args.from_seq > args.to_seq:
+        return _fail("--from-seq lies after --to-seq")
+    return asyncio.run(run_verify(_urls(settings).app, args.from_seq, args.to_seq, sys.stdout, sys.stderr))
+
+
+async def run_purge(
+    urls: DatabaseUrls,
+    settings: Settings,
+    *,
+    dry_run: bool,
+    log_retention_days: int | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from app.jobs.retention import purge_job
+    from app.services.retention import RetentionError
+
+    db = Database(urls.app, pool_size=1)
+    owner = Database(urls.owner, pool_size=1)
+
+    def progress(what: str, done: int, total: int) -> None:
+        label = "closed cases anonymised" if what == "cases" else "access-log rows removed"
+        print(f"  {done}/{total} {label}", file=out, flush=True)
+
+    try:
+        result = await purge_job(
+            db,
+            settings,
+            owner_db=owner,
+            dry_run=dry_run,
+            progress=progress,
+            log_retention_days=log_retention_days,
+        )
+    except RetentionError as error:
+        return _fail(str(error), err)
+    finally:
+        await db.dispose()
+        await owner.dispose()
+    if dry_run:
+        print(
+            f"Dry run: {len(result.due_cases)} closed case(s) past retention would be anonymised:", file=out
+        )
+        for due in result.due_cases:
+            print(
+                f"  case {due.case_id} client {due.client_number} closed {due.closed_at:%Y-%m-%d} "
+                f"(retention {due.retention_days} days)",
+                file=out,
+            )
+        print(f"Dry run: {result.log_rows_due} access-log row(s) past retention would be removed.", file=out)
+        return 0
+    print(
+        f"Purge done: {result.cases_anonymised} case(s) and "
+        f"{result.clients_anonymised} client(s) anonymised, "
+        f"{result.log_rows_removed} access-log row(s) removed.",
+        file=out,
+    )
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    return asyncio.run(
+        run_purge(
+            _urls(settings),
+            settings,
+            dry_run=args.dry_run,
+            log_retention_days=args.log_retention_days,
+            out=sys.stdout,
+            err=sys.stderr,
+        )
+    )
+
+
+def register(subparsers: Any) -> None:
+    audit = subparsers.add_parser("audit", help="access-log tools")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the access log's hash chain; exit 1 if broken"
+    )
+    verify.add_argument("--from-seq", type=int, default=None, metavar="SEQ")
+    verify.add_argument("--to-seq", type=int, default=None, metavar="SEQ")
+    verify.set_defaults(handler=cmd_audit_verify)
+
+    purge = subparsers.add_parser(
+        "purge", help="anonymise closed cases and remove access-log rows past retention"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
+    purge.add_argument(
+        "--log-retention-days",
+        type=_non_negative,
+        default=None,
+        metavar="DAYS",
+        help="override ACCESS_LOG_RETENTION_DAYS for this run (default 1826, 5 years)",
+    )
+    purge.set_defaults(handler=cmd_purge)

@@ -1,0 +1,78 @@
+"""Shapes of the access log, its verification, the subject-access report and the data export."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AccessLogOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    occurred_at: datetime
+    actor_issuer: str
+    actor_subject: str
+    actor_name: str
+    actor_kind: str
+    organisation_id: uuid.UUID | None
+    role: str | None
+    conference_id: uuid.UUID | None
+    client_number: str | None
+    case_id: uuid.UUID | None
+    resource_type: str
+    resource_id: str | None
+    action: str
+    part: str | None
+    basis: str | None
+    outcome: str
+    request_id: str | None
+    source_address: str | None
+    prev_hash: str | None
+    row_hash: str | None
+
+
+class ChainReportOut(BaseModel):
+    ok: bool
+    from_seq: int
+    to_seq: int
+    rows_checked: int
+    first_broken_seq: int | None = None
+    problem: str | None = None
+    last_hash: str | None = None
+    heads: dict[int, str] | None = None
+
+
+class AccessReportEntry(BaseModel):
+    occurred_at: datetime
+    organisation_id: uuid.UUID | None
+    organisation_name: str | None
+    role: str | None
+    person: str
+    action: str
+    resource_type: str
+    part: str | None
+    case_id: uuid.UUID | None
+    basis: str | None
+    outcome: str
+
+
+class AccessReportOut(BaseModel):
+    client_number: str
+    conference_id: uuid.UUID
+    conference_name: str
+    generated_at: datetime
+    entries: list[AccessReportEntry]
+
+
+class ClientExportOut(BaseModel):
+    """Everything the service holds on one client."""
+
+    generated_at: datetime
+    client: dict[str, Any]
+    references: list[dict[str, Any]]
+    referrals: list[dict[str, Any]]
+    cases: list[dict[str, Any]]

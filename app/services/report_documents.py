@@ -1,0 +1,145 @@
+"""The subject-access report as a document for the client, in Dutch: printable HTML (Jinja2
+template app/web/templates/audit/access_report.html) and PDF (fpdf2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.schemas.audit import AccessReportOut
+
+_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+NL_ACTIONS = {
+    "read": "ingezien",
+    "list": "in een overzicht getoond",
+    "create": "aangemaakt",
+    "update": "gewijzigd",
+    "delete": "verwijderd",
+    "export": "geëxporteerd",
+    "print": "afgedrukt",
+    "search": "gezocht",
+}
+NL_RESOURCES = {
+    "case": "casus",
+    "plan": "plan van aanpak",
+    "assessment": "ZRM-meting",
+    "action": "actie",
+    "referral": "aanmelding",
+    "client": "persoonsgegevens",
+    "access_log": "inzageoverzicht",
+    "note": "notitie",
+    "agreement": "driepartijenovereenkomst",
+}
+NL_ROLES = {
+    "chair": "voorzitter",
+    "member": "deelnemer",
+    "liaison": "contactpersoon",
+    "privacy_officer": "functionaris gegevensbescherming",
+    "admin": "beheerder",
+    "case_director": "casusregisseur",
+    "system": "systeem",
+}
+NL_PARTS = {
+    "phase": "fase",
+    "history": "wijzigingsgeschiedenis",
+    "assessments": "ZRM-metingen",
+    "plan": "plan van aanpak",
+    "bsn": "BSN",
+    "subject_access_report": "inzageoverzicht",
+    "anonymise": "anonimisering",
+    "export": "export",
+}
+
+
+def nl_basis(basis: str | None) -> str:
+    if not basis:
+        return "deelname aan het casusoverleg"
+    kind, _, ref = basis.partition(":")
+    if kind == "agreement":
+        return f"uw toestemming (driepartijenovereenkomst {ref[:8]})"
+    if kind == "legal_basis":
+        return f"wettelijke grondslag ({ref[:8]})"
+    return basis
+
+
+_env = Environment(loader=FileSystemLoader(str(_TEMPLATES)), autoescape=select_autoescape(["html"]))
+_env.filters.update(
+    nl_action=lambda v: NL_ACTIONS.get(v, v),
+    nl_resource=lambda v: NL_RESOURCES.get(v, v),
+    nl_role=lambda v: NL_ROLES.get(v or "", v or "onbekend"),
+    nl_part=lambda v: NL_PARTS.get(v, v),
+    nl_basis=nl_basis,
+    nl_datetime=lambda v: nl_datetime(v),
+)
+
+
+TITLE = "Wie heeft uw gegevens ingezien of gewijzigd?"
+INTRO = (
+    "Dit overzicht noemt elke keer dat iemand van een deelnemende organisatie uw gegevens in het "
+    "casusoverleg heeft bekeken, gewijzigd, afgedrukt of geëxporteerd (artikel 15 AVG). Bij gedeelde "
+    "gezondheids- of justitiegegevens staat de grondslag vermeld: uw toestemming in de "
+    "driepartijenovereenkomst, of een wettelijke grondslag."
+)
+
+
+def nl_datetime(value: datetime) -> str:
+    return value.astimezone(_AMSTERDAM).strftime("%d-%m-%Y %H:%M:%S")
+
+
+def render_html(report: AccessReportOut) -> str:
+    return _env.get_template("audit/access_report.html").render(report=report)
+
+
+def _latin1(text: str) -> str:
+    # The PDF core fonts cover Latin-1 (Dutch included); anything else becomes '?'.
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def render_pdf(report: AccessReportOut) -> bytes:
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_title(_latin1(TITLE))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 15)
+    pdf.multi_cell(0, 9, _latin1(TITLE), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(
+        0,
+        5,
+        _latin1(
+            f"Cliëntnummer: {report.client_number}\nCasusoverleg: {report.conference_name}\n"
+            f"Opgesteld op: {nl_datetime(report.generated_at)}"
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(2)
+    pdf.multi_cell(0, 5, _latin1(INTRO), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    if not report.entries:
+        pdf.multi_cell(0, 5, "Er is (nog) niemand geweest die uw gegevens heeft ingezien of gewijzigd.")
+        return bytes(pdf.output())
+    pdf.set_font("Helvetica", "", 8)
+    with pdf.table(col_widths=(30, 36, 34, 34, 32, 50, 61), text_align="LEFT") as table:
+        table.row(["Wanneer", "Organisatie", "Rol", "Wie", "Wat", "Welke gegevens", "Grondslag"])
+        for e in report.entries:
+            what = NL_RESOURCES.get(e.resource_type, e.resource_type)
+            if e.part:
+                what += f" ({NL_PARTS.get(e.part, e.part)})"
+            table.row(
+                [
+                    nl_datetime(e.occurred_at),
+                    _latin1(e.organisation_name or "onbekend"),
+                    _latin1(NL_ROLES.get(e.role or "", e.role or "onbekend")),
+                    _latin1(e.person),
+                    _latin1(NL_ACTIONS.get(e.action, e.action)),
+                    _latin1(what),
+                    _latin1(nl_basis(e.basis)),
+                ]
+            )
+    return bytes(pdf.output())
