@@ -4,9 +4,9 @@ and 20,000 events, repeatedly; report p50/p95 server time and the SQL statement 
     python -m bench.agenda [--runs 200]
 
 Uses the embedded PostgreSQL under .data/ (or DATABASE_URL's server) and a throw-away database.
-Events: this branch has no events table; the agenda reads the events issue's `case_flag` table
-(one row per relapse/serious-event flag). The benchmark creates a stand-in `case_flag` with the
-agreed columns when it is absent and seeds the 20,000 events there, so the flag path is measured.
+Events: the agenda reads the flags that partner events raise (`case_flag`, one row per relapse or
+other serious event); the benchmark seeds the 20,000 events as such flags, a third of them
+already cleared, so the flag path is measured at that volume.
 """
 
 from __future__ import annotations
@@ -39,18 +39,6 @@ CADENCE = {
     "anchor": "2026-01-06",
 }
 
-CASE_FLAG_DDL = """
-CREATE TABLE IF NOT EXISTS case_flag (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    case_id uuid NOT NULL REFERENCES "case"(id),
-    reason text NOT NULL DEFAULT '',
-    kind varchar(32) NOT NULL,
-    source_event_id uuid,
-    created_at timestamptz NOT NULL,
-    cleared_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS ix_case_flag_case_created ON case_flag (case_id, created_at);
-"""
 
 SEED = """
 INSERT INTO organisation (id, name, slug, kind, claim_mapping, created_at)
@@ -97,10 +85,10 @@ SELECT gen_random_uuid(), cs.id, :conf, 'Actie ' || i, '', 'housing',
 FROM generate_series(1, 5000) AS i
 JOIN LATERAL (SELECT id FROM "case" WHERE phase <> 'closed' ORDER BY id OFFSET (i % 200) LIMIT 1) cs ON true;
 
-INSERT INTO case_flag (case_id, reason, kind, created_at, cleared_at)
-SELECT cs.id, 'signaal ' || i,
+INSERT INTO case_flag (id, case_id, reason, kind, label, severity, created_at, cleared_at)
+SELECT gen_random_uuid(), cs.id, 'signaal ' || i,
        (ARRAY['relapse', 'police_contact', 'nuisance', 'missed_appointment', 'admission'])[1 + i % 5],
-       CAST(:now AS timestamptz) - make_interval(hours => (i * 37) % (24 * 180)),
+       'general', 'high', CAST(:now AS timestamptz) - make_interval(hours => (i * 37) % (24 * 180)),
        CASE WHEN i % 3 = 0 THEN CAST(:now AS timestamptz) END
 FROM generate_series(1, 20000) AS i
 JOIN LATERAL (SELECT id FROM "case" ORDER BY id OFFSET (i % 260) LIMIT 1) cs ON true;
@@ -152,11 +140,6 @@ async def main(runs: int, explain: bool = False) -> None:
         owner = Database(urls.owner, pool_size=2)
         conf, meeting_id, previous = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         async with owner.engine.begin() as c:
-            had_flags = (await c.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar()
-            for ddl in CASE_FLAG_DDL.split(";"):
-                if ddl.strip():
-                    await c.execute(sa.text(ddl))
-            await c.execute(sa.text(f"GRANT SELECT ON case_flag TO {APP_ROLE}"))
             params = {
                 "conf": conf,
                 "cadence": json.dumps(CADENCE),
@@ -181,8 +164,7 @@ async def main(runs: int, explain: bool = False) -> None:
             ).one()
         await owner.dispose()
         print(
-            f"seeded: {counts[0]} open cases, {counts[1]} actions, {counts[2]} events (case_flag rows"
-            f"{'' if had_flags else ', stand-in table: no events table on this branch'})"
+            f"seeded: {counts[0]} open cases, {counts[1]} actions, {counts[2]} events (case_flag rows)"
         )
 
         clock.freeze(NOW)
@@ -246,7 +228,7 @@ async def main(runs: int, explain: bool = False) -> None:
                 started = time.perf_counter()
                 raw = (
                     await session.execute(
-                        sa.text(agenda._AGENDA_SQL.replace("{flags}", agenda._FLAGS_PRESENT)),
+                        sa.text(agenda._AGENDA_SQL.replace("{flags}", agenda._FLAGS)),
                         {
                             "conf": conf,
                             "meeting": meeting_id,
@@ -261,7 +243,7 @@ async def main(runs: int, explain: bool = False) -> None:
                     f"{len(raw)} rows"
                 )
                 sql = "EXPLAIN (ANALYZE, BUFFERS) " + agenda._AGENDA_SQL.replace(
-                    "{flags}", agenda._FLAGS_PRESENT
+                    "{flags}", agenda._FLAGS
                 )
                 plan = await session.execute(
                     sa.text(sql),

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import sqlalchemy as sa
 
-from app.db import APP_ROLE, Database
+from app.db import Database
 from app.models import Client, Meeting, Referral
 from app.services.clients import new_client_number
 from tests.factories import World
@@ -19,17 +17,6 @@ from tests.factories import World
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MEETING_AT = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
 
-CASE_FLAG_DDL = """
-CREATE TABLE case_flag (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    case_id uuid NOT NULL REFERENCES "case"(id),
-    reason text NOT NULL DEFAULT '',
-    kind varchar(32) NOT NULL,
-    source_event_id uuid,
-    created_at timestamptz NOT NULL,
-    cleared_at timestamptz
-)
-"""
 
 
 async def add_meeting(
@@ -79,30 +66,12 @@ async def add_referral(
     return referral
 
 
-@asynccontextmanager
-async def case_flag_table(owner_db: Database) -> AsyncIterator[bool]:
-    """The events issue owns `case_flag`. Before it is merged, create a stand-in with the agreed
-    columns for the duration of a test (and drop it after); once it exists, use the real one."""
-    async with owner_db.engine.begin() as conn:
-        exists = (await conn.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar()
-        if not exists:
-            await conn.execute(sa.text(CASE_FLAG_DDL))
-            await conn.execute(sa.text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON case_flag TO {APP_ROLE}"))
-    try:
-        yield bool(exists)
-    finally:
-        async with owner_db.engine.begin() as conn:
-            if exists:
-                await conn.execute(sa.text("DELETE FROM case_flag"))
-            else:
-                await conn.execute(sa.text("DROP TABLE case_flag"))
-
-
 async def add_flag(owner_db: Database, case_id: uuid.UUID, kind: str, at: datetime, reason: str = "") -> None:
     async with owner_db.engine.begin() as conn:
         await conn.execute(
             sa.text(
-                "INSERT INTO case_flag (id, case_id, reason, kind, created_at) VALUES (:id, :c, :r, :k, :t)"
+                "INSERT INTO case_flag (id, case_id, reason, kind, label, severity, created_at) "
+                "VALUES (:id, :c, :r, :k, 'general', 'high', :t)"
             ),
             {"id": uuid.uuid4(), "c": case_id, "r": reason, "k": kind, "t": at},
         )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.clock import clock
 from app.models import AgendaItem, Case
 from tests.factories import World, add_action, add_case
-from tests.meeting_helpers import NOW, add_flag, add_meeting, add_referral, case_flag_table, chair_post
+from tests.meeting_helpers import NOW, add_flag, add_meeting, add_referral, chair_post
 
 
 async def _situation(owner_db, world: World, client: httpx.AsyncClient, *, with_flag: bool) -> dict:
@@ -61,10 +61,9 @@ async def _situation(owner_db, world: World, client: httpx.AsyncClient, *, with_
 
 
 async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world: World, owner_db) -> None:
-    async with case_flag_table(owner_db):
-        built = await _situation(owner_db, world, client, with_flag=True)
-        meeting, cases = built["meeting"], built["cases"]
-        response = await chair_post(client, world, meeting.id, "/agenda/draft")
+    built = await _situation(owner_db, world, client, with_flag=True)
+    meeting, cases = built["meeting"], built["cases"]
+    response = await chair_post(client, world, meeting.id, "/agenda/draft")
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     by_case = {i["case_id"]: i for i in items if i["kind"] == "case"}
@@ -103,19 +102,18 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
 
 async def test_flags_before_the_last_discussion_do_not_count(client, world: World, owner_db) -> None:
     clock.freeze(NOW)
-    async with case_flag_table(owner_db):
-        async with owner_db.sessions() as s:
-            case = await add_case(s, world)
-            earlier = await add_meeting(s, world, starts_at=NOW - timedelta(days=14), published=True)
-            s.add(AgendaItem(meeting_id=earlier.id, kind="case", case_id=case.id, reasons=[], position=1))
-            meeting = await add_meeting(s, world)
-            await s.commit()
-        await add_flag(owner_db, case.id, "police_contact", NOW - timedelta(days=20))
-        response = await chair_post(client, world, meeting.id, "/agenda/draft")
-        assert response.status_code == 200, response.text
-        assert response.json()["items"] == []
-        await add_flag(owner_db, case.id, "police_contact", NOW - timedelta(days=2), reason="aanhouding")
-        response = await chair_post(client, world, meeting.id, "/agenda/draft")
+    async with owner_db.sessions() as s:
+        case = await add_case(s, world)
+        earlier = await add_meeting(s, world, starts_at=NOW - timedelta(days=14), published=True)
+        s.add(AgendaItem(meeting_id=earlier.id, kind="case", case_id=case.id, reasons=[], position=1))
+        meeting = await add_meeting(s, world)
+        await s.commit()
+    await add_flag(owner_db, case.id, "police_contact", NOW - timedelta(days=20))
+    response = await chair_post(client, world, meeting.id, "/agenda/draft")
+    assert response.status_code == 200, response.text
+    assert response.json()["items"] == []
+    await add_flag(owner_db, case.id, "police_contact", NOW - timedelta(days=2), reason="aanhouding")
+    response = await chair_post(client, world, meeting.id, "/agenda/draft")
     items = response.json()["items"]
     assert [(i["case_id"], [r["code"] for r in i["reasons"]]) for i in items] == [
         (str(case.id), ["serious_event"])
@@ -123,40 +121,24 @@ async def test_flags_before_the_last_discussion_do_not_count(client, world: Worl
     assert items[0]["reasons"][0]["text"] == "Politiecontact gemeld op 28-02-2026"
 
 
-async def test_agenda_builds_without_the_case_flag_table(client, world: World, owner_db) -> None:
-    async with owner_db.engine.begin() as conn:
-        has_table = (await conn.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar()
-    built = await _situation(owner_db, world, client, with_flag=False)
-    response = await chair_post(client, world, built["meeting"].id, "/agenda/draft")
-    assert response.status_code == 200, response.text
-    cases = built["cases"]
-    listed = {i["case_id"] for i in response.json()["items"]}
-    assert str(cases["overdue"].id) in listed and str(cases["request"].id) in listed
-    if not has_table:
-        assert str(cases["relapse"].id) not in listed
-    for key in ("quiet", "closed"):
-        assert str(cases[key].id) not in listed
-
-
 async def test_members_see_the_published_agenda_without_names_or_hidden_details(
     client, world: World, owner_db
 ) -> None:
-    async with case_flag_table(owner_db):
-        built = await _situation(owner_db, world, client, with_flag=True)
-        meeting, cases = built["meeting"], built["cases"]
-        assert (await chair_post(client, world, meeting.id, "/agenda/draft")).status_code == 200
-        draft = await client.get(
-            f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member")
-        )
-        assert draft.status_code == 404
-        assert (await chair_post(client, world, meeting.id, "/agenda/publish")).status_code == 200
-        police = await client.get(
-            f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member")
-        )
-        care = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("care_member"))
-        other = await client.get(
-            f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member_b")
-        )
+    built = await _situation(owner_db, world, client, with_flag=True)
+    meeting, cases = built["meeting"], built["cases"]
+    assert (await chair_post(client, world, meeting.id, "/agenda/draft")).status_code == 200
+    draft = await client.get(
+        f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member")
+    )
+    assert draft.status_code == 404
+    assert (await chair_post(client, world, meeting.id, "/agenda/publish")).status_code == 200
+    police = await client.get(
+        f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member")
+    )
+    care = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("care_member"))
+    other = await client.get(
+        f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("police_member_b")
+    )
     assert police.status_code == 200 and care.status_code == 200, police.text
     assert other.status_code == 404
     body = police.text
@@ -332,23 +314,17 @@ async def test_statement_count_of_the_draft_is_constant(client, world: World, ow
     assert await count_for(5) == await count_for(40)
 
 
-async def test_flags_since_reads_case_flag_only_when_it_exists(world: World, owner_db) -> None:
+async def test_flags_since_reads_uncleared_flags_of_the_conference(world: World, owner_db) -> None:
     from app.services.agenda import flags_since
 
     clock.freeze(NOW)
     async with owner_db.sessions() as s:
         case = await add_case(s, world)
         await s.commit()
-    async with owner_db.engine.begin() as conn:
-        had_table = (await conn.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar()
-    if not had_table:
-        async with owner_db.sessions() as s:
-            assert await flags_since(s, world.a.id, NOW - timedelta(days=30)) == []
-    async with case_flag_table(owner_db):
-        await add_flag(owner_db, case.id, "relapse", NOW - timedelta(days=40))
-        await add_flag(owner_db, case.id, "overdose", NOW - timedelta(days=3), reason="SEH")
-        async with owner_db.sessions() as s:
-            found = await flags_since(s, world.a.id, NOW - timedelta(days=30))
-            other_conference = await flags_since(s, world.b.id, NOW - timedelta(days=30))
+    await add_flag(owner_db, case.id, "relapse", NOW - timedelta(days=40))
+    await add_flag(owner_db, case.id, "overdose", NOW - timedelta(days=3), reason="SEH")
+    async with owner_db.sessions() as s:
+        found = await flags_since(s, world.a.id, NOW - timedelta(days=30))
+        other_conference = await flags_since(s, world.b.id, NOW - timedelta(days=30))
     assert [(f["case_id"], f["kind"]) for f in found] == [(case.id, "overdose")]
     assert other_conference == []

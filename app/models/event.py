@@ -47,7 +47,7 @@ class CaseFlag(SQLModel, table=True):
     (cleared_at is null) and clears them once discussed."""
 
     __tablename__ = "case_flag"
-    __table_args__ = (sa.Index("ix_case_flag_open", "case_id", "cleared_at"),)
+    __table_args__ = (sa.Index("ix_case_flag_case_time", "case_id", "created_at"),)  # the agenda's range scan
 
     id: uuid.UUID = id_field()
     case_id: uuid.UUID = Field(foreign_key="case.id")

@@ -70,17 +70,11 @@ def nl_date(value: date | datetime) -> str:
     return value.strftime("%d-%m-%Y")
 
 
-async def case_flag_exists(session: AsyncSession) -> bool:
-    return bool((await session.execute(sa.text("SELECT to_regclass('case_flag') IS NOT NULL"))).scalar())
-
-
 async def flags_since(
     session: AsyncSession, conference_id: uuid.UUID, since: datetime
 ) -> list[dict[str, Any]]:
-    """Uncleared relapse/serious-event flags of the conference's cases raised after `since`.
-    Returns [] when the events issue's table `case_flag` does not exist (yet)."""
-    if not await case_flag_exists(session):
-        return []
+    """Uncleared relapse/serious-event flags (raised by partner events) of the conference's cases
+    raised after `since`."""
     rows = await session.execute(
         sa.text(
             "SELECT f.case_id, f.kind, f.reason, f.created_at FROM case_flag f "
@@ -150,7 +144,7 @@ WHERE rf.conference_id = :conf AND rf.status = 'pending' AND rf.created_at < :st
 # Per open case: the number of uncleared relapse and other flags since the case was last
 # discussed, and the latest of each. A LATERAL index range scan per case (case_flag needs an index
 # on (case_id, created_at)) instead of scanning every event of the conference.
-_FLAGS_PRESENT = """
+_FLAGS = """
     SELECT ac.id AS case_id, fl.relapses, fl.last_relapse, fl.others, fl.last_other
     FROM active ac
     LEFT JOIN last_discussed ld ON ld.case_id = ac.id
@@ -169,10 +163,6 @@ _FLAGS_PRESENT = """
     ) fl
     WHERE fl.relapses + fl.others > 0
 """
-_FLAGS_ABSENT = (
-    "SELECT NULL::uuid AS case_id, 0::bigint AS relapses, NULL::jsonb AS last_relapse, 0::bigint AS others, "
-    "NULL::jsonb AS last_other WHERE false"
-)
 
 
 _INSERT_ITEMS = """
@@ -298,10 +288,9 @@ async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence
         meeting_day = meeting.starts_at.astimezone(zone).date()
     except UnprocessableEntity:  # an ad-hoc meeting of a conference without a cadence: the UTC day
         meeting_day = meeting.starts_at.date()
-    flags_sql = _FLAGS_PRESENT if await case_flag_exists(session) else _FLAGS_ABSENT
     today = clock.today()
     rows = await session.execute(
-        sa.text(_AGENDA_SQL.replace("{flags}", flags_sql)),
+        sa.text(_AGENDA_SQL.replace("{flags}", _FLAGS)),
         {
             "conf": meeting.conference_id,
             "meeting": meeting.id,
