@@ -90,5 +90,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/conferences/{conference_id}/escalations"): Rule(CHAIR, "conference"),
 }
 
-# Routes without a bearer token (and so without a policy decision).
-PUBLIC = {("GET", "/api/v1/health")}
+# Routes without a bearer token (and so without a policy decision). The calendar feed is a
+# capability URL (a calendar app cannot send a bearer token): its random token, stored hashed,
+# is the credential, and the feed holds meeting dates only (tests/test_decisions.py checks it).
+PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/calendar/{token}.ics")}
