@@ -80,9 +80,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['membership_id'], ['membership.id'], name=op.f('fk_notification_membership_id_membership')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_notification_organisation_id_organisation')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
-    sa.UniqueConstraint('kind', 'ref_id', 'on_date', name=op.f('uq_notification_kind_ref_id_on_date'))
+    sa.UniqueConstraint('kind', 'ref_id', 'on_date', 'organisation_id', 'membership_id', name='uq_notification_once', postgresql_nulls_not_distinct=True)
     )
     op.create_index(op.f('ix_notification_conference_id'), 'notification', ['conference_id'], unique=False)
+    op.create_index('ix_notification_membership', 'notification', ['membership_id', 'on_date'], unique=False)
     op.create_index(op.f('ix_notification_organisation_id'), 'notification', ['organisation_id'], unique=False)
     op.create_table('discussion_request',
     sa.Column('id', sa.Uuid(), nullable=False),
@@ -164,6 +165,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_discussion_request_conference_id'), table_name='discussion_request')
     op.drop_index(op.f('ix_discussion_request_case_id'), table_name='discussion_request')
     op.drop_table('discussion_request')
+    op.drop_index('ix_notification_membership', table_name='notification')
     op.drop_index(op.f('ix_notification_organisation_id'), table_name='notification')
     op.drop_index(op.f('ix_notification_conference_id'), table_name='notification')
     op.drop_table('notification')

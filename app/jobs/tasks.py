@@ -81,7 +81,7 @@ _INSERT_NOTIFICATION = """
 INSERT INTO notification (id, kind, conference_id, organisation_id, membership_id, ref_type, ref_id,
                           on_date, due_on, created_at)
 """
-_ON_CONFLICT = " ON CONFLICT (kind, ref_id, on_date) DO NOTHING"
+_ON_CONFLICT = " ON CONFLICT (kind, ref_id, on_date, organisation_id, membership_id) DO NOTHING"
 
 _ACTION_REMINDERS = """
 SELECT gen_random_uuid(),

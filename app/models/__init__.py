@@ -16,7 +16,6 @@ from app.models.conference import Conference, ConferenceOrganisation, Mandate, M
 from app.models.event import (
     AftercareWatch,
     CaseFlag,
-    CaseNotification,
     OutboxMessage,
     PartnerEvent,
     Subscription,
@@ -45,7 +44,6 @@ __all__ = [
     "Case",
     "CaseFlag",
     "CaseNote",
-    "CaseNotification",
     "ChangeRecord",
     "ChecklistTick",
     "Client",

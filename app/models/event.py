@@ -75,22 +75,6 @@ class AftercareWatch(SQLModel, table=True):
     created_at: datetime = ts_field()
 
 
-class CaseNotification(SQLModel, table=True):
-    """An in-app notice for one person (membership). Carries ids and a kind, never details."""
-
-    __tablename__ = "case_notification"
-    __table_args__ = (sa.Index("ix_case_notification_recipient", "membership_id", "created_at"),)
-
-    id: uuid.UUID = id_field()
-    membership_id: uuid.UUID = Field(foreign_key="membership.id")
-    case_id: uuid.UUID | None = Field(default=None, foreign_key="case.id")
-    kind: str = Field(max_length=32)  # case_flagged / aftercare_relapse
-    flag_id: uuid.UUID | None = Field(default=None, foreign_key="case_flag.id")
-    source_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
-    created_at: datetime = ts_field()
-    read_at: datetime | None = ts_field(nullable=True, default_now=False)
-
-
 class Subscription(SQLModel, table=True):
     """A partner system's webhook endpoint and the notification types it wants."""
 

@@ -27,10 +27,18 @@ class JobRun(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """Something a job tells an organisation (or one member): at most one per kind, subject and day."""
+    """Something the service tells an organisation or one member: a reminder or warning from the
+    scheduled jobs, or a case flagged by a partner event. Ids and dates only, never client data; at
+    most one per kind, subject, day and addressee."""
 
     __tablename__ = "notification"
-    __table_args__ = (sa.UniqueConstraint("kind", "ref_id", "on_date"),)
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "kind", "ref_id", "on_date", "organisation_id", "membership_id",
+            name="uq_notification_once", postgresql_nulls_not_distinct=True,
+        ),
+        sa.Index("ix_notification_membership", "membership_id", "on_date"),
+    )
 
     id: uuid.UUID = id_field()
     kind: str = Field(

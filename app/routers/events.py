@@ -18,14 +18,12 @@ from app.schemas.events import (
     EventBatchReceipt,
     EventReceipt,
     FlagOut,
-    NotificationOut,
     RelapseHistory,
     TimelineItem,
 )
 from app.services import cases as case_service
 from app.services import event_history
 from app.services import partner_events as service
-from app.services import webhooks as webhook_service
 from app.services.sharing import sharing_bases
 
 router = APIRouter(tags=["partner events"])
@@ -226,10 +224,3 @@ async def case_flags(case_id: uuid.UUID, guard: GuardDep) -> list[FlagOut]:
     return out
 
 
-@router.get("/notifications", response_model=list[NotificationOut])
-async def my_notifications(guard: GuardDep, page: PagingDep) -> list[NotificationOut]:
-    guard.require_any_membership()
-    rows = await webhook_service.notifications_for(
-        guard.session, sorted(guard.principal.membership_ids()), limit=page.limit, offset=page.offset
-    )
-    return [NotificationOut.model_validate(n, from_attributes=True) for n in rows]

@@ -101,10 +101,3 @@ class FlagOut(BaseModel):
     hidden: bool
 
 
-class NotificationOut(BaseModel):
-    id: uuid.UUID
-    case_id: uuid.UUID | None
-    kind: str
-    flag_id: uuid.UUID | None
-    created_at: datetime
-    read_at: datetime | None

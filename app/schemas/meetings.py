@@ -166,7 +166,7 @@ class Digest(BaseModel):
 
 
 class NotificationOut(BaseModel):
-    """A reminder or warning from the scheduled jobs: ids and dates only, never client data."""
+    """A reminder, a warning, or a flagged case: ids and dates only, never client data."""
 
     id: uuid.UUID
     kind: str

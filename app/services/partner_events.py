@@ -46,11 +46,11 @@ from app.models import (
     AftercareWatch,
     Case,
     CaseFlag,
-    CaseNotification,
     Client,
     ClientReference,
     ConferenceOrganisation,
     Membership,
+    Notification,
     Organisation,
     PartnerEvent,
 )
@@ -424,12 +424,13 @@ async def _effects(
             await session.flush()
             if link.case_director_id is not None:
                 session.add(
-                    CaseNotification(
-                        membership_id=link.case_director_id,
-                        case_id=case_id,
+                    Notification(
                         kind="case_flagged",
-                        flag_id=flag.id,
-                        source_event_id=event.id,
+                        conference_id=link.conference_id,
+                        membership_id=link.case_director_id,
+                        ref_type="case_flag",
+                        ref_id=flag.id,
+                        on_date=clock.today(),
                     )
                 )
             await enqueue(
@@ -465,8 +466,13 @@ async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: 
     ).scalars()
     session.add_all(
         [
-            CaseNotification(
-                membership_id=m, case_id=link.case_id, kind="aftercare_relapse", source_event_id=event.id
+            Notification(
+                kind="aftercare_relapse",
+                conference_id=link.conference_id,
+                membership_id=m,
+                ref_type="partner_event",
+                ref_id=event.id,
+                on_date=clock.today(),
             )
             for m in members
         ]

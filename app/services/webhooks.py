@@ -14,7 +14,7 @@ from app.config import Settings
 from app.errors import NotFound, UnprocessableEntity
 from app.events.signing import new_secret, valid_secret
 from app.events.targets import UnsafeTarget, resolve_and_check
-from app.models import CaseNotification, OutboxMessage, Subscription
+from app.models import OutboxMessage, Subscription
 from app.schemas.events import SubscriptionCreate
 
 
@@ -124,19 +124,3 @@ async def replay_dead_letter(
     return message
 
 
-async def notifications_for(
-    session: AsyncSession, membership_ids: list[uuid.UUID], *, limit: int, offset: int
-) -> list[CaseNotification]:
-    if not membership_ids:
-        return []
-    return list(
-        (
-            await session.execute(
-                sa.select(CaseNotification)
-                .where(col(CaseNotification.membership_id).in_(membership_ids))
-                .order_by(col(CaseNotification.created_at).desc(), col(CaseNotification.id))
-                .limit(limit)
-                .offset(offset)
-            )
-        ).scalars()
-    )

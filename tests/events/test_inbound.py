@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
-from app.models import AccessLogEntry, AftercareWatch, CaseFlag, CaseNotification, OutboxMessage, PartnerEvent
+from app.models import AccessLogEntry, AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent
 from app.services import sharing
 from tests.events.support import CE, CE_BATCH, NS, event, link_case
 from tests.factories import World, add_case
@@ -50,7 +50,7 @@ async def test_relapse_is_stored_flags_the_case_and_notifies_the_case_director(
     async with owner_db.sessions() as session:
         stored = (await session.execute(sa.select(PartnerEvent))).scalar_one()
         flag = (await session.execute(sa.select(CaseFlag))).scalar_one()
-        note = (await session.execute(sa.select(CaseNotification))).scalar_one()
+        note = (await session.execute(sa.select(Notification))).scalar_one()
         log_rows = (
             (
                 await session.execute(
@@ -62,11 +62,11 @@ async def test_relapse_is_stored_flags_the_case_and_notifies_the_case_director(
         )
     assert stored.case_id == linked.case.id and stored.label == "health" and stored.severity == "high"
     assert flag.case_id == linked.case.id and flag.kind == "relapse" and flag.cleared_at is None
-    assert note.membership_id == world.members["care_member"].id and note.flag_id == flag.id
+    assert note.membership_id == world.members["care_member"].id and note.ref_id == flag.id
     assert [r.actor_kind for r in log_rows] == ["system"] and log_rows[0].action == "create"
 
     # The case director sees it in their notifications; the flag is listed for the agenda.
-    mine = await api.get("/api/v1/notifications", headers=world.headers("care_member"))
+    mine = await api.get("/api/v1/me/notifications", headers=world.headers("care_member"))
     assert [n["kind"] for n in mine.json()] == ["case_flagged"]
     flags = await api.get(f"/api/v1/cases/{linked.case.id}/flags", headers=world.headers("chair"))
     assert flags.status_code == 200
@@ -291,7 +291,7 @@ async def test_an_event_that_arrives_long_after_it_happened_only_goes_on_the_tim
     stale = event("overdose", time=clock.now() - timedelta(days=60))
     assert (await push(api, world, stale)).status_code == 201
     assert await count(owner_db, PartnerEvent) == 1
-    assert await count(owner_db, CaseFlag) == 0 and await count(owner_db, CaseNotification) == 0
+    assert await count(owner_db, CaseFlag) == 0 and await count(owner_db, Notification) == 0
 
 
 async def test_details_follow_the_label_of_their_origin(
@@ -385,7 +385,7 @@ async def test_aftercare_watch_makes_a_relapse_reach_the_neighbourhood_team(
     ).status_code == 201
     assert await count(owner_db, AftercareWatch) == 1
     assert (await push(api, world, event("relapse", time=now - timedelta(days=3)))).status_code == 201
-    team = await api.get("/api/v1/notifications", headers=world.headers("wijkteam_member"))
+    team = await api.get("/api/v1/me/notifications", headers=world.headers("wijkteam_member"))
     assert [n["kind"] for n in team.json()] == ["aftercare_relapse"]
     assert await count(owner_db, OutboxMessage, OutboxMessage.type == "aftercare.relapse") == 1
 
@@ -397,7 +397,7 @@ async def test_without_aftercare_consent_no_watch_starts(
     assert (await push(api, world, event("treatment_completed"))).status_code == 201
     assert (await push(api, world, event("relapse"))).status_code == 201
     assert await count(owner_db, AftercareWatch) == 0
-    team = await api.get("/api/v1/notifications", headers=world.headers("wijkteam_member"))
+    team = await api.get("/api/v1/me/notifications", headers=world.headers("wijkteam_member"))
     assert team.json() == []
 
 
