@@ -17,7 +17,20 @@ from app.clock import clock
 from app.config import Settings
 from app.db import Database, DatabaseUrls
 from app.jobs.retention import purge_job
-from app.models import Case, CaseNote, Client, Conference, Goal, Plan, Referral
+from app.models import (
+    AgendaItem,
+    Case,
+    CaseNote,
+    Client,
+    Conference,
+    Decision,
+    DiscussionRequest,
+    Goal,
+    Meeting,
+    PartnerEvent,
+    Plan,
+    Referral,
+)
 from app.services import retention as service
 from app.services.audit_verify import verify_chain
 from app.services.clients import bsn_hash, encrypt_bsn
@@ -319,3 +332,44 @@ async def test_log_rows_past_their_retention_are_removed_and_the_chain_still_ver
     async with owner_db.sessions() as session:
         report = await verify_chain(session)
         assert not report.ok and report.first_broken_seq == listed[1].seq
+
+
+async def test_purge_also_removes_free_text_of_meetings_events_and_agreements(
+    world: World, owner_db: Database, app_db: Database
+) -> None:
+    """What other areas keep about a case goes too: discussion requests, decision texts, the
+    free-text details of agenda reasons, partner events' data, agreement texts and commitments."""
+    clock.freeze(T0)
+    async with owner_db.sessions() as session:
+        case = await _closed_case(session, world, name="Vera Vrij")
+        await session.commit()
+    async with owner_db.sessions() as session:
+        request = DiscussionRequest(conference_id=world.a.id, case_id=case.id,
+                                    requested_by_id=world.members["police_member"].id,
+                                    organisation_id=world.orgs["politie"].id, reason="Vera belde over haar terugval.")
+        meeting = Meeting(conference_id=world.a.id, starts_at=T0, ends_at=T0 + timedelta(hours=2), status="held",
+                          agenda_status="published")
+        session.add_all([request, meeting])
+        await session.flush()
+        item = AgendaItem(meeting_id=meeting.id, kind="case", case_id=case.id,
+                          reasons=[{"code": "request", "text": "Verzoek", "detail": "Vera belde."}])
+        session.add(item)
+        await session.flush()
+        decision = Decision(meeting_id=meeting.id, agenda_item_id=item.id, case_id=case.id,
+                            text="Vera gaat naar de kliniek.", decided_by_id=world.members["chair"].id)
+        event = PartnerEvent(organisation_id=world.orgs["politie"].id, source="bvh", event_id="e-1",
+                             type="police_contact", subject_reference="REF-1", client_id=case.client_id,
+                             case_id=case.id, occurred_at=T0, label="justice", severity="medium",
+                             data={"toelichting": "Vera op straat aangetroffen."}, payload_hash="x")
+        session.add_all([decision, event])
+        await session.commit()
+        request_id, item_id, decision_id, event_id = request.id, item.id, decision.id, event.id
+    clock.travel(timedelta(days=731))
+    await purge_job(app_db, _settings())
+    async with owner_db.engine.begin() as conn:
+        texts = (await conn.execute(sa.text(
+            "SELECT (SELECT reason FROM discussion_request WHERE id = :r), (SELECT text FROM decision WHERE id = :d), "
+            "(SELECT reasons::text FROM agenda_item WHERE id = :i), (SELECT data::text FROM partner_event WHERE id = :e)"),
+            {"r": request_id, "d": decision_id, "i": item_id, "e": event_id})).one()
+    assert all("Vera" not in text for text in texts), texts
+    assert '"Verzoek"' in texts[2]  # the reason's code and fixed text stay for the statistics

@@ -24,11 +24,15 @@ from app.models import (
     Client,
     ClientReference,
     Conference,
+    Decision,
+    DiscussionRequest,
     Goal,
+    PartnerEvent,
     Plan,
     Referral,
 )
 from app.models.enums import Phase
+from app.services.agreements import anonymise_case_agreements
 
 REMOVED = "[verwijderd]"
 SYSTEM_ISSUER = "casusoverleg"
@@ -133,6 +137,21 @@ async def anonymise_case(session: AsyncSession, due: DueCase, now: datetime) -> 
             reason=REMOVED, decline_reason=sa.case((Referral.decline_reason.is_(None), None), else_=REMOVED)
         )
     )
+    # Free text kept by the other areas: meeting requests and decisions, the reasons' free-text
+    # details on agenda items, partner events' data, and the agreements' content.
+    await session.execute(
+        sa.update(DiscussionRequest).where(DiscussionRequest.case_id == case_id).values(reason=REMOVED)
+    )
+    await session.execute(sa.update(Decision).where(Decision.case_id == case_id).values(text=REMOVED))
+    await session.execute(
+        sa.text(
+            "UPDATE agenda_item SET reasons = (SELECT coalesce(jsonb_agg(r - 'detail'), '[]'::jsonb) "
+            "FROM jsonb_array_elements(reasons) AS r) WHERE case_id = :case"
+        ),
+        {"case": case_id},
+    )
+    await session.execute(sa.update(PartnerEvent).where(PartnerEvent.case_id == case_id).values(data={}))
+    await anonymise_case_agreements(session, case_id)
     session.add(AnonymisedCase(case_id=case_id, conference_id=due.conference_id, anonymised_at=now))
     session.add(_log_row(due, now, resource_type="case", resource_id=str(case_id)))
     await session.flush()
