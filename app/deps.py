@@ -19,6 +19,7 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, NotFound, Unauthorized
 from app.models import AccessLogEntry
+from app.models.enums import Role
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,13 @@ class Guard:
             separate.add_all(entries)
             await separate.commit()
 
-    async def require(self, op: Op, target: Target, access: Access | None = None) -> str | None:
+    async def require(
+        self, op: Op, target: Target, access: Access | None = None, *, hidden_as: str | None = None
+    ) -> str | None:
         """Allow or raise (403, or 404 where existence must not leak). Returns the role that
-        granted the operation. Denials are logged even though the request is rolled back."""
+        granted the operation. Denials are logged even though the request is rolled back.
+        `hidden_as` names the object of the path (its loader's noun) when the operation's noun
+        differs, so that a hidden object reads exactly like a missing one."""
         decision = authorize(self.principal, op, target)
         if not decision.allowed:
             await self.audit.denied(
@@ -130,19 +135,30 @@ class Guard:
                           conference_id=target.conference_id)
             )
             if decision.hidden:
-                raise NotFound(_noun(access, op))
+                raise NotFound(hidden_as or _noun(access, op))
             raise Forbidden(f"You may not do this: {decision.reason}.")
         if decision.role:
             self.audit.note_granted_role(target.conference_id, decision.role)
         return decision.role
 
-    def require_any_membership(self) -> None:
+    async def require_member_somewhere(self, access: Access) -> None:
+        """A person with a membership in some conference; refusals are logged like every denial."""
         if self.principal.kind != "person" or not self.principal.memberships:
+            await self.audit.denied(access)
             raise Forbidden("Only members of a conference may do this.")
 
-    def require_scope(self, scope: str) -> None:
+    async def require_system_scope(self, scope: str, access: Access) -> None:
+        """A partner system with this scope; refusals are logged like every denial."""
         if self.principal.kind != "system" or scope not in self.principal.scopes:
+            await self.audit.denied(access)
             raise Forbidden(f"This needs a partner system with the scope {scope}.")
+
+    async def require_admin_somewhere(self, access: Access) -> None:
+        """An administrator in some conference (organisations and the outbox are not bound to
+        one); refusals are logged like every denial."""
+        if self.principal.kind != "person" or not self.principal.conference_ids(Role.admin):
+            await self.audit.denied(access)
+            raise Forbidden("Only an administrator may do this.")
 
 
 async def get_guard(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Guard:

@@ -3,9 +3,11 @@
 Keys are (METHOD, OpenAPI path). For each route:
 - `allowed`: the callers that may do it on objects of their own conference (everyone else is
   refused with 403, or 404 where existence must not leak; lists simply don't show the object);
-- `scope`: "conference" (objects or a conference in the path: another conference's are always
-  404, answered exactly like a non-existent id), "list" (another conference's objects never
-  appear, and their count is not in `total`), or "global" (not bound to a conference).
+- `scope`: "conference" (objects or a conference in the path or body: another conference's are
+  always 404, answered exactly like a non-existent id), "list" (another conference's objects
+  never appear, and their count is not in `total`), "owner" (a partner system's own objects:
+  another system's answer exactly like a non-existent id), or "global" (not bound to a conference).
+Every refusal (403, or the policy's 404) must be in the access log, whatever the scope.
 
 The callers (see tests/factories.py PEOPLE; all in conference A unless said otherwise):
   chair            gemeente, chair
@@ -14,8 +16,16 @@ The callers (see tests/factories.py PEOPLE; all in conference A unless said othe
   liaison          politie, liaison
   privacy_officer  gemeente, privacy officer    (audit and subject access only: no case content)
   admin            gemeente, admin              (organisations, conferences, memberships: no case content)
-  system           the police partner system    (by scope only: none of these routes)
+  system           the police partner system    (by scope only: events:write, cases:read-minimal)
+  webhook_system   the care partner system      (by scope only: webhooks:manage; its subscription is
+                                                 "A"'s, the police system's is "B"'s)
   member_b         politie, member of conference B only (their own objects are B's)
+
+The objects (tests/test_authz_matrix.py `_objects`), the same in both conferences: a case (in A
+directed by member_other_org), a police action on it, a pending police referral, a draft
+three-party agreement (parties: the municipality and addiction care; the client signed on paper,
+with a scan), a legal basis, meetings (a draft agenda, a published agenda of a meeting that has
+started, and a held meeting with published decisions), a subscription with a dead letter.
 
 A new route fails test_authz_matrix until it has an entry here.
 """
@@ -24,14 +34,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("chair", "member", "member_other_org", "liaison", "privacy_officer", "admin", "system", "member_b")
+ROLES = (
+    "chair",
+    "member",
+    "member_other_org",
+    "liaison",
+    "privacy_officer",
+    "admin",
+    "system",
+    "webhook_system",
+    "member_b",
+)
 
-PERSONS = frozenset(ROLES) - {"system"}
+PERSONS = frozenset(ROLES) - {"system", "webhook_system"}
 WORKERS = frozenset({"chair", "member", "member_other_org", "liaison", "member_b"})  # chair, member, liaison
 MEMBERS = frozenset({"chair", "member", "member_other_org", "member_b"})  # chair and members
 CHAIR = frozenset({"chair"})
 ADMIN = frozenset({"admin"})
+PRIVACY_OFFICER = frozenset({"privacy_officer"})
 NOBODY: frozenset[str] = frozenset()
+# The text of an agreement: the chair, the case director and the parties' organisations (the
+# municipality and addiction care). In B the police member is none of these.
+AGREEMENT_TEXT = frozenset({"chair", "member_other_org"})
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,78 @@ MATRIX: dict[tuple[str, str], Rule] = {
         frozenset({"chair", "member", "liaison", "member_b"}), "conference"
     ),
     ("GET", "/api/v1/conferences/{conference_id}/escalations"): Rule(CHAIR, "conference"),
+    # your organisation's open actions (the police's action: the police's people); the privacy
+    # officer and the administrator see no actions
+    ("GET", "/api/v1/me/digest"): Rule(frozenset({"member", "liaison", "member_b"}), "list"),
+    # reminders for you and your organisation: ids and dates only
+    ("GET", "/api/v1/me/notifications"): Rule(PERSONS, "global"),
+    # notes: every case worker writes and reads (what they see of them follows the labels)
+    ("POST", "/api/v1/cases/{case_id}/notes"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/notes"): Rule(WORKERS, "conference"),
+    # agreements: templates hold no client data; reading for case workers, the text only for the
+    # chair, the case director and the parties; making, signing and withdrawing for members
+    ("GET", "/api/v1/agreement-templates"): Rule(PERSONS, "global"),
+    ("GET", "/api/v1/cases/{case_id}/agreements"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/agreements"): Rule(MEMBERS, "conference"),
+    ("GET", "/api/v1/agreements/{agreement_id}"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/agreements/{agreement_id}/print"): Rule(AGREEMENT_TEXT, "conference"),
+    ("GET", "/api/v1/agreements/{agreement_id}/pdf"): Rule(AGREEMENT_TEXT, "conference"),
+    ("GET", "/api/v1/agreements/{agreement_id}/client-signature/scan"): Rule(AGREEMENT_TEXT, "conference"),
+    # the body signs for addiction care: only its member, with a signing mandate
+    ("POST", "/api/v1/agreements/{agreement_id}/signatures"): Rule(frozenset({"member_other_org"}), "conference"),
+    ("POST", "/api/v1/agreements/{agreement_id}/client-signature"): Rule(AGREEMENT_TEXT, "conference"),
+    ("POST", "/api/v1/agreements/{agreement_id}/withdrawals"): Rule(MEMBERS, "conference"),
+    # legal bases: recorded and ended by the chair; read, with the sharing overview, by case workers
+    ("GET", "/api/v1/cases/{case_id}/legal-bases"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/legal-bases"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/legal-bases/{basis_id}/end"): Rule(CHAIR, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/sharing"): Rule(WORKERS, "conference"),
+    # the intake checklist: read by case workers, ticked by members, the overview for the chair
+    ("GET", "/api/v1/cases/{case_id}/checklist"): Rule(WORKERS, "conference"),
+    ("PUT", "/api/v1/cases/{case_id}/checklist/{item}"): Rule(MEMBERS, "conference"),
+    ("GET", "/api/v1/checklists"): Rule(CHAIR, "list"),
+    # meetings: case workers see them; the chair plans them, edits and publishes the agenda and
+    # records decisions; members see the published agenda and the published decisions
+    ("GET", "/api/v1/conferences/{conference_id}/meetings"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/conferences/{conference_id}/meetings"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/conferences/{conference_id}/meetings/generate"): Rule(CHAIR, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/move"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/cancel"): Rule(CHAIR, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}/agenda"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}/agenda.html"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}/agenda.pdf"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/draft"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/items"): Rule(CHAIR, "conference"),
+    ("DELETE", "/api/v1/meetings/{meeting_id}/agenda/items/{item_id}"): Rule(CHAIR, "conference"),
+    ("PATCH", "/api/v1/meetings/{meeting_id}/agenda/items/{item_id}"): Rule(CHAIR, "conference"),
+    ("PUT", "/api/v1/meetings/{meeting_id}/agenda/order"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/publish"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/reopen"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/discussion-requests"): Rule(MEMBERS, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/items/{item_id}/decisions"): Rule(CHAIR, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}/decisions"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}/decisions.html"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/meetings/{meeting_id}/decisions.pdf"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/meetings/{meeting_id}/decisions/publish"): Rule(CHAIR, "conference"),
+    ("POST", "/api/v1/calendar-feeds"): Rule(WORKERS, "conference"),
+    # partner events: pushed by a system with events:write; the timeline, relapses and flags for
+    # case workers (details filtered by label)
+    ("POST", "/api/v1/events"): Rule(frozenset({"system"}), "global"),
+    ("GET", "/api/v1/cases/{case_id}/events"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/relapses"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/flags"): Rule(WORKERS, "conference"),
+    # webhooks: a system with webhooks:manage, its own subscriptions only; dead letters: admins
+    ("POST", "/api/v1/subscriptions"): Rule(frozenset({"webhook_system"}), "global"),
+    ("GET", "/api/v1/subscriptions"): Rule(frozenset({"webhook_system"}), "list"),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}"): Rule(frozenset({"webhook_system"}), "owner"),
+    ("GET", "/api/v1/admin/dead-letters"): Rule(ADMIN, "global"),
+    ("POST", "/api/v1/admin/dead-letters/{message_id}/replay"): Rule(ADMIN, "global"),
+    # the access log: the privacy officer only (and no case content for them elsewhere)
+    ("GET", "/api/v1/audit/log"): Rule(PRIVACY_OFFICER, "global"),
+    ("GET", "/api/v1/audit/verify"): Rule(PRIVACY_OFFICER, "global"),
+    ("GET", "/api/v1/audit/clients/{client_number}/report"): Rule(PRIVACY_OFFICER, "conference"),
+    ("GET", "/api/v1/audit/clients/{client_number}/export"): Rule(PRIVACY_OFFICER, "conference"),
 }
 
 # Routes without a bearer token (and so without a policy decision). The calendar feed is a

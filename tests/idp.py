@@ -21,6 +21,7 @@ def free_port() -> int:
 
 
 class TestIdentityProviders:
+    __test__ = False  # a fixture helper, not a test class
     """Several issuers (one per slug) on one loopback HTTP server, like separate providers."""
 
     def __init__(self, key_file: Path) -> None:

@@ -1,57 +1,124 @@
 """Acceptance 1: every route of the OpenAPI document is classified. A route that touches client
 data has an entry in CALLS, which calls it for real and checks the log rows written under the
-request's id (action, resource type, client); the others are listed in NO_CLIENT_DATA. A new
-route in neither list fails this test, so no client-data route ships without logging."""
+request's id (action, resource type, client, case, and the basis where shared labelled data is
+shown); the others are listed in NO_CLIENT_DATA with the reason. A new route in neither list
+fails this test, so no client-data route ships without logging. Refused attempts on the
+client-data routes that refuse beyond the policy guard are checked at the end."""
 
 from __future__ import annotations
 
+import itertools
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
-from app.models import Action, Case, Referral
-from tests.factories import World, add_action, add_case
+from app.models import (
+    Action,
+    AgendaItem,
+    Assessment,
+    Case,
+    ClientReference,
+    Decision,
+    LegalBasis,
+    Meeting,
+    PartnerSystem,
+    Referral,
+)
+from tests.agreements_support import driepartijen_body, sign_all
+from tests.factories import World, add_action, add_case, add_mandate
 
 # Paths with these words are client data by their name; they can never be exempted.
-CLIENT_WORDS = re.compile(r"case|action|referral|client|plan|assessment|escalation|audit")
+CLIENT_WORDS = re.compile(
+    r"case|action|referral|client|plan|assessment|escalation|audit|agenda|decision|agreements|note|"
+    r"events|flag|relapse|checklist|legal-bas|sharing|discussion|digest"
+)
 
-# Routes that show or change no client data (organisations, conferences, people, mandates).
+# Routes that show or change no client data, each with the reason.
 NO_CLIENT_DATA = {
-    "GET /api/v1/health",
-    "GET /api/v1/organisations",
-    "POST /api/v1/organisations",
-    "GET /api/v1/conferences",
-    "POST /api/v1/conferences",
-    "GET /api/v1/conferences/{conference_id}/memberships",
-    "POST /api/v1/conferences/{conference_id}/memberships",
-    "GET /api/v1/memberships/{membership_id}/mandates",
-    "POST /api/v1/memberships/{membership_id}/mandates",
+    "GET /api/v1/health": "liveness only",
+    "GET /api/v1/organisations": "organisations",
+    "POST /api/v1/organisations": "organisations",
+    "GET /api/v1/conferences": "conferences",
+    "POST /api/v1/conferences": "conferences",
+    "GET /api/v1/conferences/{conference_id}/memberships": "people of the conference",
+    "POST /api/v1/conferences/{conference_id}/memberships": "people of the conference",
+    "GET /api/v1/memberships/{membership_id}/mandates": "mandates of a member",
+    "POST /api/v1/memberships/{membership_id}/mandates": "mandates of a member",
+    "GET /api/v1/me": "the caller's own registration: organisation, memberships, scopes",
+    "GET /api/v1/me/notifications": "ids, kinds and dates only; opening the object they name is logged",
+    "GET /api/v1/organisations/{organisation_id}/identity": "identity-provider configuration",
+    "PATCH /api/v1/organisations/{organisation_id}": "identity-provider configuration",
+    "GET /api/v1/organisations/{organisation_id}/partner-systems": "partner-system registrations",
+    "POST /api/v1/organisations/{organisation_id}/partner-systems": "partner-system registrations",
+    "PATCH /api/v1/organisations/{organisation_id}/partner-systems/{system_id}": "partner-system registrations",
+    "GET /api/v1/subscriptions": "a partner system's webhook URLs and event types",
+    "POST /api/v1/subscriptions": "a partner system's webhook URLs and event types",
+    "DELETE /api/v1/subscriptions/{subscription_id}": "a partner system's webhook URLs and event types",
+    "GET /api/v1/admin/dead-letters": "outbox message ids, types and delivery status, no payload",
+    "POST /api/v1/admin/dead-letters/{message_id}/replay": "outbox message ids, types and delivery status",
+    "GET /api/v1/agreement-templates": "template texts, no agreement of a client",
+    "POST /api/v1/calendar-feeds": "a feed URL for the caller's own membership",
+    "GET /api/v1/calendar/{token}.ics": "meeting dates only",
+    "GET /api/v1/conferences/{conference_id}/meetings": "meeting dates and status only",
+    "POST /api/v1/conferences/{conference_id}/meetings": "meeting dates and status only",
+    "POST /api/v1/conferences/{conference_id}/meetings/generate": "meeting dates and status only",
+    "GET /api/v1/meetings/{meeting_id}": "meeting dates and status only",
+    "POST /api/v1/meetings/{meeting_id}/move": "meeting dates and status only",
+    "POST /api/v1/meetings/{meeting_id}/cancel": "meeting dates and status only",
 }
 
-Expected = list[tuple[str, str, str | None]]  # (action, resource_type, client_number)
+ANY: Any = object()  # in an expected row: not checked
+# (action, resource_type, client_number[, case_id[, basis]]): case_id and basis are ANY when left out.
+Expected = list[tuple[Any, ...]]
+_minutes = itertools.count(1)
+ZORG_REF = "ZRG-LOG-1"
+
+
+def _event(type_: str) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": f"ev-{uuid.uuid4().hex}",
+        "source": "urn:zorg:epd",
+        "type": f"nl.casusoverleg.event.{type_}",
+        "subject": ZORG_REF,
+        "time": (clock.now() - timedelta(hours=1)).isoformat(),
+        "datacontenttype": "application/json",
+        "data": {"substances": ["ghb"], "reported_by": "professional"} if type_ == "relapse" else {
+            "substances": ["ghb"], "hospitalised": True},
+    }
 
 
 @dataclass
 class Ctx:
     http: httpx.AsyncClient
     world: World
+    db: Any
     case: Case
     number: str
     action: Action
     pending: list[Referral] = field(default_factory=list)
     referral_number: str = ""
+    basis: str = ""  # the agreement that shares the case's health information with the police
+    agreement_id: str = ""  # that agreement, signed by all (with a scan of the client's signature)
+    draft_id: str = ""  # a draft agreement of another client, for the signing routes
+    draft_number: str = ""
+    draft_case_id: uuid.UUID | None = None
+    legal_basis_id: uuid.UUID | None = None
 
     async def call(
-        self, person: str, method: str, url: str, json: object = None, **headers: str
+        self, person: str, method: str, url: str, json: object = None, *, form: dict[str, str] | None = None,
+        **headers: str,
     ) -> httpx.Response:
         response = await self.http.request(
-            method, url, json=json, headers=self.world.headers(person, **headers)
+            method, url, json=json, data=form, headers=self.world.headers(person, **headers)
         )
         assert response.status_code < 300, f"{method} {url}: {response.status_code} {response.text}"
         return response
@@ -59,16 +126,65 @@ class Ctx:
     async def etag(self, person: str, url: str) -> str:
         return (await self.call(person, "GET", url)).headers["ETag"]
 
+    def row(self, action: str, resource_type: str, basis: Any = ANY) -> tuple[Any, ...]:
+        """An expected row about the case of this test (its client and case)."""
+        return (action, resource_type, self.number, self.case.id, basis)
+
+    async def meeting(
+        self, *, published: bool = False, with_item: bool = True, decided: bool = False,
+        decisions_published: bool = False,
+    ) -> tuple[Meeting, uuid.UUID | None]:
+        """A meeting that started a little while ago (so its decisions may be published), with
+        the case on its agenda: (meeting, agenda item id)."""
+        starts = clock.now() - timedelta(hours=1, minutes=next(_minutes))
+        async with self.db.sessions() as session:
+            meeting = Meeting(
+                conference_id=self.world.a.id, starts_at=starts, ends_at=starts + timedelta(hours=2),
+                agenda_status="published" if published else "draft",
+                published_at=starts - timedelta(days=1) if published else None,
+                decisions_published_at=clock.now() if decisions_published else None,
+            )
+            session.add(meeting)
+            await session.flush()
+            item_id = None
+            if with_item:
+                item = AgendaItem(
+                    meeting_id=meeting.id, kind="case", case_id=self.case.id, position=1, time_box_minutes=10,
+                    added_by_chair=True, reasons=[{"code": "added_by_chair", "text": "Toegevoegd", "label": "general"}],
+                )
+                session.add(item)
+                await session.flush()
+                item_id = item.id
+                if decided:
+                    session.add(Decision(meeting_id=meeting.id, agenda_item_id=item.id, case_id=self.case.id,
+                                         text="Door naar monitoren.", decided_by_id=self.world.members["chair"].id))
+            await session.commit()
+        return meeting, item_id
+
+    async def chair(self, method: str, meeting: Meeting, path: str, json: object = None) -> httpx.Response:
+        url = f"/api/v1/meetings/{meeting.id}"
+        return await self.call("chair", method, url + path, json, **{"If-Match": await self.etag("chair", url)})
+
 
 Call = Callable[[Ctx], Awaitable[tuple[httpx.Response, Expected]]]
 
 
+async def _number_of(c: Ctx, case: Case) -> str:
+    async with c.db.engine.connect() as conn:
+        return (
+            await conn.execute(sa.text("SELECT client_number FROM client WHERE id = :i"), {"i": case.client_id})
+        ).scalar_one()
+
+
 async def _list_cases(c: Ctx):
-    return await c.call("police_member", "GET", "/api/v1/cases"), [("list", "case", c.number)]
+    return await c.call("police_member", "GET", "/api/v1/cases"), [c.row("list", "case")]
 
 
 async def _get_case(c: Ctx):
-    return await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}"), [("read", "case", c.number)]
+    return await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}"), [
+        c.row("read", "case"),
+        c.row("read", "assessment", c.basis),  # the health scores, shared with the police by consent
+    ]
 
 
 async def _patch_case(c: Ctx):
@@ -76,7 +192,7 @@ async def _patch_case(c: Ctx):
     response = await c.call(
         "chair", "PATCH", f"/api/v1/cases/{c.case.id}", {"priority": "high"}, **{"If-Match": etag}
     )
-    return response, [("update", "case", c.number)]
+    return response, [c.row("update", "case")]
 
 
 async def _transition(c: Ctx):
@@ -84,16 +200,17 @@ async def _transition(c: Ctx):
     response = await c.call(
         "chair", "POST", f"/api/v1/cases/{c.case.id}/transitions", {"to": "monitoring"}, **{"If-Match": etag}
     )
-    return response, [("update", "case", c.number)]
+    return response, [c.row("update", "case")]
 
 
 async def _history(c: Ctx):
-    return await c.call("chair", "GET", f"/api/v1/cases/{c.case.id}/history"), [("read", "case", c.number)]
+    return await c.call("chair", "GET", f"/api/v1/cases/{c.case.id}/history"), [c.row("read", "case")]
 
 
 async def _assessments(c: Ctx):
-    response = await c.call("care_member", "GET", f"/api/v1/cases/{c.case.id}/assessments")
-    return response, [("read", "case", c.number)]
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/assessments")
+    assert response.json()["items"], "the police see the health scores by consent"
+    return response, [c.row("read", "case", c.basis)]
 
 
 async def _add_assessment(c: Ctx):
@@ -103,11 +220,11 @@ async def _add_assessment(c: Ctx):
         f"/api/v1/cases/{c.case.id}/assessments",
         {"assessed_on": str(clock.today()), "scores": {"housing": 3}},
     )
-    return response, [("create", "assessment", c.number)]
+    return response, [c.row("create", "assessment")]
 
 
 async def _get_plan(c: Ctx):
-    return await c.call("care_member", "GET", f"/api/v1/cases/{c.case.id}/plan"), [("read", "plan", c.number)]
+    return await c.call("care_member", "GET", f"/api/v1/cases/{c.case.id}/plan"), [c.row("read", "plan")]
 
 
 async def _patch_plan(c: Ctx):
@@ -115,7 +232,7 @@ async def _patch_plan(c: Ctx):
     response = await c.call(
         "chair", "PATCH", f"/api/v1/cases/{c.case.id}/plan", {"client_goals": "Rust."}, **{"If-Match": etag}
     )
-    return response, [("update", "plan", c.number)]
+    return response, [c.row("update", "plan")]
 
 
 async def _create_action(c: Ctx):
@@ -130,16 +247,16 @@ async def _create_action(c: Ctx):
             "due_date": str(clock.today() + timedelta(days=3)),
         },
     )
-    return response, [("create", "action", c.number)]
+    return response, [c.row("create", "action")]
 
 
 async def _list_actions(c: Ctx):
-    return await c.call("police_member", "GET", "/api/v1/actions"), [("list", "action", c.number)]
+    return await c.call("police_member", "GET", "/api/v1/actions"), [c.row("list", "action")]
 
 
 async def _get_action(c: Ctx):
     return await c.call("police_member", "GET", f"/api/v1/actions/{c.action.id}"), [
-        ("read", "action", c.number)
+        c.row("read", "action")
     ]
 
 
@@ -152,12 +269,12 @@ async def _patch_action(c: Ctx):
         {"status": "in_progress"},
         **{"If-Match": etag},
     )
-    return response, [("update", "action", c.number)]
+    return response, [c.row("update", "action")]
 
 
 async def _escalations(c: Ctx):
     response = await c.call("chair", "GET", f"/api/v1/conferences/{c.world.a.id}/escalations")
-    return response, [("list", "action", c.number)]
+    return response, [c.row("list", "action")]
 
 
 async def _create_referral(c: Ctx):
@@ -171,24 +288,24 @@ async def _create_referral(c: Ctx):
 
 
 async def _list_referrals(c: Ctx):
-    return await c.call("chair", "GET", "/api/v1/referrals"), [("list", "referral", c.referral_number)]
+    return await c.call("chair", "GET", "/api/v1/referrals"), [("list", "referral", c.referral_number, None)]
 
 
 async def _get_referral(c: Ctx):
     response = await c.call("chair", "GET", f"/api/v1/referrals/{c.pending[0].id}")
-    return response, [("read", "referral", c.referral_number)]
+    return response, [("read", "referral", c.referral_number, None)]
 
 
 async def _accept(c: Ctx):
     response = await c.call("chair", "POST", f"/api/v1/referrals/{c.pending[0].id}/accept", {})
-    return response, [("update", "referral", c.referral_number), ("create", "case", c.referral_number)]
+    return response, [("update", "referral", c.referral_number, None), ("create", "case", c.referral_number)]
 
 
 async def _decline(c: Ctx):
     response = await c.call(
         "chair", "POST", f"/api/v1/referrals/{c.pending[1].id}/decline", {"reason": "Elders."}
     )
-    return response, [("update", "referral", c.referral_number)]
+    return response, [("update", "referral", c.referral_number, None)]
 
 
 async def _lookup(c: Ctx):
@@ -221,6 +338,248 @@ async def _audit_export(c: Ctx):
     return response, [("export", "client", c.number)]
 
 
+# --- notes, partner events, flags, relapses -----------------------------------------------------
+
+
+async def _add_note(c: Ctx):
+    response = await c.call("care_member", "POST", f"/api/v1/cases/{c.case.id}/notes",
+                            {"label": "health", "text": "Gesprek gevoerd."})
+    return response, [c.row("create", "case")]
+
+
+async def _notes(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/notes")
+    assert response.json()["items"], "the police see the care note by consent"
+    return response, [c.row("read", "case", c.basis)]
+
+
+async def _push_events(c: Ctx):
+    response = await c.call("care_system", "POST", "/api/v1/events", _event("overdose"),
+                            **{"Content-Type": "application/cloudevents+json"})
+    return response, [c.row("create", "partner_event")]
+
+
+async def _events(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/events")
+    return response, [c.row("read", "case", c.basis)]
+
+
+async def _relapses(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/relapses")
+    return response, [c.row("read", "case", c.basis)]
+
+
+async def _flags(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/flags")
+    assert any(not f["hidden"] for f in response.json()), "the police see the health flag by consent"
+    return response, [c.row("read", "case", c.basis)]
+
+
+# --- agreements, legal bases, sharing, checklist, digest ----------------------------------------
+
+
+async def _list_agreements(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/cases/{c.case.id}/agreements")
+    return response, [c.row("list", "agreement")]
+
+
+async def _create_agreement(c: Ctx):
+    async with c.db.sessions() as session:
+        other = await add_case(session, c.world, name="Karel Nieuw")
+        await session.commit()
+    number = await _number_of(c, other)
+    response = await c.call("chair", "POST", f"/api/v1/cases/{other.id}/agreements", driepartijen_body(c.world))
+    return response, [("create", "agreement", number, other.id)]
+
+
+async def _get_agreement(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/agreements/{c.agreement_id}")
+    return response, [c.row("read", "agreement")]
+
+
+async def _print_agreement(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/agreements/{c.agreement_id}/print")
+    return response, [c.row("print", "agreement")]
+
+
+async def _agreement_pdf(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/agreements/{c.agreement_id}/pdf")
+    return response, [c.row("export", "agreement")]
+
+
+async def _signature_scan(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/agreements/{c.agreement_id}/client-signature/scan")
+    return response, [c.row("read", "agreement")]
+
+
+async def _sign_for_client(c: Ctx):
+    response = await c.call("care_member", "POST", f"/api/v1/agreements/{c.draft_id}/client-signature",
+                            form={"signed_in_person": "true"})
+    return response, [("update", "agreement", c.draft_number, c.draft_case_id)]
+
+
+async def _sign_as_organisation(c: Ctx):
+    response = await c.call("gemeente_member", "POST", f"/api/v1/agreements/{c.draft_id}/signatures",
+                            {"party": "municipality"})
+    return response, [("update", "agreement", c.draft_number, c.draft_case_id)]
+
+
+async def _withdraw(c: Ctx):
+    response = await c.call("chair", "POST", f"/api/v1/agreements/{c.agreement_id}/withdrawals",
+                            {"whole": False, "label": "health", "organisation_kinds": ["police"]})
+    return response, [c.row("update", "agreement")]
+
+
+async def _legal_bases(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/cases/{c.case.id}/legal-bases")
+    return response, [c.row("list", "legal_basis")]
+
+
+async def _record_legal_basis(c: Ctx):
+    response = await c.call(
+        "chair", "POST", f"/api/v1/cases/{c.case.id}/legal-bases",
+        {"article": "Art. 6 lid 1 sub e AVG", "justification": "Taak van algemeen belang bij zorgmijding.",
+         "scope": {"justice": ["addiction_care"]}, "ends_on": str(clock.today() + timedelta(days=90))},
+    )
+    return response, [c.row("create", "legal_basis")]
+
+
+async def _end_legal_basis(c: Ctx):
+    response = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/legal-bases/{c.legal_basis_id}/end")
+    return response, [c.row("update", "legal_basis")]
+
+
+async def _sharing(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/cases/{c.case.id}/sharing")
+    return response, [c.row("read", "sharing")]
+
+
+async def _checklist(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/checklist")
+    return response, [c.row("read", "checklist")]
+
+
+async def _tick(c: Ctx):
+    response = await c.call("police_member", "PUT", f"/api/v1/cases/{c.case.id}/checklist/client_informed",
+                            {"done": True})
+    return response, [c.row("update", "checklist")]
+
+
+async def _checklists(c: Ctx):
+    response = await c.call("chair", "GET", "/api/v1/checklists?include_complete=true")
+    return response, [c.row("list", "checklist")]
+
+
+async def _digest(c: Ctx):
+    return await c.call("police_member", "GET", "/api/v1/me/digest"), [c.row("list", "action")]
+
+
+# --- agenda, discussion requests, decisions: one row per client shown or changed -----------------
+
+
+async def _agenda(c: Ctx):
+    meeting, _ = await c.meeting(published=True)
+    response = await c.call("police_member", "GET", f"/api/v1/meetings/{meeting.id}/agenda")
+    return response, [c.row("list", "agenda")]
+
+
+async def _agenda_html(c: Ctx):
+    meeting, _ = await c.meeting(published=True)
+    response = await c.call("police_member", "GET", f"/api/v1/meetings/{meeting.id}/agenda.html")
+    return response, [c.row("print", "agenda")]
+
+
+async def _agenda_pdf(c: Ctx):
+    meeting, _ = await c.meeting(published=True)
+    response = await c.call("police_member", "GET", f"/api/v1/meetings/{meeting.id}/agenda.pdf")
+    return response, [c.row("export", "agenda")]
+
+
+async def _draft(c: Ctx):
+    meeting, _ = await c.meeting(with_item=False)
+    response = await c.chair("POST", meeting, "/agenda/draft")
+    return response, [c.row("list", "agenda"), c.row("update", "agenda")]
+
+
+async def _add_item(c: Ctx):
+    meeting, _ = await c.meeting(with_item=False)
+    response = await c.chair("POST", meeting, "/agenda/items", {"case_id": str(c.case.id)})
+    return response, [c.row("list", "agenda"), c.row("create", "agenda")]
+
+
+async def _remove_item(c: Ctx):
+    meeting, item = await c.meeting()
+    response = await c.chair("DELETE", meeting, f"/agenda/items/{item}")
+    return response, [c.row("list", "agenda"), c.row("delete", "agenda")]
+
+
+async def _time_box(c: Ctx):
+    meeting, item = await c.meeting()
+    response = await c.chair("PATCH", meeting, f"/agenda/items/{item}", {"time_box_minutes": 15})
+    return response, [c.row("list", "agenda"), c.row("update", "agenda")]
+
+
+async def _reorder(c: Ctx):
+    meeting, item = await c.meeting()
+    response = await c.chair("PUT", meeting, "/agenda/order", {"item_ids": [str(item)]})
+    return response, [c.row("list", "agenda"), c.row("update", "agenda")]
+
+
+async def _publish_agenda(c: Ctx):
+    meeting, _ = await c.meeting()
+    return await c.chair("POST", meeting, "/agenda/publish"), [c.row("update", "agenda")]
+
+
+async def _reopen_agenda(c: Ctx):
+    meeting, _ = await c.meeting(published=True)
+    return await c.chair("POST", meeting, "/agenda/reopen"), [c.row("update", "agenda")]
+
+
+async def _discussion_request(c: Ctx):
+    response = await c.call("police_member", "POST", "/api/v1/discussion-requests",
+                            {"case_id": str(c.case.id), "reason": "Zorgen over de woning."})
+    return response, [c.row("create", "discussion_request")]
+
+
+async def _decide(c: Ctx):
+    meeting, item = await c.meeting(published=True)
+    response = await c.call(
+        "chair", "POST", f"/api/v1/meetings/{meeting.id}/agenda/items/{item}/decisions",
+        {
+            "text": "Politie legt huisbezoek af.",
+            "actions": [{"title": "Huisbezoek", "life_domain": "housing",
+                         "owner_organisation_id": str(c.world.orgs["politie"].id),
+                         "due_date": str(clock.today() + timedelta(days=5))}],
+            "next_review_date": str(clock.today() + timedelta(days=42)),
+        },
+    )
+    # the decision, and the action and the case change it made, logged as their own routes log them
+    return response, [c.row("create", "decision"), c.row("create", "action"), c.row("update", "case")]
+
+
+async def _decisions(c: Ctx):
+    meeting, _ = await c.meeting(published=True, decided=True, decisions_published=True)
+    response = await c.call("police_member", "GET", f"/api/v1/meetings/{meeting.id}/decisions")
+    return response, [c.row("list", "decision")]
+
+
+async def _decisions_html(c: Ctx):
+    meeting, _ = await c.meeting(published=True, decided=True, decisions_published=True)
+    response = await c.call("police_member", "GET", f"/api/v1/meetings/{meeting.id}/decisions.html")
+    return response, [c.row("print", "decision")]
+
+
+async def _decisions_pdf(c: Ctx):
+    meeting, _ = await c.meeting(published=True, decided=True, decisions_published=True)
+    response = await c.call("police_member", "GET", f"/api/v1/meetings/{meeting.id}/decisions.pdf")
+    return response, [c.row("export", "decision")]
+
+
+async def _publish_decisions(c: Ctx):
+    meeting, _ = await c.meeting(published=True, decided=True)
+    return await c.chair("POST", meeting, "/decisions/publish"), [c.row("update", "decision")]
+
+
 CALLS: dict[str, Call] = {
     "GET /api/v1/cases": _list_cases,
     "GET /api/v1/cases/{case_id}": _get_case,
@@ -246,6 +605,45 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/audit/verify": _audit_verify,
     "GET /api/v1/audit/clients/{client_number}/report": _audit_report,
     "GET /api/v1/audit/clients/{client_number}/export": _audit_export,
+    "GET /api/v1/cases/{case_id}/notes": _notes,
+    "POST /api/v1/cases/{case_id}/notes": _add_note,
+    "POST /api/v1/events": _push_events,
+    "GET /api/v1/cases/{case_id}/events": _events,
+    "GET /api/v1/cases/{case_id}/relapses": _relapses,
+    "GET /api/v1/cases/{case_id}/flags": _flags,
+    "GET /api/v1/cases/{case_id}/agreements": _list_agreements,
+    "POST /api/v1/cases/{case_id}/agreements": _create_agreement,
+    "GET /api/v1/agreements/{agreement_id}": _get_agreement,
+    "GET /api/v1/agreements/{agreement_id}/print": _print_agreement,
+    "GET /api/v1/agreements/{agreement_id}/pdf": _agreement_pdf,
+    "GET /api/v1/agreements/{agreement_id}/client-signature/scan": _signature_scan,
+    "POST /api/v1/agreements/{agreement_id}/client-signature": _sign_for_client,
+    "POST /api/v1/agreements/{agreement_id}/signatures": _sign_as_organisation,
+    "POST /api/v1/agreements/{agreement_id}/withdrawals": _withdraw,
+    "GET /api/v1/cases/{case_id}/legal-bases": _legal_bases,
+    "POST /api/v1/cases/{case_id}/legal-bases": _record_legal_basis,
+    "POST /api/v1/cases/{case_id}/legal-bases/{basis_id}/end": _end_legal_basis,
+    "GET /api/v1/cases/{case_id}/sharing": _sharing,
+    "GET /api/v1/cases/{case_id}/checklist": _checklist,
+    "PUT /api/v1/cases/{case_id}/checklist/{item}": _tick,
+    "GET /api/v1/checklists": _checklists,
+    "GET /api/v1/me/digest": _digest,
+    "GET /api/v1/meetings/{meeting_id}/agenda": _agenda,
+    "GET /api/v1/meetings/{meeting_id}/agenda.html": _agenda_html,
+    "GET /api/v1/meetings/{meeting_id}/agenda.pdf": _agenda_pdf,
+    "POST /api/v1/meetings/{meeting_id}/agenda/draft": _draft,
+    "POST /api/v1/meetings/{meeting_id}/agenda/items": _add_item,
+    "DELETE /api/v1/meetings/{meeting_id}/agenda/items/{item_id}": _remove_item,
+    "PATCH /api/v1/meetings/{meeting_id}/agenda/items/{item_id}": _time_box,
+    "PUT /api/v1/meetings/{meeting_id}/agenda/order": _reorder,
+    "POST /api/v1/meetings/{meeting_id}/agenda/publish": _publish_agenda,
+    "POST /api/v1/meetings/{meeting_id}/agenda/reopen": _reopen_agenda,
+    "POST /api/v1/discussion-requests": _discussion_request,
+    "POST /api/v1/meetings/{meeting_id}/agenda/items/{item_id}/decisions": _decide,
+    "GET /api/v1/meetings/{meeting_id}/decisions": _decisions,
+    "GET /api/v1/meetings/{meeting_id}/decisions.html": _decisions_html,
+    "GET /api/v1/meetings/{meeting_id}/decisions.pdf": _decisions_pdf,
+    "POST /api/v1/meetings/{meeting_id}/decisions/publish": _publish_decisions,
 }
 
 
@@ -269,9 +667,36 @@ async def test_every_route_is_classified(app: object) -> None:
     assert not set(CALLS) - set(operations), f"stale entries: {set(CALLS) - set(operations)}"
 
 
-async def test_every_client_data_route_writes_the_right_log_rows(
-    app: object, client: httpx.AsyncClient, world: World, owner_db
-) -> None:
+def _matches(expected: tuple[Any, ...], row: Any) -> bool:
+    action, resource_type, number, *rest = expected
+    case_id, basis = (rest + [ANY, ANY])[:2]
+    return (
+        (row.action, row.resource_type, row.client_number) == (action, resource_type, number)
+        and (case_id is ANY or row.case_id == case_id)
+        and (basis is ANY or row.basis == basis)
+    )
+
+
+async def _rows(owner_db: Any, request_id: str) -> list[Any]:
+    async with owner_db.engine.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.text(
+                        "SELECT action, resource_type, client_number, case_id, basis, outcome, request_id, "
+                        "actor_subject, organisation_id FROM access_log WHERE request_id = :r"
+                    ),
+                    {"r": request_id},
+                )
+            ).all()
+        )
+
+
+async def _setup(client: httpx.AsyncClient, world: World, owner_db: Any) -> Ctx:
+    """The case of this test: an escalated action, two pending referrals, a health assessment, a
+    care note, a relapse reported by the care provider's system, a legal basis, and a signed
+    agreement that shares health information with the police (so the police's reads name it)."""
+    today = clock.today()
     async with owner_db.sessions() as session:
         case = await add_case(session, world)
         action = await add_action(
@@ -288,32 +713,87 @@ async def test_every_client_data_route_writes_the_right_log_rows(
             for _ in range(2)
         ]
         session.add_all(pending)
+        session.add(Assessment(case_id=case.id, assessed_on=today - timedelta(days=1),
+                               assessed_by_id=world.members["care_member"].id, scores={"housing": 2}))
+        for person in ("gemeente_member", "care_member"):
+            await add_mandate(session, world.members[person], "sign_agreements")
+        session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["zorg"].id,
+                                    reference=ZORG_REF))
+        care_system = PartnerSystem(organisation_id=world.orgs["zorg"].id, name="EPD", subject="care-system",
+                                    scopes=["events:write"])
+        session.add(care_system)
+        world.systems["care_system"] = care_system
+        legal_basis = LegalBasis(case_id=case.id, conference_id=world.a.id, article="Art. 6 lid 1 sub e AVG",
+                                 justification="Taak van algemeen belang.", scope={"justice": ["addiction_care"]},
+                                 starts_on=today, ends_on=today + timedelta(days=60),
+                                 recorded_by_id=world.members["chair"].id)
+        session.add(legal_basis)
+        other = await add_case(session, world, name="Els Ander")
         await session.commit()
-        number = (
-            await session.execute(
-                sa.text("SELECT client_number FROM client WHERE id = :i"), {"i": case.client_id}
-            )
-        ).scalar_one()
-    ctx = Ctx(client, world, case, number, action, pending, referral_number=number)
+    c = Ctx(client, world, owner_db, case, "", action, pending, legal_basis_id=legal_basis.id)
+    c.number = c.referral_number = await _number_of(c, case)
+    c.draft_number, c.draft_case_id = await _number_of(c, other), other.id
+    body = driepartijen_body(world)  # with consent to share health information with the police
+    c.agreement_id = (await c.call("chair", "POST", f"/api/v1/cases/{case.id}/agreements", body)).json()["id"]
+    await sign_all(client, world, c.agreement_id)
+    c.basis = f"agreement:{c.agreement_id}"
+    c.draft_id = (await c.call("chair", "POST", f"/api/v1/cases/{other.id}/agreements", body)).json()["id"]
+    await c.call("care_member", "POST", f"/api/v1/cases/{case.id}/notes", {"label": "health", "text": "Terugval."})
+    await c.call("care_system", "POST", "/api/v1/events", _event("relapse"),
+                 **{"Content-Type": "application/cloudevents+json"})
+    return c
+
+
+async def test_every_client_data_route_writes_the_right_log_rows(
+    app: object, client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    ctx = await _setup(client, world, owner_db)
     problems = []
     for op in _operations(app):
         if op not in CALLS:
             continue
         response, expected = await CALLS[op](ctx)
-        request_id = response.headers["x-request-id"]
-        async with owner_db.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT action, resource_type, client_number, outcome, request_id, actor_subject, "
-                        "organisation_id FROM access_log WHERE request_id = :r"
-                    ),
-                    {"r": request_id},
-                )
-            ).all()
-        got = {(r.action, r.resource_type, r.client_number) for r in rows}
-        if not rows or not set(expected) <= got or any(r.outcome != "allowed" for r in rows):
-            problems.append(f"{op}: expected {expected}, logged {sorted(got, key=str)}")
+        rows = await _rows(owner_db, response.headers["x-request-id"])
+        missing = [e for e in expected if not any(_matches(e, r) for r in rows)]
+        if not rows or missing or any(r.outcome != "allowed" for r in rows):
+            logged = sorted({(r.action, r.resource_type, r.client_number, r.case_id, r.basis) for r in rows}, key=str)
+            problems.append(f"{op}: missing {missing}, logged {logged}")
+    assert not problems, "\n".join(problems)
+
+
+async def test_refused_attempts_on_client_data_are_logged(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    """The refusals these routes make beyond the policy guard (which logs its own) are logged too."""
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        await session.commit()
+    c = Ctx(client, world, owner_db, case, "", None)  # type: ignore[arg-type]
+    c.number = await _number_of(c, case)
+    agreement = (await c.call("chair", "POST", f"/api/v1/cases/{case.id}/agreements",
+                              driepartijen_body(world))).json()["id"]
+    draft, _ = await c.meeting()
+    unpublished, _ = await c.meeting(published=True, decided=True)
+    attempts: list[tuple[str, str, str, int, tuple[str, str, str | None]]] = [
+        # (who, method, url, status, (action, resource_type, client_number) of the denied row)
+        ("police_member", "GET", f"/api/v1/agreements/{agreement}/print", 403, ("print", "agreement", c.number)),
+        ("police_member", "GET", f"/api/v1/agreements/{agreement}/pdf", 403, ("export", "agreement", c.number)),
+        ("police_member", "GET", f"/api/v1/agreements/{agreement}/client-signature/scan", 403,
+         ("read", "agreement", c.number)),
+        ("police_member", "GET", "/api/v1/checklists", 403, ("list", "checklist", None)),
+        ("police_system", "GET", "/api/v1/me/digest", 403, ("list", "action", None)),
+        ("police_member", "POST", "/api/v1/events", 403, ("create", "partner_event", None)),
+        ("police_member", "GET", f"/api/v1/meetings/{draft.id}/agenda", 404, ("list", "agenda", None)),
+        ("police_member", "GET", f"/api/v1/meetings/{draft.id}/agenda.pdf", 404, ("export", "agenda", None)),
+        ("police_member", "GET", f"/api/v1/meetings/{unpublished.id}/decisions", 404, ("list", "decision", None)),
+    ]
+    problems = []
+    for who, method, url, status, (action, resource_type, number) in attempts:
+        response = await client.request(method, url, headers=world.headers(who), json=_event("relapse"))
+        rows = await _rows(owner_db, response.headers["x-request-id"])
+        denied = [(r.action, r.resource_type, r.client_number) for r in rows if r.outcome == "denied"]
+        if response.status_code != status or denied != [(action, resource_type, number)]:
+            problems.append(f"{method} {url} by {who}: {response.status_code}, denied rows {denied}")
     assert not problems, "\n".join(problems)
 
 

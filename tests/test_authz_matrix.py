@@ -1,9 +1,12 @@
 """Acceptance 1 and 5: every route of the OpenAPI document, for every kind of caller, against
 objects of the caller's own conference and of another conference, checked against the expected
-matrix in tests/authz_matrix.py. Plus need-to-know labels and counts that do not leak."""
+matrix in tests/authz_matrix.py. Plus need-to-know labels (another organisation's labelled data)
+and counts that do not leak."""
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import re
 import uuid
 from collections.abc import Callable
@@ -18,11 +21,33 @@ import sqlalchemy as sa
 from app.clock import clock
 from app.config import Settings
 from app.errors import HIDDEN_SUFFIX
+from app.events.signing import new_secret
 from app.main import create_app
-from app.models import AccessLogEntry, Assessment, Case, Client, Referral
+from app.models import (
+    AccessLogEntry,
+    AgendaItem,
+    Agreement,
+    AgreementSignature,
+    Assessment,
+    Case,
+    CaseFlag,
+    CaseNote,
+    Client,
+    ClientReference,
+    Conference,
+    ConferenceOrganisation,
+    Decision,
+    LegalBasis,
+    Meeting,
+    OutboxMessage,
+    PartnerEvent,
+    PartnerSystem,
+    Referral,
+    Subscription,
+)
 from app.services.clients import new_client_number
 from tests.authz_matrix import MATRIX, PUBLIC, ROLES, Rule
-from tests.factories import World, add_action, add_case
+from tests.factories import World, add_action, add_case, add_mandate
 
 CALLERS: dict[str, tuple[str, str]] = {  # role -> (world person or system, own conference)
     "chair": ("chair", "A"),
@@ -32,20 +57,52 @@ CALLERS: dict[str, tuple[str, str]] = {  # role -> (world person or system, own 
     "privacy_officer": ("privacy_officer", "A"),
     "admin": ("admin", "A"),
     "system": ("police_system", "A"),
+    "webhook_system": ("care_system", "A"),  # its subscription is "A"'s; "B"'s is another system's
     "member_b": ("police_member_b", "B"),
 }
 
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
-def _openapi_routes() -> list[tuple[str, str]]:
+
+def _openapi() -> dict[str, Any]:
     app = create_app(Settings(dev_idp_enabled=False, load_demo_data=False, scheduler_enabled=False))
-    return [(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item]
+    return app.openapi()
 
 
-ROUTES = _openapi_routes()
+OPENAPI = _openapi()
+ROUTES = [(method.upper(), path) for path, item in OPENAPI["paths"].items() for method in item]
+
+
+def _takes_conference_filter(method: str, template: str) -> bool:
+    parameters = OPENAPI["paths"][template][method.lower()].get("parameters", [])
+    return any(p["name"] == "conference_id" and p["in"] == "query" for p in parameters)
+
+
+@pytest.fixture
+async def mworld(world: World, owner_db) -> World:
+    """The world, plus what the matrix needs once: a care partner system that manages webhooks,
+    addiction care taking part in conference B too (so that B's agreements have the same
+    parties as A's), and the care member's mandate to sign agreements."""
+    async with owner_db.sessions() as session:
+        care_system = PartnerSystem(
+            organisation_id=world.orgs["zorg"].id,
+            name="Zorgsysteem",
+            subject="care-system",
+            scopes=["webhooks:manage"],
+        )
+        session.add(care_system)
+        session.add(ConferenceOrganisation(conference_id=world.b.id, organisation_id=world.orgs["zorg"].id))
+        await add_mandate(session, world.members["care_member"], "sign_agreements")
+        await session.commit()
+    world.systems["care_system"] = care_system
+    return world
 
 
 @dataclass
 class Objects:
+    """The objects of one conference. The first group is always made; the rest only when a route
+    needs them (`_needs`)."""
+
     conference_id: uuid.UUID
     case_id: uuid.UUID
     action_id: uuid.UUID
@@ -53,16 +110,87 @@ class Objects:
     membership_id: uuid.UUID
     organisation_id: uuid.UUID
     system_id: uuid.UUID
+    client_number: str
+    item: str = "client_informed"  # a checklist item ticked by hand
+    reference: str | None = None  # the police's own reference for the client (partner events)
+    agreement_id: uuid.UUID | None = None  # a draft the client signed on paper (with a scan)
+    unsigned_agreement_id: uuid.UUID | None = None  # a draft nobody signed yet
+    basis_id: uuid.UUID | None = None  # a legal basis
+    meeting_id: uuid.UUID | None = None  # a future meeting with a draft agenda ...
+    item_id: uuid.UUID | None = None  # ... carrying the case
+    published_meeting_id: uuid.UUID | None = None  # a meeting under way, its agenda published ...
+    published_item_id: uuid.UUID | None = None  # ... carrying the case
+    held_meeting_id: uuid.UUID | None = None  # a held meeting with a published decision
+    subscription_id: uuid.UUID | None = None  # a webhook subscription ...
+    message_id: uuid.UUID | None = None  # ... with a dead letter
 
 
-async def _objects(owner_db, world: World) -> dict[str, Objects]:
-    """Fresh objects in both conferences (so that one caller's write does not change what the
-    next caller meets)."""
+# Which group of objects makes an attribute that is not always there.
+GROUP = {
+    "reference": "reference",
+    "agreement_id": "agreement",
+    "unsigned_agreement_id": "unsigned_agreement",
+    "basis_id": "basis",
+    "meeting_id": "meeting",
+    "item_id": "meeting",
+    "published_meeting_id": "published",
+    "published_item_id": "published",
+    "held_meeting_id": "held",
+    "subscription_id": "subscription",
+    "message_id": "subscription",
+}
+
+# Routes whose path parameter is a particular one of the objects (default: the same name).
+PARAMS: dict[tuple[str, str], dict[str, str]] = {
+    **{
+        ("GET", f"/api/v1/meetings/{{meeting_id}}/{suffix}"): {"meeting_id": "published_meeting_id"}
+        for suffix in ("agenda", "agenda.html", "agenda.pdf")
+    },
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/reopen"): {"meeting_id": "published_meeting_id"},
+    ("POST", "/api/v1/meetings/{meeting_id}/decisions/publish"): {"meeting_id": "published_meeting_id"},
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/items/{item_id}/decisions"): {
+        "meeting_id": "published_meeting_id",
+        "item_id": "published_item_id",
+    },
+    **{
+        ("GET", f"/api/v1/meetings/{{meeting_id}}/{suffix}"): {"meeting_id": "held_meeting_id"}
+        for suffix in ("decisions", "decisions.html", "decisions.pdf")
+    },
+    ("POST", "/api/v1/agreements/{agreement_id}/client-signature"): {"agreement_id": "unsigned_agreement_id"},
+}
+
+BODY_NEEDS: dict[tuple[str, str], set[str]] = {("POST", "/api/v1/events"): {"reference"}}
+
+
+def _attribute(route: tuple[str, str], name: str) -> str:
+    return PARAMS.get(route, {}).get(name, name)
+
+
+def _needs(route: tuple[str, str]) -> frozenset[str]:
+    """The groups of objects a route's path, body or list items name."""
+    names = {_attribute(route, n) for n in re.findall(r"\{([a-z_]+)\}", route[1])} | BODY_NEEDS.get(route, set())
+    if route[0] == "GET" and route[1] in LIST_ITEM:
+        names.add(LIST_ITEM[route[1]][1])
+    return frozenset(GROUP[n] for n in names if n in GROUP)
+
+
+_seconds = itertools.count(1)  # meetings of one conference need distinct start times
+
+
+def _slot(days: float) -> Any:
+    """A start `days` from now (in the past for negative days), a few seconds further off."""
+    offset = timedelta(seconds=next(_seconds))
+    return clock.now().replace(microsecond=0) + timedelta(days=days) + (offset if days > 0 else -offset)
+
+
+async def _objects(owner_db, world: World, needs: frozenset[str] = frozenset()) -> dict[str, Objects]:
+    """Objects in both conferences: a case (in A directed by the care member), a police action
+    and a pending police referral, and the groups in `needs`."""
     result = {}
     async with owner_db.sessions() as session:
-        for key, conference, director, assignee, committer in (
-            ("A", world.a, "care_member", "police_liaison", "police_member"),
-            ("B", world.b, None, None, "police_member_b"),
+        for key, conference, director, assignee, committer, chair in (
+            ("A", world.a, "care_member", "police_liaison", "police_member", "chair"),
+            ("B", world.b, None, None, "police_member_b", "chair_b"),
         ):
             case = await add_case(session, world, conference=conference, director=director)
             action = await add_action(
@@ -85,7 +213,9 @@ async def _objects(owner_db, world: World) -> dict[str, Objects]:
             )
             session.add(referral)
             await session.flush()
-            result[key] = Objects(
+            case_client = await session.get(Client, case.client_id)
+            assert case_client is not None
+            objects = Objects(
                 conference.id,
                 case.id,
                 action.id,
@@ -93,13 +223,117 @@ async def _objects(owner_db, world: World) -> dict[str, Objects]:
                 world.members[committer].id,
                 world.orgs["politie"].id,
                 world.systems["police_system"].id,
+                case_client.client_number,
             )
+            await _make_groups(session, world, objects, conference, case, world.members[chair].id, needs)
+            result[key] = objects
         await session.commit()
     return result
 
 
+async def _make_groups(
+    session, world: World, o: Objects, conference: Conference, case: Case, chair_id: uuid.UUID,
+    needs: frozenset[str],
+) -> None:
+    today = clock.today()
+    if "reference" in needs:
+        o.reference = f"POL-{uuid.uuid4().hex[:10]}"
+        session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["politie"].id,
+                                    reference=o.reference))
+    for group in ("agreement", "unsigned_agreement"):
+        if group not in needs:
+            continue
+        text = f"Driepartijenovereenkomst {uuid.uuid4()}"
+        agreement = Agreement(
+            case_id=case.id,
+            conference_id=conference.id,
+            template_id="driepartijen",
+            template_version=1,
+            template_sha256="0" * 64,
+            title="Driepartijenovereenkomst",
+            parties={
+                "client": {"client_id": str(case.client_id), "commitment_label": "Cliënt"},
+                "municipality": {"organisation_id": str(world.orgs["gemeente"].id), "name": "Gemeente"},
+                "addiction_care": {"organisation_id": str(world.orgs["zorg"].id), "name": "Zorg"},
+            },
+            commitments={"client": "Ik kom", "municipality": "Schuldhulp", "addiction_care": "Behandeling"},
+            options=["health_to_police"],
+            scope={"health": ["police"]},
+            starts_on=today,
+            ends_on=today + timedelta(days=365),
+            rendered_text=text,
+            text_hash=hashlib.sha256(text.encode()).hexdigest(),
+            created_by_id=chair_id,
+        )
+        session.add(agreement)
+        await session.flush()
+        if group == "agreement":
+            o.agreement_id = agreement.id
+            session.add(
+                AgreementSignature(
+                    agreement_id=agreement.id, party="client", attested_by_id=chair_id, signed_in_person=False,
+                    signed_on=today, text_hash=agreement.text_hash, recorded_by_id=chair_id, scan=PNG,
+                    scan_content_type="image/png", scan_size=len(PNG), scan_sha256=hashlib.sha256(PNG).hexdigest(),
+                )
+            )
+        else:
+            o.unsigned_agreement_id = agreement.id
+    if "basis" in needs:
+        basis = LegalBasis(case_id=case.id, conference_id=conference.id, article="Art. 9 lid 2 sub g AVG",
+                           justification="Zwaarwegend algemeen belang", scope={"health": ["police"]},
+                           starts_on=today, ends_on=today + timedelta(days=90), recorded_by_id=chair_id)
+        session.add(basis)
+        await session.flush()
+        o.basis_id = basis.id
+
+    async def meeting(days: float, **values: Any) -> tuple[Meeting, AgendaItem]:
+        starts = _slot(days)
+        m = Meeting(conference_id=conference.id, starts_at=starts, ends_at=starts + timedelta(hours=2), **values)
+        session.add(m)
+        await session.flush()
+        reason = {"code": "added_by_chair", "text": "Toegevoegd door de voorzitter", "label": "general"}
+        item = AgendaItem(meeting_id=m.id, kind="case", case_id=case.id, reasons=[reason], position=1,
+                          time_box_minutes=10, added_by_chair=True)
+        session.add(item)
+        await session.flush()
+        return m, item
+
+    if "meeting" in needs:
+        m, item = await meeting(7)
+        o.meeting_id, o.item_id = m.id, item.id
+    if "published" in needs:  # started an hour ago: decisions can be recorded and published
+        m, item = await meeting(-1 / 24, agenda_status="published", published_at=clock.now() - timedelta(days=1))
+        o.published_meeting_id, o.published_item_id = m.id, item.id
+    if "held" in needs:
+        m, item = await meeting(-7, status="held", agenda_status="published",
+                                published_at=clock.now() - timedelta(days=8),
+                                decisions_published_at=clock.now() - timedelta(days=6))
+        session.add(Decision(meeting_id=m.id, agenda_item_id=item.id, case_id=case.id, text="Besluit",
+                             decided_by_id=chair_id))
+        o.held_meeting_id = m.id
+    if "subscription" in needs:
+        owner = world.systems["care_system" if conference.id == world.a.id else "police_system"]
+        subscription = Subscription(partner_system_id=owner.id, organisation_id=owner.organisation_id,
+                                    url="https://93.184.215.14/hooks", event_types=["case.flagged"],
+                                    secret=new_secret())
+        session.add(subscription)
+        await session.flush()
+        message = OutboxMessage(subscription_id=subscription.id, type="case.flagged", payload={},
+                                attempts=12, dead_at=clock.now(), last_status=500, last_error="HTTP 500")
+        session.add(message)
+        await session.flush()
+        o.subscription_id, o.message_id = subscription.id, message.id
+
+
 def _today() -> str:
     return clock.today().isoformat()
+
+
+@dataclass(frozen=True)
+class Form:
+    """A multipart form body instead of JSON."""
+
+    data: dict[str, str]
 
 
 BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
@@ -154,60 +388,133 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "due_date": (clock.today() + timedelta(days=7)).isoformat(),
     },
     ("PATCH", "/api/v1/actions/{action_id}"): lambda o, w: {"note": "Gebeld"},
+    ("POST", "/api/v1/cases/{case_id}/notes"): lambda o, w: {"label": "general", "text": "Gesprek gehad"},
+    ("POST", "/api/v1/cases/{case_id}/agreements"): lambda o, w: {
+        "template_id": "driepartijen",
+        "parties": {"municipality": str(w.orgs["gemeente"].id), "addiction_care": str(w.orgs["zorg"].id)},
+        "commitments": {
+            "client": "Ik kom elke week naar de afspraak.",
+            "municipality": "De gemeente regelt schuldhulp.",
+            "addiction_care": "De verslavingszorg biedt een behandelplek.",
+        },
+    },
+    ("POST", "/api/v1/agreements/{agreement_id}/signatures"): lambda o, w: {"party": "addiction_care"},
+    ("POST", "/api/v1/agreements/{agreement_id}/client-signature"): lambda o, w: Form(
+        {"signed_in_person": "true"}
+    ),
+    ("POST", "/api/v1/agreements/{agreement_id}/withdrawals"): lambda o, w: {"whole": True},
+    ("POST", "/api/v1/cases/{case_id}/legal-bases"): lambda o, w: {
+        "article": "Art. 9 lid 2 sub g AVG",
+        "justification": "Zwaarwegend algemeen belang: acuut gevaar",
+        "scope": {"health": ["police"]},
+        "ends_on": (clock.today() + timedelta(days=90)).isoformat(),
+    },
+    ("POST", "/api/v1/cases/{case_id}/legal-bases/{basis_id}/end"): lambda o, w: {},
+    ("PUT", "/api/v1/cases/{case_id}/checklist/{item}"): lambda o, w: {"done": True},
+    ("POST", "/api/v1/conferences/{conference_id}/meetings"): lambda o, w: {
+        "starts_at": _slot(20).isoformat(),
+        "duration_minutes": 60,
+    },
+    ("POST", "/api/v1/conferences/{conference_id}/meetings/generate"): lambda o, w: {"weeks": 2},
+    ("POST", "/api/v1/meetings/{meeting_id}/move"): lambda o, w: {"starts_at": _slot(30).isoformat()},
+    ("POST", "/api/v1/meetings/{meeting_id}/cancel"): lambda o, w: {},
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/draft"): lambda o, w: {},
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/items"): lambda o, w: {
+        "referral_id": str(o.referral_id),
+        "reason": "Nieuwe aanmelding",
+    },
+    ("PATCH", "/api/v1/meetings/{meeting_id}/agenda/items/{item_id}"): lambda o, w: {"time_box_minutes": 15},
+    ("PUT", "/api/v1/meetings/{meeting_id}/agenda/order"): lambda o, w: {"item_ids": [str(o.item_id)]},
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/publish"): lambda o, w: {},
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/reopen"): lambda o, w: {},
+    ("POST", "/api/v1/discussion-requests"): lambda o, w: {"case_id": str(o.case_id), "reason": "Graag bespreken"},
+    ("POST", "/api/v1/meetings/{meeting_id}/agenda/items/{item_id}/decisions"): lambda o, w: {
+        "text": "Besluit: huisbezoek"
+    },
+    ("POST", "/api/v1/meetings/{meeting_id}/decisions/publish"): lambda o, w: {},
+    ("POST", "/api/v1/calendar-feeds"): lambda o, w: {"conference_id": str(o.conference_id)},
+    ("POST", "/api/v1/events"): lambda o, w: {
+        "specversion": "1.0",
+        "id": f"ev-{uuid.uuid4().hex}",
+        "source": "urn:politie:bvh",
+        "type": "nl.casusoverleg.event.police_contact",
+        "subject": o.reference,
+        "time": (clock.now() - timedelta(hours=1)).isoformat(),
+        "datacontenttype": "application/json",
+        "data": {"contact_kind": "arrest"},
+    },
+    ("POST", "/api/v1/subscriptions"): lambda o, w: {
+        "url": "https://93.184.215.14/hooks",
+        "event_types": ["case.flagged"],
+    },
+    ("POST", "/api/v1/admin/dead-letters/{message_id}/replay"): lambda o, w: {},
 }
 
-LIST_ITEM = {  # list route -> which of the objects its items are
-    "/api/v1/conferences": "conference_id",
-    "/api/v1/cases": "case_id",
-    "/api/v1/actions": "action_id",
-    "/api/v1/referrals": "referral_id",
+LIST_ITEM = {  # list route -> (the id field of its items, which of the objects they are)
+    "/api/v1/conferences": ("id", "conference_id"),
+    "/api/v1/cases": ("id", "case_id"),
+    "/api/v1/actions": ("id", "action_id"),
+    "/api/v1/referrals": ("id", "referral_id"),
+    "/api/v1/checklists": ("case_id", "case_id"),
+    "/api/v1/me/digest": ("id", "action_id"),
+    "/api/v1/subscriptions": ("id", "subscription_id"),
 }
 
 HIDDEN = HIDDEN_SUFFIX  # the policy's 404 ends so, the same as for an id that does not exist
+
+# Routes whose allowed callers may get a 4xx that is not a refusal (everyone else gets a 2xx).
+NOT_FOUND_IS_AN_ANSWER = {("POST", "/api/v1/conferences/{conference_id}/clients/lookup")}  # no such BSN
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        return response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
 
 
 def _denied(response: httpx.Response) -> bool:
     """403, or the policy's 404. (A 404 with another detail, like "no client with this BSN",
     is the answer of a route the caller was allowed to use.)"""
     return response.status_code == 403 or (
-        response.status_code == 404 and str(response.json().get("detail", "")).endswith(HIDDEN)
+        response.status_code == 404 and str(_detail(response) or "").endswith(HIDDEN)
     )
 
 
-def _path(template: str, objects: Objects | None) -> str:
+def _path(route: tuple[str, str], objects: Objects | None) -> str:
     def value(match: re.Match[str]) -> str:
-        name = match.group(1)
+        name = _attribute(route, match.group(1))
         if objects is None:
             return str(uuid.uuid4())
-        if not hasattr(objects, name):
+        if name not in GROUP and not hasattr(objects, name):
             pytest.fail(
-                f"{template}: teach Objects/_objects in {__file__} to make a {name} in both conferences"
+                f"{route[1]}: teach Objects/_objects in {__file__} to make a {name} in both conferences"
             )
-        return str(getattr(objects, name))
+        found = getattr(objects, name)
+        assert found is not None, f"{route[1]}: {name} was not made (see GROUP and _needs)"
+        return str(found)
 
-    return re.sub(r"\{([a-z_]+)\}", value, template)
+    return re.sub(r"\{([a-z_]+)\}", value, route[1])
 
 
 async def _call(
     client: httpx.AsyncClient,
     world: World,
     role: str,
-    method: str,
-    template: str,
+    route: tuple[str, str],
     objects: Objects | None,
     body_objects: Objects,
 ) -> httpx.Response:
-    body_for = BODIES.get((method, template))
+    method = route[0]
+    body_for = BODIES.get(route)
     if method in ("POST", "PATCH", "PUT") and body_for is None:
-        pytest.fail(f"{method} {template}: add a valid request body to BODIES in {__file__}")
+        pytest.fail(f"{method} {route[1]}: add a valid request body to BODIES in {__file__}")
     person = CALLERS[role][0]
     headers = world.headers(person, **{"If-Match": '"v1"'})
-    return await client.request(
-        method,
-        _path(template, objects),
-        headers=headers,
-        json=body_for(body_objects, world) if body_for else None,
-    )
+    body = body_for(body_objects, world) if body_for else None
+    if isinstance(body, Form):
+        return await client.request(method, _path(route, objects), headers=headers, data=body.data)
+    return await client.request(method, _path(route, objects), headers=headers, json=body)
 
 
 async def _denials(owner_db) -> int:
@@ -218,10 +525,32 @@ async def _denials(owner_db) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
-def _ids(response: httpx.Response) -> set[str]:
-    body = response.json()
-    items = body["items"] if isinstance(body, dict) else body
-    return {str(item["id"]) for item in items}
+def _items(body: Any) -> list[dict[str, Any]]:
+    """The items of a list answer: a JSON array, a page (`items`), or lists by group (the digest)."""
+    if isinstance(body, list):
+        return body
+    if "items" in body:
+        return list(body["items"])
+    return [item for value in body.values() if isinstance(value, list) for item in value]
+
+
+def _ids(response: httpx.Response, key: str) -> set[str]:
+    return {str(item[key]) for item in _items(response.json())}
+
+
+async def _public(client: httpx.AsyncClient, world: World, route: tuple[str, str]) -> None:
+    """Routes without a bearer token: the health check, and the calendar feed whose random token
+    in the URL is the credential (a made-up token finds nothing)."""
+    if route == ("GET", "/api/v1/calendar/{token}.ics"):
+        feed = await client.post(
+            "/api/v1/calendar-feeds", json={"conference_id": str(world.a.id)}, headers=world.headers("chair")
+        )
+        assert feed.status_code == 201, feed.text
+        assert (await client.get(feed.json()["url"])).status_code == 200
+        guessed = await client.get(f"/api/v1/calendar/{uuid.uuid4().hex}.ics")
+        assert guessed.status_code == 404
+        return
+    assert (await client.request(*route)).status_code == 200
 
 
 def test_matrix_covers_exactly_the_routes() -> None:
@@ -232,69 +561,88 @@ def test_matrix_covers_exactly_the_routes() -> None:
     assert not stale, f"entries in tests/authz_matrix.py for routes that no longer exist: {stale}"
 
 
+def test_every_caller_is_in_the_matrix() -> None:
+    assert set(CALLERS) == set(ROLES)
+    assert all(rule.allowed <= set(ROLES) for rule in MATRIX.values())
+
+
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 async def test_route_against_matrix(
-    client: httpx.AsyncClient, world: World, owner_db, route: tuple[str, str]
+    client: httpx.AsyncClient, mworld: World, owner_db, route: tuple[str, str]
 ) -> None:
+    world = mworld
     if route in PUBLIC:
-        assert (await client.request(*route)).status_code == 200
+        await _public(client, world, route)
         return
     rule: Rule | None = MATRIX.get(route)
     assert rule is not None, f"{route[0]} {route[1]} has no entry in tests/authz_matrix.py"
     method, template = route
+    needs = _needs(route)
     problems: list[str] = []
-    read_only = method == "GET"
-    shared = await _objects(owner_db, world) if read_only else None
+    # Objects are made afresh only after a call that may have changed them (one that was not
+    # refused): a refused request is rolled back, so the next caller meets the same objects.
+    objects: dict[str, Objects] | None = None
     for role in ROLES:
         own_key = CALLERS[role][1]
         other_key = "A" if own_key == "B" else "B"
-        objects = shared or await _objects(owner_db, world)  # writes get fresh objects per caller
+        if objects is None:
+            objects = await _objects(owner_db, world, needs)
         own, other = objects[own_key], objects[other_key]
         denials_before = await _denials(owner_db)
-        response = await _call(client, world, role, method, template, own, own)
+        response = await _call(client, world, role, route, own, own)
         status = response.status_code
         expect = role in rule.allowed
+        if method != "GET" and status < 400:
+            objects = None
         if status >= 500 or status == 401:
             problems.append(f"{role}: own conference answered {status}: {response.text[:200]}")
             continue
+        denied = _denied(response)
+        if denied and await _denials(owner_db) != denials_before + 1:
+            problems.append(f"{role}: the refusal ({status}) was not written to the access log (once)")
         if rule.scope == "list":
-            wanted = str(getattr(own, LIST_ITEM[template]))
-            seen = status == 200 and wanted in _ids(response)
+            key, attribute = LIST_ITEM[template]
+            wanted = str(getattr(own, attribute))
+            seen = status == 200 and wanted in _ids(response, key)
             if seen != expect:
-                problems.append(f"{role}: own conference {'not listed' if expect else 'listed'} ({status})")
+                problems.append(f"{role}: own {'not listed' if expect else 'listed'} ({status})")
             if status == 200:
-                if str(getattr(other, LIST_ITEM[template])) in _ids(response):
-                    problems.append(f"{role}: another conference's object is listed")
-                if template != "/api/v1/conferences":
+                if str(getattr(other, attribute)) in _ids(response, key):
+                    problems.append(f"{role}: another conference's (or system's) object is listed")
+                if _takes_conference_filter(method, template):
                     filtered = await client.get(
                         template,
                         params={"conference_id": str(other.conference_id)},
                         headers=world.headers(CALLERS[role][0]),
                     )
-                    if filtered.status_code == 200 and (filtered.json()["total"] or filtered.json()["items"]):
+                    if filtered.status_code == 200 and (
+                        filtered.json().get("total") or _items(filtered.json())
+                    ):
                         problems.append(f"{role}: filtering on another conference shows a count")
             continue
-        allowed = not _denied(response)
-        if allowed != expect:
+        if (not denied) != expect or (expect and status >= 400 and route not in NOT_FOUND_IS_AN_ANSWER):
             problems.append(
                 f"{role}: own conference expected {'allow' if expect else 'deny'}, got {status}: "
                 f"{response.text[:200]}"
             )
-        if rule.scope != "conference":
+        if rule.scope not in ("conference", "owner"):
             continue
-        if not allowed and await _denials(owner_db) != denials_before + 1:
-            problems.append(f"{role}: the denial was not written to the access log")
-        # Another conference: 404, exactly like an id that does not exist.
-        fresh = shared or await _objects(owner_db, world)
-        theirs = await _call(client, world, role, method, template, fresh[other_key], fresh[other_key])
-        nowhere = await _call(client, world, role, method, template, None, fresh[other_key])
-        if theirs.status_code != 404:
+        # Another conference's (or system's) object answers exactly like an id that does not
+        # exist: for the policy's objects always 404.
+        if objects is None:
+            objects = await _objects(owner_db, world, needs)
+        theirs = await _call(client, world, role, route, objects[other_key], objects[other_key])
+        nowhere = await _call(client, world, role, route, None, objects[other_key])
+        if theirs.status_code < 400:
+            objects = None
+        if rule.scope == "conference" and theirs.status_code != 404:
             problems.append(f"{role}: another conference answered {theirs.status_code}, not 404")
-        elif theirs.json().get("detail") != nowhere.json().get("detail") or nowhere.status_code != 404:
+        elif rule.scope == "owner" and expect and theirs.status_code != 404:
+            problems.append(f"{role}: another system's object answered {theirs.status_code}, not 404")
+        elif (theirs.status_code, _detail(theirs)) != (nowhere.status_code, _detail(nowhere)):
             problems.append(
-                f"{role}: another conference's 404 differs from a missing id's "
-                f"({theirs.json().get('detail')!r} vs {nowhere.status_code} "
-                f"{nowhere.json().get('detail')!r})"
+                f"{role}: another conference's answer differs from a missing id's "
+                f"({theirs.status_code} {_detail(theirs)!r} vs {nowhere.status_code} {_detail(nowhere)!r})"
             )
     assert not problems, f"{method} {template}:\n  " + "\n  ".join(problems)
 
@@ -318,6 +666,95 @@ async def test_denials_are_in_the_access_log(client: httpx.AsyncClient, world: W
         denied = {(r.actor_subject, str(r.case_id), r.action) for r in rows}
     assert ("police_member-sub", str(objects["A"].case_id), "update") in denied
     assert ("police_member-sub", str(objects["B"].case_id), "read") in denied
+
+
+# Another organisation's labelled data in the caller's own conference, without a sharing basis:
+# health for addiction care, justice for the police and the chair, org_internal for its owner.
+LABEL_READERS = {
+    "general": {"chair", "member", "member_other_org", "liaison"},
+    "health": {"member_other_org"},
+    "justice": {"chair", "member", "liaison"},
+    "org_internal": {"member_other_org"},  # the note of addiction care
+}
+# With a legal basis that shares health information with the police.
+LABEL_READERS_WITH_BASIS = {**LABEL_READERS, "health": {"member_other_org", "member", "liaison"}}
+
+
+async def _labelled_case(owner_db, world: World) -> Case:
+    """A case of conference A with notes and flags of every label (their texts and reasons name
+    it), and partner events: a care relapse (health) and a police contact (justice)."""
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        authors = {"general": "chair", "health": "care_member", "justice": "police_member",
+                   "org_internal": "care_member"}
+        for label, author in authors.items():
+            member = world.members[author]
+            session.add(CaseNote(case_id=case.id, author_id=member.id, organisation_id=member.organisation_id,
+                                 label=label, text=f"note-{label}"))
+            if label != "org_internal":  # flags come from partner events: they have no owner
+                session.add(CaseFlag(case_id=case.id, kind="relapse", reason=f"flag-{label}", label=label))
+        for org, kind, label, data in (
+            ("zorg", "relapse", "health", {"substances": ["ghb"], "reported_by": "professional"}),
+            ("politie", "police_contact", "justice", {"contact_kind": "arrest"}),
+        ):
+            session.add(
+                PartnerEvent(organisation_id=world.orgs[org].id, source=f"urn:{org}", event_id=uuid.uuid4().hex,
+                             type=kind, subject_reference="REF", client_id=case.client_id, case_id=case.id,
+                             occurred_at=clock.now() - timedelta(days=2), label=label, severity="high",
+                             data=data, payload_hash="0" * 64)
+            )
+        await session.commit()
+    return case
+
+
+async def _labels_seen(client: httpx.AsyncClient, world: World, case: Case, role: str) -> dict[str, set[str]]:
+    headers = world.headers(CALLERS[role][0])
+    seen: dict[str, set[str]] = {}
+    notes = await client.get(f"/api/v1/cases/{case.id}/notes", headers=headers)
+    flags = await client.get(f"/api/v1/cases/{case.id}/flags", headers=headers)
+    events = await client.get(f"/api/v1/cases/{case.id}/events", headers=headers)
+    relapses = await client.get(f"/api/v1/cases/{case.id}/relapses", headers=headers)
+    for response in (notes, flags, events, relapses):
+        assert response.status_code == 200, f"{role}: {response.text}"
+    seen["notes"] = {n["text"].removeprefix("note-") for n in notes.json()["items"]}
+    seen["flags"] = {f["reason"].removeprefix("flag-") for f in flags.json() if not f["hidden"]}
+    assert all(f["reason"] is None and f["kind"] is None for f in flags.json() if f["hidden"]), role
+    seen["events"] = {e["label"] for e in events.json()["items"] if not e["hidden"]}
+    assert all(e["data"] is None and e["type"] is None for e in events.json()["items"] if e["hidden"]), role
+    seen["relapses"] = {"health"} if "ghb" in relapses.text else set()
+    return seen
+
+
+@pytest.mark.parametrize("with_basis", [False, True], ids=["no basis", "legal basis: health to police"])
+async def test_labelled_data_of_another_organisation(
+    client: httpx.AsyncClient, world: World, owner_db, with_basis: bool
+) -> None:
+    """Acceptance 1, third dimension: in their own conference, each caller sees another
+    organisation's labelled notes, flag reasons and event details only as the labels allow; a
+    legal basis recorded by the chair widens exactly what it names."""
+    case = await _labelled_case(owner_db, world)
+    readers = LABEL_READERS
+    if with_basis:
+        async with owner_db.sessions() as session:
+            session.add(LegalBasis(case_id=case.id, conference_id=case.conference_id, article="Art. 9 lid 2 sub g AVG",
+                                   justification="Zwaarwegend algemeen belang", scope={"health": ["police"]},
+                                   starts_on=clock.today(), ends_on=clock.today() + timedelta(days=30),
+                                   recorded_by_id=world.members["chair"].id))
+            await session.commit()
+        readers = LABEL_READERS_WITH_BASIS
+    problems = []
+    for role in ("chair", "member", "member_other_org", "liaison"):
+        seen = await _labels_seen(client, world, case, role)
+        expected = {label for label, roles in readers.items() if role in roles}
+        wanted = {
+            "notes": expected,
+            "flags": expected - {"org_internal"},
+            "events": expected & {"health", "justice"},
+            "relapses": expected & {"health"},
+        }
+        problems += [f"{role} {what}: saw {sorted(seen[what])}, expected {sorted(wanted[what])}"
+                     for what in wanted if seen[what] != wanted[what]]
+    assert not problems, "\n".join(problems)
 
 
 async def test_health_assessments_are_hidden_from_other_organisations(

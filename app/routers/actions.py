@@ -33,7 +33,7 @@ def _access(action_id: uuid.UUID | None, case_id: uuid.UUID, conference_id: uuid
 async def create_action(case_id: uuid.UUID, body: ActionCreate, guard: GuardDep, response: Response) -> ActionOut:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(None, case_id, loaded.case.conference_id, loaded.client.client_number, "create")
-    await guard.require(Op.action_create, loaded.target, access)
+    await guard.require(Op.action_create, loaded.target, access, hidden_as="case")
     action, _check = await service.create_action(guard.session, guard.principal, case=loaded.case, data=body)
     guard.audit.allowed(_access(action.id, case_id, loaded.case.conference_id, loaded.client.client_number,
                                 "create"))

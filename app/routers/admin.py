@@ -4,10 +4,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
+from app.audit import Access
 from app.auth.policy import Op, Target
 from app.deps import GuardDep
-from app.errors import Forbidden
-from app.models.enums import Role
 from app.schemas.admin import (
     ConferenceCreate,
     ConferenceOut,
@@ -23,20 +22,15 @@ from app.services import admin as service
 router = APIRouter(tags=["administration"])
 
 
-def _require_admin_somewhere(guard: GuardDep) -> None:
-    if not guard.principal.conference_ids(Role.admin):
-        raise Forbidden("Only an administrator may do this.")
-
-
 @router.get("/organisations", response_model=list[OrganisationOut])
 async def list_organisations(guard: GuardDep) -> list[OrganisationOut]:
-    guard.require_any_membership()
+    await guard.require_member_somewhere(Access(action="list", resource_type="organisation"))
     return [OrganisationOut.model_validate(o) for o in await service.list_organisations(guard.session)]
 
 
 @router.post("/organisations", status_code=status.HTTP_201_CREATED, response_model=OrganisationOut)
 async def create_organisation(body: OrganisationCreate, guard: GuardDep) -> OrganisationOut:
-    _require_admin_somewhere(guard)
+    await guard.require_admin_somewhere(Access(action="create", resource_type="organisation"))
     return OrganisationOut.model_validate(await service.create_organisation(guard.session, body))
 
 
@@ -48,7 +42,7 @@ async def list_conferences(guard: GuardDep) -> list[ConferenceOut]:
 
 @router.post("/conferences", status_code=status.HTTP_201_CREATED, response_model=ConferenceOut)
 async def create_conference(body: ConferenceCreate, guard: GuardDep) -> ConferenceOut:
-    _require_admin_somewhere(guard)
+    await guard.require_admin_somewhere(Access(action="create", resource_type="conference"))
     return ConferenceOut.model_validate(await service.create_conference(guard.session, body))
 
 
@@ -61,14 +55,14 @@ async def list_memberships(conference_id: uuid.UUID, guard: GuardDep) -> list[Me
 @router.post("/conferences/{conference_id}/memberships", status_code=status.HTTP_201_CREATED,
              response_model=MembershipOut)
 async def create_membership(conference_id: uuid.UUID, body: MembershipCreate, guard: GuardDep) -> MembershipOut:
-    await guard.require(Op.admin_manage, Target(conference_id=conference_id))
+    await guard.require(Op.admin_manage, Target(conference_id=conference_id), hidden_as="conference")
     return MembershipOut.model_validate(await service.create_membership(guard.session, conference_id, body))
 
 
 @router.get("/memberships/{membership_id}/mandates", response_model=list[MandateOut])
 async def list_mandates(membership_id: uuid.UUID, guard: GuardDep) -> list[MandateOut]:
     membership = await service.load_membership(guard.session, membership_id)
-    await guard.require(Op.conference_read, Target(conference_id=membership.conference_id))
+    await guard.require(Op.conference_read, Target(conference_id=membership.conference_id), hidden_as="membership")
     return [MandateOut.model_validate(m) for m in await service.list_mandates(guard.session, membership_id)]
 
 
@@ -76,5 +70,5 @@ async def list_mandates(membership_id: uuid.UUID, guard: GuardDep) -> list[Manda
              response_model=MandateOut)
 async def create_mandate(membership_id: uuid.UUID, body: MandateCreate, guard: GuardDep) -> MandateOut:
     membership = await service.load_membership(guard.session, membership_id)
-    await guard.require(Op.admin_manage, Target(conference_id=membership.conference_id))
+    await guard.require(Op.admin_manage, Target(conference_id=membership.conference_id), hidden_as="membership")
     return MandateOut.model_validate(await service.create_mandate(guard.session, membership, body))

@@ -79,7 +79,7 @@ async def _full(guard: GuardDep, loaded: service.LoadedAgreement) -> AgreementOu
 
 @router.get("/agreement-templates", response_model=list[TemplateOut])
 async def list_templates(guard: GuardDep, templates: TemplatesDep) -> list[TemplateOut]:
-    guard.require_any_membership()
+    await guard.require_member_somewhere(Access(action="list", resource_type="agreement_template"))
     return [TemplateOut(**describe(t)) for t in templates.all()]
 
 
@@ -87,7 +87,7 @@ async def list_templates(guard: GuardDep, templates: TemplatesDep) -> list[Templ
 async def list_agreements(case_id: uuid.UUID, guard: GuardDep) -> list[AgreementSummary]:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "list")
-    await guard.require(Op.agreement_read, _target(loaded.case), access)
+    await guard.require(Op.agreement_read, _target(loaded.case), access, hidden_as="case")
     agreements = await service.agreements_of_case(guard.session, case_id)
     ids = [a.id for a in agreements]
     signatures = await service.signatures_of(guard.session, ids)
@@ -106,7 +106,7 @@ async def create_agreement(
 ) -> AgreementOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "create")
-    await guard.require(Op.agreement_create, _target(loaded.case), access)
+    await guard.require(Op.agreement_create, _target(loaded.case), access, hidden_as="case")
     agreement = await service.create_agreement(
         guard.session, guard.principal, case=loaded.case, client=loaded.client, templates=templates, data=body,
         created_by_id=_own_membership(guard, loaded.case.conference_id),
@@ -133,6 +133,7 @@ async def get_agreement(agreement_id: uuid.UUID, guard: GuardDep) -> AgreementOu
 async def _printable(guard: GuardDep, agreement_id: uuid.UUID, action: str) -> render.Printable:
     loaded = await _load(guard, agreement_id, Op.agreement_read, action, part="text")
     if not service.may_read_text(guard.principal, loaded):
+        await guard.audit.denied(_access(loaded, action, part="text", resource_id=str(agreement_id)))
         raise Forbidden("The text of this agreement is for the chair, the case director and the parties.")
     signatures = await service.signatures_of(guard.session, [agreement_id])
     ids = {i for s in signatures for i in (s.signer_id, s.attested_by_id) if i is not None}
@@ -197,6 +198,7 @@ async def sign_for_client(
 async def client_signature_scan(agreement_id: uuid.UUID, guard: GuardDep) -> Response:
     loaded = await _load(guard, agreement_id, Op.agreement_read, "read", part="signature_scan")
     if not service.may_read_text(guard.principal, loaded):
+        await guard.audit.denied(_access(loaded, "read", part="signature_scan", resource_id=str(agreement_id)))
         raise Forbidden("The signed paper is for the chair, the case director and the parties.")
     signature = next((s for s in await service.signatures_of(guard.session, [agreement_id])
                       if s.party == "client" and s.scan is not None), None)
@@ -221,7 +223,7 @@ async def withdraw(agreement_id: uuid.UUID, body: WithdrawalCreate, guard: Guard
 async def list_legal_bases(case_id: uuid.UUID, guard: GuardDep) -> list[LegalBasisOut]:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "list", resource_type="legal_basis")
-    await guard.require(Op.legal_basis_read, _target(loaded.case), access)
+    await guard.require(Op.legal_basis_read, _target(loaded.case), access, hidden_as="case")
     guard.audit.allowed(access)
     return [legal_basis_out(b) for b in await service.legal_bases_of(guard.session, case_id)]
 
@@ -230,7 +232,7 @@ async def list_legal_bases(case_id: uuid.UUID, guard: GuardDep) -> list[LegalBas
 async def record_legal_basis(case_id: uuid.UUID, body: LegalBasisCreate, guard: GuardDep) -> LegalBasisOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "create", resource_type="legal_basis")
-    await guard.require(Op.legal_basis_record, _target(loaded.case), access)
+    await guard.require(Op.legal_basis_record, _target(loaded.case), access, hidden_as="case")
     chair = guard.principal.membership_in(loaded.case.conference_id, Role.chair)
     assert chair is not None  # the policy admitted a chair only
     basis = await service.record_legal_basis(guard.session, guard.principal, case=loaded.case, data=body,
@@ -243,7 +245,7 @@ async def record_legal_basis(case_id: uuid.UUID, body: LegalBasisCreate, guard: 
 async def end_legal_basis(case_id: uuid.UUID, basis_id: uuid.UUID, guard: GuardDep) -> LegalBasisOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "update", resource_type="legal_basis", resource_id=str(basis_id))
-    await guard.require(Op.legal_basis_record, _target(loaded.case), access)
+    await guard.require(Op.legal_basis_record, _target(loaded.case), access, hidden_as="case")
     basis = next((b for b in await service.legal_bases_of(guard.session, case_id) if b.id == basis_id), None)
     if basis is None:
         raise NotFound("legal basis for this case")
@@ -257,7 +259,7 @@ async def case_sharing(case_id: uuid.UUID, guard: GuardDep) -> CaseSharingOut:
     """Consent and legal bases in force now, side by side: the bases named in `basis` fields."""
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "read", resource_type="sharing")
-    await guard.require(Op.legal_basis_read, _target(loaded.case), access)
+    await guard.require(Op.legal_basis_read, _target(loaded.case), access, hidden_as="case")
     found = await service.bases_in_force(guard.session, case_id)
     guard.audit.allowed(access)
     return CaseSharingOut(

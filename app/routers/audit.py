@@ -137,7 +137,7 @@ async def _client_for_officer(
         part=part,
         role=Role.privacy_officer.value,
     )
-    await guard.require(Op.audit_read, Target(conference_id=client.conference_id), access)
+    await guard.require(Op.audit_read, Target(conference_id=client.conference_id), access, hidden_as="client")
     await _require_strong_sign_in(guard, access)
     return client, access
 

@@ -28,7 +28,7 @@ def _access(loaded: case_service.LoadedCase, action: str) -> Access:
 async def get_checklist(case_id: uuid.UUID, guard: GuardDep) -> ChecklistOut:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "read")
-    await guard.require(Op.checklist_read, loaded.target, access)
+    await guard.require(Op.checklist_read, loaded.target, access, hidden_as="case")
     guard.audit.allowed(access)
     return checklist_out(await service.checklist_of(guard.session, loaded.case, loaded.client.client_number))
 
@@ -37,7 +37,7 @@ async def get_checklist(case_id: uuid.UUID, guard: GuardDep) -> ChecklistOut:
 async def tick(case_id: uuid.UUID, item: str, body: ChecklistTickIn, guard: GuardDep) -> ChecklistOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "update")
-    await guard.require(Op.checklist_update, loaded.target, access)
+    await guard.require(Op.checklist_update, loaded.target, access, hidden_as="case")
     membership = guard.principal.membership_in(loaded.case.conference_id, Role.chair, Role.member)
     if membership is None:
         raise Forbidden("Only a member of this conference can tick the checklist.")
@@ -59,6 +59,7 @@ async def incomplete_checklists(
             raise NotFound("conference")  # pragma: no cover - require raised already
         chaired = [conference_id]
     if not chaired:
+        await guard.audit.denied(Access(action="list", resource_type="checklist"))
         raise Forbidden("Only the chair sees the checklists of all cases.")
     lists = await service.checklists(guard.session, await service.open_cases_of(guard.session, chaired))
     shown = [c for c in lists if include_complete or not c.complete]

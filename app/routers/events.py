@@ -100,7 +100,8 @@ _EXAMPLE = {
     },
 )
 async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) -> JSONResponse:
-    guard.require_scope("events:write")
+    # A refused transfer from another system is logged (NEN 7513), like every refusal.
+    await guard.require_system_scope("events:write", Access(action="create", resource_type="partner_event"))
     try:
         raw = await request.body()
     except ClientDisconnect:  # the sender gave up mid-request: nothing to answer, nothing stored

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -11,6 +12,8 @@ from pydantic import AwareDatetime
 from app.audit import Access
 from app.auth.policy import Op, Target, visible_actions
 from app.deps import GuardDep, SessionDep, SettingsDep
+from app.errors import NotFound
+from app.models import Meeting
 from app.models.enums import Role
 from app.schemas.meetings import (
     AdHocMeeting,
@@ -119,7 +122,7 @@ async def create_ad_hoc(
 @router.get("/meetings/{meeting_id}", response_model=MeetingOut)
 async def get_meeting(meeting_id: uuid.UUID, guard: GuardDep, response: Response) -> MeetingOut:
     meeting = await service.load_meeting(guard.session, meeting_id)
-    await guard.require(Op.meeting_read, _target(meeting.conference_id))
+    await guard.require(Op.meeting_read, _target(meeting.conference_id), hidden_as="meeting")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
@@ -128,7 +131,7 @@ async def move_meeting(
     meeting_id: uuid.UUID, body: MoveMeeting, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.meeting_manage, _target(meeting.conference_id))
+    await guard.require(Op.meeting_manage, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     meeting = await service.move_meeting(guard.session, meeting, body)
     return _meeting_response(service.meeting_out(meeting), response)
@@ -139,7 +142,7 @@ async def cancel_meeting(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.meeting_manage, _target(meeting.conference_id))
+    await guard.require(Op.meeting_manage, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     meeting = await service.cancel_meeting(guard.session, meeting)
     return _meeting_response(service.meeting_out(meeting), response)
@@ -155,10 +158,22 @@ async def _agenda(
     *,
     action: str = "list",
     role: str | None = None,
+    change: str | None = None,
+    changed_items: Collection[uuid.UUID] | None = None,
 ) -> AgendaOut:
+    """The agenda as the caller may see it, with one log row per client shown. After a change by
+    the chair, `change` (create/update/delete) adds one row per client whose item changed
+    (`changed_items`; None: every item on the agenda)."""
     meeting = await service.load_meeting(guard.session, meeting_id)
-    granted = await guard.require(Op.agenda_read, _target(meeting.conference_id))
-    view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, role or granted)
+    granted = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
+    try:
+        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, role or granted)
+    except NotFound:  # a draft asked for by a member: a refused attempt
+        await guard.audit.denied(
+            Access(action=action, resource_type="agenda", resource_id=str(meeting.id),
+                   conference_id=meeting.conference_id, part="agenda")
+        )
+        raise
     guard.audit.allowed(
         *_client_accesses(
             meeting.conference_id,
@@ -169,8 +184,44 @@ async def _agenda(
             part="agenda",
         )
     )
+    if change is not None:
+        guard.audit.allowed(
+            *[
+                Access(
+                    action=change,
+                    resource_type="agenda",
+                    resource_id=str(item.id),
+                    case_id=case_id,
+                    conference_id=meeting.conference_id,
+                    client_number=number,
+                    part="agenda_item",
+                )
+                for (case_id, number), item in zip(view.clients, view.out.items, strict=True)
+                if changed_items is None or item.id in changed_items
+            ]
+        )
     response.headers["ETag"] = etag_of(meeting.version)
     return view.out
+
+
+async def _audit_published(guard: GuardDep, meeting: Meeting, *, decisions: bool, part: str) -> None:
+    """Publishing (or withdrawing) an agenda or a list of decisions changes who sees the clients
+    on it: one update row per client on it."""
+    if decisions:
+        clients = (await decision_service.decisions_view(guard.session, meeting, Role.chair)).clients
+    else:
+        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
+        clients = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
+    guard.audit.allowed(
+        *_client_accesses(
+            meeting.conference_id,
+            clients,
+            action="update",
+            resource_type="decision" if decisions else "agenda",
+            resource_id=meeting.id,
+            part=part,
+        )
+    )
 
 
 @router.get("/meetings/{meeting_id}/agenda", response_model=AgendaOut)
@@ -185,11 +236,11 @@ async def regenerate_draft(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     conference = await service.load_conference(guard.session, meeting.conference_id)
     await agenda_service.build_draft(guard.session, meeting, conference.cadence)
-    return await _agenda(guard, meeting_id, response)
+    return await _agenda(guard, meeting_id, response, change="update")
 
 
 @router.post(
@@ -199,10 +250,10 @@ async def add_agenda_item(
     meeting_id: uuid.UUID, body: AgendaItemAdd, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
-    await agenda_service.add_item(guard.session, meeting, body)
-    return await _agenda(guard, meeting_id, response)
+    item = await agenda_service.add_item(guard.session, meeting, body)
+    return await _agenda(guard, meeting_id, response, change="create", changed_items={item.id})
 
 
 @router.delete("/meetings/{meeting_id}/agenda/items/{item_id}", response_model=AgendaOut)
@@ -210,10 +261,10 @@ async def remove_agenda_item(
     meeting_id: uuid.UUID, item_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     await agenda_service.remove_item(guard.session, meeting, item_id)
-    return await _agenda(guard, meeting_id, response)
+    return await _agenda(guard, meeting_id, response, change="delete", changed_items={item_id})
 
 
 @router.put("/meetings/{meeting_id}/agenda/order", response_model=AgendaOut)
@@ -221,10 +272,10 @@ async def reorder_agenda(
     meeting_id: uuid.UUID, body: AgendaReorder, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     await agenda_service.reorder(guard.session, meeting, body.item_ids)
-    return await _agenda(guard, meeting_id, response)
+    return await _agenda(guard, meeting_id, response, change="update", changed_items=set(body.item_ids))
 
 
 @router.patch("/meetings/{meeting_id}/agenda/items/{item_id}", response_model=AgendaOut)
@@ -237,10 +288,10 @@ async def time_box_agenda_item(
     if_match: IfMatch = None,
 ) -> AgendaOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     await agenda_service.set_time_box(guard.session, meeting, item_id, body.time_box_minutes)
-    return await _agenda(guard, meeting_id, response)
+    return await _agenda(guard, meeting_id, response, change="update", changed_items={item_id})
 
 
 @router.post("/meetings/{meeting_id}/agenda/publish", response_model=MeetingOut)
@@ -248,9 +299,10 @@ async def publish_agenda(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     meeting = await agenda_service.publish(guard.session, meeting)
+    await _audit_published(guard, meeting, decisions=False, part="published")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
@@ -259,9 +311,10 @@ async def reopen_agenda(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id))
+    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     meeting = await agenda_service.reopen(guard.session, meeting)
+    await _audit_published(guard, meeting, decisions=False, part="reopened")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
@@ -276,7 +329,7 @@ async def request_discussion(body: DiscussionRequestCreate, guard: GuardDep) -> 
         conference_id=loaded.case.conference_id,
         client_number=loaded.client.client_number,
     )
-    await guard.require(Op.discussion_request_create, loaded.target, access)
+    await guard.require(Op.discussion_request_create, loaded.target, access, hidden_as="case")
     own = guard.principal.membership_in(loaded.case.conference_id, Role.member, Role.chair)
     assert own is not None
     request = await agenda_service.create_request(
@@ -304,19 +357,26 @@ async def record_decision(
     meeting_id: uuid.UUID, item_id: uuid.UUID, body: DecisionCreate, guard: GuardDep
 ) -> DecisionOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.decision_create, _target(meeting.conference_id))
+    await guard.require(Op.decision_create, _target(meeting.conference_id), hidden_as="meeting")
     decision, number = await decision_service.record_decision(
         guard.session, guard.principal, meeting=meeting, item_id=item_id, data=body
     )
+
+    def access(action: str, resource_type: str, resource_id: uuid.UUID, part: str | None = None) -> Access:
+        return Access(action=action, resource_type=resource_type, resource_id=str(resource_id),
+                      case_id=decision.case_id, conference_id=meeting.conference_id, client_number=number,
+                      part=part)
+
+    # The decision, and what it changed through the foundation's services (logged as they log it).
     guard.audit.allowed(
-        Access(
-            action="create",
-            resource_type="decision",
-            resource_id=str(decision.id),
-            case_id=decision.case_id,
-            conference_id=meeting.conference_id,
-            client_number=number,
-        )
+        access("create", "decision", decision.id),
+        *[access("create", "action", a) for a in decision.action_ids],
+        *(
+            [access("update", "case", decision.case_id)]
+            if decision.case_id and (body.next_review_date or body.case_director_id)
+            else []
+        ),
+        *([access("update", "case", decision.case_id, "phase")] if decision.case_id and body.phase else []),
     )
     return DecisionOut(
         id=decision.id,
@@ -336,8 +396,15 @@ async def record_decision(
 
 async def _decisions(guard: GuardDep, meeting_id: uuid.UUID, action: str) -> DecisionList:
     meeting = await service.load_meeting(guard.session, meeting_id)
-    role = await guard.require(Op.decision_read, _target(meeting.conference_id))
-    view = await decision_service.decisions_view(guard.session, meeting, role)
+    role = await guard.require(Op.decision_read, _target(meeting.conference_id), hidden_as="meeting")
+    try:
+        view = await decision_service.decisions_view(guard.session, meeting, role)
+    except NotFound:  # an unpublished list asked for by a member: a refused attempt
+        await guard.audit.denied(
+            Access(action=action, resource_type="decision", resource_id=str(meeting.id),
+                   conference_id=meeting.conference_id, part="decisions")
+        )
+        raise
     guard.audit.allowed(
         *_client_accesses(
             meeting.conference_id,
@@ -361,9 +428,10 @@ async def publish_decisions(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.decision_create, _target(meeting.conference_id))
+    await guard.require(Op.decision_create, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
     meeting = await decision_service.publish_decisions(guard.session, meeting)
+    await _audit_published(guard, meeting, decisions=True, part="published")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
@@ -375,7 +443,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 @router.get("/meetings/{meeting_id}/agenda.html", response_class=Response)
 async def agenda_html(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     meeting = await service.load_meeting(guard.session, meeting_id)
-    role = await guard.require(Op.agenda_read, _target(meeting.conference_id))
+    role = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
     agenda = await _agenda(guard, meeting_id, Response(), action="print", role=role)
     conference = await service.load_conference(guard.session, meeting.conference_id)
     html = exports.agenda_html(agenda, conference, chair=role == Role.chair)
@@ -385,7 +453,7 @@ async def agenda_html(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
 @router.get("/meetings/{meeting_id}/agenda.pdf", response_class=Response)
 async def agenda_pdf(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     meeting = await service.load_meeting(guard.session, meeting_id)
-    role = await guard.require(Op.agenda_read, _target(meeting.conference_id))
+    role = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
     agenda = await _agenda(guard, meeting_id, Response(), action="export", role=role)
     conference = await service.load_conference(guard.session, meeting.conference_id)
     pdf = exports.agenda_pdf(agenda, conference, chair=role == Role.chair)
@@ -449,7 +517,7 @@ async def calendar_feed(token: str, session: SessionDep, settings: SettingsDep) 
 @router.get("/me/digest", response_model=Digest)
 async def my_digest(guard: GuardDep, settings: SettingsDep, conference_id: uuid.UUID | None = None) -> Digest:
     """Your organisation's open actions: overdue, due soon, later."""
-    guard.require_any_membership()
+    await guard.require_member_somewhere(Access(action="list", resource_type="action", part="digest"))
     if conference_id is not None:
         await guard.require(Op.action_digest, _target(conference_id))
     out, shown = await exports.digest(
@@ -480,5 +548,5 @@ async def my_digest(guard: GuardDep, settings: SettingsDep, conference_id: uuid.
 async def my_notifications(guard: GuardDep) -> list[NotificationOut]:
     """Reminders (actions due soon or overdue) and expiry warnings (mandates, agreements) for you
     and your organisation, from the last two weeks. Ids and dates only: open the action to see more."""
-    guard.require_any_membership()
+    await guard.require_member_somewhere(Access(action="list", resource_type="notification"))
     return await notification_service.my_notifications(guard.session, guard.principal)

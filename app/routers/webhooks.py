@@ -4,11 +4,10 @@ import uuid
 
 from fastapi import APIRouter, Response, status
 
+from app.audit import Access
 from app.deps import GuardDep, SettingsDep
-from app.errors import Forbidden
 from app.events.delivery import message_id
 from app.models import OutboxMessage, Subscription
-from app.models.enums import Role
 from app.routers._paging import PagingDep
 from app.schemas.common import PageOut
 from app.schemas.events import DeadLetterOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
@@ -48,7 +47,7 @@ def _dead(m: OutboxMessage) -> DeadLetterOut:
 async def create_subscription(
     body: SubscriptionCreate, guard: GuardDep, settings: SettingsDep, response: Response
 ) -> SubscriptionCreated:
-    guard.require_scope(SCOPE)
+    await guard.require_system_scope(SCOPE, Access(action="create", resource_type="subscription"))
     sub = await service.create_subscription(guard.session, guard.principal, body, settings)
     response.headers["Location"] = f"/api/v1/subscriptions/{sub.id}"
     return SubscriptionCreated(**_out(sub).model_dump(), secret=sub.secret)
@@ -56,25 +55,22 @@ async def create_subscription(
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut])
 async def list_subscriptions(guard: GuardDep) -> list[SubscriptionOut]:
-    guard.require_scope(SCOPE)
+    await guard.require_system_scope(SCOPE, Access(action="list", resource_type="subscription"))
     return [_out(s) for s in await service.list_subscriptions(guard.session, guard.principal)]
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_subscription(subscription_id: uuid.UUID, guard: GuardDep) -> Response:
-    guard.require_scope(SCOPE)
+    await guard.require_system_scope(
+        SCOPE, Access(action="delete", resource_type="subscription", resource_id=str(subscription_id))
+    )
     await service.delete_subscription(guard.session, guard.principal, subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _require_admin(guard: GuardDep) -> None:
-    if not guard.principal.conference_ids(Role.admin):
-        raise Forbidden("Only an administrator may do this.")
-
-
 @router.get("/admin/dead-letters", response_model=PageOut[DeadLetterOut])
 async def list_dead_letters(guard: GuardDep, page: PagingDep) -> PageOut[DeadLetterOut]:
-    _require_admin(guard)
+    await guard.require_admin_somewhere(Access(action="list", resource_type="dead_letter"))
     rows, total = await service.dead_letters(guard.session, limit=page.limit, offset=page.offset)
     return PageOut(
         items=[_dead(m) for m in rows],
@@ -89,5 +85,7 @@ async def list_dead_letters(guard: GuardDep, page: PagingDep) -> PageOut[DeadLet
 async def replay_dead_letter(
     message_id: uuid.UUID, guard: GuardDep, reactivate: bool = False
 ) -> DeadLetterOut:
-    _require_admin(guard)
+    await guard.require_admin_somewhere(
+        Access(action="update", resource_type="dead_letter", resource_id=str(message_id))
+    )
     return _dead(await service.replay_dead_letter(guard.session, message_id, reactivate=reactivate))

@@ -88,7 +88,7 @@ async def load_client_by_number(session: AsyncSession, client_number: str) -> Cl
         await session.execute(sa.select(Client).where(Client.client_number == client_number))
     ).scalar_one_or_none()
     if client is None:
-        raise NotFound("No client with this client number.")
+        raise NotFound("client")
     return client
 
 

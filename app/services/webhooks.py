@@ -76,7 +76,7 @@ async def delete_subscription(
         .returning(col(Subscription.id))
     )
     if result.scalar_one_or_none() is None:
-        raise NotFound("No such subscription.")
+        raise NotFound("subscription")
 
 
 async def dead_letters(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
@@ -109,7 +109,7 @@ async def replay_dead_letter(
         )
     ).scalar_one_or_none()
     if message is None:
-        raise NotFound("No such dead letter.")
+        raise NotFound("dead letter")
     message.dead_at = None
     message.attempts = 0
     message.next_attempt_at = clock.now()
