@@ -21,8 +21,9 @@ def free_port() -> int:
 
 
 class TestIdentityProviders:
-    __test__ = False  # a fixture helper, not a test class
     """Several issuers (one per slug) on one loopback HTTP server, like separate providers."""
+
+    __test__ = False  # a fixture helper, not a test class
 
     def __init__(self, key_file: Path) -> None:
         self.store = DevKeyStore(key_file)
