@@ -356,3 +356,23 @@ async def test_liaisons_cannot_ask_for_a_discussion(client, world: World, owner_
     )
     assert liaison.status_code == 403
     assert outsider.status_code == 404
+
+
+async def test_publishing_agenda_and_decisions_notifies_subscribed_partner_systems(client, world: World, owner_db) -> None:
+    """Partner systems that subscribed hear of a published agenda and list of decisions: an outbox
+    row per subscription, written with the publication, carrying ids only."""
+    from app.models import OutboxMessage, Subscription
+
+    async with owner_db.sessions() as s:
+        s.add(Subscription(partner_system_id=world.systems["police_system"].id, organisation_id=world.orgs["politie"].id,
+                           url="https://politie.example/hook", event_types=["agenda.published", "decisions.published"],
+                           secret="whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0"))
+        await s.commit()
+    meeting, _case, item = await _published_meeting(client, world, owner_db)
+    clock.freeze(MEETING_AT + timedelta(hours=3))
+    assert (await chair_post(client, world, meeting.id, "/decisions/publish")).status_code == 200
+    async with owner_db.sessions() as s:
+        rows = (await s.execute(sa.select(OutboxMessage).order_by(OutboxMessage.created_at))).scalars().all()
+    assert [r.type for r in rows] == ["agenda.published", "decisions.published"]
+    assert rows[0].payload["data"] == {"meeting_id": str(meeting.id), "conference_id": str(world.a.id)}
+    assert "Piet" not in str([r.payload for r in rows])

@@ -25,6 +25,7 @@ OUTBOUND_TYPES: tuple[str, ...] = (
     "case.flagged",
     "action.created",
     "agenda.published",
+    "decisions.published",
     "aftercare.relapse",
 )
 

@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from app.schemas.common import Strict
 
 OutboundType = Literal[
-    "case.phase_changed", "case.flagged", "action.created", "agenda.published", "aftercare.relapse"
+    "case.phase_changed", "case.flagged", "action.created", "agenda.published", "decisions.published",
+    "aftercare.relapse",
 ]
 
 
