@@ -12,9 +12,9 @@ from pydantic import AwareDatetime
 from app.audit import Access
 from app.auth.policy import Op, Target, visible_actions
 from app.deps import GuardDep, SessionDep, SettingsDep
-from app.errors import NotFound
 from app.models import Meeting
 from app.models.enums import Role
+from app.routers import _meeting_views as views
 from app.schemas.meetings import (
     AdHocMeeting,
     AgendaItemAdd,
@@ -57,30 +57,16 @@ def _meeting_response(meeting_out: MeetingOut, response: Response) -> MeetingOut
     return meeting_out
 
 
-def _client_accesses(
-    conference_id: uuid.UUID,
-    clients: list[tuple[uuid.UUID | None, str]],
-    *,
-    action: str,
-    resource_type: str,
-    resource_id: uuid.UUID,
-    part: str,
-) -> list[Access]:
-    return [
-        Access(
-            action=action,
-            resource_type=resource_type,
-            resource_id=str(resource_id),
-            case_id=case_id,
-            conference_id=conference_id,
-            client_number=number,
-            part=part,
-        )
-        for case_id, number in clients
-    ]
-
-
 # --- meetings ----------------------------------------------------------------------------------
+
+
+async def _meeting_for_change(guard: GuardDep, meeting_id: uuid.UUID, op: Op, if_match: str | None) -> Meeting:
+    """Every change to a meeting: lock it, ask the policy (404 for another conference's), and
+    require the version the caller read."""
+    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
+    await guard.require(op, _target(meeting.conference_id), hidden_as="meeting")
+    check_if_match(if_match, meeting.version, "meeting")
+    return meeting
 
 
 @router.get("/conferences/{conference_id}/meetings", response_model=list[MeetingOut])
@@ -130,9 +116,7 @@ async def get_meeting(meeting_id: uuid.UUID, guard: GuardDep, response: Response
 async def move_meeting(
     meeting_id: uuid.UUID, body: MoveMeeting, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.meeting_manage, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.meeting_manage, if_match)
     meeting = await service.move_meeting(guard.session, meeting, body)
     return _meeting_response(service.meeting_out(meeting), response)
 
@@ -141,9 +125,7 @@ async def move_meeting(
 async def cancel_meeting(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.meeting_manage, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.meeting_manage, if_match)
     meeting = await service.cancel_meeting(guard.session, meeting)
     return _meeting_response(service.meeting_out(meeting), response)
 
@@ -161,67 +143,14 @@ async def _agenda(
     change: str | None = None,
     changed_items: Collection[uuid.UUID] | None = None,
 ) -> AgendaOut:
-    """The agenda as the caller may see it, with one log row per client shown. After a change by
-    the chair, `change` (create/update/delete) adds one row per client whose item changed
-    (`changed_items`; None: every item on the agenda)."""
+    """The agenda as the caller may see it, logged as app/routers/_meeting_views.py logs it."""
     meeting = await service.load_meeting(guard.session, meeting_id)
     granted = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
-    try:
-        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, role or granted)
-    except NotFound:  # a draft asked for by a member: a refused attempt
-        await guard.audit.denied(
-            Access(action=action, resource_type="agenda", resource_id=str(meeting.id),
-                   conference_id=meeting.conference_id, part="agenda")
-        )
-        raise
-    guard.audit.allowed(
-        *_client_accesses(
-            meeting.conference_id,
-            view.clients,
-            action=action,
-            resource_type="agenda",
-            resource_id=meeting.id,
-            part="agenda",
-        )
+    out = await views.agenda_for(
+        guard, meeting, role or granted, action=action, change=change, changed_items=changed_items
     )
-    if change is not None:
-        guard.audit.allowed(
-            *[
-                Access(
-                    action=change,
-                    resource_type="agenda",
-                    resource_id=str(item.id),
-                    case_id=case_id,
-                    conference_id=meeting.conference_id,
-                    client_number=number,
-                    part="agenda_item",
-                )
-                for (case_id, number), item in zip(view.clients, view.out.items, strict=True)
-                if changed_items is None or item.id in changed_items
-            ]
-        )
     response.headers["ETag"] = etag_of(meeting.version)
-    return view.out
-
-
-async def _audit_published(guard: GuardDep, meeting: Meeting, *, decisions: bool, part: str) -> None:
-    """Publishing (or withdrawing) an agenda or a list of decisions changes who sees the clients
-    on it: one update row per client on it."""
-    if decisions:
-        clients = (await decision_service.decisions_view(guard.session, meeting, Role.chair)).clients
-    else:
-        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
-        clients = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
-    guard.audit.allowed(
-        *_client_accesses(
-            meeting.conference_id,
-            clients,
-            action="update",
-            resource_type="decision" if decisions else "agenda",
-            resource_id=meeting.id,
-            part=part,
-        )
-    )
+    return out
 
 
 @router.get("/meetings/{meeting_id}/agenda", response_model=AgendaOut)
@@ -235,9 +164,7 @@ async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep, response: Response)
 async def regenerate_draft(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     conference = await service.load_conference(guard.session, meeting.conference_id)
     await agenda_service.build_draft(guard.session, meeting, conference.cadence)
     return await _agenda(guard, meeting_id, response, change="update")
@@ -249,9 +176,7 @@ async def regenerate_draft(
 async def add_agenda_item(
     meeting_id: uuid.UUID, body: AgendaItemAdd, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     item = await agenda_service.add_item(guard.session, meeting, body)
     return await _agenda(guard, meeting_id, response, change="create", changed_items={item.id})
 
@@ -260,9 +185,7 @@ async def add_agenda_item(
 async def remove_agenda_item(
     meeting_id: uuid.UUID, item_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.remove_item(guard.session, meeting, item_id)
     return await _agenda(guard, meeting_id, response, change="delete", changed_items={item_id})
 
@@ -271,9 +194,7 @@ async def remove_agenda_item(
 async def reorder_agenda(
     meeting_id: uuid.UUID, body: AgendaReorder, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> AgendaOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.reorder(guard.session, meeting, body.item_ids)
     return await _agenda(guard, meeting_id, response, change="update", changed_items=set(body.item_ids))
 
@@ -287,9 +208,7 @@ async def time_box_agenda_item(
     response: Response,
     if_match: IfMatch = None,
 ) -> AgendaOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.set_time_box(guard.session, meeting, item_id, body.time_box_minutes)
     return await _agenda(guard, meeting_id, response, change="update", changed_items={item_id})
 
@@ -298,11 +217,9 @@ async def time_box_agenda_item(
 async def publish_agenda(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     meeting = await agenda_service.publish(guard.session, meeting)
-    await _audit_published(guard, meeting, decisions=False, part="published")
+    await views.audit_published(guard, meeting, decisions=False, part="published")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
@@ -310,11 +227,9 @@ async def publish_agenda(
 async def reopen_agenda(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.agenda_edit, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     meeting = await agenda_service.reopen(guard.session, meeting)
-    await _audit_published(guard, meeting, decisions=False, part="reopened")
+    await views.audit_published(guard, meeting, decisions=False, part="reopened")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
@@ -362,22 +277,7 @@ async def record_decision(
         guard.session, guard.principal, meeting=meeting, item_id=item_id, data=body
     )
 
-    def access(action: str, resource_type: str, resource_id: uuid.UUID, part: str | None = None) -> Access:
-        return Access(action=action, resource_type=resource_type, resource_id=str(resource_id),
-                      case_id=decision.case_id, conference_id=meeting.conference_id, client_number=number,
-                      part=part)
-
-    # The decision, and what it changed through the foundation's services (logged as they log it).
-    guard.audit.allowed(
-        access("create", "decision", decision.id),
-        *[access("create", "action", a) for a in decision.action_ids],
-        *(
-            [access("update", "case", decision.case_id)]
-            if decision.case_id and (body.next_review_date or body.case_director_id)
-            else []
-        ),
-        *([access("update", "case", decision.case_id, "phase")] if decision.case_id and body.phase else []),
-    )
+    guard.audit.allowed(*views.decision_accesses(meeting, decision, number, body))
     return DecisionOut(
         id=decision.id,
         meeting_id=meeting.id,
@@ -397,25 +297,7 @@ async def record_decision(
 async def _decisions(guard: GuardDep, meeting_id: uuid.UUID, action: str) -> DecisionList:
     meeting = await service.load_meeting(guard.session, meeting_id)
     role = await guard.require(Op.decision_read, _target(meeting.conference_id), hidden_as="meeting")
-    try:
-        view = await decision_service.decisions_view(guard.session, meeting, role)
-    except NotFound:  # an unpublished list asked for by a member: a refused attempt
-        await guard.audit.denied(
-            Access(action=action, resource_type="decision", resource_id=str(meeting.id),
-                   conference_id=meeting.conference_id, part="decisions")
-        )
-        raise
-    guard.audit.allowed(
-        *_client_accesses(
-            meeting.conference_id,
-            view.clients,
-            action=action,
-            resource_type="decision",
-            resource_id=meeting.id,
-            part="decisions",
-        )
-    )
-    return view.out
+    return await views.decisions_for(guard, meeting, role, action)
 
 
 @router.get("/meetings/{meeting_id}/decisions", response_model=DecisionList)
@@ -427,11 +309,9 @@ async def list_decisions(meeting_id: uuid.UUID, guard: GuardDep) -> DecisionList
 async def publish_decisions(
     meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> MeetingOut:
-    meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
-    await guard.require(Op.decision_create, _target(meeting.conference_id), hidden_as="meeting")
-    check_if_match(if_match, meeting.version, "meeting")
+    meeting = await _meeting_for_change(guard, meeting_id, Op.decision_create, if_match)
     meeting = await decision_service.publish_decisions(guard.session, meeting)
-    await _audit_published(guard, meeting, decisions=True, part="published")
+    await views.audit_published(guard, meeting, decisions=True, part="published")
     return _meeting_response(service.meeting_out(meeting), response)
 
 
