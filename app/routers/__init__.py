@@ -38,8 +38,9 @@ def register_routers(app: FastAPI, settings: Settings) -> None:
         app.include_router(dev_idp.router)
     from fastapi.staticfiles import StaticFiles
 
-    from app.routers import web
+    from app.routers import web, web_meetings
     from app.web import STATIC_DIR
 
     app.include_router(web.router)
+    app.include_router(web_meetings.router)
     app.mount("/web/static", StaticFiles(directory=str(STATIC_DIR)), name="web-static")

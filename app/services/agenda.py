@@ -615,6 +615,56 @@ async def reorder(session: AsyncSession, meeting: Meeting, item_ids: list[uuid.U
     await bump(session, meeting)
 
 
+async def move_item(
+    session: AsyncSession, meeting: Meeting, item_id: uuid.UUID, by: int
+) -> list[uuid.UUID] | None:
+    """Move a visible item `by` places in the agenda order (-1: one up, 1: one down); at the top
+    or the bottom it stays where it is (None). The new order goes through `reorder` and is returned."""
+    _require_draft(meeting)
+    item = await _item(session, meeting, item_id)
+    if item.removed:
+        raise NotFound("agenda item")
+    order = list(
+        (
+            await session.execute(
+                sa.select(col(AgendaItem.id))
+                .where(col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.removed).is_(False))  # type: ignore[attr-defined]
+                .order_by(col(AgendaItem.position), col(AgendaItem.created_at))  # type: ignore[arg-type]
+            )
+        ).scalars()
+    )
+    old = order.index(item.id)
+    new = max(0, min(len(order) - 1, old + by))
+    if new == old:
+        return None
+    order.insert(new, order.pop(old))
+    await reorder(session, meeting, order)
+    return order
+
+
+async def addable_cases(session: AsyncSession, meeting: Meeting, *, limit: int = 500) -> list[Any]:
+    """What the chair can put on the agenda: the open cases of the meeting's conference that are
+    not on it (a removed item counts as not on it: adding it again restores it). Rows of
+    (case_id, client_number, name), by client number."""
+    on_agenda = sa.select(col(AgendaItem.case_id)).where(
+        col(AgendaItem.meeting_id) == meeting.id,
+        col(AgendaItem.removed).is_(False),  # type: ignore[attr-defined]
+        col(AgendaItem.case_id).is_not(None),  # type: ignore[union-attr]
+    )
+    rows: Any = await session.execute(
+        sa.select(col(Case.id).label("case_id"), col(Client.client_number), col(Client.name))
+        .join(Client, col(Client.id) == col(Case.client_id))
+        .where(
+            col(Case.conference_id) == meeting.conference_id,
+            col(Case.phase) != "closed",
+            col(Case.id).not_in(on_agenda),  # type: ignore[attr-defined]
+        )
+        .order_by(col(Client.client_number))
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 def _check_time_box(minutes: int, length: int, pointer: str) -> None:
     if minutes <= 0:
         raise UnprocessableEntity("A time box must be at least one minute.", pointer=pointer)

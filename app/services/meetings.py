@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -66,6 +67,26 @@ async def load_meeting(session: AsyncSession, meeting_id: uuid.UUID, *, for_upda
     if meeting is None:
         raise NotFound("meeting")
     return meeting
+
+
+async def current_meetings(session: AsyncSession, conference_ids: Collection[uuid.UUID]) -> list[Meeting]:
+    """Per conference, the meeting to prepare or hold now: the earliest one that is neither
+    cancelled nor held (its list of decisions not yet published) and did not end more than a day
+    ago, so that the chair still finds it the day after to publish the decisions."""
+    if not conference_ids:
+        return []
+    since = clock.now() - timedelta(days=1)
+    rows = await session.execute(
+        sa.select(Meeting)
+        .where(
+            col(Meeting.conference_id).in_(list(conference_ids)),  # type: ignore[attr-defined]
+            col(Meeting.status) == "scheduled",
+            col(Meeting.ends_at) > since,
+        )
+        .distinct(col(Meeting.conference_id))
+        .order_by(col(Meeting.conference_id), col(Meeting.starts_at))
+    )
+    return sorted(rows.scalars(), key=lambda m: m.starts_at)
 
 
 async def list_meetings(

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.identity import principal_from_claims
 from app.auth.principal import Principal
 from app.clock import clock
-from app.models import Conference, Membership, Organisation, WebSession, WebSignIn
+from app.models import Conference, ConferenceOrganisation, Membership, Organisation, WebSession, WebSignIn
+from app.models.enums import Role
 
 DEFAULT_NEXT = "/web/acties"
 
@@ -159,5 +160,31 @@ async def get_conferences(session: AsyncSession, ids: list[uuid.UUID]) -> list[C
         return []
     rows = await session.execute(
         sa.select(Conference).where(Conference.id.in_(ids)).order_by(Conference.name)  # type: ignore[attr-defined]
+    )
+    return list(rows.scalars())
+
+
+async def conference_organisations(session: AsyncSession, conference_id: uuid.UUID) -> list[Organisation]:
+    """The organisations taking part in a conference, by name."""
+    rows = await session.execute(
+        sa.select(Organisation)
+        .join(ConferenceOrganisation, ConferenceOrganisation.organisation_id == Organisation.id)
+        .where(ConferenceOrganisation.conference_id == conference_id)
+        .order_by(Organisation.name)
+    )
+    return list(rows.scalars())
+
+
+async def conference_people(session: AsyncSession, conference_id: uuid.UUID) -> list[Membership]:
+    """The active members, liaisons and chairs of a conference (who can own or commit to an
+    action), by name."""
+    rows = await session.execute(
+        sa.select(Membership)
+        .where(
+            Membership.conference_id == conference_id,
+            Membership.active.is_(True),  # type: ignore[attr-defined]
+            Membership.role.in_([Role.chair.value, Role.member.value, Role.liaison.value]),  # type: ignore[attr-defined]
+        )
+        .order_by(Membership.display_name)
     )
     return list(rows.scalars())

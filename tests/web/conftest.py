@@ -7,18 +7,21 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import uvicorn
 
+from app.clock import clock
 from app.db import Database, DatabaseUrls
 from app.main import create_app
-from app.models import Membership, Organisation
+from app.models import Client, Membership, Organisation
 from tests.conftest import make_settings
-from tests.factories import World
+from tests.factories import World, add_action, add_case
 from tests.idp import free_port
+from tests.meeting_helpers import add_meeting
 
 DEV_SLUGS = {"zorg": "verslavingszorg"}  # the world's slug -> the development provider's slug
 
@@ -61,3 +64,23 @@ async def web_world(world: World, owner_db: Database, web_server: WebServer) -> 
                                   .values(issuer=issuer))
         await session.commit()
     return world
+
+
+async def agenda_world(owner_db: Database, world: World, *, starts_in: timedelta = timedelta(hours=1)) -> dict:
+    """A meeting of conference A soon, two cases the draft picks up (an overdue police action; a
+    review due) and one it does not (the chair adds it by hand)."""
+    async with owner_db.sessions() as session:
+        overdue = await add_case(session, world, name="Anna Agenda")
+        visit = await add_action(session, world, overdue, owner="politie", due_in_days=-3)
+        visit.title = "Huisbezoek"
+        review = await add_case(session, world, name="Bert Bespreken")
+        review.next_review_date = clock.today()
+        extra = await add_case(session, world, name="Cees Toevoegen")
+        meeting = await add_meeting(session, world, starts_at=clock.now() + starts_in, minutes=120)
+        numbers = {}
+        for key, case in (("overdue", overdue), ("review", review), ("extra", extra)):
+            client = await session.get(Client, case.client_id)
+            assert client is not None
+            numbers[key] = client.client_number
+        await session.commit()
+    return {"meeting": meeting, "overdue": overdue, "review": review, "extra": extra, "numbers": numbers}

@@ -1,6 +1,6 @@
 """Browser tests: headless Chromium (Debian's package, driven by Playwright for Python) through
-the real sign-in code flow, Mijn acties, a conflicting edit from a second session, the case page
-and the referral form. axe-core is injected into every main page; screenshots land in
+the real sign-in code flow, Mijn acties, a conflicting edit from a second session, the case page,
+the referral form, and the chair's agenda and decisions. axe-core is injected into every main page; screenshots land in
 artifacts/screenshots/.
 
 Needs: `apt-get install chromium`, `pip install playwright` (the dev extra) and `npm install`
@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from app.clock import clock
 from app.config import PROJECT_ROOT
 from app.db import Database
 from app.models import Assessment, Goal, Plan
 from tests.factories import World, add_action, add_case
-from tests.web.conftest import WebServer
+from tests.web.conftest import WebServer, agenda_world
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -183,3 +184,86 @@ async def test_neighbourhood_member_refers_someone(
     await page.wait_for_selector("text=De aanmelding is verstuurd")
     assert "In behandeling" in await page.locator("main").inner_text()
     await check_accessibility(page, "08-aanmeldingen")
+
+
+async def test_chair_builds_reorders_and_publishes_an_agenda_then_a_decision_reaches_the_police(
+    web_world: World, web_server: WebServer, owner_db: Database, chromium: Any
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    numbers = data["numbers"]
+    base = f"/web/vergaderingen/{data['meeting'].id}"
+    page = await new_page(chromium)
+    await sign_in(page, web_server, "Gemeente", "Chair", base)
+    assert "Alleen u als voorzitter ziet deze agenda" in await page.locator("main").inner_text()
+
+    # The draft: the overdue police action first, the review second, each with its reasons.
+    await page.get_by_role("button", name="Concept opnieuw samenstellen").click()
+    await page.wait_for_selector("text=De conceptagenda is opnieuw samengesteld")
+    cards = page.locator("ol.agenda > li")
+    assert await cards.count() == 2
+    assert numbers["overdue"] in await cards.nth(0).locator("h2").inner_text()
+    assert "over de termijn" in await cards.nth(0).inner_text()
+
+    # Reorder: the review moves up.
+    await cards.nth(1).get_by_role("button", name="Omhoog").click()
+    await page.wait_for_selector("text=De volgorde is aangepast")
+    assert numbers["review"] in await cards.nth(0).locator("h2").inner_text()
+
+    # A time box longer than the meeting is refused next to the field; then a valid one.
+    review_card = cards.nth(0)
+    await review_card.get_by_label("Tijd in minuten").fill("180")
+    await review_card.get_by_role("button", name="Tijd opslaan").click()
+    await page.wait_for_selector(".item-actions .error")
+    assert "niet langer duren dan de vergadering (120 minuten)" in await cards.nth(0).inner_text()
+    await check_accessibility(page, "10-agenda-tijd-fout")
+    await cards.nth(0).get_by_label("Tijd in minuten").fill("20")
+    await cards.nth(0).get_by_role("button", name="Tijd opslaan").click()
+    await page.wait_for_selector("text=De tijd is aangepast")
+
+    # The chair adds a case with a reason.
+    await page.get_by_label("Casus", exact=True).select_option(str(data["extra"].id))
+    await page.get_by_label("Reden om te bespreken").fill("Melding van de woningcorporatie over overlast")
+    await page.get_by_role("button", name="Op de agenda zetten").click()
+    await page.wait_for_selector("text=De casus staat op de agenda")
+    assert await cards.count() == 3
+    assert "Melding van de woningcorporatie" in await cards.nth(2).inner_text()
+    await check_accessibility(page, "09-agenda-concept")
+
+    await page.get_by_role("button", name="Agenda publiceren").click()
+    await page.wait_for_selector("text=De agenda is gepubliceerd")
+    await check_accessibility(page, "11-agenda-gepubliceerd")
+
+    # During the meeting: a decision on the review item that gives the police an action.
+    await page.get_by_role("link", name="Besluiten vastleggen").click()
+    await page.wait_for_url(f"**{base}/besluiten")
+    item = page.locator("section.card").first
+    assert numbers["review"] in await item.locator("h2").inner_text()
+    await item.get_by_label("Besluit", exact=False).first.fill("Wijkagent en wijkcoach gaan samen op huisbezoek.")
+    await item.get_by_label("Wat moet er gebeuren?").fill("Huisbezoek met de wijkcoach")
+    await item.get_by_label("Leefgebied").select_option("housing")
+    await item.get_by_label("Uitvoerende organisatie").select_option(label="Politie")
+    await item.get_by_label("Uitvoerder (niet verplicht)").select_option(str(web_world.members["police_liaison"].id))
+    await item.get_by_label("Deadline").fill((clock.today() + timedelta(days=14)).isoformat())
+    await item.get_by_label("Middel waarvoor mandaat nodig is (niet verplicht)").select_option("enforcement_priority")
+    await item.get_by_role("button", name="Besluit vastleggen").click()
+    await page.wait_for_selector("text=Mandaat-escalatie nodig")
+    assert "Huisbezoek met de wijkcoach" in await page.locator("main").inner_text()
+    await check_accessibility(page, "12-besluit-vastgelegd")
+
+    # The police liaison, in a browser context of their own, finds the action in "Mijn acties"
+    # and reads the published agenda without names.
+    liaison = await new_page(chromium)
+    await sign_in(liaison, web_server, "Politie", "Police Liaison", "/web/acties")
+    assert "Huisbezoek met de wijkcoach" in await liaison.locator("main").inner_text()
+    await liaison.get_by_role("link", name="Agenda").click()
+    await liaison.wait_for_url(f"**{base}")
+    shown = await liaison.locator("main").inner_text()
+    assert numbers["review"] in shown and "Bert Bespreken" not in shown and "Omhoog" not in shown
+    await check_accessibility(liaison, "13-agenda-deelnemer")
+    await liaison.goto(f"{web_server.base}{base}/besluiten")
+    assert "nog niet gepubliceerd" in await liaison.locator("main").inner_text()
+
+    # The print view of the agenda (the export document).
+    await page.goto(f"{web_server.base}{base}/agenda/afdrukken")
+    assert numbers["review"] in await page.locator("body").inner_text()
+    await check_accessibility(page, "14-agenda-afdrukken")

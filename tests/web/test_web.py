@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
@@ -14,11 +15,15 @@ import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
+from app.config import Settings
 from app.db import Database
-from app.models import AccessLogEntry, Action, Assessment, Goal, Plan, Referral, WebSession
+from app.main import create_app
+from app.models import AccessLogEntry, Action, Assessment, Goal, Meeting, Plan, Referral, WebSession
+from app.routers import web as web_router
+from app.routers import web_meetings
 from app.services.dev_idp_flow import s256
 from tests.factories import World, add_action, add_case
-from tests.web.conftest import DEV_SLUGS, WebServer
+from tests.web.conftest import DEV_SLUGS, WebServer, agenda_world
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 
@@ -301,3 +306,306 @@ async def test_development_provider_pages_are_absent_without_dev_idp(client: htt
     assert response.status_code == 404
     page = await client.get("/web/acties", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/web/inloggen")
+
+
+# --- the chair's agenda and decisions --------------------------------------------------------------
+
+
+def item_ids(page: str) -> list[str]:
+    """The agenda items on a page, in the order shown."""
+    return re.findall(r'<li class="card" id="punt-([0-9a-f-]{36})">', page)
+
+
+def form_of(page: str, action: str) -> dict[str, str]:
+    """The hidden fields of the form posting to `action`."""
+    start = page.index(f'action="{action}"')
+    return hidden_fields(page[start:page.index("</form>", start)])
+
+
+async def agenda_rows(owner_db: Database, subject: str, **where: object) -> list[AccessLogEntry]:
+    async with owner_db.sessions() as session:
+        query = sa.select(AccessLogEntry).where(AccessLogEntry.actor_subject == subject)
+        for key, value in where.items():
+            query = query.where(getattr(AccessLogEntry, key) == value)
+        return list((await session.execute(query)).scalars())
+
+
+async def test_chair_builds_reorders_time_boxes_and_publishes_the_agenda(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    meeting, numbers = data["meeting"], data["numbers"]
+    base = f"/web/vergaderingen/{meeting.id}"
+
+    # The liaison finds the next meeting, but no agenda yet: a clear message, nothing of it shown.
+    early = await sign_in(browser2, web_world, "police_liaison", start="/web/agenda")
+    assert early.url.path == base
+    assert "De agenda van deze vergadering is nog niet gepubliceerd" in early.text
+
+    page = await sign_in(browser, web_world, "chair", start="/web/agenda")
+    assert page.url.path == base and "Concept" in page.text and not item_ids(page.text)
+    page = await browser.post(f"{base}/agenda/concept", data=form_of(page.text, f"{base}/agenda/concept"))
+    assert page.status_code == 200 and "De conceptagenda is opnieuw samengesteld" in page.text
+    first, second = item_ids(page.text)
+    assert numbers["overdue"] in page.text.split(f'id="punt-{first}"')[1].split("</li>")[0]
+    assert "Anna Agenda" in page.text and "over de termijn" in page.text and "Evaluatiedatum" in page.text
+
+    # Move the review up: the order changes, and the change is logged per item.
+    page = await browser.post(f"{base}/agenda/punten/{second}/verplaatsen",
+                              data={**form_of(page.text, f"{base}/agenda/punten/{second}/verplaatsen"),
+                                    "richting": "omhoog"})
+    assert "De volgorde is aangepast" in page.text and item_ids(page.text) == [second, first]
+
+    # Time boxes: zero and longer than the meeting are shown next to the field, input kept.
+    path = f"{base}/agenda/punten/{first}/tijd"
+    for value, message in (("0", "minstens 1 minuut"), ("500", "niet langer duren dan de vergadering (120 minuten)"),
+                           ("tien", "Vul een heel aantal minuten in")):
+        bad = await browser.post(path, data={**form_of(page.text, path), "minuten": value})
+        assert bad.status_code == 422, value
+        assert f'id="minuten-fout-{first}"' in bad.text and message in bad.text
+        assert f'value="{value}"' in bad.text
+    page = await browser.post(path, data={**form_of(page.text, path), "minuten": "25"})
+    assert "De tijd is aangepast" in page.text
+    assert "25 minuten" in page.text.split(f'id="punt-{first}"')[1].split("</li>")[0]
+
+    # An unknown item, and a form from before someone else's change: refused, nothing changes.
+    unknown = await browser.post(f"{base}/agenda/punten/{uuid.uuid4()}/tijd",
+                                 data={**form_of(page.text, path), "minuten": "10"})
+    assert unknown.status_code == 422 and "staat niet (meer) op de agenda" in unknown.text
+    stale = await browser.post(path, data={**form_of(page.text, path), "versie": "1", "minuten": "10"})
+    assert stale.status_code == 409 and "intussen door iemand anders gewijzigd" in stale.text
+
+    # Add a case by hand: a reason is needed; then it lands at the end with that reason.
+    add = f"{base}/agenda/punten"
+    missing = await browser.post(add, data={**form_of(page.text, add), "casus": str(data["extra"].id),
+                                            "reden": "", "minuten": "10"})
+    assert missing.status_code == 422 and 'id="reden-fout"' in missing.text
+    assert f'<option value="{data["extra"].id}" selected>' in missing.text
+    page = await browser.post(add, data={**form_of(page.text, add), "casus": str(data["extra"].id),
+                                         "reden": "Nieuwe signalen van de woningcorporatie", "minuten": "10"})
+    assert "De casus staat op de agenda" in page.text
+    added = item_ids(page.text)[-1]
+    assert "Nieuwe signalen van de woningcorporatie" in page.text.split(f'id="punt-{added}"')[1]
+    # Every case is on the agenda now (no add form): a form sent anyway is refused.
+    current = form_of(page.text, f"{base}/agenda/publiceren")  # csrf and version, as on every form
+    again = await browser.post(add, data={**current, "casus": str(data["extra"].id), "reden": "Nog eens"})
+    assert again.status_code == 409 and "staat al op de agenda" in again.text
+    other = await browser.post(add, data={**current, "casus": str(uuid.uuid4()), "reden": "x"})
+    assert other.status_code == 422 and 'id="casus-fout"' in other.text
+
+    # Remove it again, then publish.
+    page = await browser.post(f"{base}/agenda/punten/{added}/verwijderen",
+                              data=form_of(page.text, f"{base}/agenda/punten/{added}/verwijderen"))
+    assert item_ids(page.text) == [second, first] and "Van de agenda gehaald" in page.text
+    restore = f"{base}/agenda/punten/{added}/terugzetten"
+    page = await browser.post(restore, data=form_of(page.text, restore))
+    assert "Het agendapunt staat weer op de agenda" in page.text and item_ids(page.text) == [second, first, added]
+    page = await browser.post(f"{base}/agenda/punten/{added}/verwijderen",
+                              data=form_of(page.text, f"{base}/agenda/punten/{added}/verwijderen"))
+    assert item_ids(page.text) == [second, first]
+    page = await browser.post(f"{base}/agenda/publiceren", data=form_of(page.text, f"{base}/agenda/publiceren"))
+    assert "De agenda is gepubliceerd" in page.text and "Agenda heropenen" in page.text
+    assert "/agenda/tijd" not in page.text and 'name="minuten"' not in page.text  # read-only now
+
+    chair = web_world.members["chair"].subject
+    assert len(await agenda_rows(owner_db, chair, action="create", part="agenda_item")) == 2
+    assert len(await agenda_rows(owner_db, chair, action="delete", part="agenda_item")) == 2
+    published = await agenda_rows(owner_db, chair, action="update", part="published")
+    assert {r.client_number for r in published} == {numbers["overdue"], numbers["review"]}
+
+    # The liaison now sees the agenda: client number, phase and reasons; no names.
+    shown = await browser2.get(base)
+    assert shown.status_code == 200 and item_ids(shown.text) == [second, first]
+    assert numbers["overdue"] in shown.text and numbers["review"] in shown.text
+    assert "over de termijn" in shown.text and "Actief (plan van aanpak)" in shown.text
+    assert "Anna Agenda" not in shown.text and "Bert Bespreken" not in shown.text
+    assert numbers["extra"] not in shown.text and "Cees Toevoegen" not in shown.text
+    assert 'name="minuten"' not in shown.text and "Agenda publiceren" not in shown.text
+    printed = await browser2.get(f"{base}/agenda/afdrukken")
+    assert printed.status_code == 200 and numbers["review"] in printed.text and "Anna Agenda" not in printed.text
+    assert "style-src 'unsafe-inline'" in printed.headers["content-security-policy"]
+    liaison = web_world.members["police_liaison"].subject
+    assert await agenda_rows(owner_db, liaison, action="print", resource_type="agenda")
+    assert await agenda_rows(owner_db, liaison, outcome="denied", resource_type="agenda")  # the early look
+
+
+async def publish_agenda_as_chair(browser: httpx.AsyncClient, world: World, base: str) -> str:
+    page = await sign_in(browser, world, "chair", start=base)
+    page = await browser.post(f"{base}/agenda/concept", data=form_of(page.text, f"{base}/agenda/concept"))
+    page = await browser.post(f"{base}/agenda/publiceren", data=form_of(page.text, f"{base}/agenda/publiceren"))
+    assert "De agenda is gepubliceerd" in page.text
+    return page.text
+
+
+async def test_chair_records_a_decision_that_creates_an_action_for_the_police(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    meeting, numbers = data["meeting"], data["numbers"]
+    base = f"/web/vergaderingen/{meeting.id}"
+    agenda = await publish_agenda_as_chair(browser, web_world, base)
+    item = item_ids(agenda)[0]  # the overdue case
+    page = await browser.get(f"{base}/besluiten")
+    assert page.status_code == 200 and "Besluit vastleggen" in page.text
+    decide = f"{base}/punten/{item}/besluit"
+    deadline = (clock.today() + timedelta(days=14)).isoformat()
+    action = {"tekst": "Politie legt samen met de wijkcoach een huisbezoek af.", "actie": "Huisbezoek met wijkcoach",
+              "leefgebied": "housing", "eigenaar": "", "uitvoerder": str(web_world.members["police_liaison"].id),
+              "deadline": deadline, "middel": "enforcement_priority", "bedrag": "", "toegezegd": ""}
+
+    # Missing owner: shown next to the field, the input kept.
+    bad = await browser.post(decide, data={**form_of(page.text, decide), **action})
+    assert bad.status_code == 422 and f'id="eigenaar-fout-{item}"' in bad.text
+    assert 'value="Huisbezoek met wijkcoach"' in bad.text
+    unknown = await browser.post(f"{base}/punten/{uuid.uuid4()}/besluit", data={
+        **form_of(page.text, decide), **action, "eigenaar": str(web_world.orgs["politie"].id)})
+    assert unknown.status_code == 422 and "staat niet (meer) op de agenda" in unknown.text
+    wrong = await browser.post(decide, data={**form_of(page.text, decide), **action,
+                                             "eigenaar": str(web_world.orgs["zorg"].id)})
+    assert wrong.status_code == 422 and f'id="uitvoerder-fout-{item}"' in wrong.text  # assignee not of that org
+    async with owner_db.sessions() as session:
+        assert (await session.execute(sa.select(sa.func.count()).select_from(Action)
+                                      .where(Action.title == "Huisbezoek met wijkcoach"))).scalar_one() == 0
+
+    # The chair commits the police to an enforcement priority: no mandate of the chair's, so the
+    # action is recorded as an escalation and the page says so.
+    page = await browser.post(decide, data={**form_of(page.text, decide), **action,
+                                            "eigenaar": str(web_world.orgs["politie"].id)})
+    assert page.status_code == 200 and "is vastgelegd" in page.text
+    assert "Mandaat-escalatie nodig" in page.text and "Huisbezoek met wijkcoach" in page.text
+    async with owner_db.sessions() as session:
+        created = (await session.execute(sa.select(Action).where(Action.title == "Huisbezoek met wijkcoach"))
+                   ).scalar_one()
+    assert created.coverage == "escalation_required" and created.owner_organisation_id == web_world.orgs["politie"].id
+    chair = web_world.members["chair"].subject
+    assert {r.resource_type for r in await agenda_rows(owner_db, chair, action="create", case_id=data["overdue"].id)
+            } >= {"decision", "action"}
+
+    # With a decision recorded, the agenda can no longer be reopened.
+    agenda_page = await browser.get(base)
+    reopen = await browser.post(f"{base}/agenda/heropenen", data=form_of(agenda_page.text, f"{base}/agenda/heropenen"))
+    assert reopen.status_code == 409 and "Er zijn al besluiten vastgelegd" in reopen.text
+
+    # The police liaison finds it in "Mijn acties"; the list of decisions is not published yet.
+    mine = await sign_in(browser2, web_world, "police_liaison")
+    assert "Huisbezoek met wijkcoach" in mine.text
+    hidden = await browser2.get(f"{base}/besluiten")
+    assert "nog niet gepubliceerd" in hidden.text and "Huisbezoek met wijkcoach" not in hidden.text
+
+    # Publishing the decisions waits for the meeting to start; then the members see them.
+    assert "zodra de vergadering begonnen is" in page.text  # no publish button yet
+    async with owner_db.sessions() as session:
+        version = (await session.get(Meeting, meeting.id)).version  # type: ignore[union-attr]
+    early = await browser.post(f"{base}/besluiten/publiceren", data={"csrf": csrf_of(page.text),
+                                                                     "versie": str(version)})
+    assert early.status_code == 409
+    assert "pas worden gepubliceerd als de vergadering is begonnen" in early.text
+    clock.travel(timedelta(hours=1, minutes=5))
+    page = await browser.get(f"{base}/besluiten")
+    page = await browser.post(f"{base}/besluiten/publiceren", data=form_of(page.text, f"{base}/besluiten/publiceren"))
+    assert "De besluitenlijst is gepubliceerd" in page.text and "Besluit vastleggen" not in page.text
+    shown = await browser2.get(f"{base}/besluiten")
+    assert "Huisbezoek met wijkcoach" in shown.text and numbers["overdue"] in shown.text
+    assert "Anna Agenda" not in shown.text
+    printed = await browser2.get(f"{base}/besluiten/afdrukken")
+    assert printed.status_code == 200 and "Huisbezoek met wijkcoach" in printed.text
+
+
+async def test_chair_plans_meetings_and_finds_the_next_one(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    page = await sign_in(browser, web_world, "chair", start="/web/agenda")
+    assert page.url.path == "/web/agenda" and "geen vergaderingen gepland" in page.text
+    plan = "/web/vergaderingen/plannen"
+    page = await browser.post(plan, data=form_of(page.text, plan))
+    assert page.url.path == "/web/vergaderingen" and "vergadering(en) ingepland" in page.text
+    assert "Volgende" in page.text
+    async with owner_db.sessions() as session:
+        meetings = (await session.execute(sa.select(Meeting).order_by(Meeting.starts_at))).scalars().all()
+    assert meetings and {m.conference_id for m in meetings} == {web_world.a.id}
+    nxt = await browser.get("/web/agenda")
+    assert nxt.url.path == f"/web/vergaderingen/{meetings[0].id}"
+    again = await browser.post(plan, data=form_of(page.text, plan))
+    assert "stonden al gepland" in again.text  # idempotent
+
+    # Conference B has no fixed rhythm: said so, nothing planned.
+    other = await sign_in(browser2, web_world, "chair_b", start="/web/vergaderingen")
+    refused = await browser2.post(plan, data=form_of(other.text, plan))
+    assert refused.status_code == 422 and "geen vast vergaderritme" in refused.text
+
+
+CHAIR_FORMS = ("agenda/concept", "agenda/punten", "agenda/punten/{item}/verwijderen",
+               "agenda/punten/{item}/terugzetten", "agenda/punten/{item}/verplaatsen", "agenda/punten/{item}/tijd",
+               "agenda/publiceren", "agenda/heropenen", "punten/{item}/besluit", "besluiten/publiceren")
+
+
+async def test_forged_or_missing_csrf_token_is_refused_on_the_meeting_forms(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    meeting = data["meeting"]
+    base = f"/web/vergaderingen/{meeting.id}"
+    page = await sign_in(browser, web_world, "chair", start=base)
+    page = await browser.post(f"{base}/agenda/concept", data=form_of(page.text, f"{base}/agenda/concept"))
+    item = item_ids(page.text)[0]
+    async with owner_db.sessions() as session:
+        before = (await session.get(Meeting, meeting.id)).version  # type: ignore[union-attr]
+    fields = {"versie": str(before), "casus": str(data["extra"].id), "reden": "x", "minuten": "10",
+              "richting": "omlaag", "tekst": "Besluit", "overleg": str(web_world.a.id)}
+    for path in [f"{base}/{form.format(item=item)}" for form in CHAIR_FORMS] + ["/web/vergaderingen/plannen"]:
+        for token in (None, "vervalst-" + csrf_of(page.text)[:10], ""):
+            body = dict(fields) if token is None else {**fields, "csrf": token}
+            refused = await browser.post(path, data=body)
+            assert refused.status_code == 403, path
+            assert "Dit formulier is verlopen" in refused.text
+    async with owner_db.sessions() as session:
+        after = await session.get(Meeting, meeting.id)
+        assert after is not None and after.version == before and after.agenda_status == "draft"
+        assert (await session.execute(sa.select(sa.func.count()).select_from(Meeting))).scalar_one() == 1
+
+
+async def test_a_liaison_cannot_post_the_chair_forms_and_another_conference_sees_nothing(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    meeting = data["meeting"]
+    base = f"/web/vergaderingen/{meeting.id}"
+    chair_page = await sign_in(browser, web_world, "chair", start=base)
+    chair_page = await browser.post(f"{base}/agenda/concept",
+                                    data=form_of(chair_page.text, f"{base}/agenda/concept"))
+    item = item_ids(chair_page.text)[0]
+    async with owner_db.sessions() as session:
+        before = (await session.get(Meeting, meeting.id)).version  # type: ignore[union-attr]
+
+    page = await sign_in(browser2, web_world, "police_liaison", start=base)
+    assert "nog niet gepubliceerd" in page.text and data["numbers"]["overdue"] not in page.text
+    fields = {"csrf": csrf_of(page.text), "versie": str(before), "casus": str(data["extra"].id), "reden": "x",
+              "minuten": "10", "richting": "omlaag", "tekst": "Besluit", "overleg": str(web_world.a.id)}
+    for path in [f"{base}/{form.format(item=item)}" for form in CHAIR_FORMS] + ["/web/vergaderingen/plannen"]:
+        refused = await browser2.post(path, data=fields)
+        assert refused.status_code == 403, path
+        assert "Geen toegang" in refused.text and data["numbers"]["overdue"] not in refused.text
+    async with owner_db.sessions() as session:
+        after = await session.get(Meeting, meeting.id)
+        assert after is not None and after.version == before and after.agenda_status == "draft"
+    denied = await agenda_rows(owner_db, web_world.members["police_liaison"].subject, outcome="denied")
+    assert len(denied) >= len(CHAIR_FORMS)
+
+    # The chair of another conference: the meeting does not exist for them; a page that says so.
+    browser2.cookies.clear()
+    other = await sign_in(browser2, web_world, "chair_b", start="/web/vergaderingen")
+    assert "Casusoverleg B" in other.text and "Casusoverleg A" not in other.text
+    for path in (base, f"{base}/besluiten", f"{base}/agenda/afdrukken"):
+        hidden = await browser2.get(path)
+        assert hidden.status_code == 404 and "Niet gevonden" in hidden.text
+        assert data["numbers"]["overdue"] not in hidden.text and "Casusoverleg A" not in hidden.text
+    posted = await browser2.post(f"{base}/agenda/publiceren", data={"csrf": csrf_of(other.text),
+                                                                     "versie": str(before)})
+    assert posted.status_code == 404
+
+
+def test_web_pages_are_not_in_the_openapi_document() -> None:
+    app = create_app(Settings(dev_idp_enabled=False, load_demo_data=False, scheduler_enabled=False))
+    web = {getattr(r, "path", "") for module in (web_router, web_meetings) for r in module.router.routes}
+    assert {"/web/agenda", "/web/vergaderingen/{meeting_id}", "/web/vergaderingen/{meeting_id}/besluiten"} <= web
+    assert not [p for p in app.openapi()["paths"] if p.startswith("/web")]

@@ -1,0 +1,139 @@
+"""What the meetings API and the web client share: the agenda and the list of decisions as the
+caller may see them, and the access-log rows that showing, changing or publishing them writes.
+One place, so that a page in the browser logs exactly what the API logs for the same view."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+
+from app.audit import Access
+from app.deps import Guard
+from app.errors import NotFound
+from app.models import Decision, Meeting
+from app.models.enums import Role
+from app.schemas.meetings import AgendaOut, DecisionCreate, DecisionList
+from app.services import agenda as agenda_service
+from app.services import decisions as decision_service
+
+
+def client_accesses(
+    conference_id: uuid.UUID,
+    clients: list[tuple[uuid.UUID | None, str]],
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    part: str,
+) -> list[Access]:
+    return [
+        Access(
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id),
+            case_id=case_id,
+            conference_id=conference_id,
+            client_number=number,
+            part=part,
+        )
+        for case_id, number in clients
+    ]
+
+
+async def agenda_for(
+    guard: Guard,
+    meeting: Meeting,
+    role: str | None,
+    *,
+    action: str = "list",
+    change: str | None = None,
+    changed_items: Collection[uuid.UUID] | None = None,
+    shown: bool = True,
+) -> AgendaOut:
+    """The agenda as the caller (granted `role` by the policy) may see it, with one log row per
+    client shown (`shown=False`: nothing is shown, e.g. a form that answers with a redirect).
+    After a change by the chair, `change` (create/update/delete) adds one row per client whose
+    item changed (`changed_items`; None: every item on the agenda). A draft asked for by a
+    member raises NotFound after logging the refused attempt."""
+    try:
+        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, role)
+    except NotFound:
+        await guard.audit.denied(
+            Access(action=action, resource_type="agenda", resource_id=str(meeting.id),
+                   conference_id=meeting.conference_id, part="agenda")
+        )
+        raise
+    if shown:
+        guard.audit.allowed(
+            *client_accesses(meeting.conference_id, view.clients, action=action, resource_type="agenda",
+                             resource_id=meeting.id, part="agenda")
+        )
+    if change is not None:
+        guard.audit.allowed(
+            *[
+                Access(
+                    action=change,
+                    resource_type="agenda",
+                    resource_id=str(item.id),
+                    case_id=case_id,
+                    conference_id=meeting.conference_id,
+                    client_number=number,
+                    part="agenda_item",
+                )
+                for (case_id, number), item in zip(view.clients, view.out.items, strict=True)
+                if changed_items is None or item.id in changed_items
+            ]
+        )
+    return view.out
+
+
+async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, part: str) -> None:
+    """Publishing (or withdrawing) an agenda or a list of decisions changes who sees the clients
+    on it: one update row per client on it."""
+    if decisions:
+        clients = (await decision_service.decisions_view(guard.session, meeting, Role.chair)).clients
+    else:
+        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
+        clients = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
+    guard.audit.allowed(
+        *client_accesses(meeting.conference_id, clients, action="update",
+                         resource_type="decision" if decisions else "agenda", resource_id=meeting.id, part=part)
+    )
+
+
+async def decisions_for(guard: Guard, meeting: Meeting, role: str | None, action: str) -> DecisionList:
+    """The list of decisions as the caller may see it, one log row per client on it. An
+    unpublished list asked for by a member raises NotFound after logging the refused attempt."""
+    try:
+        view = await decision_service.decisions_view(guard.session, meeting, role)
+    except NotFound:
+        await guard.audit.denied(
+            Access(action=action, resource_type="decision", resource_id=str(meeting.id),
+                   conference_id=meeting.conference_id, part="decisions")
+        )
+        raise
+    guard.audit.allowed(
+        *client_accesses(meeting.conference_id, view.clients, action=action, resource_type="decision",
+                         resource_id=meeting.id, part="decisions")
+    )
+    return view.out
+
+
+def decision_accesses(meeting: Meeting, decision: Decision, number: str, data: DecisionCreate) -> list[Access]:
+    """The decision, and what it changed through the foundation's services (logged as they log it)."""
+
+    def access(action: str, resource_type: str, resource_id: uuid.UUID, part: str | None = None) -> Access:
+        return Access(action=action, resource_type=resource_type, resource_id=str(resource_id),
+                      case_id=decision.case_id, conference_id=meeting.conference_id, client_number=number,
+                      part=part)
+
+    return [
+        access("create", "decision", decision.id),
+        *[access("create", "action", a) for a in decision.action_ids],
+        *(
+            [access("update", "case", decision.case_id)]
+            if decision.case_id and (data.next_review_date or data.case_director_id)
+            else []
+        ),
+        *([access("update", "case", decision.case_id, "phase")] if decision.case_id and data.phase else []),
+    ]
