@@ -64,7 +64,7 @@ def _banner(settings: Settings) -> str:
     lines = [
         "",
         f"  casusoverleg ({settings.environment.value})",
-        f"  API docs : {base}/api/v1/docs" if settings.docs_enabled else "  API docs : disabled",
+        f"  API docs : {base}/api/v1/docs" if settings.docs_served else "  API docs : disabled",
         f"  Health   : {base}/api/v1/health",
     ]
     if settings.dev_idp_enabled:

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     # Development identity providers (one issuer per demo organisation). Refused in production.
     dev_idp_enabled: bool = True
     load_demo_data: bool = True
-    docs_enabled: bool = True
+    # The OpenAPI document and /api/v1/docs: on in development, off in production unless enabled.
+    docs_enabled: bool | None = None
 
     # Token validation
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
@@ -59,6 +60,11 @@ class Settings(BaseSettings):
     default_page_size: int = Field(default=50, ge=1, le=1000)
 
     scheduler_enabled: bool = True
+
+    # Bulk look-ups by BSN (OWASP API6): more than this many searches by one person within the
+    # window are refused with 429 and flagged in the access log.
+    bsn_lookup_limit: int = Field(default=30, ge=1)
+    bsn_lookup_window_seconds: int = Field(default=600, ge=1)
 
     # Web client (browser sign-in through each organisation's provider: OIDC code flow + PKCE)
     web_oidc_client_id: str = "casusoverleg"
@@ -120,6 +126,10 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @property
+    def docs_served(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.is_development
 
     @property
     def is_development(self) -> bool:

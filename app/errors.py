@@ -112,6 +112,15 @@ class UnprocessableEntity(AppError):
         super().__init__(detail, **extra)
 
 
+class TooManyRequests(AppError):
+    status = 429
+    title = "Too many requests"
+    type_slug = "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
+
+
 class ServiceUnavailable(AppError):
     status = 503
     title = "Service unavailable"

@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 scheduler.shutdown(wait=False)
             await app.state.db.dispose()
 
-    docs = settings.docs_enabled
+    docs = settings.docs_served
     app = FastAPI(
         title="casusoverleg",
         version="0.1.0",

@@ -107,3 +107,24 @@ def test_redaction_keeps_uvicorn_access_log_working() -> None:
     )
     line = AccessFormatter(fmt="%(client_addr)s %(request_line)s %(status_code)s", use_colors=False).format(record)
     assert "999996356" not in line and "/api/v1/cases" in line and "200" in line
+
+
+async def test_bulk_lookups_by_bsn_are_throttled_and_flagged(client, world: World, owner_db) -> None:
+    from app.models import AccessLogEntry
+
+    url = f"/api/v1/conferences/{world.a.id}/clients/lookup"
+    for _ in range(30):
+        assert (await client.post(url, json={"bsn": "999996356"}, headers=world.headers("chair"))).status_code == 404
+    refused = await client.post(url, json={"bsn": "999993653"}, headers=world.headers("chair"))
+    assert refused.status_code == 429
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "999993653" not in refused.text
+    # Someone else is not affected.
+    other = await client.post(url, json={"bsn": "999993653"}, headers=world.headers("gemeente_member"))
+    assert other.status_code == 404
+    async with owner_db.sessions() as session:
+        flagged = (
+            await session.execute(sa.select(AccessLogEntry).where(AccessLogEntry.part == "bsn:throttled"))
+        ).scalars().all()
+    assert [(f.actor_subject, f.outcome) for f in flagged] == [(world.members["chair"].subject, "denied")]

@@ -29,3 +29,15 @@ def test_production_refuses_development_features(override: dict, complaint: str)
 def test_production_starts_with_own_secrets_and_no_dev_features() -> None:
     settings = Settings(environment="production", dev_idp_enabled=False, load_demo_data=False, **SECRETS)
     assert not settings.is_development
+
+
+def test_api_docs_are_off_in_production_unless_enabled() -> None:
+    from app.main import create_app
+
+    base = {"environment": "production", "dev_idp_enabled": False, "load_demo_data": False, **SECRETS}
+    paths = {getattr(r, "path", "") for r in create_app(Settings(**base)).routes}
+    assert "/api/v1/openapi.json" not in paths and "/api/v1/docs" not in paths
+    enabled = {getattr(r, "path", "") for r in create_app(Settings(**base, docs_enabled=True)).routes}
+    assert "/api/v1/openapi.json" in enabled
+    development = {getattr(r, "path", "") for r in create_app(Settings()).routes}
+    assert "/api/v1/docs" in development

@@ -8,6 +8,7 @@ import hmac
 import os
 import secrets
 import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
 from app.errors import UnprocessableEntity
-from app.models import Case, Client
+from app.models import AccessLogEntry, Case, Client
 
 _NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -108,3 +109,23 @@ async def get_or_create_client(
 
 async def cases_of_client(session: AsyncSession, client_id: uuid.UUID) -> list[Case]:
     return list((await session.execute(sa.select(Case).where(Case.client_id == client_id))).scalars())
+
+
+async def bsn_searches_since(session: AsyncSession, *, issuer: str, subject: str, since: datetime) -> int:
+    """How many look-ups by BSN this person made since `since`, read from the access log (shared
+    by every replica, so the limit holds across them)."""
+    return int(
+        (
+            await session.execute(
+                sa.select(sa.func.count())
+                .select_from(AccessLogEntry)
+                .where(
+                    AccessLogEntry.actor_subject == subject,
+                    AccessLogEntry.actor_issuer == issuer,
+                    AccessLogEntry.occurred_at >= since,
+                    AccessLogEntry.resource_type == "client",
+                    AccessLogEntry.action == "search",
+                )
+            )
+        ).scalar_one()
+    )
