@@ -14,7 +14,7 @@ from app.audit import Access, AuditTrail
 from app.auth.identity import principal_from_claims, registered_issuers
 from app.auth.policy import Op, Target, authorize
 from app.auth.principal import Principal
-from app.auth.tokens import InvalidToken, TokenValidator
+from app.auth.tokens import InvalidToken, TokenValidator, unverified_parts
 from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, NotFound, Unauthorized
@@ -62,7 +62,10 @@ async def principal_from_token(
     a valid token of a subject without membership). Shared by the API and the web sign-in."""
     validator: TokenValidator = request.app.state.token_validator
     try:
-        issuers = await registered_issuers(session)
+        claimed = unverified_parts(token)[1].get("iss")  # selects the keys to try, nothing more
+        if not isinstance(claimed, str):
+            raise InvalidToken("no issuer")
+        issuers = await registered_issuers(session, only=claimed)
         claims = await validator.validate(token, {k: cfg for k, (cfg, _org) in issuers.items()})
         org = issuers[claims["iss"]][1]
         return await principal_from_claims(

@@ -100,8 +100,14 @@ class ClaimMapping:
         return list(found.values())
 
 
-async def registered_issuers(session: AsyncSession) -> dict[str, tuple[IssuerConfig, Organisation]]:
+async def registered_issuers(
+    session: AsyncSession, *, only: str | None = None
+) -> dict[str, tuple[IssuerConfig, Organisation]]:
+    """Registered issuers with their organisation; `only` narrows it to one exact issuer string
+    (the token's claimed `iss`, which then still has to verify with that issuer's keys)."""
     query = sa.select(Organisation).where(col(Organisation.issuer).is_not(None))
+    if only is not None:
+        query = query.where(col(Organisation.issuer) == only)
     rows = (await session.execute(query)).scalars()
     result: dict[str, tuple[IssuerConfig, Organisation]] = {}
     for org in rows:
