@@ -20,8 +20,9 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.config import Settings
+from app.crypto import seal_text
 from app.errors import HIDDEN_SUFFIX
-from app.events.signing import new_secret
+from app.events.signing import SECRET_PURPOSE, new_secret
 from app.main import create_app
 from app.models import (
     AccessLogEntry,
@@ -315,7 +316,7 @@ async def _make_groups(
         owner = world.systems["care_system" if conference.id == world.a.id else "police_system"]
         subscription = Subscription(partner_system_id=owner.id, organisation_id=owner.organisation_id,
                                     url="https://93.184.215.14/hooks", event_types=["case.flagged"],
-                                    secret=new_secret())
+                                    secret=seal_text(new_secret(), Settings(), purpose=SECRET_PURPOSE))
         session.add(subscription)
         await session.flush()
         message = OutboxMessage(subscription_id=subscription.id, type="case.flagged", payload={},

@@ -366,7 +366,7 @@ async def test_publishing_agenda_and_decisions_notifies_subscribed_partner_syste
     async with owner_db.sessions() as s:
         s.add(Subscription(partner_system_id=world.systems["police_system"].id, organisation_id=world.orgs["politie"].id,
                            url="https://politie.example/hook", event_types=["agenda.published", "decisions.published"],
-                           secret="whsec_dGVzdHNlY3JldHRlc3RzZWNyZXR0ZXN0c2VjcmV0"))
+                           secret="sealed:v1:not-used-here"))  # no delivery in this test
         await s.commit()
     meeting, _case, item = await _published_meeting(client, world, owner_db)
     clock.freeze(MEETING_AT + timedelta(hours=3))

@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('organisation_id', sa.Uuid(), nullable=False),
     sa.Column('url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
     sa.Column('event_types', postgresql.ARRAY(sa.Text()), nullable=False),
-    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('disabled_reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

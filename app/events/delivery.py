@@ -29,8 +29,9 @@ from sqlmodel import col
 
 from app.clock import clock
 from app.config import Settings, get_settings
+from app.crypto import unseal_text
 from app.db import Database
-from app.events.signing import headers_for
+from app.events.signing import SECRET_PURPOSE, headers_for
 from app.events.targets import UnsafeTarget, resolve_and_check
 from app.models import OutboxMessage, Subscription
 
@@ -111,7 +112,11 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
         ).all()
         if not rows:
             return []
-        claimed = [Claimed(m.id, m.attempts + 1, m.type, m.payload, s.id, s.url, s.secret) for m, s in rows]
+        claimed = [
+            Claimed(m.id, m.attempts + 1, m.type, m.payload, s.id, s.url,
+                    unseal_text(s.secret, settings, purpose=SECRET_PURPOSE))
+            for m, s in rows
+        ]
         lease_until = now + timedelta(seconds=settings.webhook_lease_seconds)
         await session.execute(
             sa.update(OutboxMessage)

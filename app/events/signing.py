@@ -48,3 +48,7 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     except Exception:  # noqa: BLE001  (malformed input must never escape as an error)
         return False
     return True
+
+
+# Associated data for sealing subscription secrets at rest (app/crypto.py).
+SECRET_PURPOSE = b"webhook-secret"

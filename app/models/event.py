@@ -85,8 +85,8 @@ class Subscription(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     url: str = Field(max_length=2000)
     event_types: list[str] = text_array_field()
-    # Standard Webhooks secret ("whsec_" + base64). TODO: encrypt at rest like the BSN.
-    secret: str = Field(max_length=200)
+    # The Standard Webhooks secret ("whsec_" + base64), sealed at rest (app/crypto.py).
+    secret: str = Field(max_length=400)
     active: bool = True
     disabled_reason: str | None = Field(default=None, max_length=200)
     created_at: datetime = ts_field()

@@ -48,9 +48,9 @@ async def create_subscription(
     body: SubscriptionCreate, guard: GuardDep, settings: SettingsDep, response: Response
 ) -> SubscriptionCreated:
     await guard.require_system_scope(SCOPE, Access(action="create", resource_type="subscription"))
-    sub = await service.create_subscription(guard.session, guard.principal, body, settings)
+    sub, secret = await service.create_subscription(guard.session, guard.principal, body, settings)
     response.headers["Location"] = f"/api/v1/subscriptions/{sub.id}"
-    return SubscriptionCreated(**_out(sub).model_dump(), secret=sub.secret)
+    return SubscriptionCreated(**_out(sub).model_dump(), secret=secret)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut])

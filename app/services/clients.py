@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
 import secrets
 import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings
+from app.crypto import seal, unseal
 from app.errors import UnprocessableEntity
 from app.models import AccessLogEntry, Case, Client
 
@@ -40,20 +38,12 @@ def normalise_bsn(raw: str, *, pointer: str = "#/bsn") -> str:
     return bsn
 
 
-def _key(settings: Settings) -> bytes:
-    key = base64.b64decode(settings.bsn_encryption_key)
-    if len(key) not in (16, 24, 32):
-        raise RuntimeError("BSN_ENCRYPTION_KEY must be base64 of 16, 24 or 32 bytes")
-    return key
-
-
 def encrypt_bsn(bsn: str, settings: Settings) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(_key(settings)).encrypt(nonce, bsn.encode(), b"bsn")
+    return seal(bsn, settings, purpose=b"bsn")
 
 
 def decrypt_bsn(ciphertext: bytes, settings: Settings) -> str:
-    return AESGCM(_key(settings)).decrypt(ciphertext[:12], ciphertext[12:], b"bsn").decode()
+    return unseal(ciphertext, settings, purpose=b"bsn")
 
 
 def bsn_hash(bsn: str, settings: Settings) -> str:

@@ -11,8 +11,9 @@ from sqlmodel import col
 from app.auth.principal import Principal
 from app.clock import clock
 from app.config import Settings
+from app.crypto import seal_text
 from app.errors import NotFound, UnprocessableEntity
-from app.events.signing import new_secret, valid_secret
+from app.events.signing import SECRET_PURPOSE, new_secret, valid_secret
 from app.events.targets import UnsafeTarget, resolve_and_check
 from app.models import OutboxMessage, Subscription
 from app.schemas.events import SubscriptionCreate
@@ -20,7 +21,8 @@ from app.schemas.events import SubscriptionCreate
 
 async def create_subscription(
     session: AsyncSession, principal: Principal, data: SubscriptionCreate, settings: Settings
-) -> Subscription:
+) -> tuple[Subscription, str]:
+    """Returns the subscription and its secret in clear, to be shown once; it is stored sealed."""
     assert principal.partner_system_id is not None
     try:
         await resolve_and_check(
@@ -34,16 +36,17 @@ async def create_subscription(
         raise UnprocessableEntity(
             "The secret must be whsec_ followed by base64 of 24 to 64 bytes.", pointer="#/secret"
         )
+    secret = data.secret or new_secret()
     subscription = Subscription(
         partner_system_id=principal.partner_system_id,
         organisation_id=principal.organisation_id,
         url=data.url,
         event_types=sorted(set(data.event_types)),
-        secret=data.secret or new_secret(),
+        secret=seal_text(secret, settings, purpose=SECRET_PURPOSE),
     )
     session.add(subscription)
     await session.flush()
-    return subscription
+    return subscription, secret
 
 
 async def list_subscriptions(session: AsyncSession, principal: Principal) -> list[Subscription]:

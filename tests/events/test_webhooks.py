@@ -98,6 +98,10 @@ async def test_subscription_api(api: httpx.AsyncClient, world: World, owner_db: 
     assert created.status_code == 201
     assert created.json()["secret"].startswith("whsec_")
     sub_id = created.json()["id"]
+    # The secret is shown once and stored sealed: the table never holds it in clear.
+    async with owner_db.sessions() as session:
+        stored = (await session.execute(sa.select(Subscription.secret))).scalar_one()
+    assert stored.startswith("sealed:v1:") and created.json()["secret"] not in stored
     listed = await api.get("/api/v1/subscriptions", headers=world.headers("care_system"))
     assert [s["id"] for s in listed.json()] == [sub_id] and "secret" not in listed.json()[0]
     assert (await api.get("/api/v1/subscriptions", headers=world.headers("wijkteam_system"))).json() == []
