@@ -179,3 +179,19 @@ async def add_action(session: AsyncSession, world: World, case: Case, *, owner: 
 
 def uid() -> uuid.UUID:
     return uuid.uuid4()
+
+
+async def add_organisation_with_member(
+    session: AsyncSession, world: World, *, slug: str, subject: str, discovery: bool = False
+) -> Organisation:
+    """An extra organisation with its own issuer on the test provider and one member in
+    conference A (for rotation and key-cache tests that need an issuer of their own)."""
+    issuer = world.idp.issuer(slug)
+    org = Organisation(name=slug, slug=slug, kind="housing", issuer=issuer, audience="casusoverleg",
+                       discovery_url=f"{issuer}/.well-known/openid-configuration" if discovery else None)
+    session.add(org)
+    await session.flush()
+    session.add(Membership(conference_id=world.a.id, organisation_id=org.id, issuer=issuer, subject=subject,
+                           display_name=subject, role="member"))
+    await session.flush()
+    return org

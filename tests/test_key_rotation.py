@@ -16,9 +16,8 @@ import pytest
 from app.clock import clock
 from app.db import DatabaseUrls
 from app.main import create_app
-from app.models import Membership, Organisation
 from tests.conftest import make_settings
-from tests.factories import World
+from tests.factories import World, add_organisation_with_member
 from tests.idp import TestIdentityProviders
 from tests.jwt_tools import claims_for, fresh_rsa_key, sign
 
@@ -51,27 +50,7 @@ async def _provider(owner_db, world: World) -> tuple[str, str]:
     idp: TestIdentityProviders = world.idp
     idp.store.ensure(slug)
     async with owner_db.sessions() as session:
-        issuer = idp.issuer(slug)
-        org = Organisation(
-            name=slug,
-            slug=slug,
-            kind="housing",
-            issuer=issuer,
-            audience="casusoverleg",
-            discovery_url=f"{issuer}/.well-known/openid-configuration",
-        )
-        session.add(org)
-        await session.flush()
-        session.add(
-            Membership(
-                conference_id=world.a.id,
-                organisation_id=org.id,
-                issuer=org.issuer or "",
-                subject="person-1",
-                display_name="Persoon",
-                role="member",
-            )
-        )
+        await add_organisation_with_member(session, world, slug=slug, subject="person-1", discovery=True)
         await session.commit()
     return slug, "person-1"
 

@@ -15,9 +15,9 @@ from joserfc.jwk import ECKey
 
 from app.auth.dev_idp import mint_token
 from app.clock import clock
-from app.models import Membership, Organisation
+from app.models import Organisation
 from tests.authz_matrix import PUBLIC
-from tests.factories import World, add_case
+from tests.factories import World, add_case, add_organisation_with_member
 from tests.idp import TestIdentityProviders
 from tests.jwt_tools import (
     b64,
@@ -249,21 +249,7 @@ async def test_key_rotated_out_is_refused(client: httpx.AsyncClient, world: Worl
     service's key cache has refreshed (at the latest after its TTL)."""
     idp: TestIdentityProviders = world.idp
     async with owner_db.sessions() as session:
-        org = Organisation(
-            name="Roteer", slug="roteer", kind="housing", issuer=idp.issuer("roteer"), audience="casusoverleg"
-        )
-        session.add(org)
-        await session.flush()
-        session.add(
-            Membership(
-                conference_id=world.a.id,
-                organisation_id=org.id,
-                issuer=org.issuer or "",
-                subject="r-1",
-                display_name="R",
-                role="member",
-            )
-        )
+        await add_organisation_with_member(session, world, slug="roteer", subject="r-1")
         await session.commit()
     idp.store.ensure("roteer")
     old = idp.token("roteer", "r-1", audience="casusoverleg")
