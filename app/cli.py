@@ -33,7 +33,7 @@ def _prepare_database(settings: Settings) -> DatabaseUrls:
 
 
 async def _load_demo(owner_url: str, settings: Settings) -> bool:
-    from app.services.demo import load_demo_data
+    from app.demo.seed import load_demo_data
 
     db = Database(owner_url, pool_size=1)
     try:
@@ -52,7 +52,7 @@ def _seed(settings: Settings, urls: DatabaseUrls) -> None:
 
 def _ensure_dev_keys(settings: Settings) -> None:
     from app.auth.dev_idp import DevKeyStore
-    from app.services.demo_people import DEMO_ORGANISATIONS
+    from app.demo.people import DEMO_ORGANISATIONS
 
     store = DevKeyStore(settings.data_dir.joinpath(*DEV_KEYS_FILE))
     for org in DEMO_ORGANISATIONS:
@@ -68,7 +68,7 @@ def _banner(settings: Settings) -> str:
         f"  Health   : {base}/api/v1/health",
     ]
     if settings.dev_idp_enabled:
-        from app.services.demo_people import DEMO_SYSTEMS, DEMO_USERS
+        from app.demo.people import DEMO_SYSTEMS, DEMO_USERS
 
         lines.append("  Demo token: .venv/bin/casusoverleg token --as voorzitter")
         lines.append("  Demo users: " + ", ".join(user.key for user in DEMO_USERS))
@@ -113,7 +113,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_token(args: argparse.Namespace) -> int:
     from app.auth.dev_idp import DevKeyStore, issuer_url, mint_token
-    from app.services.demo_people import DemoSystem, demo_user
+    from app.demo.people import DemoSystem, demo_user
 
     settings = get_settings()
     if not settings.dev_idp_enabled:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.config import get_settings
-from app.services.agreement_templates import TemplateError, load_templates
+from app.services.agreements.templates import TemplateError, load_templates
 
 
 def cmd_agreement_templates(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ def _urls(settings: Settings) -> DatabaseUrls:
 
 
 async def run_verify(url: str, from_seq: int | None, to_seq: int | None, out: TextIO, err: TextIO) -> int:
-    from app.services.audit_verify import verify_chain
+    from app.services.privacy.verify import verify_chain
 
     db = Database(url, pool_size=1)
     try:
@@ -84,7 +84,7 @@ async def run_purge(
     err: TextIO,
 ) -> int:
     from app.jobs.retention import purge_job
-    from app.services.retention import RetentionError
+    from app.services.privacy.retention import RetentionError
 
     db = Database(urls.app, pool_size=1)
     owner = Database(urls.owner, pool_size=1)

@@ -16,7 +16,7 @@ from app.errors import install_error_handlers
 from app.logging_filter import install_log_redaction
 from app.middleware import RequestContextMiddleware
 from app.routers import register_routers
-from app.services.agreement_templates import load_templates
+from app.services.agreements.templates import load_templates
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from app.clock import clock
 from app.config import PROJECT_ROOT
 from app.db import APP_ROLE, Database, embedded_urls, start_embedded_postgres
 from app.models import Meeting
-from app.services import agenda
+from app.services.meetings import agenda
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CADENCE = {

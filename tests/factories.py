@@ -23,7 +23,7 @@ from app.models import (
     PartnerSystem,
     Plan,
 )
-from app.services.clients import new_client_number
+from app.services.cases.clients import new_client_number
 from tests.idp import TestIdentityProviders
 
 ORGS = {

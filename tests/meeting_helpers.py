@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.db import Database
 from app.models import Client, Meeting, Referral
-from app.services.clients import new_client_number
+from app.services.cases.clients import new_client_number
 from tests.factories import World
 
 # Monday 2 March 2026, 09:00 UTC; the meeting is Tuesday 3 March 10:00 Amsterdam (09:00 UTC).

@@ -280,7 +280,7 @@ async def test_bad_agenda_edits_are_refused_and_change_nothing(client, world: Wo
 
 async def test_statement_count_of_the_draft_is_constant(client, world: World, owner_db) -> None:
     """The builder aggregates in SQL: 5 cases or 40 cases, the same number of statements."""
-    from app.services import agenda
+    from app.services.meetings import agenda
 
     clock.freeze(NOW)
 
@@ -316,7 +316,7 @@ async def test_statement_count_of_the_draft_is_constant(client, world: World, ow
 
 
 async def test_flags_since_reads_uncleared_flags_of_the_conference(world: World, owner_db) -> None:
-    from app.services.agenda import flags_since
+    from app.services.meetings.agenda import flags_since
 
     clock.freeze(NOW)
     async with owner_db.sessions() as s:

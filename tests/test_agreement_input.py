@@ -144,7 +144,7 @@ async def test_agreement_text_only_for_chair_director_and_parties(
 
 
 async def test_retention_removes_names_commitments_and_scans(client: httpx.AsyncClient, world: World, owner_db) -> None:
-    from app.services.agreements import REMOVED_TEXT, anonymise_case_agreements
+    from app.services.agreements.lifecycle import REMOVED_TEXT, anonymise_case_agreements
 
     case = await case_with_assessment(owner_db, world)
     agreement_id = (await create(client, world, case)).json()["id"]

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from app.config import PROJECT_ROOT
 from app.db import DatabaseUrls
 from app.main import create_app
-from app.services.agreement_templates import TemplateError, load_templates, parse_template
+from app.services.agreements.templates import TemplateError, load_templates, parse_template
 from tests.agreements_support import case_with_assessment, create, driepartijen_body, sign_all
 from tests.conftest import make_settings
 from tests.factories import World, add_mandate

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from app.cli_audit import register, run_verify
 from app.db import Database, DatabaseUrls
-from app.services.audit_verify import GENESIS, compute_row_hash
+from app.services.privacy.verify import GENESIS, compute_row_hash
 from tests.factories import World, add_case
 
 VERIFY = "/api/v1/audit/verify"

@@ -46,7 +46,7 @@ from app.models import (
     Referral,
     Subscription,
 )
-from app.services.clients import new_client_number
+from app.services.cases.clients import new_client_number
 from tests.authz_matrix import MATRIX, PUBLIC, ROLES, Rule
 from tests.factories import World, add_action, add_case, add_mandate
 

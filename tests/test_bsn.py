@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.models import Client
-from app.services.clients import bsn_is_valid
+from app.services.cases.clients import bsn_is_valid
 from tests.factories import World
 
 VALID_BSNS = ["999996356", "999993653", "111222333", "123456782"]

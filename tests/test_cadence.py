@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.models import Conference, Meeting
-from app.services.cadence import occurrences, parse_cadence
+from app.services.meetings.cadence import occurrences, parse_cadence
 from tests.factories import World
 
 AMS = ZoneInfo("Europe/Amsterdam")

@@ -14,9 +14,9 @@ import uvicorn
 
 from app.auth.dev_idp import DevKeyStore, issuer_url, mint_token
 from app.db import DatabaseUrls
+from app.demo.people import DEMO_ORGANISATIONS
 from app.main import create_app
 from app.models import Conference, Membership, Organisation
-from app.services.demo_people import DEMO_ORGANISATIONS
 from tests.conftest import make_settings
 from tests.idp import free_port
 

@@ -31,9 +31,9 @@ from app.models import (
     Plan,
     Referral,
 )
-from app.services import retention as service
-from app.services.audit_verify import verify_chain
-from app.services.clients import bsn_hash, encrypt_bsn
+from app.services.cases.clients import bsn_hash, encrypt_bsn
+from app.services.privacy import retention as service
+from app.services.privacy.verify import verify_chain
 from tests.factories import World, add_action, add_case
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

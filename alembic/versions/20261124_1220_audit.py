@@ -10,7 +10,7 @@ a BEFORE INSERT trigger takes one of 16 chains (lanes) with a transaction-level 
 has no default any more), and sets prev_hash (the row_hash of the chain's row with the highest
 seq, or of the chain's last purge anchor, or 64 zeros) and row_hash = sha256(canonical text of
 the row). The canonical text is documented and recomputed in
-app/services/audit_verify.py: each field as `<length>:<text>` (NULL as `~`), joined by `|`.
+app/services/privacy/verify.py: each field as `<length>:<text>` (NULL as `~`), joined by `|`.
 """
 
 from collections.abc import Sequence

@@ -54,7 +54,7 @@ class Op(StrEnum):
     # meetings, agendas, decisions (issue 6)
     meeting_read = "meeting:read"
     meeting_manage = "meeting:manage"
-    agenda_read = "agenda:read"  # a draft only for the chair (app/services/agenda.py agenda_view)
+    agenda_read = "agenda:read"  # a draft only for the chair (app/services/meetings/agenda.py agenda_view)
     agenda_edit = "agenda:edit"
     discussion_request_create = "discussion_request:create"
     decision_create = "decision:create"
@@ -89,7 +89,7 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.audit_read: frozenset({Role.privacy_officer}),
     Op.note_create: CASE_WORKERS,
     # Agreements: a case director is a member or the chair, so these roles include them. An
-    # organisation's signature further needs a sign_agreements mandate (app/services/agreements.py).
+    # organisation's signature further needs a sign_agreements mandate (app/services/agreements/lifecycle.py).
     Op.agreement_read: CASE_WORKERS,  # the text only for the chair, case director and the parties
     Op.agreement_create: frozenset({Role.chair, Role.member}),
     Op.agreement_sign: frozenset({Role.chair, Role.member}),

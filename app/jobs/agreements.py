@@ -1,6 +1,6 @@
 """Scheduled work of the agreements: warn case directors before an agreement ends.
 
-Sharing itself needs no job: expiry is computed on every request (app/services/agreements.py).
+Sharing itself needs no job: expiry is computed on every request (app/services/agreements/lifecycle.py).
 The function fits the scheduler's convention `async def f(db, slot, *, settings) -> dict` and can
 also be called as `await f(db)` (settings then come from the environment)."""
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from app.config import Settings, get_settings
 from app.db import Database
-from app.services.agreements import create_expiry_warnings
+from app.services.agreements.lifecycle import create_expiry_warnings
 
 JOB_ID = "agreements.expiry_warnings"
 

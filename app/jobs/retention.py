@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from app.clock import clock
 from app.config import Settings
 from app.db import Database
-from app.services import retention as service
+from app.services.privacy import retention as service
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from app.config import Settings
 from app.db import Database
 from app.errors import AppError
 from app.models import Conference, Meeting
-from app.services import agenda as agenda_service
-from app.services import meetings as meeting_service
+from app.services.meetings import agenda as agenda_service
+from app.services.meetings import sittings as meeting_service
 
 log = logging.getLogger(__name__)
 

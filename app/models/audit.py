@@ -43,7 +43,7 @@ class AccessLogEntry(SQLModel, table=True):
     # Hash chains, filled in by the database (trigger access_log_chain, migration 0003): the row
     # joins one of 16 chains (lanes, so that concurrent requests do not wait for each other's
     # commit); prev_hash is the row_hash of the previous row of that chain, and row_hash is sha256
-    # over the canonical text of this row. app/services/audit_verify.py recomputes them.
+    # over the canonical text of this row. app/services/privacy/verify.py recomputes them.
     chain: int = Field(default=0, sa_type=sa.SmallInteger)
     prev_hash: str | None = Field(default=None, max_length=64)
     row_hash: str | None = Field(default=None, max_length=64)

@@ -55,7 +55,7 @@ class AgendaItem(SQLModel, table=True):
     # [{"code": "review_due", "text": "Evaluatiedatum 12-11-2026 verstreken"}, ...]; an optional
     # "detail" (free text of a request or flag) is shown to the chair only.
     reasons: list = json_field(default_factory=list)
-    urgency: int = 99  # lower is more urgent (see app/services/agenda.py RANK)
+    urgency: int = 99  # lower is more urgent (see app/services/meetings/agenda.py RANK)
     position: int = 0
     time_box_minutes: int = Field(default=10, ge=1)
     added_by_chair: bool = False

@@ -13,8 +13,8 @@ from app.errors import NotFound
 from app.models import Decision, Meeting
 from app.models.enums import Role
 from app.schemas.meetings import AgendaOut, DecisionCreate, DecisionList
-from app.services import agenda as agenda_service
-from app.services import decisions as decision_service
+from app.services.meetings import agenda as agenda_service
+from app.services.meetings import decisions as decision_service
 
 
 def client_accesses(

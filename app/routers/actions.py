@@ -13,10 +13,10 @@ from app.models.enums import ActionStatus, Coverage
 from app.routers._paging import PagingDep
 from app.schemas.cases import ActionCreate, ActionOut, ActionUpdate
 from app.schemas.common import PageOut
-from app.services import actions as service
-from app.services import cases as case_service
+from app.services.cases import actions as service
+from app.services.cases import lifecycle as case_service
+from app.services.cases.present import action_out
 from app.services.common import check_if_match, etag_of
-from app.services.present import action_out
 
 router = APIRouter(tags=["actions"])
 

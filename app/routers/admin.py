@@ -17,7 +17,7 @@ from app.schemas.admin import (
     OrganisationCreate,
     OrganisationOut,
 )
-from app.services import admin as service
+from app.services.access import conferences as service
 
 router = APIRouter(tags=["administration"])
 

@@ -26,17 +26,17 @@ from app.schemas.agreements import (
     TemplateOut,
     WithdrawalCreate,
 )
-from app.services import agreement_render as render
-from app.services import agreements as service
-from app.services import cases as case_service
-from app.services.agreement_present import (
+from app.services.agreements import lifecycle as service
+from app.services.agreements import render
+from app.services.agreements.present import (
     agreement_out,
     agreement_summary,
     consent_basis_out,
     legal_basis_out,
     legal_sharing_out,
 )
-from app.services.agreement_templates import TemplateRegistry, describe
+from app.services.agreements.templates import TemplateRegistry, describe
+from app.services.cases import lifecycle as case_service
 
 router = APIRouter(tags=["agreements"])
 

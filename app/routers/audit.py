@@ -19,9 +19,9 @@ from app.models.enums import Role
 from app.routers._paging import PagingDep
 from app.schemas.audit import AccessLogOut, AccessReportOut, ChainReportOut, ClientExportOut
 from app.schemas.common import PageOut
-from app.services import privacy as service
-from app.services.audit_verify import verify_chain
-from app.services.report_documents import render_html, render_pdf
+from app.services.privacy import officer as service
+from app.services.privacy.documents import render_html, render_pdf
+from app.services.privacy.verify import verify_chain
 
 router = APIRouter(tags=["privacy officer"])
 

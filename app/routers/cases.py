@@ -22,14 +22,14 @@ from app.schemas.cases import (
     Transition,
 )
 from app.schemas.common import PageOut
-from app.services import actions as action_service
-from app.services import cases as service
-from app.services import checklist as checklist_service
-from app.services import notes as note_service
-from app.services import plans as plan_service
+from app.services.agreements.sharing import sharing_bases
+from app.services.cases import actions as action_service
+from app.services.cases import checklist as checklist_service
+from app.services.cases import lifecycle as service
+from app.services.cases import notes as note_service
+from app.services.cases import plans as plan_service
+from app.services.cases.present import action_out, assessment_out, case_summary, change_out, plan_out
 from app.services.common import check_if_match, etag_of
-from app.services.present import action_out, assessment_out, case_summary, change_out, plan_out
-from app.services.sharing import sharing_bases
 
 router = APIRouter(tags=["cases"])
 

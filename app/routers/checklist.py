@@ -12,9 +12,9 @@ from app.deps import GuardDep
 from app.errors import Forbidden, NotFound
 from app.models.enums import Role
 from app.schemas.agreements import ChecklistOut, ChecklistTickIn
-from app.services import cases as case_service
-from app.services import checklist as service
-from app.services.agreement_present import checklist_out
+from app.services.agreements.present import checklist_out
+from app.services.cases import checklist as service
+from app.services.cases import lifecycle as case_service
 
 router = APIRouter(tags=["checklist"])
 

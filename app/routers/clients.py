@@ -12,7 +12,7 @@ from app.deps import GuardDep, SettingsDep
 from app.errors import NotFound, TooManyRequests
 from app.models.enums import Phase
 from app.schemas.cases import ClientCaseRef, ClientLookup, ClientLookupOut
-from app.services import clients as service
+from app.services.cases import clients as service
 
 router = APIRouter(tags=["clients"])
 

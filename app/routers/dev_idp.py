@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dev_idp import TOKEN_LIFETIME_SECONDS, DevKeyStore, discovery_document, issuer_url, mint_token
 from app.clock import clock
+from app.demo.people import DEMO_ORGANISATIONS
 from app.deps import get_session
 from app.errors import NotFound
-from app.services import dev_idp_flow as dev_flow
-from app.services.demo_people import DEMO_ORGANISATIONS
+from app.services.access import dev_idp_flow as dev_flow
 from app.web import templates
 
 router = APIRouter(prefix="/dev-idp", tags=["development identity providers"], include_in_schema=False)

@@ -21,10 +21,10 @@ from app.schemas.events import (
     RelapseHistory,
     TimelineItem,
 )
-from app.services import cases as case_service
-from app.services import event_history
-from app.services import partner_events as service
-from app.services.sharing import sharing_bases
+from app.services.agreements.sharing import sharing_bases
+from app.services.cases import lifecycle as case_service
+from app.services.events import history as event_history
+from app.services.events import intake as service
 
 router = APIRouter(tags=["partner events"])
 

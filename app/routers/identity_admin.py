@@ -21,7 +21,7 @@ from app.schemas.identity import (
     PartnerSystemOut,
     PartnerSystemUpdate,
 )
-from app.services import identity_admin as service
+from app.services.access import organisations as service
 
 router = APIRouter(tags=["administration"])
 

@@ -35,13 +35,13 @@ from app.schemas.meetings import (
     NotificationOut,
     TimeBox,
 )
-from app.services import agenda as agenda_service
-from app.services import cases as case_service
-from app.services import decisions as decision_service
-from app.services import exports
-from app.services import meetings as service
-from app.services import notifications as notification_service
+from app.services.cases import lifecycle as case_service
 from app.services.common import check_if_match, etag_of
+from app.services.events import notifications as notification_service
+from app.services.meetings import agenda as agenda_service
+from app.services.meetings import decisions as decision_service
+from app.services.meetings import sittings as service
+from app.services.privacy import exports
 
 router = APIRouter(tags=["meetings"])
 

@@ -10,10 +10,10 @@ from app.auth.policy import Op
 from app.deps import GuardDep
 from app.errors import Forbidden
 from app.schemas.cases import AssessmentCreate, AssessmentOut, PlanOut, PlanUpdate
-from app.services import cases as case_service
-from app.services import plans as service
+from app.services.cases import lifecycle as case_service
+from app.services.cases import plans as service
+from app.services.cases.present import assessment_out, plan_out
 from app.services.common import check_if_match, etag_of
-from app.services.present import assessment_out, plan_out
 
 router = APIRouter(tags=["plans"])
 

@@ -12,8 +12,8 @@ from app.models.enums import ReferralStatus, Role
 from app.routers._paging import PagingDep
 from app.schemas.cases import CaseSummary, ReferralAccept, ReferralCreate, ReferralDecline, ReferralOut
 from app.schemas.common import PageOut
-from app.services import referrals as service
-from app.services.present import case_summary, referral_out
+from app.services.cases import referrals as service
+from app.services.cases.present import case_summary, referral_out
 
 router = APIRouter(tags=["referrals"])
 

@@ -35,12 +35,12 @@ from app.errors import AppError, PreconditionFailed, UnprocessableEntity
 from app.models import Organisation
 from app.models.enums import ActionStatus, Role
 from app.schemas.cases import ActionUpdate, ReferralCreate
-from app.services import actions as action_service
-from app.services import cases as case_service
-from app.services import plans as plan_service
-from app.services import referrals as referral_service
-from app.services import web_auth
-from app.services.sharing import sharing_bases
+from app.services.access import web_sessions as web_auth
+from app.services.agreements.sharing import sharing_bases
+from app.services.cases import actions as action_service
+from app.services.cases import lifecycle as case_service
+from app.services.cases import plans as plan_service
+from app.services.cases import referrals as referral_service
 from app.web import LIFE_DOMAINS, templates
 
 log = logging.getLogger(__name__)

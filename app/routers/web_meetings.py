@@ -34,10 +34,11 @@ from app.routers import _meeting_views as views
 from app.routers.web import SECURITY_HEADERS, Ctx, WebContext, WebRoute, _checked_form, _page, _parse_date
 from app.schemas.cases import ActionCreate
 from app.schemas.meetings import AgendaItemAdd, AgendaOut, DecisionCreate
-from app.services import agenda as agenda_service
-from app.services import decisions as decision_service
-from app.services import exports, web_auth
-from app.services import meetings as meeting_service
+from app.services.access import web_sessions as web_auth
+from app.services.meetings import agenda as agenda_service
+from app.services.meetings import decisions as decision_service
+from app.services.meetings import sittings as meeting_service
+from app.services.privacy import exports
 
 router = APIRouter(prefix="/web", route_class=WebRoute, include_in_schema=False)
 

@@ -11,7 +11,7 @@ from app.models import OutboxMessage, Subscription
 from app.routers._paging import PagingDep
 from app.schemas.common import PageOut
 from app.schemas.events import DeadLetterOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
-from app.services import webhooks as service
+from app.services.events import subscriptions as service
 
 router = APIRouter(tags=["webhooks"])
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from app.clock import clock
 from app.db import Database
 from app.models import AccessLogEntry, AftercareWatch, CaseFlag, Notification, OutboxMessage, PartnerEvent
-from app.services import sharing
+from app.services.agreements import sharing
 from tests.events.support import CE, CE_BATCH, NS, event, link_case
 from tests.factories import World, add_case
 

@@ -392,7 +392,7 @@ async def test_production_refuses_plain_http_at_registration(owner_db: Database,
     from app.config import Environment
     from app.errors import UnprocessableEntity
     from app.schemas.events import SubscriptionCreate
-    from app.services.webhooks import create_subscription
+    from app.services.events.subscriptions import create_subscription
 
     production = events_app.state.settings.model_copy(
         update={"environment": Environment.production, "webhook_allow_private_targets": False}

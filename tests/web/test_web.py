@@ -21,7 +21,7 @@ from app.main import create_app
 from app.models import AccessLogEntry, Action, Assessment, Goal, Meeting, Plan, Referral, WebSession
 from app.routers import web as web_router
 from app.routers import web_meetings
-from app.services.dev_idp_flow import s256
+from app.services.access.dev_idp_flow import s256
 from tests.factories import World, add_action, add_case
 from tests.web.conftest import DEV_SLUGS, WebServer, agenda_world
 

@@ -32,7 +32,7 @@ from app.models import (
     Referral,
 )
 from app.schemas.audit import AccessReportEntry, AccessReportOut
-from app.services.clients import decrypt_bsn
+from app.services.cases.clients import decrypt_bsn
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.schemas.audit import AccessReportOut
 
-_TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+_TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 NL_ACTIONS = {

@@ -30,9 +30,9 @@ from app.errors import Conflict, NotFound, UnprocessableEntity
 from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
 from app.models.enums import Role
 from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, Reason
-from app.services import meeting_events
-from app.services.cadence import parse_cadence
-from app.services.meetings import bump, meeting_minutes, meeting_out, require_open
+from app.services.meetings import announcements as meeting_events
+from app.services.meetings.cadence import parse_cadence
+from app.services.meetings.sittings import bump, meeting_minutes, meeting_out, require_open
 
 # Urgency of a reason: lower is more urgent. An item's urgency is its most urgent reason.
 RANK = {

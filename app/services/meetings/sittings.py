@@ -16,7 +16,7 @@ from app.clock import clock
 from app.errors import Conflict, NotFound, PreconditionFailed, UnprocessableEntity
 from app.models import Conference, Meeting
 from app.schemas.meetings import AdHocMeeting, MeetingOut, MoveMeeting
-from app.services.cadence import occurrences, parse_cadence
+from app.services.meetings.cadence import occurrences, parse_cadence
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from app.models import Action, AgendaItem, Case, Client, Decision, Meeting, Refe
 from app.models.enums import Role
 from app.schemas.cases import CaseUpdate, Transition
 from app.schemas.meetings import DecisionCreate, DecisionList, DecisionOut
-from app.services import actions as action_service
-from app.services import cases as case_service
-from app.services import meeting_events
-from app.services.meetings import bump, meeting_out
-from app.services.present import action_out
+from app.services.cases import actions as action_service
+from app.services.cases import lifecycle as case_service
+from app.services.cases.present import action_out
+from app.services.meetings import announcements as meeting_events
+from app.services.meetings.sittings import bump, meeting_out
 
 
 def require_decidable(meeting: Meeting) -> None:

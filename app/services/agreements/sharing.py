@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.policy import SharingBasis
-from app.services.agreements import bases_in_force
+from app.services.agreements.lifecycle import bases_in_force
 
 
 async def sharing_bases(session: AsyncSession, case_id: uuid.UUID) -> list[SharingBasis]:

@@ -16,9 +16,9 @@ from app.schemas.agreements import (
     SignatureOut,
     WithdrawalOut,
 )
-from app.services.agreement_templates import CLIENT
-from app.services.agreements import effective_scope, effective_status, legal_basis_in_force
-from app.services.checklist import Checklist
+from app.services.agreements.lifecycle import effective_scope, effective_status, legal_basis_in_force
+from app.services.agreements.templates import CLIENT
+from app.services.cases.checklist import Checklist
 
 
 def _ordered_parties(agreement: Agreement) -> dict[str, dict]:

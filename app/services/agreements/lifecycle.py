@@ -1,6 +1,6 @@
 """Agreements: made from a template version, signed by every party, withdrawn, expired; and the
 legal bases that the chair records instead of consent. Together they are the sharing bases that
-the access policy asks for on every request (app/services/sharing.py)."""
+the access policy asks for on every request (app/services/agreements/sharing.py)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from app.models import (
 )
 from app.models.enums import MandateScope, Phase, Role
 from app.schemas.agreements import AgreementCreate, LegalBasisCreate, WithdrawalCreate
-from app.services.agreement_templates import CLIENT, TemplateRegistry
+from app.services.agreements.templates import CLIENT, TemplateRegistry
 from app.services.common import record_change
 
 log = logging.getLogger(__name__)

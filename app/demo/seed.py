@@ -17,6 +17,7 @@ from sqlmodel import col
 from app.auth.dev_idp import DEV_AUDIENCE, issuer_url
 from app.clock import clock
 from app.config import Settings, get_settings
+from app.demo.people import DEMO_ORGANISATIONS, DEMO_SYSTEMS, DEMO_USERS
 from app.models import (
     Action,
     Assessment,
@@ -42,8 +43,7 @@ from app.models.enums import (
     ReferralStatus,
     Role,
 )
-from app.services.clients import bsn_hash, encrypt_bsn, new_client_number
-from app.services.demo_people import DEMO_ORGANISATIONS, DEMO_SYSTEMS, DEMO_USERS
+from app.services.cases.clients import bsn_hash, encrypt_bsn, new_client_number
 
 DEMO_CONFERENCE_NAME = "Casusoverleg Zuiderstad"
 DEMO_MARKER_SLUG = "gemeente"

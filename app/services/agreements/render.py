@@ -15,8 +15,8 @@ from markdown_it import MarkdownIt
 
 from app.clock import clock
 from app.models import Agreement, AgreementSignature
-from app.services.agreement_templates import CLIENT, KIND_NAMES_NL, dutch_date
-from app.services.agreements import effective_status
+from app.services.agreements.lifecycle import effective_status
+from app.services.agreements.templates import CLIENT, KIND_NAMES_NL, dutch_date
 
 STATUS_NL = {
     "draft": "concept (nog niet door iedereen getekend)",

@@ -22,10 +22,10 @@ from app.errors import NotFound
 from app.models import CalendarFeed, Conference, Meeting, Membership
 from app.models.enums import ActionStatus
 from app.schemas.meetings import AgendaOut, DecisionList, Digest
-from app.services.actions import ActionFilter, list_actions
-from app.services.present import action_out
+from app.services.cases.actions import ActionFilter, list_actions
+from app.services.cases.present import action_out
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "exports"
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "exports"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 PHASES_NL = {

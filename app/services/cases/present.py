@@ -12,7 +12,7 @@ from app.schemas.cases import (
     PlanOut,
     ReferralOut,
 )
-from app.services.actions import is_overdue
+from app.services.cases.actions import is_overdue
 
 
 def case_summary(case: Case, client_number: str) -> CaseSummary:

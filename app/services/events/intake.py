@@ -55,7 +55,7 @@ from app.models import (
     PartnerEvent,
 )
 from app.models.enums import OrganisationKind, Phase, Role
-from app.services import sharing
+from app.services.agreements import sharing
 
 UNKNOWN_REFERENCE = "The subject is not a client reference of your organisation that is linked to a case."
 

@@ -16,7 +16,7 @@ from app.errors import UnprocessableEntity
 from app.models import Agreement, Case, ChangeRecord, ChecklistTick, Client, Goal, Plan
 from app.models.enums import Phase
 from app.schemas.cases import ChecklistProgress
-from app.services.agreements import SIGNED
+from app.services.agreements.lifecycle import SIGNED
 from app.services.common import record_change
 
 PLAN_DEADLINE_DAYS = 28

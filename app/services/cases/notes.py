@@ -13,7 +13,7 @@ from app.errors import Conflict
 from app.models import Case, CaseNote
 from app.models.enums import Phase
 from app.schemas.cases import NoteCreate, NoteOut
-from app.services.sharing import sharing_bases
+from app.services.agreements.sharing import sharing_bases
 
 
 async def add_note(session: AsyncSession, principal: Principal, *, case: Case, data: NoteCreate,

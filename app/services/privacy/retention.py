@@ -32,7 +32,7 @@ from app.models import (
     Referral,
 )
 from app.models.enums import Phase
-from app.services.agreements import anonymise_case_agreements
+from app.services.agreements.lifecycle import anonymise_case_agreements
 
 REMOVED = "[verwijderd]"
 SYSTEM_ISSUER = "casusoverleg"

@@ -14,7 +14,7 @@ from app.errors import Conflict, NotFound, UnprocessableEntity
 from app.models import Case, Client, Membership, Plan, Referral
 from app.models.enums import ReferralStatus, Role
 from app.schemas.cases import ReferralAccept, ReferralCreate
-from app.services.clients import get_or_create_client
+from app.services.cases.clients import get_or_create_client
 from app.services.common import record_change
 
 

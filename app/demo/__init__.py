@@ -1,0 +1,1 @@
+"""The demo conference (development only): people and seed data, outside the domain layer."""

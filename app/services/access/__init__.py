@@ -1,0 +1,1 @@
+"""Administration of conferences, organisations, identity providers and web sessions."""

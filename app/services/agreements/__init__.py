@@ -1,0 +1,1 @@
+"""Three-party and other agreements: templates, consent, sharing bases, rendering."""

@@ -1,0 +1,1 @@
+"""Cases, their clients, plans, actions, notes, referrals and the intake checklist."""

@@ -1,0 +1,1 @@
+"""Partner events in, notifications and webhook subscriptions out."""

@@ -1,0 +1,1 @@
+"""Meetings of a conference: cadence, agenda, decisions, announcements to partners."""

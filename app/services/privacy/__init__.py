@@ -1,0 +1,1 @@
+"""The privacy officer's work: access-log queries, verification, exports, retention."""
