@@ -34,14 +34,61 @@ def check_url_shape(url: str, *, require_https: bool) -> str:
     return parts.hostname
 
 
+# IPv6 ranges that are not globally routable but that Python's `is_global` (3.11) still calls
+# global: local-use NAT64 (RFC 8215), site-local (deprecated), SRv6 SIDs (RFC 9602) and the
+# second documentation prefix (RFC 9637).
+_NOT_GLOBAL_V6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b:1::/48", "fec0::/10", "5f00::/16", "3fff::/20")
+)
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _nat64_embedded(ip: ipaddress.IPv6Address, prefix_length: int) -> ipaddress.IPv4Address:
+    """The IPv4 address embedded after a NAT64 prefix of this length (RFC 6052, section 2.2:
+    bits 64-71 are the zero "u" octet and are skipped)."""
+    raw = ip.packed
+    start = prefix_length // 8
+    octets = [b for i, b in enumerate(raw[start:], start) if i != 8][:4]
+    return ipaddress.IPv4Address(bytes(octets))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address this IPv6 address carries, in any of the embeddings by which a packet
+    sent to it reaches that IPv4 address: IPv4-mapped, IPv4-compatible, 6to4, NAT64 (well-known
+    and local-use prefixes) and Teredo (server and client). Empty when none applies."""
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    if ip.sixtofour is not None:
+        return [ip.sixtofour]
+    if ip.teredo is not None:
+        return list(ip.teredo)
+    if ip in _NAT64_WELL_KNOWN:
+        return [_nat64_embedded(ip, 96)]
+    if ip in _NAT64_LOCAL:
+        # The operator picks the prefix length within the /48; every reading must be safe.
+        return [_nat64_embedded(ip, n) for n in (48, 56, 64, 96)]
+    if ip in _IPV4_COMPATIBLE and int(ip) > 1:  # ::a.b.c.d (deprecated), not :: nor ::1
+        return [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)]
+    return []
+
+
 def address_refusal(address: str, *, allow_private: bool) -> str | None:
-    """Why this address may not be a target, or None when it may."""
+    """Why this address may not be a target, or None when it may. An IPv6 address that embeds
+    IPv4 addresses is judged by those (all of them must pass)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(ip)
+        if embedded:
+            for inner in embedded:
+                reason = address_refusal(str(inner), allow_private=allow_private)
+                if reason is not None:
+                    return reason
+            return None
     if ip.is_multicast or ip.is_unspecified or ip.is_link_local:
         return "a multicast, unspecified or link-local address"
-    if ip.is_global:
+    if ip.is_global and not any(ip in net for net in _NOT_GLOBAL_V6):
         return None
     if allow_private and (ip.is_loopback or ip.is_private):
         return None

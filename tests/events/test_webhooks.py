@@ -72,6 +72,49 @@ async def test_target_checks() -> None:
         await resolve_and_check("http://169.254.169.254/", require_https=False, allow_private=True)
 
 
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [
+        ("::ffff:127.0.0.1", "IPv4-mapped loopback"),
+        ("::ffff:169.254.169.254", "IPv4-mapped link-local"),
+        ("::127.0.0.1", "IPv4-compatible loopback"),
+        ("::10.0.0.1", "IPv4-compatible private"),
+        ("2002:7f00:1::", "6to4 of 127.0.0.1"),
+        ("2002:a9fe:a9fe::1", "6to4 of the metadata address"),
+        ("64:ff9b::a9fe:a9fe", "NAT64 (well-known prefix) of the metadata address"),
+        ("64:ff9b::7f00:1", "NAT64 (well-known prefix) of loopback"),
+        ("64:ff9b:1::a00:1", "NAT64 (local-use prefix, RFC 8215)"),
+        ("64:ff9b:1:a9fe:a9:fe00::", "NAT64 local-use /48 embedding of the metadata address"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo with a non-global client"),
+        ("2001:0:a00:1:8000:63bf:f7f7:f7f7", "Teredo with a private server"),
+        ("fec0::1", "site-local"),
+        ("100::1", "discard prefix"),
+    ],
+)
+async def test_ipv6_embeddings_of_internal_ipv4_are_refused(address: str, why: str) -> None:
+    with pytest.raises(UnsafeTarget):
+        await resolve_and_check(f"http://[{address}]/h", require_https=False, allow_private=False)
+    # Loopback and private targets are allowed in development, link-local never.
+    if "metadata" in why:
+        with pytest.raises(UnsafeTarget):
+            await resolve_and_check(f"http://[{address}]/h", require_https=False, allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::ffff:8.8.8.8",
+        "::8.8.8.8",
+        "2002:808:808::1",
+        "64:ff9b::808:808",
+        "2001:0:4136:e378:8000:63bf:f7f7:f7f7",  # Teredo: server and client public
+        "2606:4700:4700::1111",
+    ],
+)
+async def test_ipv6_embeddings_of_public_ipv4_are_accepted(address: str) -> None:
+    assert await resolve_and_check(f"http://[{address}]/h", require_https=False, allow_private=False)
+
+
 async def test_subscriptions_refuse_private_targets_by_default(
     client: httpx.AsyncClient, world: World, owner_db: Database
 ) -> None:
@@ -81,6 +124,10 @@ async def test_subscriptions_refuse_private_targets_by_default(
         "http://10.0.0.5/hook",
         "http://[::1]/hook",
         "file:///etc/passwd",
+        # IPv6 embeddings of internal IPv4 addresses (NAT64, IPv4-compatible, 6to4)
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[::127.0.0.1]/",
+        "http://[2002:7f00:1::]/",
     ):
         response = await client.post(
             "/api/v1/subscriptions",
