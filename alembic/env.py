@@ -1,4 +1,10 @@
-"""Alembic environment: runs as the owner role, then grants the application role its rights."""
+"""Alembic environment: runs as the owner role, then grants the application role its rights.
+
+Migrations are serialised: each run first takes a PostgreSQL advisory lock (held until its
+transaction ends), so that replicas or one-shot jobs started together never race on
+`alembic_version` or on the grants. The second run waits, then finds the schema at head and
+does nothing. Grants are only (re)issued when this run applied something.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,9 @@ from app.config import get_settings
 from app.db import APP_ROLE, DEFAULT_DB_NAME, ensure_database, resolve_urls
 
 target_metadata = SQLModel.metadata
+
+# pg_advisory_xact_lock key of the migrations (any constant; this one is hashtext('casusoverleg:migrate')).
+MIGRATION_LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtext('casusoverleg:migrate'))"
 
 
 def _owner_url() -> str:
@@ -59,8 +68,13 @@ def do_run_migrations(connection: Connection) -> None:
         include_object=_include_object,
     )
     with context.begin_transaction():
+        # Taken before Alembic reads alembic_version: a run that waited sees what the other applied.
+        connection.exec_driver_sql(MIGRATION_LOCK_SQL)
+        migration_context = context.get_context()
+        before = set(migration_context.get_current_heads())
         context.run_migrations()
-        _grant_app_role(connection)
+        if set(migration_context.get_current_heads()) != before:
+            _grant_app_role(connection)
 
 
 async def run_async_migrations(url: str) -> None:

@@ -80,7 +80,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
-    urls = _prepare_database(settings)
+    # In production the schema is migrated once, by `casusoverleg migrate` (a one-shot job before
+    # the replicas start), never by each replica at its start.
+    urls = _prepare_database(settings) if settings.is_development else resolve_urls(settings)
     if settings.is_development and settings.load_demo_data and not args.no_demo:
         _seed(settings, urls)
     if settings.dev_idp_enabled:
@@ -143,7 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="casusoverleg", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="migrate, load demo data (development) and run the server")
+    serve = commands.add_parser(
+        "serve", help="run the server (development: migrate and load the demo data first)"
+    )
     serve.add_argument("--host", default=None, help="default: HOST (127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="default: PORT (8000)")
     serve.add_argument("--workers", type=int, default=1)

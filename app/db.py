@@ -61,6 +61,9 @@ async def ensure_database(owner_server_url: str, database: str) -> None:
     dsn = owner_server_url.replace("postgresql+asyncpg://", "postgresql://")
     conn = await asyncpg.connect(dsn.replace(f"/{database}?", "/postgres?"))
     try:
+        # Two processes starting together (serve and migrate, two replicas) must not both create:
+        # a session lock, as CREATE DATABASE cannot run inside a transaction.
+        await conn.execute("SELECT pg_advisory_lock(hashtext('casusoverleg:ensure_database'))")
         if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE):
             await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):

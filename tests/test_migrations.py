@@ -1,15 +1,20 @@
 """Migrations are code: upgrade, downgrade to base and upgrade again on an empty database, and
-the models and migrations agree (alembic check)."""
+the models and migrations agree (alembic check). Migrations and seeds started together (replicas
+starting at once) both succeed: an advisory lock serialises them."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 
 import asyncpg
 import pytest
 
 from app import migrations
+from app.config import PROJECT_ROOT
 from app.db import DatabaseUrls
 from tests.conftest import _server_urls
 
@@ -50,3 +55,51 @@ def test_upgrade_downgrade_upgrade_and_no_drift(empty_database: DatabaseUrls) ->
     migrations.upgrade(owner)
     assert asyncio.run(_tables(owner)) == after_first
     migrations.check(owner)  # raises when models and migrations disagree
+
+
+def _run_together(command: str, urls: DatabaseUrls, copies: int = 2) -> list[subprocess.CompletedProcess[str]]:
+    """Start `copies` of `casusoverleg <command>` at once against one database (as replicas or
+    one-shot jobs started together would) and wait for all of them."""
+    env = {**os.environ, "DATABASE_URL": urls.owner, "MIGRATION_DATABASE_URL": urls.owner}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app.cli", command],
+            cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for _ in range(copies)
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        results.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return results
+
+
+async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        return await conn.fetch(sql)
+    finally:
+        await conn.close()
+
+
+def test_migrations_started_together_both_succeed_and_leave_one_schema(empty_database: DatabaseUrls) -> None:
+    owner = empty_database.owner
+    for _round in ("fresh database", "database at head"):
+        results = _run_together("migrate", empty_database)
+        assert [r.returncode for r in results] == [0, 0], [r.stderr[-2000:] for r in results]
+        versions = asyncio.run(_fetch(owner, "SELECT version_num FROM alembic_version"))
+        assert len(versions) == 1
+    migrations.check(owner)
+
+
+def test_seeds_started_together_load_the_demo_data_once(empty_database: DatabaseUrls) -> None:
+    from app.demo.seed import DEMO_MARKER_SLUG
+
+    results = _run_together("seed", empty_database)
+    assert [r.returncode for r in results] == [0, 0], [r.stderr[-2000:] for r in results]
+    assert sorted(r.stdout.strip().splitlines()[-1] for r in results) == [
+        "Demo data loaded.", "Demo data present already; left as it is."
+    ]
+    rows = asyncio.run(_fetch(empty_database.owner, "SELECT slug FROM organisation"))
+    assert [r["slug"] for r in rows].count(DEMO_MARKER_SLUG) == 1

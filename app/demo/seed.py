@@ -482,6 +482,9 @@ def _scores(baseline: str, improving: set[LifeDomain], step: int) -> dict[str, i
 async def load_demo_data(session: AsyncSession, *, base_url: str, settings: Settings | None = None) -> bool:
     """Create the demo conference; returns False (and does nothing) when it exists already."""
     settings = settings or get_settings()
+    # Two seeds at once (replicas starting together): the second waits for the first to commit,
+    # then finds the demo data and leaves it alone. The lock ends with the caller's transaction.
+    await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('casusoverleg:seed'))"))
     exists = await session.scalar(
         sa.select(col(Organisation.id)).where(col(Organisation.slug) == DEMO_MARKER_SLUG)
     )
