@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +18,40 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_BSN_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1ic24ta2V5LTMyYnl0ZXM="  # base64 of 32 bytes
 DEV_BSN_HASH_KEY = "development-only-bsn-hash-key"
 DEV_SESSION_SECRET = "development-only-session-secret"  # noqa: S105  (refused in production)
+
+
+# A production secret: at least this long, and not something a person typed as a stand-in.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARACTERS = 8
+_PLACEHOLDER = re.compile(
+    r"change.?(me|it|this)|replace.?me|placeholder|example|secret|passw(or)?d|default|dummy|sample"
+    r"|todo|fixme|xxxx|development|insecure|not.?set|your|0123456789|abcdef|qwerty",
+    re.IGNORECASE,
+)
+
+
+def secret_weakness(value: str, *, min_length: int = MIN_SECRET_LENGTH) -> str | None:
+    """Why `value` is not fit as a production secret, or None. Never echoes the value."""
+    if len(value) < min_length:
+        return f"must be at least {min_length} characters long"
+    if _PLACEHOLDER.search(value):
+        return "looks like a placeholder (it contains a common stand-in word)"
+    if len(set(value)) < MIN_SECRET_DISTINCT_CHARACTERS:
+        return "looks like a placeholder (too few distinct characters)"
+    return None
+
+
+def _aes_key_weakness(value: str) -> str | None:
+    """BSN_ENCRYPTION_KEY is base64 of an AES key: judge the decoded bytes."""
+    try:
+        key = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return "must be base64"
+    if len(key) not in (16, 24, 32):
+        return "must be base64 of a 16, 24 or 32 byte key"
+    if len(set(key)) < MIN_SECRET_DISTINCT_CHARACTERS or _PLACEHOLDER.search(key.decode("latin-1")):
+        return "looks like a placeholder, not random bytes"
+    return None
 
 
 class Environment(StrEnum):
@@ -52,6 +89,9 @@ class Settings(BaseSettings):
     jwks_cache_ttl_seconds: int = Field(default=600, ge=1)
     jwks_refetch_min_interval_seconds: int = Field(default=60, ge=0)
     jwks_fetch_timeout_seconds: float = Field(default=5.0, gt=0, le=5.0)
+    # The longest lifetime (exp - iat) a token may claim: a token of a person, of a partner system.
+    token_max_lifetime_person_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
+    token_max_lifetime_system_seconds: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
     max_authorization_header_bytes: int = 8192
 
     # Request limits
@@ -119,10 +159,21 @@ class Settings(BaseSettings):
                 problems.append("DATABASE_URL is required (no embedded database in production)")
             if self.bsn_encryption_key == DEV_BSN_ENCRYPTION_KEY:
                 problems.append("BSN_ENCRYPTION_KEY must be set to a secret of your own")
-            if self.bsn_hash_key == DEV_BSN_HASH_KEY:
-                problems.append("BSN_HASH_KEY must be set to a secret of your own")
-            if self.session_secret == DEV_SESSION_SECRET:
-                problems.append("SESSION_SECRET must be set to a secret of your own")
+            elif weakness := _aes_key_weakness(self.bsn_encryption_key):
+                problems.append(f"BSN_ENCRYPTION_KEY {weakness}")
+            secrets = {"BSN_HASH_KEY": (self.bsn_hash_key, DEV_BSN_HASH_KEY),
+                       "SESSION_SECRET": (self.session_secret, DEV_SESSION_SECRET)}
+            if self.web_oidc_client_secret is not None:
+                secrets["WEB_OIDC_CLIENT_SECRET"] = (self.web_oidc_client_secret, "")
+            for name, (value, development) in secrets.items():
+                if value == development:
+                    problems.append(f"{name} must be set to a secret of your own")
+                elif weakness := secret_weakness(value):
+                    problems.append(f"{name} {weakness}")
+            if self.webhook_allow_private_targets:
+                problems.append("WEBHOOK_ALLOW_PRIVATE_TARGETS must be false (it opens the service to SSRF)")
+            if self.token_max_lifetime_person_seconds > self.token_max_lifetime_system_seconds:
+                problems.append("TOKEN_MAX_LIFETIME_PERSON_SECONDS may not exceed the system maximum")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self

@@ -14,7 +14,7 @@ from app.audit import Access, AuditTrail
 from app.auth.identity import principal_from_claims, registered_issuers
 from app.auth.policy import Op, Target, authorize
 from app.auth.principal import Principal
-from app.auth.tokens import InvalidToken, TokenValidator, unverified_parts
+from app.auth.tokens import InvalidToken, TokenValidator, token_lifetime, unverified_parts
 from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, NotFound, Unauthorized
@@ -68,13 +68,21 @@ async def principal_from_token(
         issuers = await registered_issuers(session, only=claimed)
         claims = await validator.validate(token, {k: cfg for k, (cfg, _org) in issuers.items()})
         org = issuers[claims["iss"]][1]
-        return await principal_from_claims(
+        principal = await principal_from_claims(
             session,
             claims,
             org,
             request_id=getattr(request.state, "request_id", None),
             source_address=request.client.host if request.client else None,
         )
+        settings: Settings = request.app.state.settings
+        if (
+            principal is not None
+            and principal.kind == "person"
+            and token_lifetime(claims) > settings.token_max_lifetime_person_seconds
+        ):
+            raise InvalidToken("lifetime (exp - iat) longer than allowed for a person")
+        return principal
     except InvalidToken as exc:
         log.info("token refused: %s", exc)
         raise Unauthorized() from None

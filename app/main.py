@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.auth.dev_idp import DevKeyStore
+from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, ensure_database, resolve_urls
@@ -23,6 +24,18 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
+async def _refuse_development_issuers(db: Database) -> None:
+    """Production trusts no development identity provider, including ones registered earlier."""
+    async with db.sessions() as session:
+        found = await development_issuer_organisations(session)
+    if found:
+        await db.dispose()
+        raise RuntimeError(
+            "refusing to start in production: organisations registered with a development identity "
+            "provider (http:// or /dev-idp/): " + ", ".join(sorted(found))
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_log_redaction()
@@ -34,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_database(urls.owner, DEFAULT_DB_NAME)
         app.state.db = Database(urls.app, pool_size=settings.db_pool_size)
         app.state.owner_url = urls.owner
+        if not settings.is_development:
+            await _refuse_development_issuers(app.state.db)
         scheduler = None
         if settings.scheduler_enabled:
             from app.jobs.scheduler import create_scheduler
@@ -68,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         leeway=settings.jwt_leeway_seconds,
         max_token_bytes=settings.max_authorization_header_bytes,
+        max_lifetime_seconds=settings.token_max_lifetime_system_seconds,
+        refuse_development_issuers=not settings.is_development,
     )
     if settings.dev_idp_enabled:
         app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")

@@ -117,6 +117,11 @@ ATTACKS: dict[str, Attack] = {
         ),
         _chair_claims(w, exp=int(clock.now().timestamp()) + 3600),
     ),
+    "exp far in the future (10^20)": lambda w: sign(_chair_claims(w, exp=10**20), _gemeente_key(w)),
+    "a person's token living longer than an hour": lambda w: w.idp.token(
+        "gemeente", "chair-sub", audience="casusoverleg", lifetime=3601
+    ),
+    "a system's token living longer than a day": lambda w: w.token("police_system", lifetime=24 * 3600 + 1),
     "missing subject": lambda w: sign(claims_for(w.orgs["gemeente"].issuer or "", None), _gemeente_key(w)),
     "empty subject": lambda w: sign(claims_for(w.orgs["gemeente"].issuer or "", ""), _gemeente_key(w)),
     "subject as a number": lambda w: sign(_chair_claims(w, sub=12345), _gemeente_key(w)),
@@ -216,6 +221,19 @@ async def test_token_attack_is_refused(client: httpx.AsyncClient, world: World, 
     token = ATTACKS[attack](world)
     response = await client.get(PROBE, headers={"Authorization": f"Bearer {token}"})
     assert_refused(response, token)
+
+
+async def test_token_lifetime_limits_per_kind_of_subject(client: httpx.AsyncClient, world: World) -> None:
+    """Defaults: a person's token may live one hour, a partner system's one day (exp - iat)."""
+    hour = world.idp.token("gemeente", "chair-sub", audience="casusoverleg", lifetime=3600)
+    assert (await client.get(PROBE, headers={"Authorization": f"Bearer {hour}"})).status_code == 200
+    longer = world.idp.token("gemeente", "chair-sub", audience="casusoverleg", lifetime=3660)
+    assert_refused(await client.get(PROBE, headers={"Authorization": f"Bearer {longer}"}), longer)
+    # A system may use a token of several hours (it gets past authentication), not of more than a day.
+    day = world.token("police_system", lifetime=24 * 3600)
+    assert (await client.get(PROBE, headers={"Authorization": f"Bearer {day}"})).status_code != 401
+    too_long = world.token("police_system", lifetime=24 * 3600 + 60)
+    assert_refused(await client.get(PROBE, headers={"Authorization": f"Bearer {too_long}"}), too_long)
 
 
 @pytest.mark.parametrize("name", list(GARBAGE_HEADERS), ids=list(GARBAGE_HEADERS))

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.auth.principal import MembershipRef, Principal
-from app.auth.tokens import IssuerConfig
+from app.auth.tokens import IssuerConfig, is_development_issuer
 from app.models import ConferenceOrganisation, Membership, Organisation, PartnerSystem
 from app.models.enums import Role
 
@@ -121,6 +121,14 @@ async def registered_issuers(
         )
         result[org.issuer] = (cfg, org)
     return result
+
+
+async def development_issuer_organisations(session: AsyncSession) -> list[str]:
+    """Slugs of organisations registered with a development identity provider."""
+    rows = await session.execute(
+        sa.select(Organisation.slug, Organisation.issuer, Organisation.jwks_uri, Organisation.discovery_url)
+    )
+    return [slug for slug, *urls in rows if is_development_issuer(*urls)]
 
 
 def _text(claims: dict[str, Any], name: str, limit: int) -> str | None:

@@ -50,6 +50,20 @@ class IssuerConfig:
     require_typ_at_jwt: bool = False
 
 
+def is_development_issuer(*urls: str | None) -> bool:
+    """A development identity provider: plain http, or the service's own /dev-idp/ issuers.
+    Refused in production (at start-up and for every token)."""
+    return any(u is not None and (u.lower().startswith("http://") or "/dev-idp/" in u) for u in urls)
+
+
+def token_lifetime(claims: dict[str, Any]) -> float:
+    """exp - iat of verified claims (both are checked to be numbers)."""
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if isinstance(exp, bool) or isinstance(iat, bool) or not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        raise InvalidToken("exp and iat must be numbers")
+    return float(exp) - float(iat)
+
+
 def _strict_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -225,6 +239,10 @@ class TokenValidator:
     key_cache: KeyCache
     leeway: int = 30
     max_token_bytes: int = 8192
+    # The longest lifetime any token may have (the system maximum); a person's shorter maximum
+    # is checked once the subject is known to be a person (app/deps.py).
+    max_lifetime_seconds: int = 24 * 3600
+    refuse_development_issuers: bool = False
 
     async def validate(self, token: str, issuers: dict[str, IssuerConfig]) -> dict[str, Any]:
         """Return the verified claims, or raise InvalidToken. `issuers` maps registered exact
@@ -241,6 +259,8 @@ class TokenValidator:
         if not isinstance(issuer, str) or issuer not in issuers:
             raise InvalidToken("unknown issuer")
         cfg = issuers[issuer]
+        if self.refuse_development_issuers and is_development_issuer(cfg.issuer, cfg.jwks_uri, cfg.discovery_url):
+            raise InvalidToken("development issuer refused in production")
         if cfg.require_typ_at_jwt and str(header.get("typ", "")).lower() not in AT_JWT_TYPES:
             raise InvalidToken("not an access token (typ)")
         kid = header.get("kid")
@@ -273,6 +293,8 @@ class TokenValidator:
         iat = claims.get("iat")
         if not isinstance(iat, int | float) or iat > clock.now().timestamp() + self.leeway:
             raise InvalidToken("issued in the future")
+        if token_lifetime(claims) > self.max_lifetime_seconds:
+            raise InvalidToken("lifetime (exp - iat) longer than allowed")
         if not isinstance(claims.get("sub"), str) or not claims["sub"]:
             raise InvalidToken("missing subject")
         return claims
