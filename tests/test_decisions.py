@@ -176,6 +176,15 @@ async def test_a_refused_part_rolls_back_the_whole_decision(client, world: World
     )
     assert bad_owner.status_code == 422
     assert bad_owner.json()["detail"].startswith("Action 2:")
+    body = _decision(world)
+    body["actions"][0]["committed_by_id"] = str(world.members["care_member"].id)  # not of the police
+    wrong_committer = await client.post(
+        f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
+        headers=world.headers("chair"),
+        json=body,
+    )
+    assert wrong_committer.status_code == 422, wrong_committer.text
+    assert wrong_committer.json()["errors"][0]["pointer"] == "#/committed_by_id"
     member = await client.post(
         f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
         headers=world.headers("police_member"),

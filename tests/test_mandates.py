@@ -114,3 +114,68 @@ async def test_bad_action_input_is_refused_and_nothing_written(client, world: Wo
     assert response.json()["errors"][0]["pointer"] == pointer
     listed = await client.get("/api/v1/actions", params={"case_id": str(case.id)}, headers=world.headers("chair"))
     assert listed.json()["total"] == 0
+
+
+async def test_a_member_cannot_commit_under_another_members_mandate(client, world: World, owner_db) -> None:
+    """The chair has a large housing mandate; a police member names the chair as the committer
+    of a municipality action: refused (403), nothing written, the refusal in the access log."""
+    import sqlalchemy as sa
+
+    from app.models import AccessLogEntry, Action
+
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        await add_mandate(session, world.members["chair"], "housing_allocation", max_amount_cents=10**9)
+        await session.commit()
+    body = _action(world, committed_by_id=str(world.members["chair"].id), resource_amount_cents=500_000)
+    response = await client.post(f"/api/v1/cases/{case.id}/actions", json=body,
+                                 headers=world.headers("police_member"))
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "committed_by_id" in response.json()["detail"]
+    # the chair too commits only themselves outside a meeting's decision
+    body = _action(world, committed_by_id=str(world.members["gemeente_member"].id))
+    chair = await client.post(f"/api/v1/cases/{case.id}/actions", json=body, headers=world.headers("chair"))
+    assert chair.status_code == 403
+    async with owner_db.sessions() as session:
+        count = (await session.execute(sa.select(sa.func.count()).select_from(Action))).scalar_one()
+        denied = (
+            await session.execute(
+                sa.select(AccessLogEntry.actor_subject).where(
+                    AccessLogEntry.outcome == "denied", AccessLogEntry.resource_type == "action"
+                )
+            )
+        ).scalars().all()
+    assert count == 0
+    assert sorted(denied) == ["chair-sub", "police_member-sub"]
+    # naming yourself is the same as leaving it out: covered by your own mandate only
+    async with owner_db.sessions() as session:
+        await add_mandate(session, world.members["gemeente_member"], "housing_allocation", max_amount_cents=10**6)
+        await session.commit()
+    own = _action(world, committed_by_id=str(world.members["gemeente_member"].id), resource_amount_cents=500_000)
+    mine = await client.post(f"/api/v1/cases/{case.id}/actions", json=own, headers=world.headers("gemeente_member"))
+    assert mine.status_code == 201, mine.text
+    assert mine.json()["coverage"] == "covered"
+    assert mine.json()["committed_by_id"] == str(world.members["gemeente_member"].id)
+
+
+@pytest.mark.parametrize(("amount", "status"), [(9_999_999_999, 201), (10_000_000_000, 201), (10_000_000_001, 422)])
+async def test_amounts_fit_the_column(client, world: World, owner_db, amount, status) -> None:
+    """The schema's maximum (10^10 cents) is beyond 32 bits: the columns are bigint, so no 500."""
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        await session.commit()
+    response = await client.post(f"/api/v1/cases/{case.id}/actions", json=_action(world, resource_amount_cents=amount),
+                                 headers=world.headers("gemeente_member"))
+    assert response.status_code == status, response.text
+    if status == 201:
+        assert response.json()["resource_amount_cents"] == amount
+    else:
+        assert response.json()["errors"][0]["pointer"] == "#/resource_amount_cents"
+    mandate = await client.post(
+        f"/api/v1/memberships/{world.members['gemeente_member'].id}/mandates",
+        json={"scope": "budget", "max_amount_cents": amount, "valid_from": clock.today().isoformat(),
+              "granted_by": "Directie"},
+        headers=world.headers("admin"),
+    )
+    assert mandate.status_code == status, mandate.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.models.base import id_field, ts_field
@@ -24,7 +25,8 @@ class Action(SQLModel, table=True):
     due_date: date = Field(index=True)
     status: str = Field(default="open", max_length=16, index=True)
     resource_scope: str | None = Field(default=None, max_length=64)
-    resource_amount_cents: int | None = Field(default=None, ge=0)
+    # bigint: the schema allows up to 10^10 cents (app/schemas/cases.py), beyond a 32-bit column
+    resource_amount_cents: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)
     committed_by_id: uuid.UUID = Field(foreign_key="membership.id")
     mandate_id: uuid.UUID | None = Field(default=None, foreign_key="mandate.id")
     coverage: str = Field(default="not_applicable", max_length=24, index=True)

@@ -62,7 +62,7 @@ class Mandate(SQLModel, table=True):
     id: uuid.UUID = id_field()
     membership_id: uuid.UUID = Field(foreign_key="membership.id", index=True)
     scope: str = Field(max_length=64)
-    max_amount_cents: int | None = Field(default=None, ge=0)
+    max_amount_cents: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)
     valid_from: date
     valid_to: date | None = None
     granted_by: str = Field(max_length=200)

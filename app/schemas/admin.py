@@ -9,6 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 from app.models.enums import MandateScope, OrganisationKind, Role
 from app.schemas.common import Strict
 
+# The largest amount an action may claim or a mandate may cover (100 million euro); the columns
+# are bigint, so every value the schema lets through fits.
+MAX_AMOUNT_CENTS = 100_000_000_00
+
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -79,7 +83,7 @@ class MembershipOut(BaseModel):
 
 class MandateCreate(Strict):
     scope: MandateScope
-    max_amount_cents: int | None = Field(default=None, ge=0)
+    max_amount_cents: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_CENTS)
     valid_from: date
     valid_to: date | None = None
     granted_by: Name

@@ -17,6 +17,7 @@ from app.models.enums import (
     Priority,
     ReferralStatus,
 )
+from app.schemas.admin import MAX_AMOUNT_CENTS
 from app.schemas.common import Strict
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -124,7 +125,7 @@ class ActionCreate(Strict):
     assignee_id: uuid.UUID | None = None
     due_date: date
     resource_scope: MandateScope | None = None
-    resource_amount_cents: int | None = Field(default=None, ge=0, le=100_000_000_00)
+    resource_amount_cents: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_CENTS)
     committed_by_id: uuid.UUID | None = Field(
         default=None, description="The member committing the owner organisation; defaults to you."
     )

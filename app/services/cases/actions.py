@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.clock import clock
-from app.errors import Conflict, NotFound, PreconditionFailed, UnprocessableEntity
+from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity
 from app.events import outbox
 from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Membership
-from app.models.enums import ActionStatus, Coverage, Phase
+from app.models.enums import ActionStatus, Coverage, Phase, Role
 from app.schemas.cases import ActionCreate, ActionUpdate
 from app.services.common import diff, record_change
 
@@ -66,9 +66,54 @@ async def _membership_in_conference(
     return member
 
 
+class CommitmentRefused(Forbidden):
+    """The caller named someone else as the committer outside a meeting's decision."""
+
+
+async def _committer(
+    session: AsyncSession, principal: Principal, *, case: Case, data: ActionCreate, recorded_in_meeting: bool
+) -> Membership:
+    """Who commits the owner organisation, and so whose mandates count: the caller, or (only in
+    a decision the chair records during a meeting) a member of the owner organisation there.
+    Anyone else's membership would let a caller borrow a mandate that is not theirs."""
+    own_ids = {m.id for m in principal.memberships if m.conference_id == case.conference_id}
+    wanted = data.committed_by_id
+    if wanted is None or wanted in own_ids:
+        own = next(
+            (m for m in principal.memberships if m.id == wanted),
+            principal.membership_in(case.conference_id, Role.member, Role.chair)
+            or principal.membership_in(case.conference_id),
+        )
+        if own is None:
+            raise CommitmentRefused("Only members of the conference commit actions.")
+        found = await session.get(Membership, own.id)
+        if found is None or not found.active:
+            raise CommitmentRefused("Your membership is not active.")
+        return found
+    if not recorded_in_meeting or Role.chair not in principal.roles_in(case.conference_id):
+        raise CommitmentRefused(
+            "You commit actions yourself: leave committed_by_id out (or name your own membership). "
+            "Only the chair records another member's commitment, in a decision during a meeting."
+        )
+    committer = await _membership_in_conference(session, wanted, case.conference_id, "#/committed_by_id")
+    if committer.organisation_id != data.owner_organisation_id or committer.role not in (Role.member, Role.chair):
+        raise UnprocessableEntity(
+            "The committing member must be a delegate of the owner organisation in this conference.",
+            pointer="#/committed_by_id",
+        )
+    return committer
+
+
 async def create_action(
-    session: AsyncSession, principal: Principal, *, case: Case, data: ActionCreate
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    case: Case,
+    data: ActionCreate,
+    recorded_in_meeting: bool = False,
 ) -> tuple[Action, MandateCheck]:
+    """`recorded_in_meeting`: the chair records the action in a decision of a meeting, where
+    another member present may commit their organisation (app/services/meetings/decisions.py)."""
     if case.phase == Phase.closed:
         raise Conflict("No new actions on a closed case.")
     takes_part = (
@@ -93,16 +138,9 @@ async def create_action(
         raise UnprocessableEntity("The due date lies before the case was opened.", pointer="#/due_date")
     if (data.resource_scope is None) != (data.resource_amount_cents is None) and data.resource_amount_cents:
         raise UnprocessableEntity("A resource amount needs a resource scope.", pointer="#/resource_scope")
-    if data.committed_by_id is not None:
-        committer = await _membership_in_conference(
-            session, data.committed_by_id, case.conference_id, "#/committed_by_id"
-        )
-    else:
-        own = principal.membership_in(case.conference_id)
-        assert own is not None
-        committer_or_none = await session.get(Membership, own.id)
-        assert committer_or_none is not None
-        committer = committer_or_none
+    committer = await _committer(
+        session, principal, case=case, data=data, recorded_in_meeting=recorded_in_meeting
+    )
     check = await check_mandate(
         session,
         committer=committer,

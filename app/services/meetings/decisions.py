@@ -71,7 +71,7 @@ async def record_decision(
     for index, action_data in enumerate(data.actions):
         try:
             action, _check = await action_service.create_action(
-                session, principal, case=case, data=action_data
+                session, principal, case=case, data=action_data, recorded_in_meeting=True
             )
         except UnprocessableEntity as exc:
             exc.detail = f"Action {index + 1}: {exc.detail}"
