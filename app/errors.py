@@ -1,19 +1,12 @@
-"""One error hierarchy, mapped to application/problem+json (RFC 9457)."""
+"""One error hierarchy: what went wrong (a detail for the caller) and its status.
+
+Framework-free on purpose: services raise these without depending on the web framework. The
+HTTP layer maps them: to application/problem+json (RFC 9457) in app/http/problems.py, and to a
+Dutch page in app/web/render.py."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
-
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "https://casusoverleg.nl/problems/"
 
 
 class AppError(Exception):
@@ -125,140 +118,3 @@ class ServiceUnavailable(AppError):
     status = 503
     title = "Service unavailable"
     type_slug = "unavailable"
-
-
-def problem(
-    status: int,
-    title: str,
-    detail: str,
-    *,
-    type_slug: str = "about:blank",
-    headers: dict[str, str] | None = None,
-    instance: str | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_BASE + type_slug if type_slug != "about:blank" else type_slug,
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] == "body":
-        parts = parts[1:]
-        prefix = "#/"
-    elif parts:
-        prefix = f"#{parts[0]}:" if parts[0] in {"query", "path", "header", "cookie"} else "#/"
-        parts = parts[1:] if parts[0] in {"query", "path", "header", "cookie"} else parts
-    else:
-        prefix = "#/"
-    return prefix + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-_SAFE_CTX_KEYS = {"ge", "gt", "le", "lt", "max_length", "min_length", "pattern", "expected"}
-
-
-def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    errors = []
-    for err in exc.errors():
-        # Never echo the input back: it may hold a BSN or a name.
-        errors.append({"pointer": _pointer(err.get("loc", ())), "detail": err.get("msg", "invalid")})
-    return errors
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        return problem(
-            exc.status,
-            exc.title,
-            exc.detail,
-            type_slug=exc.type_slug,
-            headers=exc.headers,
-            instance=request.url.path,
-            **exc.extra,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = validation_errors(exc)
-        first = errors[0] if errors else {"pointer": "#/", "detail": "invalid"}
-        if any(e.get("type") == "json_invalid" for e in exc.errors()):
-            return problem(
-                400,
-                "Malformed JSON",
-                "The request body is not valid JSON.",
-                type_slug="malformed-json",
-                instance=request.url.path,
-            )
-        return problem(
-            422,
-            "Validation failed",
-            f"{first['pointer']}: {first['detail']}"
-            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
-            type_slug="validation-error",
-            instance=request.url.path,
-            errors=errors,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
-        detail = exc.detail if isinstance(exc.detail, str) else "Request refused."
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = "No such resource."
-        return problem(
-            exc.status_code,
-            titles.get(exc.status_code, "Error"),
-            detail,
-            headers=getattr(exc, "headers", None),
-            instance=request.url.path,
-        )
-
-    # The database is unreachable or restarting: a temporary condition, so 503 with Retry-After
-    # (never 500), and clients with idempotent requests (e.g. partner events) retry safely.
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-
-    def _temporary(exc: Exception) -> bool:
-        if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
-            return True
-        if exc.connection_invalidated:
-            return True
-        # SQLSTATE class 08 (connection exception), 57P0x (admin shutdown, cannot connect now).
-        sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
-        return sqlstate.startswith(("08", "57P"))
-
-    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        if not _temporary(exc):  # e.g. an integrity error: a bug, not an outage
-            log.exception("database error on %s %s", request.method, request.url.path, exc_info=exc)
-            return problem(
-                500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
-            )
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
-        return problem(
-            503,
-            "Service unavailable",
-            "The database is temporarily unavailable; retry shortly.",
-            type_slug="unavailable",
-            headers={"Retry-After": "2"},
-            instance=request.url.path,
-        )
-
-    # OSError: a refused or missing socket while connecting is raised unwrapped by the driver.
-    for db_error in (OperationalError, DBAPIError, PoolTimeoutError, OSError):
-        app.add_exception_handler(db_error, _database_unavailable)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
-        )

@@ -13,15 +13,14 @@ from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, ensure_database, resolve_urls
-from app.errors import install_error_handlers
+from app.http.middleware import RequestContextMiddleware
+from app.http.problems import install_error_handlers
 from app.logging_filter import install_log_redaction
-from app.middleware import RequestContextMiddleware
-from app.routers import register_routers
+from app.routers import API_PREFIX, register_routers
 from app.services.agreements.templates import load_templates
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 
 
 async def _refuse_development_issuers(db: Database) -> None:

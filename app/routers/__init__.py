@@ -3,44 +3,46 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app.config import Settings
+from app.routers import (
+    actions,
+    admin,
+    agreements,
+    audit,
+    cases,
+    checklist,
+    clients,
+    dev_idp,
+    events,
+    health,
+    identity_admin,
+    me,
+    meetings,
+    plans,
+    referrals,
+    web,
+    web_meetings,
+    webhooks,
+)
+from app.web import STATIC_DIR
 
 API_PREFIX = "/api/v1"
 
+# The order is the order of the OpenAPI document.
+API_ROUTERS = (
+    health, admin, clients, referrals, cases, plans, actions, agreements, checklist, identity_admin, me,
+    meetings, events, webhooks, audit,
+)
+WEB_ROUTERS = (web, web_meetings)
+
 
 def register_routers(app: FastAPI, settings: Settings) -> None:
-    from app.routers import actions, admin, cases, clients, health, plans, referrals
-
-    for module in (health, admin, clients, referrals, cases, plans, actions):
+    for module in API_ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
-    from app.routers import agreements, checklist
-
-    for module in (agreements, checklist):
-        app.include_router(module.router, prefix=API_PREFIX)
-    from app.routers import identity_admin, me
-
-    app.include_router(identity_admin.router, prefix=API_PREFIX)
-    app.include_router(me.router, prefix=API_PREFIX)
-    from app.routers import meetings
-
-    app.include_router(meetings.router, prefix=API_PREFIX)
-    from app.routers import events, webhooks
-
-    for module in (events, webhooks):
-        app.include_router(module.router, prefix=API_PREFIX)
-    from app.routers import audit
-
-    app.include_router(audit.router, prefix=API_PREFIX)
     if settings.dev_idp_enabled:
-        from app.routers import dev_idp
-
         app.include_router(dev_idp.router)
-    from fastapi.staticfiles import StaticFiles
-
-    from app.routers import web, web_meetings
-    from app.web import STATIC_DIR
-
-    app.include_router(web.router)
-    app.include_router(web_meetings.router)
+    for module in WEB_ROUTERS:
+        app.include_router(module.router)
     app.mount("/web/static", StaticFiles(directory=str(STATIC_DIR)), name="web-static")

@@ -18,7 +18,7 @@ from app.demo.people import DEMO_ORGANISATIONS
 from app.deps import get_session
 from app.errors import NotFound
 from app.services.access import dev_idp_flow as dev_flow
-from app.web import templates
+from app.web.render import templates
 
 router = APIRouter(prefix="/dev-idp", tags=["development identity providers"], include_in_schema=False)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,7 +31,6 @@ from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed
 from app.models import Meeting
 from app.models.enums import MandateScope, Role
 from app.routers import _meeting_views as views
-from app.routers.web import SECURITY_HEADERS, Ctx, WebContext, WebRoute, _checked_form, _page, _parse_date
 from app.schemas.cases import ActionCreate
 from app.schemas.meetings import AgendaItemAdd, AgendaOut, DecisionCreate
 from app.services.access import web_sessions as web_auth
@@ -39,6 +38,11 @@ from app.services.meetings import agenda as agenda_service
 from app.services.meetings import decisions as decision_service
 from app.services.meetings import sittings as meeting_service
 from app.services.privacy import exports
+from app.web.csrf import checked_form
+from app.web.forms import cents, int_or_none, parse_date, refusable
+from app.web.render import SECURITY_HEADERS, page
+from app.web.route import WebRoute
+from app.web.session import Ctx, WebContext
 
 router = APIRouter(prefix="/web", route_class=WebRoute, include_in_schema=False)
 
@@ -99,13 +103,6 @@ def _meeting_url(meeting_id: uuid.UUID, suffix: str = "", anchor: str = "", **qu
     return url + (f"#{anchor}" if anchor else "")
 
 
-def _int_or_none(value: object) -> int | None:
-    try:
-        return int(str(value))
-    except ValueError:
-        return None
-
-
 async def _load(ctx: WebContext, meeting_id: uuid.UUID, op: Op, *, for_update: bool = False) -> tuple[Meeting, str | None]:
     """The meeting and the role the policy granted for `op` (404 for a meeting of a conference
     the person is not in: existence does not leak)."""
@@ -115,8 +112,7 @@ async def _load(ctx: WebContext, meeting_id: uuid.UUID, op: Op, *, for_update: b
 
 
 async def _fresh(ctx: WebContext, meeting_id: uuid.UUID) -> Meeting:
-    """After a refused change: roll the request back (nothing half-written) and read again."""
-    await ctx.guard.session.rollback()
+    """After a refused change (undone to its savepoint, app/web/forms.py): read again."""
     return await meeting_service.load_meeting(ctx.guard.session, meeting_id)
 
 
@@ -124,7 +120,7 @@ async def _not_published(request: Request, ctx: WebContext, meeting: Meeting, te
     """What a member or liaison sees of an agenda or a list of decisions the chair has not
     published yet: that it is not published, and nothing of what is on it."""
     conference = await meeting_service.load_conference(ctx.guard.session, meeting.conference_id)
-    return _page(request, template, ctx, meeting=meeting, conference=conference, active="agenda",
+    return page(request, template, ctx, meeting=meeting, conference=conference, active="agenda",
                  when=exports.when_nl(meeting.starts_at, exports.zone_of(conference)), agenda=None, decisions=None)
 
 
@@ -154,7 +150,7 @@ async def _overview(request: Request, ctx: WebContext, *, status: int = 200, err
             "chair": Role.chair in ctx.principal.roles_in(conference.id),
             "meetings": [{"meeting": m, "when": exports.when_nl(m.starts_at, zone)} for m in meetings],
         })
-    return _page(request, "meetings.html", ctx, status=status, groups=groups, error=error, planned=planned,
+    return page(request, "meetings.html", ctx, status=status, groups=groups, error=error, planned=planned,
                  active="agenda")
 
 
@@ -176,7 +172,7 @@ async def meetings_overview(request: Request, ctx: Ctx, gepland: str = "") -> HT
 @router.post("/vergaderingen/plannen", response_class=HTMLResponse)
 async def plan_meetings(request: Request, ctx: Ctx) -> Response:
     """The chair lays out the meetings of the conference's fixed rhythm (idempotent)."""
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     try:
         conference_id = uuid.UUID(str(form.get("overleg") or ""))
     except ValueError:
@@ -184,11 +180,11 @@ async def plan_meetings(request: Request, ctx: Ctx) -> Response:
     await ctx.guard.require(Op.meeting_manage, Target(conference_id=conference_id))
     conference = await meeting_service.load_conference(ctx.guard.session, conference_id)
     try:
-        created, _in_window = await meeting_service.generate_meetings(
-            ctx.guard.session, conference, weeks=request.app.state.settings.meeting_horizon_weeks
-        )
+        async with refusable(ctx.guard.session):
+            created, _in_window = await meeting_service.generate_meetings(
+                ctx.guard.session, conference, weeks=request.app.state.settings.meeting_horizon_weeks
+            )
     except UnprocessableEntity:
-        await ctx.guard.session.rollback()
         return await _overview(request, ctx, status=422, error="Voor dit casusoverleg is geen vast vergaderritme "
                                "ingesteld; vraag de beheerder een vergadering in te plannen.")
     return RedirectResponse("/web/vergaderingen?" + urlencode({"gepland": str(len(created))}), status_code=303)
@@ -238,7 +234,7 @@ async def _agenda_page(
                conference_id=meeting.conference_id, client_number=c.client_number, part="agenda_candidates")
         for c in candidates
     ])
-    return _page(
+    return page(
         request, "meeting_agenda.html", ctx, status=status, agenda=agenda, chair=chair, editable=editable,
         items=[i for i in agenda.items if not i.removed], removed=[i for i in agenda.items if i.removed],
         candidates=candidates, done=AGENDA_DONE.get(done, ""), problem=problem, errors=errors or {},
@@ -266,11 +262,11 @@ async def _agenda_change(
     """Run one change of the chair on the agenda: policy, version check, the service, the access
     log; a refused change shows the agenda again with the problem next to its field."""
     meeting, role = await _load(ctx, meeting_id, Op.agenda_edit, for_update=True)
-    if _int_or_none(form.get("versie")) != meeting.version:
-        return await _agenda_page(request, ctx, await _fresh(ctx, meeting_id), role, status=409, problem=STALE,
-                                  kept=kept)
+    if int_or_none(form.get("versie")) != meeting.version:
+        return await _agenda_page(request, ctx, meeting, role, status=409, problem=STALE, kept=kept)
     try:
-        anchor = await change(meeting, role)
+        async with refusable(ctx.guard.session):
+            anchor = await change(meeting, role)
     except PreconditionFailed:
         return await _agenda_page(request, ctx, await _fresh(ctx, meeting_id), role, status=409, problem=STALE,
                                   kept=kept)
@@ -292,7 +288,7 @@ async def _agenda_change(
 
 @router.post("/vergaderingen/{meeting_id}/agenda/concept", response_class=HTMLResponse)
 async def regenerate_draft(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
 
     async def change(meeting: Meeting, role: str | None) -> str:
         conference = await meeting_service.load_conference(ctx.guard.session, meeting.conference_id)
@@ -305,7 +301,7 @@ async def regenerate_draft(meeting_id: uuid.UUID, request: Request, ctx: Ctx) ->
 
 @router.post("/vergaderingen/{meeting_id}/agenda/punten", response_class=HTMLResponse)
 async def add_case(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     kept = {k: str(form.get(k) or "").strip() for k in ("casus", "reden", "minuten")}
     errors: dict[str, str] = {}
     case_id: uuid.UUID | None = None
@@ -317,7 +313,7 @@ async def add_case(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Respons
         errors["reden"] = "Geef aan waarom deze casus besproken moet worden."
     elif len(kept["reden"]) > 2000:
         errors["reden"] = "De reden is te lang (maximaal 2000 tekens)."
-    minutes = _int_or_none(kept["minuten"]) if kept["minuten"] else None
+    minutes = int_or_none(kept["minuten"]) if kept["minuten"] else None
     if kept["minuten"] and minutes is None:
         errors["minuten"] = "Vul een heel aantal minuten in."
     if errors:
@@ -346,7 +342,7 @@ async def add_case(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Respons
 
 @router.post("/vergaderingen/{meeting_id}/agenda/punten/{item_id}/verwijderen", response_class=HTMLResponse)
 async def remove_item(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
 
     async def change(meeting: Meeting, role: str | None) -> str:
         await agenda_service.remove_item(ctx.guard.session, meeting, item_id)
@@ -358,7 +354,7 @@ async def remove_item(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Reques
 
 @router.post("/vergaderingen/{meeting_id}/agenda/punten/{item_id}/terugzetten", response_class=HTMLResponse)
 async def restore_item(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
 
     async def change(meeting: Meeting, role: str | None) -> str:
         agenda = await views.agenda_for(ctx.guard, meeting, role, shown=False)
@@ -377,7 +373,7 @@ async def restore_item(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Reque
 
 @router.post("/vergaderingen/{meeting_id}/agenda/punten/{item_id}/verplaatsen", response_class=HTMLResponse)
 async def move_item(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     by = {"omhoog": -1, "omlaag": 1}.get(str(form.get("richting") or ""))
 
     async def change(meeting: Meeting, role: str | None) -> str:
@@ -394,10 +390,10 @@ async def move_item(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request,
 
 @router.post("/vergaderingen/{meeting_id}/agenda/punten/{item_id}/tijd", response_class=HTMLResponse)
 async def time_box(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     raw = str(form.get("minuten") or "").strip()
     kept = {str(item_id): {"minuten": raw}}
-    minutes = _int_or_none(raw)
+    minutes = int_or_none(raw)
     if minutes is None:
         meeting, role = await _load(ctx, meeting_id, Op.agenda_edit)
         return await _agenda_page(request, ctx, meeting, role, status=422, kept=kept,
@@ -418,7 +414,7 @@ async def time_box(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, 
 
 @router.post("/vergaderingen/{meeting_id}/agenda/publiceren", response_class=HTMLResponse)
 async def publish_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
 
     async def change(meeting: Meeting, _role: str | None) -> str:
         await agenda_service.publish(ctx.guard.session, meeting)
@@ -430,12 +426,13 @@ async def publish_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> R
 
 @router.post("/vergaderingen/{meeting_id}/agenda/heropenen", response_class=HTMLResponse)
 async def reopen_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     meeting, role = await _load(ctx, meeting_id, Op.agenda_edit, for_update=True)
-    if _int_or_none(form.get("versie")) != meeting.version:
-        return await _agenda_page(request, ctx, await _fresh(ctx, meeting_id), role, status=409, problem=STALE)
+    if int_or_none(form.get("versie")) != meeting.version:
+        return await _agenda_page(request, ctx, meeting, role, status=409, problem=STALE)
     try:
-        await agenda_service.reopen(ctx.guard.session, meeting)
+        async with refusable(ctx.guard.session):
+            await agenda_service.reopen(ctx.guard.session, meeting)
     except (Conflict, PreconditionFailed):
         meeting = await _fresh(ctx, meeting_id)
         problem = ("Er zijn al besluiten vastgelegd bij deze agenda; zij kan niet meer worden heropend."
@@ -486,7 +483,7 @@ async def _decisions_page(
     just = next((d for d in decisions.items if str(d.id) == recorded), None)
     decidable = (chair and meeting.status == "scheduled" and meeting.agenda_status == "published"
                  and meeting.decisions_published_at is None)
-    return _page(
+    return page(
         request, "meeting_decisions.html", ctx, status=status, decisions=decisions, chair=chair, agenda=agenda,
         items=[i for i in agenda.items if not i.removed] if agenda else [], by_item=by_item,
         organisations=organisations, people=people, org_names=org_names,
@@ -506,35 +503,24 @@ async def decisions_page(meeting_id: uuid.UUID, request: Request, ctx: Ctx, besl
     return await _decisions_page(request, ctx, meeting, role, recorded=besluit, published=bool(gepubliceerd))
 
 
-def _cents(value: str) -> int:
-    """'250', '1250,50', '1.250,50' or '1250.50' euro -> cents."""
-    text = value.replace("€", "").replace(" ", "")
-    if "," in text:
-        text = text.replace(".", "").replace(",", ".")
-    amount = Decimal(text)
-    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError(value)
-    return int(amount * 100)
-
-
 def _decision_data(kept: dict[str, str]) -> tuple[DecisionCreate | None, dict[str, str]]:
     errors: dict[str, str] = {}
     if not kept["tekst"] or len(kept["tekst"]) > 4000:
         errors["tekst"] = DECISION_MESSAGES["tekst"]
     actions: list[ActionCreate] = []
     if any(kept[f] for f in ("actie", "eigenaar", "uitvoerder", "deadline", "middel", "bedrag")):
-        cents: int | None = None
+        amount: int | None = None
         if kept["bedrag"]:
             try:
-                cents = _cents(kept["bedrag"])
+                amount = cents(kept["bedrag"])
             except (ValueError, InvalidOperation):
                 errors["bedrag"] = DECISION_MESSAGES["bedrag"]
         try:
             actions.append(ActionCreate.model_validate({
                 "title": kept["actie"], "life_domain": kept["leefgebied"] or None,
                 "owner_organisation_id": kept["eigenaar"] or None, "assignee_id": kept["uitvoerder"] or None,
-                "due_date": _parse_date(kept["deadline"]) if kept["deadline"] else None,
-                "resource_scope": kept["middel"] or None, "resource_amount_cents": cents,
+                "due_date": parse_date(kept["deadline"]) if kept["deadline"] else None,
+                "resource_scope": kept["middel"] or None, "resource_amount_cents": amount,
                 "committed_by_id": kept["toegezegd"] or None,
             }))
         except ValidationError as exc:
@@ -548,18 +534,19 @@ def _decision_data(kept: dict[str, str]) -> tuple[DecisionCreate | None, dict[st
 
 @router.post("/vergaderingen/{meeting_id}/punten/{item_id}/besluit", response_class=HTMLResponse)
 async def record_decision(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     meeting, role = await _load(ctx, meeting_id, Op.decision_create, for_update=True)
     kept = {k: str(form.get(k) or "").strip() for k in DECISION_FIELDS}
     key = str(item_id)
     data, errors = _decision_data(kept)
     if data is None:
-        return await _decisions_page(request, ctx, await _fresh(ctx, meeting_id), role, status=422,
-                                     errors={key: errors}, kept={key: kept})
+        return await _decisions_page(request, ctx, meeting, role, status=422, errors={key: errors},
+                                     kept={key: kept})
     try:
-        decision, number = await decision_service.record_decision(
-            ctx.guard.session, ctx.principal, meeting=meeting, item_id=item_id, data=data
-        )
+        async with refusable(ctx.guard.session):
+            decision, number = await decision_service.record_decision(
+                ctx.guard.session, ctx.principal, meeting=meeting, item_id=item_id, data=data
+            )
     except UnprocessableEntity as exc:
         pointer = str((exc.extra.get("errors") or [{}])[0].get("pointer", ""))
         field = ACTION_FIELDS.get(pointer.removeprefix("#/"), "tekst")
@@ -580,13 +567,14 @@ async def record_decision(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Re
 
 @router.post("/vergaderingen/{meeting_id}/besluiten/publiceren", response_class=HTMLResponse)
 async def publish_decisions(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
-    form = await _checked_form(request, ctx)
+    form = await checked_form(request, ctx)
     meeting, role = await _load(ctx, meeting_id, Op.decision_create, for_update=True)
-    if _int_or_none(form.get("versie")) != meeting.version:
-        return await _decisions_page(request, ctx, await _fresh(ctx, meeting_id), role, status=409,
+    if int_or_none(form.get("versie")) != meeting.version:
+        return await _decisions_page(request, ctx, meeting, role, status=409,
                                      problem=STALE.replace("De agenda", "De vergadering"))
     try:
-        await decision_service.publish_decisions(ctx.guard.session, meeting)
+        async with refusable(ctx.guard.session):
+            await decision_service.publish_decisions(ctx.guard.session, meeting)
     except (Conflict, PreconditionFailed):
         meeting = await _fresh(ctx, meeting_id)
         problem = ("De besluitenlijst kan pas worden gepubliceerd als de vergadering is begonnen."

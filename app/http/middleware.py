@@ -6,7 +6,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import PROBLEM_JSON
+from app.http.problems import PROBLEM_JSON
 
 
 class RequestContextMiddleware:

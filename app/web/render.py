@@ -1,0 +1,106 @@
+"""Page rendering: the templates with their Dutch filters and labels, a page, an error page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from app.web import TEMPLATE_DIR
+
+if TYPE_CHECKING:
+    from app.web.session import WebContext
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+          "oktober", "november", "december")
+
+ACTION_STATUS = {
+    "open": "Open",
+    "in_progress": "Bezig",
+    "done": "Gedaan",
+    "blocked": "Geblokkeerd",
+    "cancelled": "Vervallen",
+}
+PHASES = {
+    "selected": "Geselecteerd",
+    "prioritised": "Geprioriteerd",
+    "active": "Actief (plan van aanpak)",
+    "monitoring": "Monitoring en nazorg",
+    "closed": "Afgesloten",
+}
+LIFE_DOMAINS = {
+    "finances": "Financiën",
+    "work_education": "Werk en opleiding",
+    "time_use": "Tijdsbesteding",
+    "housing": "Huisvesting",
+    "domestic_relations": "Huiselijke relaties",
+    "mental_health": "Geestelijke gezondheid",
+    "physical_health": "Lichamelijke gezondheid",
+    "substance_use": "Middelengebruik",
+    "adl": "ADL (dagelijkse verzorging)",
+    "iadl": "Huishouden (IADL)",
+    "social_network": "Sociaal netwerk",
+    "community_participation": "Maatschappelijke participatie",
+    "justice": "Justitie",
+}
+REFERRAL_STATUS = {"pending": "In behandeling", "accepted": "Geaccepteerd", "declined": "Afgewezen"}
+PRIORITY = {"low": "Laag", "normal": "Normaal", "high": "Hoog", "urgent": "Urgent"}
+
+
+def nl_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        local = value.astimezone(AMSTERDAM)
+        return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+templates.env.filters["nl_date"] = nl_date
+templates.env.globals.update(
+    ACTION_STATUS=ACTION_STATUS, PHASES=PHASES, LIFE_DOMAINS=LIFE_DOMAINS, REFERRAL_STATUS=REFERRAL_STATUS,
+    PRIORITY=PRIORITY,
+)
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                               "form-action 'self' http: https:; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+# The Dutch page for each status of the AppError hierarchy (app/errors.py).
+ERROR_TEXT = {
+    400: ("Ongeldig verzoek", "Dit verzoek kon niet worden verwerkt."),
+    401: ("Aanmelden mislukt", "Uw aanmelding kon niet worden bevestigd. Probeer het opnieuw."),
+    403: ("Geen toegang", "U heeft geen toegang tot deze pagina of deze handeling."),
+    404: ("Niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
+    409: ("Niet mogelijk", "Deze wijziging is nu niet mogelijk."),
+    422: ("Ongeldige invoer", "De invoer is niet geldig."),
+}
+
+
+def page(request: Request, name: str, ctx: WebContext | None, status: int = 200, **values: Any) -> HTMLResponse:
+    values.setdefault("user", ctx.principal if ctx else None)
+    values.setdefault("csrf", ctx.csrf if ctx else None)
+    return templates.TemplateResponse(request, name, values, status_code=status)
+
+
+def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
+    title, text = ERROR_TEXT.get(status, ("Er ging iets mis", "Probeer het later opnieuw."))
+    ctx = getattr(request.state, "web", None)
+    return templates.TemplateResponse(
+        request, "error.html",
+        {"title": title, "text": detail or text, "user": ctx.principal if ctx else None,
+         "csrf": ctx.csrf if ctx else None},
+        status_code=status,
+    )
