@@ -7,7 +7,9 @@ import logging
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from app.db import Database
 from app.logging_filter import redact
 from tests.factories import World
 
@@ -125,3 +127,47 @@ def test_filter_redacts_bsn_shapes() -> None:
         redact("bsn 999996356 en 9999.96.356 en 999 996 356") == "bsn [redacted] en [redacted] en [redacted]"
     )
     assert redact("seq 12345678 en 1234567890") == "seq 12345678 en 1234567890"
+
+    # Only standalone runs: ids, request ids and hashes that contain nine digits are left alone.
+    for text in (
+        "/api/v1/cases/b653c123456789ce-81ff-4a2b-9c3d-123456789012",
+        "/api/v1/clients/12345678-1234-4321-8123-123456789012/timeline",
+        "request 0a123456789f0a123456789f0a123456",
+        "sha256 3f123456789e",
+    ):
+        assert redact(text) == text
+    assert redact("/api/v1/x?q=999996356&n=1") == "/api/v1/x?q=[redacted]&n=1"
+    assert redact("BSN:123-456-789.") == "BSN:[redacted]."
+
+
+async def test_database_error_logs_carry_no_values(owner_db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    """hide_parameters hides the statement's parameters, but the database's own message quotes
+    values (asyncpg's argument errors, PostgreSQL's DETAIL): those are scrubbed from the log."""
+    log = logging.getLogger("app.errors")
+    secret = "Zwaantjes"
+    statements = [
+        ("SELECT CAST(:v AS integer)", {"v": secret}),  # invalid input for query argument $1: 'Zwaantjes'
+        ("SELECT CAST(:v AS uuid)", {"v": secret}),  # ... (invalid UUID 'Zwaantjes': ...)
+        ("SELECT CAST(:v AS integer)", {"v": 9999999999}),  # value out of int32 range
+        ("SELECT CAST(CAST(:v AS text) AS integer)", {"v": secret}),  # invalid input syntax ...: "Zwaantjes"
+        ("INSERT INTO t (k, n) VALUES (:v, 2)", {"v": secret}),  # Key (k)=(Zwaantjes) already exists.
+        ("INSERT INTO t (k, n) VALUES ('other', NULL) ", {}),  # Failing row contains (other, null)
+    ]
+    with caplog.at_level(logging.ERROR):
+        async with owner_db.engine.connect() as conn:
+            await conn.execute(sa.text("CREATE TEMP TABLE t (k text PRIMARY KEY, n integer CHECK (n > 0))"))
+            await conn.execute(sa.text("INSERT INTO t VALUES (:v, 1)"), {"v": secret})
+            await conn.execute(sa.text("ALTER TABLE t ALTER COLUMN n SET NOT NULL"))
+            for statement, params in statements:
+                try:
+                    async with conn.begin_nested():
+                        await conn.execute(sa.text(statement), params)
+                except sa.exc.DBAPIError as exc:
+                    log.error("database error on POST /x: %s", exc, exc_info=exc)
+                else:
+                    raise AssertionError(f"{statement} should fail")
+    assert len(caplog.records) == len(statements)
+    logged = caplog.text
+    assert "[value hidden]" in logged and "already exists" in logged and "Failing row contains" in logged
+    for value in (secret, "9999999999"):
+        assert value not in logged, logged
