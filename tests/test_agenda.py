@@ -108,7 +108,8 @@ async def test_flags_before_the_last_discussion_do_not_count(client, world: Worl
         s.add(AgendaItem(meeting_id=earlier.id, kind="case", case_id=case.id, reasons=[], position=1))
         meeting = await add_meeting(s, world)
         await s.commit()
-    await add_flag(owner_db, case.id, "police_contact", NOW - timedelta(days=20))
+    # Another kind than the later flag: one open flag per kind and case (a unique index).
+    await add_flag(owner_db, case.id, "detention", NOW - timedelta(days=20))
     response = await chair_post(client, world, meeting.id, "/agenda/draft")
     assert response.status_code == 200, response.text
     assert response.json()["items"] == []

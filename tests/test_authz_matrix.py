@@ -688,12 +688,13 @@ async def _labelled_case(owner_db, world: World) -> Case:
         case = await add_case(session, world)
         authors = {"general": "chair", "health": "care_member", "justice": "police_member",
                    "org_internal": "care_member"}
+        flag_kinds = {"general": "nuisance", "health": "relapse", "justice": "police_contact"}  # one open per kind
         for label, author in authors.items():
             member = world.members[author]
             session.add(CaseNote(case_id=case.id, author_id=member.id, organisation_id=member.organisation_id,
                                  label=label, text=f"note-{label}"))
             if label != "org_internal":  # flags come from partner events: they have no owner
-                session.add(CaseFlag(case_id=case.id, kind="relapse", reason=f"flag-{label}", label=label))
+                session.add(CaseFlag(case_id=case.id, kind=flag_kinds[label], reason=f"flag-{label}", label=label))
         for org, kind, label, data in (
             ("zorg", "relapse", "health", {"substances": ["ghb"], "reported_by": "professional"}),
             ("politie", "police_contact", "justice", {"contact_kind": "arrest"}),

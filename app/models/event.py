@@ -47,7 +47,14 @@ class CaseFlag(SQLModel, table=True):
     (cleared_at is null) and clears them once discussed."""
 
     __tablename__ = "case_flag"
-    __table_args__ = (sa.Index("ix_case_flag_case_time", "case_id", "created_at"),)  # the agenda's range scan
+    __table_args__ = (
+        sa.Index("ix_case_flag_case_time", "case_id", "created_at"),  # the agenda's range scan
+        # One open flag per kind and case: concurrent events insert with ON CONFLICT DO NOTHING.
+        sa.Index(
+            "uq_case_flag_open", "case_id", "kind", unique=True,
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        ),
+    )
 
     id: uuid.UUID = id_field()
     case_id: uuid.UUID = Field(foreign_key="case.id")

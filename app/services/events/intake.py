@@ -10,7 +10,9 @@ Rules (see also docs in README):
   take part in) gets one and the same answer, so nothing tells whether such a person exists.
 - Ordering: the event's own time (`time`) orders the timeline and drives 'days since the last
   relapse'; arrival order does not matter. Effects happen once, when an event is first stored:
-  flagging types put the case on the next agenda unless a flag of that kind is still open, and
+  flagging types put the case on the next agenda unless a flag of that kind is still open (a
+  partial unique index holds this under concurrent requests; only the request whose flag was
+  really created notifies and enqueues), and
   an event older than `events_flag_max_age_days` on arrival only goes on the timeline.
 """
 
@@ -411,34 +413,26 @@ async def _effects(
         if stale:
             continue
         if kind in FLAGGING_TYPES and kind.value not in open_flags[case_id]:
-            flag = CaseFlag(
-                case_id=case_id,
-                kind=kind.value,
-                reason=FLAG_REASONS[kind],
-                label=event.label,
-                severity=event.severity,
-                source_event_id=event.id,
-            )
-            session.add(flag)
             open_flags[case_id].add(kind.value)
-            await session.flush()
-            if link.case_director_id is not None:
-                session.add(
-                    Notification(
-                        kind="case_flagged",
-                        conference_id=link.conference_id,
-                        membership_id=link.case_director_id,
-                        ref_type="case_flag",
-                        ref_id=flag.id,
-                        on_date=clock.today(),
+            flag_id = await _raise_flag(session, case_id, kind, event)
+            if flag_id is not None:  # only the request that really raised it tells anyone
+                if link.case_director_id is not None:
+                    session.add(
+                        Notification(
+                            kind="case_flagged",
+                            conference_id=link.conference_id,
+                            membership_id=link.case_director_id,
+                            ref_type="case_flag",
+                            ref_id=flag_id,
+                            on_date=clock.today(),
+                        )
                     )
+                await enqueue(
+                    session,
+                    "case.flagged",
+                    {"case_id": str(case_id), "flag_id": str(flag_id)},
+                    organisation_ids=await orgs_of(case_id),
                 )
-            await enqueue(
-                session,
-                "case.flagged",
-                {"case_id": str(case_id), "flag_id": str(flag.id)},
-                organisation_ids=await orgs_of(case_id),
-            )
         if kind in AFTERCARE_ALERT_TYPES and any(s <= event.occurred_at <= e for s, e in watches[case_id]):
             await _alert_neighbourhood_team(session, link, event)
             await enqueue(
@@ -449,6 +443,32 @@ async def _effects(
                 organisation_kinds=[OrganisationKind.neighbourhood_team.value],
             )
     await session.flush()
+
+
+async def _raise_flag(
+    session: AsyncSession, case_id: uuid.UUID, kind: EventType, event: StoredEvent
+) -> uuid.UUID | None:
+    """Open a flag of this kind on the case, unless one is open already (also one that a
+    concurrent request has just raised: the partial unique index `uq_case_flag_open` decides).
+    Returns the new flag's id, or None when nothing was created."""
+    table = CaseFlag.__table__  # type: ignore[attr-defined]
+    statement = (
+        pg_insert(table)
+        .values(
+            id=uuid.uuid4(),
+            case_id=case_id,
+            kind=kind.value,
+            reason=FLAG_REASONS[kind],
+            label=event.label,
+            severity=event.severity,
+            source_event_id=event.id,
+            created_at=clock.now(),
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "kind"], index_where=sa.text("cleared_at IS NULL"))
+        .returning(table.c.id)
+    )
+    flag_id: uuid.UUID | None = (await session.execute(statement)).scalar_one_or_none()
+    return flag_id
 
 
 async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: StoredEvent) -> None:
