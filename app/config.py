@@ -71,8 +71,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
 
     host: str = "127.0.0.1"
-    port: int = 8000
-    public_base_url: str = "http://127.0.0.1:8000"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Unset: http://HOST:PORT (127.0.0.1 for a wildcard host), so that `serve --port` and
+    # `token` agree on the demo issuers without a second setting.
+    public_base_url: str = ""
 
     bsn_encryption_key: str = DEV_BSN_ENCRYPTION_KEY
     bsn_hash_key: str = DEV_BSN_HASH_KEY
@@ -146,6 +148,27 @@ class Settings(BaseSettings):
     # database owner and anchors the hash chain so that verify still holds.
     access_log_retention_days: int = Field(default=1826, ge=1826, le=36500)
     purge_batch_size: int = Field(default=200, ge=1, le=10_000)
+
+    # Observability: Prometheus metrics at /metrics. In production they need METRICS_TOKEN (as a
+    # bearer token) or are served only on METRICS_PORT (a separate listener, e.g. for the
+    # cluster's scraper), never openly on the public port.
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Logs: plain text in development, one JSON object per line in production (unset: by environment).
+    log_format: str | None = Field(default=None, pattern=r"^(text|json)$")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @model_validator(mode="after")
+    def _derive_public_base_url(self) -> Settings:
+        if not self.public_base_url:
+            host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+            self.public_base_url = f"http://{host}:{self.port}"
+        return self
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format else not self.is_development
 
     @model_validator(mode="after")
     def _refuse_development_features_in_production(self) -> Settings:

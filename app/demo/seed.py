@@ -7,6 +7,7 @@ service, this one flushes and never commits: the caller (the CLI) owns the trans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -479,7 +480,41 @@ def _scores(baseline: str, improving: set[LifeDomain], step: int) -> dict[str, i
     }
 
 
-async def load_demo_data(session: AsyncSession, *, base_url: str, settings: Settings | None = None) -> bool:
+SeedProgress = Callable[[str, int, int], None]  # (what, done, total): counts only, never names
+
+
+async def point_demo_issuers(session: AsyncSession, *, base_url: str) -> int:
+    """Point the demo organisations and their members at the development providers under
+    `base_url` (the demo data stores its issuers when first loaded; a later `serve --port`
+    moves them). Returns how many organisations moved."""
+    moved = 0
+    for demo_org in DEMO_ORGANISATIONS:
+        issuer = issuer_url(base_url, demo_org.slug)
+        org = (
+            await session.execute(sa.select(Organisation).where(col(Organisation.slug) == demo_org.slug))
+        ).scalar_one_or_none()
+        if org is None or org.issuer is None or org.issuer == issuer:
+            continue
+        old = org.issuer
+        org.issuer = issuer
+        org.jwks_uri = f"{issuer}/jwks.json"
+        if org.discovery_url:
+            org.discovery_url = f"{issuer}/.well-known/openid-configuration"
+        await session.execute(
+            sa.update(Membership).where(col(Membership.issuer) == old).values(issuer=issuer)
+        )
+        moved += 1
+    await session.flush()
+    return moved
+
+
+async def load_demo_data(
+    session: AsyncSession,
+    *,
+    base_url: str,
+    settings: Settings | None = None,
+    progress: SeedProgress | None = None,
+) -> bool:
     """Create the demo conference; returns False (and does nothing) when it exists already."""
     settings = settings or get_settings()
     # Two seeds at once (replicas starting together): the second waits for the first to commit,
@@ -490,6 +525,10 @@ async def load_demo_data(session: AsyncSession, *, base_url: str, settings: Sett
     )
     if exists is not None:
         return False
+
+    def report(what: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(what, done, total)
 
     today = clock.today()
     now = clock.now()
@@ -565,7 +604,8 @@ async def load_demo_data(session: AsyncSession, *, base_url: str, settings: Sett
             created_at=now - timedelta(days=created_days_ago),
         )
 
-    for spec in CASES:
+    report("organisations, people and mandates", 1, 1)
+    for number, spec in enumerate(CASES, start=1):
         opened_on = today - timedelta(days=spec.opened_days_ago)
         client = new_client(spec.name, spec.date_of_birth, spec.bsn, spec.opened_days_ago)
         session.add(client)
@@ -643,9 +683,10 @@ async def load_demo_data(session: AsyncSession, *, base_url: str, settings: Sett
                 )
             )
         await session.flush()
+        report("cases with plans and actions", number, len(CASES))
 
     chair = memberships["voorzitter"]
-    for referral_spec in REFERRALS:
+    for number, referral_spec in enumerate(REFERRALS, start=1):
         client = new_client(referral_spec.name, referral_spec.date_of_birth, referral_spec.bsn,
                             referral_spec.days_ago)
         session.add(client)
@@ -666,5 +707,6 @@ async def load_demo_data(session: AsyncSession, *, base_url: str, settings: Sett
                 created_at=now - timedelta(days=referral_spec.days_ago),
             )
         )
+        report("referrals", number, len(REFERRALS))
     await session.flush()
     return True

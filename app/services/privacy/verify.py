@@ -15,7 +15,7 @@ names the first row where a chain breaks:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -119,8 +119,14 @@ async def _expected_before(session: AsyncSession, chain: int, first_seq: int) ->
 
 
 async def verify_chain(
-    session: AsyncSession, *, from_seq: int | None = None, to_seq: int | None = None, batch_size: int = 2000
+    session: AsyncSession,
+    *,
+    from_seq: int | None = None,
+    to_seq: int | None = None,
+    batch_size: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ChainReport:
+    """`progress(rows checked, rows in range at most)` is called after each batch."""
     if from_seq is not None and to_seq is not None and from_seq > to_seq:
         raise EmptyRange("from_seq lies after to_seq.", pointer="#query:from_seq")
     columns: Sequence[Any] = [getattr(AccessLogEntry, c) for c in CHAINED_COLUMNS] + [AccessLogEntry.row_hash]
@@ -178,4 +184,6 @@ async def verify_chain(
             expected[row.chain] = row.row_hash
             last_hash = row.row_hash
         cursor = rows[-1].seq
+        if progress is not None:
+            progress(checked, max(checked, high - low + 1))
     return ChainReport(True, low, high, checked, last_hash=last_hash, heads=dict(sorted(expected.items())))
