@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
 
 from app.models.enums import Label, OrganisationKind
+from app.schemas.common import NUL_DETAIL, nul_path
 
 EVENT_NAMESPACE = "nl.casusoverleg.event."
 
@@ -271,6 +272,9 @@ def parse_event(
     Error details never echo the input: it may hold personal data."""
     if not isinstance(raw, dict):
         return [EventError(index, _ptr(index, batch), "An event must be a JSON object.")]
+    nul_at = nul_path(raw)
+    if nul_at is not None:
+        return [EventError(index, _ptr(index, batch, *nul_at), NUL_DETAIL)]
     errors: list[EventError] = []
     if "data_base64" in raw:
         errors.append(EventError(index, _ptr(index, batch, "data_base64"), "Binary data is not accepted."))

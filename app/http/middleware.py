@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.problems import PROBLEM_JSON
+from app.http.problems import PROBLEM_JSON, problem
+from app.schemas.common import NUL_DETAIL
 
 
 class RequestContextMiddleware:
@@ -27,6 +29,12 @@ class RequestContextMiddleware:
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             await _too_large(send, self.max_body_bytes)
+            return
+        nul_at = _nul_in_url(scope)
+        if nul_at is not None:  # (request bodies: app/schemas/common.py Strict)
+            response = problem(422, "Validation failed", f"{nul_at}: {NUL_DETAIL}", type_slug="validation-error",
+                               instance=None, errors=[{"pointer": nul_at, "detail": NUL_DETAIL}])
+            await response(scope, receive, send)
             return
 
         received = 0
@@ -55,6 +63,19 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
             await _too_large(send, limit)
+
+
+def _nul_in_url(scope: Scope) -> str | None:
+    """The pointer of a path or query parameter holding a NUL character (it cannot be stored nor
+    compared in the database), or None."""
+    if "\x00" in scope.get("path", ""):
+        return "#path:"
+    query = scope.get("query_string") or b""
+    if b"%00" in query.lower() or b"\x00" in query:
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            if "\x00" in name or "\x00" in value:
+                return f"#query:{name.replace(chr(0), '')}"
+    return None
 
 
 class _BodyTooLarge(Exception):

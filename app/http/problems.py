@@ -67,6 +67,22 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return errors
 
 
+def _sqlstate(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None)
+    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+
+
+def _input_the_database_refused(exc: Exception) -> bool:
+    """A data exception (SQLSTATE class 22: out of range, invalid byte sequence such as NUL,
+    invalid text) or the driver refusing an argument before sending it (asyncpg's DataError)."""
+    if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if _sqlstate(exc).startswith("22"):
+        return True
+    cause = getattr(exc.orig, "__cause__", None)
+    return type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg")
+
+
 def _temporary(exc: Exception) -> bool:
     if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
         return True
@@ -129,6 +145,19 @@ def install_error_handlers(app: FastAPI) -> None:
     # The database is unreachable or restarting: a temporary condition, so 503 with Retry-After
     # (never 500), and clients with idempotent requests (e.g. partner events) retry safely.
     async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if _input_the_database_refused(exc):
+            # The request schemas refuse such input first (app/schemas/common.py); this is the net
+            # behind them, so that input never gets a 500. The value stays out of the log.
+            log.warning("database refused a value on %s %s: %s", request.method, request.url.path,
+                        _sqlstate(exc) or type(exc).__name__)
+            return problem(
+                422,
+                "Validation failed",
+                "A value in the request cannot be stored: it is out of range or contains a character "
+                "(such as \\u0000) that is not accepted. Correct it and try again.",
+                type_slug="validation-error",
+                instance=request.url.path,
+            )
         if not _temporary(exc):  # e.g. an integrity error: a bug, not an outage
             log.exception("database error on %s %s", request.method, request.url.path, exc_info=exc)
             return problem(

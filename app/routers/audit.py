@@ -18,7 +18,7 @@ from app.errors import Forbidden
 from app.models.enums import Role
 from app.routers._paging import PagingDep
 from app.schemas.audit import AccessLogOut, AccessReportOut, ChainReportOut, ClientExportOut
-from app.schemas.common import PageOut
+from app.schemas.common import INT64_MAX, PageOut
 from app.services.privacy import officer as service
 from app.services.privacy.documents import render_html, render_pdf
 from app.services.privacy.verify import verify_chain
@@ -111,8 +111,8 @@ async def query_access_log(
 @router.get("/audit/verify", response_model=ChainReportOut)
 async def verify_access_log(
     guard: GuardDep,
-    from_seq: Annotated[int | None, Query(ge=1)] = None,
-    to_seq: Annotated[int | None, Query(ge=1)] = None,
+    from_seq: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+    to_seq: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> ChainReportOut:
     """Recompute the access log's hash chain; names the first broken row (privacy officer)."""
     access = _log_access("execute", conference_id=None, part="verify")

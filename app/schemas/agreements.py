@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.models.enums import OrganisationKind
-from app.schemas.common import Strict
+from app.schemas.common import INT32_MAX, Strict
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 CommitmentText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
@@ -31,7 +31,7 @@ class TemplateOut(BaseModel):
 
 class AgreementCreate(Strict):
     template_id: Key
-    template_version: int | None = Field(default=None, ge=1, description="Default: the newest version.")
+    template_version: int | None = Field(default=None, ge=1, le=INT32_MAX, description="Default: the newest version.")
     parties: dict[OrganisationKind, uuid.UUID] = Field(
         description="Organisation kind -> the organisation that is this party (the client is implied)."
     )

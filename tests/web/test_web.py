@@ -609,3 +609,17 @@ def test_web_pages_are_not_in_the_openapi_document() -> None:
     web = {getattr(r, "path", "") for module in (web_router, web_meetings) for r in module.router.routes}
     assert {"/web/agenda", "/web/vergaderingen/{meeting_id}", "/web/vergaderingen/{meeting_id}/besluiten"} <= web
     assert not [p for p in app.openapi()["paths"] if p.startswith("/web")]
+
+
+async def test_a_form_with_a_nul_character_is_refused_not_a_server_error(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    page = await sign_in(browser, web_world, "police_member")
+    data = {"csrf": csrf_of(page.text), "naam": "Piet\u0000", "geboortedatum": "1980-01-01", "reden": "zorgen"}
+    refused = await browser.post("/web/aanmeldingen", data=data)
+    assert refused.status_code == 422
+    async with owner_db.sessions() as session:
+        assert (await session.execute(sa.select(sa.func.count()).select_from(Referral))).scalar_one() == 0
+    # Forms read without a schema (sign-in) reach the database's own refusal: still no 500.
+    start = await browser.post("/web/inloggen", data={"organisatie": "politie\u0000"})
+    assert start.status_code == 422
