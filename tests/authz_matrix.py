@@ -173,6 +173,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id}/events"): Rule(WORKERS, "conference"),
     ("GET", "/api/v1/cases/{case_id}/relapses"): Rule(WORKERS, "conference"),
     ("GET", "/api/v1/cases/{case_id}/flags"): Rule(WORKERS, "conference"),
+    # client references: each organisation's own, linked by its people (or a system with
+    # clients:link, which the matrix's systems lack); the test reference is the police's
+    ("GET", "/api/v1/cases/{case_id}/references"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/references"): Rule(WORKERS, "conference"),
+    ("DELETE", "/api/v1/cases/{case_id}/references/{reference_id}"): Rule(
+        frozenset({"member", "liaison", "member_b"}), "conference"
+    ),
     # webhooks: a system with webhooks:manage, its own subscriptions only; dead letters: admins
     ("POST", "/api/v1/subscriptions"): Rule(frozenset({"webhook_system"}), "global"),
     ("GET", "/api/v1/subscriptions"): Rule(frozenset({"webhook_system"}), "list"),

@@ -375,6 +375,26 @@ async def _flags(c: Ctx):
     return response, [c.row("read", "case", c.basis)]
 
 
+async def _references(c: Ctx):
+    response = await c.call("care_member", "GET", f"/api/v1/cases/{c.case.id}/references")
+    assert [r["reference"] for r in response.json()] == [ZORG_REF]
+    return response, [c.row("read", "client_reference")]
+
+
+async def _link_reference(c: Ctx):
+    response = await c.call("police_member", "POST", f"/api/v1/cases/{c.case.id}/references",
+                            {"reference": f"BVH-{uuid.uuid4().hex[:8]}"})
+    return response, [c.row("create", "client_reference")]
+
+
+async def _unlink_reference(c: Ctx):
+    linked = await c.call("police_liaison", "POST", f"/api/v1/cases/{c.case.id}/references",
+                          {"reference": f"BVH-{uuid.uuid4().hex[:8]}"})
+    response = await c.call("police_liaison", "DELETE",
+                            f"/api/v1/cases/{c.case.id}/references/{linked.json()['id']}")
+    return response, [c.row("delete", "client_reference")]
+
+
 # --- agreements, legal bases, sharing, checklist, digest ----------------------------------------
 
 
@@ -611,6 +631,9 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases/{case_id}/events": _events,
     "GET /api/v1/cases/{case_id}/relapses": _relapses,
     "GET /api/v1/cases/{case_id}/flags": _flags,
+    "GET /api/v1/cases/{case_id}/references": _references,
+    "POST /api/v1/cases/{case_id}/references": _link_reference,
+    "DELETE /api/v1/cases/{case_id}/references/{reference_id}": _unlink_reference,
     "GET /api/v1/cases/{case_id}/agreements": _list_agreements,
     "POST /api/v1/cases/{case_id}/agreements": _create_agreement,
     "GET /api/v1/agreements/{agreement_id}": _get_agreement,

@@ -114,6 +114,7 @@ class Objects:
     client_number: str
     item: str = "client_informed"  # a checklist item ticked by hand
     reference: str | None = None  # the police's own reference for the client (partner events)
+    reference_id: uuid.UUID | None = None  # ... and its row
     agreement_id: uuid.UUID | None = None  # a draft the client signed on paper (with a scan)
     unsigned_agreement_id: uuid.UUID | None = None  # a draft nobody signed yet
     basis_id: uuid.UUID | None = None  # a legal basis
@@ -129,6 +130,7 @@ class Objects:
 # Which group of objects makes an attribute that is not always there.
 GROUP = {
     "reference": "reference",
+    "reference_id": "reference",
     "agreement_id": "agreement",
     "unsigned_agreement_id": "unsigned_agreement",
     "basis_id": "basis",
@@ -239,8 +241,11 @@ async def _make_groups(
     today = clock.today()
     if "reference" in needs:
         o.reference = f"POL-{uuid.uuid4().hex[:10]}"
-        session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["politie"].id,
-                                    reference=o.reference))
+        reference = ClientReference(client_id=case.client_id, organisation_id=world.orgs["politie"].id,
+                                    reference=o.reference)
+        session.add(reference)
+        await session.flush()
+        o.reference_id = reference.id
     for group in ("agreement", "unsigned_agreement"):
         if group not in needs:
             continue
@@ -444,6 +449,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "datacontenttype": "application/json",
         "data": {"contact_kind": "arrest"},
     },
+    ("POST", "/api/v1/cases/{case_id}/references"): lambda o, w: {"reference": f"REF-{uuid.uuid4().hex[:10]}"},
     ("POST", "/api/v1/subscriptions"): lambda o, w: {
         "url": "https://93.184.215.14/hooks",
         "event_types": ["case.flagged"],

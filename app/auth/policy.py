@@ -62,6 +62,9 @@ class Op(StrEnum):
     action_digest = "action:digest"
     event_read = "event:read"
     relapse_read = "relapse:read"
+    # an organisation's own client references (partner systems: the scope clients:link)
+    reference_read = "client_reference:read"
+    reference_link = "client_reference:link"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -110,6 +113,9 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     # Partner events: the timeline and the relapse history (details filtered by label).
     Op.event_read: CASE_WORKERS,
     Op.relapse_read: CASE_WORKERS,
+    # Each organisation's people link their own organisation's references (and see only those).
+    Op.reference_read: CASE_WORKERS,
+    Op.reference_link: CASE_WORKERS,
 }
 
 

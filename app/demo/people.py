@@ -53,10 +53,19 @@ DEMO_USERS = (
 )
 
 DEMO_SYSTEMS = (
-    DemoSystem("politie-systeem", "politie", "BVH-koppeling politie", ("events:write", "cases:read-minimal")),
+    DemoSystem("politie-systeem", "politie", "BVH-koppeling politie",
+               ("events:write", "cases:read-minimal", "clients:link")),
     DemoSystem("zorg-systeem", "verslavingszorg", "EPD-koppeling verslavingszorg",
-               ("events:write", "cases:read-minimal", "webhooks:manage")),
+               ("events:write", "cases:read-minimal", "clients:link", "webhooks:manage")),
 )
+
+# The demo systems' own client references: ZRG-0001 (care EPD), BVH-0001 (police), one per case
+# in the order of the demo cases.
+DEMO_REFERENCE_PREFIX = {"verslavingszorg": "ZRG", "politie": "BVH"}
+
+
+def demo_reference(organisation: str, number: int) -> str:
+    return f"{DEMO_REFERENCE_PREFIX[organisation]}-{number:04d}"
 
 
 def demo_user(key: str) -> DemoUser | DemoSystem:

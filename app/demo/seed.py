@@ -18,12 +18,19 @@ from sqlmodel import col
 from app.auth.dev_idp import DEV_AUDIENCE, issuer_url
 from app.clock import clock
 from app.config import Settings, get_settings
-from app.demo.people import DEMO_ORGANISATIONS, DEMO_SYSTEMS, DEMO_USERS
+from app.demo.people import (
+    DEMO_ORGANISATIONS,
+    DEMO_REFERENCE_PREFIX,
+    DEMO_SYSTEMS,
+    DEMO_USERS,
+    demo_reference,
+)
 from app.models import (
     Action,
     Assessment,
     Case,
     Client,
+    ClientReference,
     Conference,
     ConferenceOrganisation,
     Goal,
@@ -610,6 +617,13 @@ async def load_demo_data(
         client = new_client(spec.name, spec.date_of_birth, spec.bsn, spec.opened_days_ago)
         session.add(client)
         await session.flush()
+        # The demo systems' own references (EPD and BVH numbers), so that their events find the
+        # client: ZRG-0005 is Jeroen Bos (active), the README's example.
+        session.add_all(
+            ClientReference(client_id=client.id, organisation_id=organisations[org].id,
+                            reference=demo_reference(org, number))
+            for org in DEMO_REFERENCE_PREFIX
+        )
         closed = spec.phase is Phase.closed
         case = Case(
             conference_id=conference.id,

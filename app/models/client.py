@@ -31,7 +31,9 @@ class Client(SQLModel, table=True):
 
 
 class ClientReference(SQLModel, table=True):
-    """A partner organisation's own reference for a client, linked when it joins the case."""
+    """A partner organisation's own reference for a client (its EPD or BVH number). Linked by the
+    organisation's people or its partner system (app/services/partners/references.py), or carried
+    along by an accepted referral. Each organisation sees only its own."""
 
     __tablename__ = "client_reference"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "reference"),)

@@ -19,6 +19,9 @@ class Referral(SQLModel, table=True):
     referred_by_id: uuid.UUID = Field(foreign_key="membership.id")
     referring_organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     reason: str = Field(max_length=4000)
+    # The referring organisation's own reference for the client (its EPD or BVH number); linked
+    # as a client reference when the referral is accepted.
+    client_reference: str | None = Field(default=None, max_length=128)
     status: str = Field(default="pending", max_length=16, index=True)
     decline_reason: str | None = Field(default=None, max_length=4000)
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")

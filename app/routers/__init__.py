@@ -20,6 +20,7 @@ from app.routers import (
     identity_admin,
     me,
     meetings,
+    partners,
     plans,
     referrals,
     web,
@@ -33,7 +34,7 @@ API_PREFIX = "/api/v1"
 # The order is the order of the OpenAPI document.
 API_ROUTERS = (
     health, admin, clients, referrals, cases, plans, actions, agreements, checklist, identity_admin, me,
-    meetings, events, webhooks, audit,
+    meetings, events, webhooks, partners, audit,
 )
 WEB_ROUTERS = (web, web_meetings)
 

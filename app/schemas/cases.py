@@ -33,6 +33,14 @@ class ClientIn(Strict):
 class ReferralCreate(Strict):
     client: ClientIn
     reason: Text
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]*$",
+        description="Your organisation's own reference for the person (EPD or BVH number); "
+        "linked to the client when the referral is accepted.",
+    )
 
 
 class ReferralAccept(Strict):

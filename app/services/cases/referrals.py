@@ -16,6 +16,7 @@ from app.models.enums import ReferralStatus, Role
 from app.schemas.cases import ReferralAccept, ReferralCreate
 from app.services.cases.clients import get_or_create_client
 from app.services.common import record_change
+from app.services.partners import references
 
 
 async def create_referral(
@@ -36,12 +37,15 @@ async def create_referral(
         bsn=data.client.bsn,
         settings=settings,
     )
+    if data.reference is not None:
+        await references.reference_is_free_for(session, principal.organisation_id, client.id, data.reference)
     referral = Referral(
         conference_id=conference_id,
         client_id=client.id,
         referred_by_id=membership.id,
         referring_organisation_id=principal.organisation_id,
         reason=data.reason,
+        client_reference=data.reference,
     )
     session.add(referral)
     await session.flush()
@@ -104,6 +108,10 @@ async def accept_referral(
     referral.decided_at = clock.now()
     referral.decided_by_id = decider.id if decider else None
     referral.version += 1
+    if referral.client_reference:  # the referrer's own reference travels along
+        await references.link_quietly(
+            session, referral.referring_organisation_id, referral.client_id, referral.client_reference
+        )
     record_change(
         session,
         principal,

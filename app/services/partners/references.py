@@ -1,0 +1,143 @@
+"""Client references: an organisation's own number for a client (its EPD or BVH number), by
+which its partner system names the client in events (`subject`) and in what it reads.
+
+- People of the organisation (chair, member, liaison) link and unlink their organisation's own
+  references on a case they may see; a partner system with the scope `clients:link` does the
+  same for the clients of the conferences its organisation takes part in.
+- Each organisation sees only its own references.
+- A reference belongs to one client per organisation (unique in the database); reusing it for
+  another client is refused, naming the field. Nothing here tells about other organisations'.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.errors import NotFound, UnprocessableEntity
+from app.models import ClientReference, ConferenceOrganisation
+from app.services.cases.clients import bsn_is_valid
+
+LINK_SCOPE = "clients:link"
+TAKEN = "This reference already belongs to another client of your organisation."
+NOT_A_BSN = "A client reference is your organisation's own number, never a BSN."
+
+
+def check_reference(reference: str, *, pointer: str = "#/reference") -> None:
+    """A reference shows up in the access log and event receipts: it must not be a BSN."""
+    digits = reference.replace(" ", "").replace(".", "")
+    if len(digits) in (8, 9) and digits.isdigit() and bsn_is_valid(digits.zfill(9)):
+        raise UnprocessableEntity(NOT_A_BSN, pointer=pointer)
+
+
+async def organisation_takes_part(
+    session: AsyncSession, organisation_id: uuid.UUID, conference_id: uuid.UUID
+) -> bool:
+    """Does the organisation take part in the conference (and so share its cases)?"""
+    found = await session.execute(
+        sa.select(sa.literal(1)).where(
+            col(ConferenceOrganisation.conference_id) == conference_id,
+            col(ConferenceOrganisation.organisation_id) == organisation_id,
+        )
+    )
+    return found.first() is not None
+
+
+async def own_references(
+    session: AsyncSession, organisation_id: uuid.UUID, client_id: uuid.UUID
+) -> list[ClientReference]:
+    rows = await session.execute(
+        sa.select(ClientReference)
+        .where(
+            col(ClientReference.organisation_id) == organisation_id,
+            col(ClientReference.client_id) == client_id,
+        )
+        .order_by(col(ClientReference.created_at), col(ClientReference.reference))
+    )
+    return list(rows.scalars())
+
+
+async def link(
+    session: AsyncSession, organisation_id: uuid.UUID, client_id: uuid.UUID, reference: str
+) -> tuple[ClientReference, bool]:
+    """Link the organisation's reference to the client. Returns (row, created); linking the same
+    reference to the same client again changes nothing."""
+    check_reference(reference)
+    table = ClientReference.__table__  # type: ignore[attr-defined]
+    inserted = (
+        await session.execute(
+            pg_insert(table)
+            .values(id=uuid.uuid4(), client_id=client_id, organisation_id=organisation_id, reference=reference)
+            .on_conflict_do_nothing(index_elements=["organisation_id", "reference"])
+            .returning(table.c.id)
+        )
+    ).scalar_one_or_none()
+    row = (
+        await session.execute(
+            sa.select(ClientReference).where(
+                col(ClientReference.organisation_id) == organisation_id,
+                col(ClientReference.reference) == reference,
+            )
+        )
+    ).scalar_one()
+    if row.client_id != client_id:
+        raise UnprocessableEntity(TAKEN, pointer="#/reference")
+    return row, inserted is not None
+
+
+async def link_quietly(
+    session: AsyncSession, organisation_id: uuid.UUID, client_id: uuid.UUID, reference: str
+) -> bool:
+    """Link unless the reference is already in use (by this client or another): for a referral's
+    reference on acceptance, which was checked when the referral was made."""
+    table = ClientReference.__table__  # type: ignore[attr-defined]
+    inserted = (
+        await session.execute(
+            pg_insert(table)
+            .values(id=uuid.uuid4(), client_id=client_id, organisation_id=organisation_id, reference=reference)
+            .on_conflict_do_nothing(index_elements=["organisation_id", "reference"])
+            .returning(table.c.id)
+        )
+    ).scalar_one_or_none()
+    return inserted is not None
+
+
+async def reference_is_free_for(
+    session: AsyncSession, organisation_id: uuid.UUID, client_id: uuid.UUID | None, reference: str
+) -> None:
+    """Refuse (naming the field) a reference that belongs to another client of the organisation."""
+    check_reference(reference)
+    owner = (
+        await session.execute(
+            sa.select(col(ClientReference.client_id)).where(
+                col(ClientReference.organisation_id) == organisation_id,
+                col(ClientReference.reference) == reference,
+            )
+        )
+    ).scalar_one_or_none()
+    if owner is not None and owner != client_id:
+        raise UnprocessableEntity(TAKEN, pointer="#/reference")
+
+
+async def unlink(
+    session: AsyncSession, organisation_id: uuid.UUID, client_id: uuid.UUID, reference_id: uuid.UUID
+) -> ClientReference:
+    """Remove one of the organisation's own references of the client; another organisation's
+    reads exactly like a missing one."""
+    row = (
+        await session.execute(
+            sa.select(ClientReference).where(
+                col(ClientReference.id) == reference_id,
+                col(ClientReference.organisation_id) == organisation_id,
+                col(ClientReference.client_id) == client_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise NotFound("client reference")
+    await session.execute(sa.delete(ClientReference).where(col(ClientReference.id) == row.id))
+    return row
