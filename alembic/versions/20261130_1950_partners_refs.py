@@ -1,7 +1,7 @@
 """partners: a referral carries the referring organisation's own client reference
 
 Revision ID: 0014_partners_refs
-Revises: 0003_audit
+Revises: 0009_admin_amounts
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_partners_refs"
-down_revision: str | Sequence[str] | None = "0003_audit"
+down_revision: str | Sequence[str] | None = "0009_admin_amounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
