@@ -1,7 +1,7 @@
 """partners: a referral carries the referring organisation's own client reference
 
 Revision ID: 0014_partners_refs
-Revises: 0009_admin_amounts
+Revises: 0008_faults_flags
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_partners_refs"
-down_revision: str | Sequence[str] | None = "0009_admin_amounts"
+down_revision: str | Sequence[str] | None = "0008_faults_flags"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
