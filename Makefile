@@ -31,6 +31,7 @@ test: venv browser-deps
 	$(BIN)/ruff check app tests bench
 	$(BIN)/mypy app
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 	$(BIN)/pytest -q
 
 bench: venv

@@ -137,7 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     ambient = get_settings()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
-    settings = Settings(**overrides) if overrides else ambient  # type: ignore[arg-type]
+    settings = Settings(**overrides) if overrides else ambient
     # The server process (and its workers) read the same settings from the environment.
     os.environ["HOST"], os.environ["PORT"] = settings.host, str(settings.port)
     os.environ["PUBLIC_BASE_URL"] = settings.public_base_url
@@ -180,7 +180,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from app.demo.people import DemoSystem, demo_user
 
     overrides = {k: v for k, v in (("port", args.port), ("public_base_url", args.base_url)) if v}
-    settings = Settings(**overrides) if overrides else get_settings()  # type: ignore[arg-type]
+    settings = Settings(**overrides) if overrides else get_settings()
     if not settings.dev_idp_enabled:
         return _fail("the development identity providers are disabled (DEV_IDP_ENABLED=false)")
     try:

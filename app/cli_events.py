@@ -118,7 +118,7 @@ def _replay_command(args: argparse.Namespace) -> int:
     return asyncio.run(_replay(args.ids, args.all, args.reactivate))
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     deliver = subparsers.add_parser(
         "outbox-deliver", help="Deliver due webhook notifications from the outbox."
     )

@@ -13,7 +13,7 @@ from app.config import get_settings
 from app.db import DEFAULT_DB_NAME, Database, ensure_database, resolve_urls
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     jobs = subparsers.add_parser("jobs", help="scheduled work (meetings, agendas, reminders)")
     commands = jobs.add_subparsers(dest="jobs_command", required=True)
     listing = commands.add_parser("list", help="list the registered jobs and their latest slot")

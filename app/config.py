@@ -98,8 +98,6 @@ class Settings(BaseSettings):
 
     # Request limits
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    max_page_size: int = Field(default=200, ge=1, le=1000)
-    default_page_size: int = Field(default=50, ge=1, le=1000)
 
     scheduler_enabled: bool = True
 
@@ -113,17 +111,17 @@ class Settings(BaseSettings):
     web_oidc_client_secret: str | None = None  # unset: a public client (PKCE only)
     web_session_minutes: int = Field(default=480, ge=5, le=24 * 60)
     web_sign_in_minutes: int = Field(default=10, ge=1, le=60)
-    # Agreements: the folder of versioned templates, the largest signature scan accepted (kept
-    # below max_body_bytes so the answer is ours), and how many days before the end date the
-    # case director is warned.
+    # Agreements: the folder of versioned templates, and the largest signature scan accepted
+    # (kept below max_body_bytes so the answer is ours).
     agreements_dir: Path = PROJECT_ROOT / "agreements"
     agreement_scan_max_bytes: int = Field(default=921_600, ge=1024)
-    agreement_expiry_warning_days: int = Field(default=30, ge=1, le=365)
     # Meetings, agendas and scheduled work (issue 6)
     meeting_horizon_weeks: int = Field(default=12, ge=1, le=104)  # how far ahead the cadence is laid out
     agenda_draft_days_before: int = Field(default=3, ge=0, le=60)  # the job drafts agendas this early
     action_due_soon_days: int = Field(default=3, ge=0, le=60)  # reminders and digests
-    expiry_warning_days: int = Field(default=30, ge=1, le=365)  # mandates and agreements
+    # Members are warned this many days before their mandate ends, case directors before an
+    # agreement of their case ends (the job expiry.warnings).
+    expiry_warning_days: int = Field(default=30, ge=1, le=365)
     scheduler_timezone: str = "Europe/Amsterdam"  # daily jobs run at local wall-clock times
     scheduler_daily_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     scheduler_instance_id: str | None = None  # recorded in job_run; defaults to host:pid

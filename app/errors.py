@@ -112,9 +112,3 @@ class TooManyRequests(AppError):
 
     def __init__(self, detail: str, *, retry_after: int, **extra: Any) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
-
-
-class ServiceUnavailable(AppError):
-    status = 503
-    title = "Service unavailable"
-    type_slug = "unavailable"

@@ -84,7 +84,7 @@ def install_log_redaction() -> None:
     previous_factory = logging.getLogRecordFactory()
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = previous_factory(*args, **kwargs)  # type: ignore[arg-type]
+        record = previous_factory(*args, **kwargs)
         RedactingFilter().filter(record)
         return record
 

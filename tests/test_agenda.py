@@ -314,19 +314,3 @@ async def test_statement_count_of_the_draft_is_constant(client, world: World, ow
         return statements
 
     assert await count_for(5) == await count_for(40)
-
-
-async def test_flags_since_reads_uncleared_flags_of_the_conference(world: World, owner_db) -> None:
-    from app.services.meetings.agenda import flags_since
-
-    clock.freeze(NOW)
-    async with owner_db.sessions() as s:
-        case = await add_case(s, world)
-        await s.commit()
-    await add_flag(owner_db, case.id, "relapse", NOW - timedelta(days=40))
-    await add_flag(owner_db, case.id, "overdose", NOW - timedelta(days=3), reason="SEH")
-    async with owner_db.sessions() as s:
-        found = await flags_since(s, world.a.id, NOW - timedelta(days=30))
-        other_conference = await flags_since(s, world.b.id, NOW - timedelta(days=30))
-    assert [(f["case_id"], f["kind"]) for f in found] == [(case.id, "overdose")]
-    assert other_conference == []

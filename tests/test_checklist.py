@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import httpx
 import sqlalchemy as sa
 
 from app.clock import clock
-from app.jobs.agreements import expiry_warnings_job
-from app.models import AgreementExpiryWarning
+from app.jobs.registry import build_registry
+from app.models import Notification
 from tests.agreements_support import case_with_assessment, create, driepartijen_body, sign_all
 from tests.factories import World
 
@@ -100,10 +101,12 @@ async def test_expiry_warnings_reach_the_case_director_once(
     agreement_id = (await create(client, world, case, driepartijen_body(world, ends_on=ends_on.isoformat()))).json()["id"]
     await sign_all(client, world, agreement_id)
     settings = app.state.settings
-    assert await expiry_warnings_job(app.state.db, clock.now(), settings=settings) == {"agreement_warnings": 0}
-    clock.travel(timedelta(days=60 - settings.agreement_expiry_warning_days))
-    assert await expiry_warnings_job(app.state.db, clock.now(), settings=settings) == {"agreement_warnings": 1}
-    assert await expiry_warnings_job(app.state.db, settings=settings) == {"agreement_warnings": 0}
+    job = next(j for j in build_registry(settings) if j.id == "expiry.warnings")
+    assert (await job.func(app.state.db, clock.now()))["agreements"] == 0
+    clock.travel(timedelta(days=60 - settings.expiry_warning_days))
+    assert (await job.func(app.state.db, clock.now()))["agreements"] == 1
+    assert (await job.func(app.state.db, clock.now()))["agreements"] == 0  # once per agreement and day
     async with owner_db.sessions() as session:
-        warning = (await session.execute(sa.select(AgreementExpiryWarning))).scalar_one()
-    assert warning.recipient_id == world.members["care_member"].id and warning.ends_on == ends_on
+        warning = (await session.execute(sa.select(Notification))).scalar_one()
+    assert (warning.kind, warning.ref_id, warning.due_on) == ("agreement_expiring", uuid.UUID(agreement_id), ends_on)
+    assert warning.membership_id == world.members["care_member"].id

@@ -164,7 +164,7 @@ async def test_mandate_expiry_warning(app, world: World, owner_db) -> None:
             s, world.members["care_member"], "treatment_intake", valid_to=clock.today() + timedelta(days=200)
         )
         await s.commit()
-    assert await run_slot(app.state.db, _job(app, "mandates.expiry_warnings"), clock.now())
+    assert await run_slot(app.state.db, _job(app, "expiry.warnings"), clock.now())
     async with owner_db.sessions() as s:
         rows = (await s.execute(sa.select(Notification))).scalars().all()
     assert [(n.kind, n.ref_id, n.membership_id) for n in rows] == [
@@ -224,7 +224,7 @@ async def test_scheduler_starts_with_the_app_and_catches_up_every_registered_job
         "meetings.generate": "ok",
         "agenda.draft": "ok",
         "actions.reminders": "ok",
-        "mandates.expiry_warnings": "ok",
+        "expiry.warnings": "ok",
         "outbox.deliver": "ok",
         "retention.purge": "ok",
     }

@@ -171,7 +171,7 @@ async def test_purge_anonymises_exactly_the_cases_due_and_resumes_after_interrup
     due = {cases["due_a"].id, cases["due_b"].id, cases["due_shared"].id}
 
     dry = await purge_job(app_db, _settings(), owner_db=owner_db, dry_run=True)
-    assert set(dry.due_case_ids) == due
+    assert {d.case_id for d in dry.due_cases} == due
     assert {k: await _snapshot(owner_db, c.id) for k, c in cases.items()} == before
 
     # Interrupted after the first batch (one case): that batch is kept, nothing half-done.

@@ -226,7 +226,6 @@ async def principal_from_claims(
         "organisation_kind": org.kind,
         "request_id": request_id,
         "source_address": source_address,
-        "acr": claims.get("acr") if isinstance(claims.get("acr"), str) else None,
         "amr": tuple(str(a) for a in amr) if isinstance(amr, list) else (),
     }
     if memberships:

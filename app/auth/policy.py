@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
-from app.models import Action, Case, Membership, Referral
+from app.models import Action, Case, Referral
 from app.models.enums import Label, OrganisationKind, Role
 
 
@@ -242,8 +242,3 @@ def visible_referrals(principal: Principal) -> ColumnElement[bool]:
             )
         )
     return sa.or_(*clauses) if clauses else sa.false()
-
-
-def visible_memberships(principal: Principal) -> ColumnElement[bool]:
-    ids = _conferences_with(principal, ROLE_MATRIX[Op.conference_read])
-    return Membership.conference_id.in_(ids) if ids else sa.false()  # type: ignore[attr-defined]

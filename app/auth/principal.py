@@ -28,8 +28,8 @@ class Principal:
     partner_system_id: uuid.UUID | None = None
     request_id: str | None = None
     source_address: str | None = None
-    # Authentication strength as reported by the provider (acr / amr), for the access log's readers.
-    acr: str | None = None
+    # Authentication methods as the provider reports them (amr, RFC 8176): the access-log reads of
+    # the privacy officer need a second factor where they are reported (app/routers/audit.py).
     amr: tuple[str, ...] = ()
 
     def roles_in(self, conference_id: uuid.UUID) -> frozenset[str]:

@@ -107,7 +107,7 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
                 )
                 .order_by(col(OutboxMessage.next_attempt_at))
                 .limit(batch)
-                .with_for_update(skip_locked=True, of=OutboxMessage)  # type: ignore[arg-type]
+                .with_for_update(skip_locked=True, of=OutboxMessage)
             )
         ).all()
         if not rows:

@@ -41,7 +41,7 @@ def build_registry(settings: Settings) -> list[JobSpec]:
             partial(tasks.draft_agendas, settings=settings),
         ),
         JobSpec("actions.reminders", daily, partial(tasks.action_reminders, settings=settings)),
-        JobSpec("mandates.expiry_warnings", daily, partial(tasks.expiry_warnings, settings=settings)),
+        JobSpec("expiry.warnings", daily, partial(tasks.expiry_warnings, settings=settings)),
         JobSpec("outbox.deliver", Every(30), partial(tasks.deliver_outbox, settings=settings)),
         JobSpec("retention.purge", Daily(time(3, 0), zone), partial(tasks.purge_retention, settings=settings)),
     ]

@@ -6,7 +6,6 @@ batch in flight and the next run picks up where it stopped."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,10 +27,6 @@ class PurgeResult:
     clients_anonymised: int = 0
     log_rows_due: int = 0
     log_rows_removed: int = 0
-
-    @property
-    def due_case_ids(self) -> list[uuid.UUID]:
-        return [d.case_id for d in self.due_cases]
 
 
 async def purge_cases(

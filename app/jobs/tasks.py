@@ -15,14 +15,16 @@ from app.clock import clock
 from app.config import Settings
 from app.db import Database
 from app.errors import AppError
+from app.events.delivery import deliver_due
 from app.models import Conference, Meeting
 from app.services.meetings import agenda as agenda_service
 from app.services.meetings import sittings as meeting_service
 
 log = logging.getLogger(__name__)
 
-OPEN = ("open", "in_progress", "blocked")
-
+# One outbox run delivers until nothing is due, at most this many batches of this size.
+OUTBOX_ROUNDS = 20
+OUTBOX_BATCH = 50
 
 async def generate_meetings(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
     """Lay out every conference's cadence over the horizon (idempotent)."""
@@ -102,14 +104,9 @@ _AGREEMENT_WARNINGS = """
 SELECT gen_random_uuid(), 'agreement_expiring', c.conference_id, NULL, c.case_director_id, 'agreement', g.id,
        :day, g.ends_on, :now
 FROM agreement g JOIN "case" c ON c.id = g.case_id
-WHERE g.status = 'signed' AND c.case_director_id IS NOT NULL AND g.ends_on >= :day AND g.ends_on <= :until
+WHERE g.status = 'signed' AND c.case_director_id IS NOT NULL AND c.phase <> 'closed'
+  AND g.ends_on >= :day AND g.ends_on <= :until
 """
-
-_HAS_AGREEMENTS = """
-SELECT count(*) = 3 FROM information_schema.columns
-WHERE table_schema = 'public' AND table_name = 'agreement' AND column_name IN ('id', 'case_id', 'ends_on')
-"""
-
 
 async def action_reminders(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
     """Notifications for open actions that are overdue or due within `action_due_soon_days`:
@@ -129,31 +126,31 @@ def _count(result: Any) -> int:
 
 
 async def expiry_warnings(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
-    """Warn members whose mandate ends within `expiry_warning_days` (once per mandate and day).
-    Signed agreements ending within the same window warn their case director."""
+    """Warn members whose mandate ends within `expiry_warning_days` (once per mandate and day),
+    and the case director of an open case whose signed agreement ends within the same window."""
     day = _local_day(slot, settings)
     params = {"day": day, "until": day + timedelta(days=settings.expiry_warning_days), "now": clock.now()}
     async with db.sessions() as session:
         mandates = await session.execute(
             sa.text(_INSERT_NOTIFICATION + _MANDATE_WARNINGS + _ON_CONFLICT), params
         )
-        agreements: int | None = None
-        if (await session.execute(sa.text(_HAS_AGREEMENTS))).scalar():
-            agreements = _count(
-                await session.execute(
-                    sa.text(_INSERT_NOTIFICATION + _AGREEMENT_WARNINGS + _ON_CONFLICT), params
-                )
-            )
+        agreements = await session.execute(
+            sa.text(_INSERT_NOTIFICATION + _AGREEMENT_WARNINGS + _ON_CONFLICT), params
+        )
         await session.commit()
-    return {"mandates": _count(mandates), "agreements": agreements}
+    return {"mandates": _count(mandates), "agreements": _count(agreements)}
 
 
 async def deliver_outbox(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
     """Deliver due webhook notifications (rows are claimed with SKIP LOCKED, so replicas that
     happen to run at once never send one twice)."""
-    from app.jobs.outbox import outbox_job
-
-    return {"delivered": await outbox_job(db, settings)}
+    delivered = 0
+    for _ in range(OUTBOX_ROUNDS):
+        sent = await deliver_due(db, batch=OUTBOX_BATCH, settings=settings)
+        delivered += sent
+        if sent < OUTBOX_BATCH:
+            break
+    return {"delivered": delivered}
 
 
 async def purge_retention(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from app.models.action import Action
 from app.models.agreement import (
     Agreement,
-    AgreementExpiryWarning,
     AgreementSignature,
     ChecklistTick,
     ConsentWithdrawal,
@@ -36,7 +35,6 @@ __all__ = [
     "AftercareWatch",
     "AgendaItem",
     "Agreement",
-    "AgreementExpiryWarning",
     "AgreementSignature",
     "AnonymisedCase",
     "Assessment",

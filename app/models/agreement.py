@@ -117,22 +117,6 @@ class LegalBasis(SQLModel, table=True):
     ended_at: datetime | None = ts_field(nullable=True, default_now=False)
 
 
-class AgreementExpiryWarning(SQLModel, table=True):
-    """A warning to the case director that an agreement ends soon; written by the job, once per
-    agreement and end date, for the notification issue to deliver."""
-
-    __tablename__ = "agreement_expiry_warning"
-    __table_args__ = (sa.UniqueConstraint("agreement_id", "ends_on"),)
-
-    id: uuid.UUID = id_field()
-    agreement_id: uuid.UUID = Field(foreign_key="agreement.id", index=True)
-    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
-    recipient_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
-    ends_on: date
-    created_at: datetime = ts_field()
-    delivered_at: datetime | None = ts_field(nullable=True, default_now=False)
-
-
 class ChecklistTick(SQLModel, table=True):
     """A checklist item ticked by hand (the automatic items are computed from the data)."""
 

@@ -51,7 +51,7 @@ class Membership(SQLModel, table=True):
     created_at: datetime = ts_field()
 
 
-sa.Index("ix_membership_identity", Membership.issuer, Membership.subject)  # type: ignore[arg-type]
+sa.Index("ix_membership_identity", Membership.issuer, Membership.subject)
 
 
 class Mandate(SQLModel, table=True):

@@ -89,7 +89,7 @@ async def get_case(case_id: uuid.UUID, guard: GuardDep, response: Response) -> C
         **summary.model_dump(),
         client_name=client.name,
         client_date_of_birth=client.date_of_birth,
-        closure_reason=case.closure_reason,  # type: ignore[arg-type]
+        closure_reason=case.closure_reason,
         substances=list(case.substances),
         allowed_transitions=service.allowed_next(case.phase),
         plan=plan_out(plan, goals),

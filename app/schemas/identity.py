@@ -34,7 +34,7 @@ class ClaimMappingIn(Strict):
 
     @field_validator("group_roles")
     @classmethod
-    def _needs_groups_claim(cls, value: dict, info) -> dict:  # type: ignore[no-untyped-def]
+    def _needs_groups_claim(cls, value: dict, info) -> dict:
         if value and not info.data.get("groups"):
             raise ValueError("group_roles needs the name of the groups claim in `groups`")
         return value

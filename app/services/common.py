@@ -1,12 +1,11 @@
-"""Shared service helpers: ETags, version history, pagination."""
+"""Shared service helpers: ETags, version history."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +13,6 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import PreconditionFailed, PreconditionRequired
 from app.models import ChangeRecord
-
-T = TypeVar("T")
 
 
 def etag_of(version: int) -> str:
@@ -93,11 +90,3 @@ def record_change(
             changed_at=clock.now(),
         )
     )
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int

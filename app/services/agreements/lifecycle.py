@@ -20,7 +20,6 @@ from app.clock import clock
 from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, UnprocessableEntity
 from app.models import (
     Agreement,
-    AgreementExpiryWarning,
     AgreementSignature,
     Case,
     Client,
@@ -110,7 +109,7 @@ async def load_agreement(session: AsyncSession, agreement_id: uuid.UUID, *, for_
         .where(Agreement.id == agreement_id)
     )
     if for_update:
-        query = query.with_for_update(of=Agreement)  # type: ignore[arg-type]
+        query = query.with_for_update(of=Agreement)
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound("agreement")
@@ -137,7 +136,7 @@ async def signatures_of(session: AsyncSession, agreement_ids: list[uuid.UUID]) -
             await session.execute(
                 sa.select(AgreementSignature)
                 .where(AgreementSignature.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
-                .order_by(AgreementSignature.created_at)  # type: ignore[arg-type]
+                .order_by(AgreementSignature.created_at)
             )
         ).scalars()
     )
@@ -151,7 +150,7 @@ async def withdrawals_of(session: AsyncSession, agreement_ids: list[uuid.UUID]) 
             await session.execute(
                 sa.select(ConsentWithdrawal)
                 .where(ConsentWithdrawal.agreement_id.in_(agreement_ids))  # type: ignore[attr-defined]
-                .order_by(ConsentWithdrawal.effective_at)  # type: ignore[arg-type]
+                .order_by(ConsentWithdrawal.effective_at)
             )
         ).scalars()
     )
@@ -575,7 +574,7 @@ async def legal_bases_of(session: AsyncSession, case_id: uuid.UUID) -> list[Lega
     return list(
         (
             await session.execute(
-                sa.select(LegalBasis).where(LegalBasis.case_id == case_id).order_by(LegalBasis.created_at)  # type: ignore[arg-type]
+                sa.select(LegalBasis).where(LegalBasis.case_id == case_id).order_by(LegalBasis.created_at)
             )
         ).scalars()
     )
@@ -621,40 +620,6 @@ async def bases_in_force(session: AsyncSession, case_id: uuid.UUID) -> BasesInFo
         ).scalars()
     )
     return BasesInForce([(a, s) for a, s in scoped if s], legal)
-
-
-# --- expiry warnings -------------------------------------------------------------------------
-
-
-async def create_expiry_warnings(session: AsyncSession, *, days_before: int) -> list[AgreementExpiryWarning]:
-    """One warning per agreement and end date, to the case director, when the end is near."""
-    today = clock.today()
-    horizon = today + timedelta(days=days_before)
-    already = sa.select(AgreementExpiryWarning.id).where(
-        AgreementExpiryWarning.agreement_id == Agreement.id, AgreementExpiryWarning.ends_on == Agreement.ends_on
-    )
-    rows = (
-        await session.execute(
-            sa.select(Agreement, Case.case_director_id)
-            .join(Case, Case.id == Agreement.case_id)
-            .where(
-                Agreement.status == SIGNED,
-                Agreement.ends_on >= today,
-                Agreement.ends_on <= horizon,
-                Case.phase != Phase.closed.value,
-                ~sa.exists(already),
-            )
-        )
-    ).all()
-    warnings = [
-        AgreementExpiryWarning(agreement_id=a.id, case_id=a.case_id, recipient_id=director, ends_on=a.ends_on)
-        for a, director in rows
-    ]
-    session.add_all(warnings)
-    await session.flush()
-    for w in warnings:
-        log.info("agreement %s ends on %s: warning for the case director", w.agreement_id, w.ends_on)
-    return warnings
 
 
 # --- retention -------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ def agreement_summary(
         template_id=agreement.template_id,
         template_version=agreement.template_version,
         title=agreement.title,
-        status=effective_status(agreement),  # type: ignore[arg-type]
+        status=effective_status(agreement),
         parties=_ordered_parties(agreement),
         starts_on=agreement.starts_on,
         ends_on=agreement.ends_on,

@@ -285,7 +285,7 @@ async def list_actions(
             .join(Case, Case.id == Action.case_id)
             .join(Client, Client.id == Case.client_id)
             .where(*where)
-            .order_by(Action.due_date, Action.id)  # type: ignore[arg-type]
+            .order_by(Action.due_date, Action.id)
             .limit(limit)
             .offset(offset)
         )

@@ -158,6 +158,6 @@ async def open_cases_of(session: AsyncSession, conference_ids: list[uuid.UUID]) 
         sa.select(Case, Client.client_number)
         .join(Client, Client.id == Case.client_id)
         .where(Case.conference_id.in_(conference_ids), Case.phase != Phase.closed.value)  # type: ignore[attr-defined]
-        .order_by(Case.opened_on, Case.id)  # type: ignore[arg-type]
+        .order_by(Case.opened_on, Case.id)
     )
     return [(r[0], r[1]) for r in rows]

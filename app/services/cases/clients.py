@@ -88,7 +88,7 @@ async def get_or_create_client(
         conference_id=conference_id,
         client_number=new_client_number(),
         name=name,
-        date_of_birth=date_of_birth,  # type: ignore[arg-type]
+        date_of_birth=date_of_birth,
         bsn_ciphertext=encrypt_bsn(bsn, settings) if bsn else None,
         bsn_hash=bsn_hash(bsn, settings) if bsn else None,
     )

@@ -32,7 +32,7 @@ class LoadedCase:
 async def load_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> LoadedCase:
     query = sa.select(Case, Client).join(Client, Client.id == Case.client_id).where(Case.id == case_id)
     if for_update:
-        query = query.with_for_update(of=Case)  # type: ignore[arg-type]
+        query = query.with_for_update(of=Case)
     row = (await session.execute(query)).first()
     if row is None:
         raise NotFound("case")
@@ -156,7 +156,7 @@ async def history(session: AsyncSession, case_id: uuid.UUID) -> list[ChangeRecor
             await session.execute(
                 sa.select(ChangeRecord)
                 .where(ChangeRecord.case_id == case_id)
-                .order_by(ChangeRecord.changed_at, ChangeRecord.version)  # type: ignore[arg-type]
+                .order_by(ChangeRecord.changed_at, ChangeRecord.version)
             )
         ).scalars()
     )

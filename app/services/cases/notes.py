@@ -41,6 +41,6 @@ async def visible_notes(session: AsyncSession, principal: Principal, *, case: Ca
         visible, basis = label_visibility(principal, label=note.label, conference_id=case.conference_id,
                                           owning_organisation_id=note.organisation_id, bases=bases)
         if visible:
-            shown.append(NoteOut(id=note.id, label=note.label, organisation_id=note.organisation_id,  # type: ignore[arg-type]
+            shown.append(NoteOut(id=note.id, label=note.label, organisation_id=note.organisation_id,
                                  author_id=note.author_id, text=note.text, created_at=note.created_at, basis=basis))
     return shown, len(notes) - len(shown)

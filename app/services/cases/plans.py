@@ -23,7 +23,7 @@ async def load_plan(session: AsyncSession, case_id: uuid.UUID) -> tuple[Plan, li
     goals = list(
         (
             await session.execute(
-                sa.select(Goal).where(Goal.plan_id == plan.id).order_by(Goal.position, Goal.id)  # type: ignore[arg-type]
+                sa.select(Goal).where(Goal.plan_id == plan.id).order_by(Goal.position, Goal.id)
             )
         ).scalars()
     )
@@ -113,7 +113,7 @@ async def assessments_of(session: AsyncSession, case_id: uuid.UUID) -> list[Asse
     return list(
         (
             await session.execute(
-                sa.select(Assessment).where(Assessment.case_id == case_id).order_by(Assessment.assessed_on)  # type: ignore[arg-type]
+                sa.select(Assessment).where(Assessment.case_id == case_id).order_by(Assessment.assessed_on)
             )
         ).scalars()
     )

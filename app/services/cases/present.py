@@ -20,8 +20,8 @@ def case_summary(case: Case, client_number: str) -> CaseSummary:
         id=case.id,
         conference_id=case.conference_id,
         client_number=client_number,
-        phase=case.phase,  # type: ignore[arg-type]
-        priority=case.priority,  # type: ignore[arg-type]
+        phase=case.phase,
+        priority=case.priority,
         case_director_id=case.case_director_id,
         next_review_date=case.next_review_date,
         opened_on=case.opened_on,
@@ -37,16 +37,16 @@ def action_out(action: Action, client_number: str) -> ActionOut:
         client_number=client_number,
         title=action.title,
         description=action.description,
-        life_domain=action.life_domain,  # type: ignore[arg-type]
+        life_domain=action.life_domain,
         owner_organisation_id=action.owner_organisation_id,
         assignee_id=action.assignee_id,
         due_date=action.due_date,
-        status=action.status,  # type: ignore[arg-type]
-        resource_scope=action.resource_scope,  # type: ignore[arg-type]
+        status=action.status,
+        resource_scope=action.resource_scope,
         resource_amount_cents=action.resource_amount_cents,
         committed_by_id=action.committed_by_id,
         mandate_id=action.mandate_id,
-        coverage=action.coverage,  # type: ignore[arg-type]
+        coverage=action.coverage,
         note=action.note,
         overdue=is_overdue(action),
         version=action.version,
@@ -58,7 +58,7 @@ def plan_out(plan: Plan, goals: list[Goal]) -> PlanOut:
     return PlanOut(
         id=plan.id,
         client_goals=plan.client_goals,
-        goals=[GoalOut(id=g.id, life_domain=g.life_domain, description=g.description) for g in goals],  # type: ignore[arg-type]
+        goals=[GoalOut(id=g.id, life_domain=g.life_domain, description=g.description) for g in goals],
         version=plan.version,
         updated_at=plan.updated_at,
     )
@@ -75,7 +75,7 @@ def referral_out(r: Referral, client_number: str, *, with_reason: bool) -> Refer
         client_number=client_number,
         referring_organisation_id=r.referring_organisation_id,
         reason=r.reason if with_reason else None,
-        status=r.status,  # type: ignore[arg-type]
+        status=r.status,
         decline_reason=r.decline_reason,
         case_id=r.case_id,
         created_at=r.created_at,

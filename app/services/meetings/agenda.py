@@ -1,13 +1,11 @@
 """The agenda: built from what needs discussing, adjusted by the chair, published to members.
 
 The draft is computed by ONE aggregation query over cases, actions, discussion requests,
-referrals and (when present) case flags, grouped per case in PostgreSQL: the number of SQL
-statements is constant, whatever the number of cases, actions or events (see bench/agenda.py).
+referrals and case flags, grouped per case in PostgreSQL: the number of SQL statements is
+constant, whatever the number of cases, actions or events (see bench/agenda.py).
 
-Relapse and serious-event flags belong to the events issue, which creates the table
-`case_flag (case_id, reason, kind, source_event_id, created_at, cleared_at)`. This module does
-not own that table: `flags_since()` and the builder only read it when `to_regclass('case_flag')`
-finds it, so this code works before and after the events issue is merged.
+Relapse and serious-event flags are raised by partner events (app/services/events/intake.py) in
+the table `case_flag`; the builder reads the uncleared ones since the case was last discussed.
 """
 
 from __future__ import annotations
@@ -68,23 +66,6 @@ FLAG_KINDS: dict[str, tuple[str, str]] = {
 
 def nl_date(value: date | datetime) -> str:
     return value.strftime("%d-%m-%Y")
-
-
-async def flags_since(
-    session: AsyncSession, conference_id: uuid.UUID, since: datetime
-) -> list[dict[str, Any]]:
-    """Uncleared relapse/serious-event flags (raised by partner events) of the conference's cases
-    raised after `since`."""
-    rows = await session.execute(
-        sa.text(
-            "SELECT f.case_id, f.kind, f.reason, f.created_at FROM case_flag f "
-            'JOIN "case" c ON c.id = f.case_id '
-            "WHERE c.conference_id = :conf AND f.cleared_at IS NULL AND f.created_at > :since "
-            "ORDER BY f.created_at"
-        ),
-        {"conf": conference_id, "since": since},
-    )
-    return [dict(r._mapping) for r in rows]
 
 
 _AGENDA_SQL = """
@@ -406,10 +387,10 @@ async def _items(session: AsyncSession, meeting_id: uuid.UUID, *, include_remove
         .outerjoin(Referral, col(Referral.id) == col(AgendaItem.referral_id))
         .outerjoin(referral_client, referral_client.id == col(Referral.client_id))
         .where(col(AgendaItem.meeting_id) == meeting_id)
-        .order_by(col(AgendaItem.removed), col(AgendaItem.position), col(AgendaItem.created_at))  # type: ignore[arg-type]
+        .order_by(col(AgendaItem.removed), col(AgendaItem.position), col(AgendaItem.created_at))
     )
     if not include_removed:
-        query = query.where(col(AgendaItem.removed).is_(False))  # type: ignore[attr-defined]
+        query = query.where(col(AgendaItem.removed).is_(False))
     return list((await session.execute(query)).all())
 
 
@@ -458,7 +439,7 @@ async def agenda_view(
             AgendaItemOut(
                 id=item.id,
                 position=0 if item.removed else number,
-                kind=item.kind,  # type: ignore[arg-type]
+                kind=item.kind,
                 case_id=item.case_id,
                 referral_id=item.referral_id,
                 client_number=client_number,
@@ -535,7 +516,7 @@ async def add_item(session: AsyncSession, meeting: Meeting, data: AgendaItemAdd)
         await session.execute(
             sa.select(sa.func.coalesce(sa.func.max(col(AgendaItem.position)), 0)).where(
                 col(AgendaItem.meeting_id) == meeting.id,
-                col(AgendaItem.removed).is_(False),  # type: ignore[attr-defined]
+                col(AgendaItem.removed).is_(False),
             )
         )
     ).scalar_one()
@@ -589,7 +570,7 @@ async def reorder(session: AsyncSession, meeting: Meeting, item_ids: list[uuid.U
             await session.execute(
                 sa.select(col(AgendaItem.id)).where(
                     col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.removed).is_(False)
-                )  # type: ignore[attr-defined]
+                )
             )
         ).scalars()
     )
@@ -628,8 +609,8 @@ async def move_item(
         (
             await session.execute(
                 sa.select(col(AgendaItem.id))
-                .where(col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.removed).is_(False))  # type: ignore[attr-defined]
-                .order_by(col(AgendaItem.position), col(AgendaItem.created_at))  # type: ignore[arg-type]
+                .where(col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.removed).is_(False))
+                .order_by(col(AgendaItem.position), col(AgendaItem.created_at))
             )
         ).scalars()
     )
@@ -648,8 +629,8 @@ async def addable_cases(session: AsyncSession, meeting: Meeting, *, limit: int =
     (case_id, client_number, name), by client number."""
     on_agenda = sa.select(col(AgendaItem.case_id)).where(
         col(AgendaItem.meeting_id) == meeting.id,
-        col(AgendaItem.removed).is_(False),  # type: ignore[attr-defined]
-        col(AgendaItem.case_id).is_not(None),  # type: ignore[union-attr]
+        col(AgendaItem.removed).is_(False),
+        col(AgendaItem.case_id).is_not(None),
     )
     rows: Any = await session.execute(
         sa.select(col(Case.id).label("case_id"), col(Client.client_number), col(Client.name))
@@ -657,7 +638,7 @@ async def addable_cases(session: AsyncSession, meeting: Meeting, *, limit: int =
         .where(
             col(Case.conference_id) == meeting.conference_id,
             col(Case.phase) != "closed",
-            col(Case.id).not_in(on_agenda),  # type: ignore[attr-defined]
+            col(Case.id).not_in(on_agenda),
         )
         .order_by(col(Client.client_number))
         .limit(limit)
@@ -696,12 +677,12 @@ async def publish(session: AsyncSession, meeting: Meeting) -> Meeting:
         sa.update(DiscussionRequest)
         .where(
             col(DiscussionRequest.conference_id) == meeting.conference_id,
-            col(DiscussionRequest.handled_at).is_(None),  # type: ignore[union-attr]
-            col(DiscussionRequest.case_id).in_(  # type: ignore[attr-defined]
+            col(DiscussionRequest.handled_at).is_(None),
+            col(DiscussionRequest.case_id).in_(
                 sa.select(col(AgendaItem.case_id)).where(
                     col(AgendaItem.meeting_id) == meeting.id,
                     col(AgendaItem.kind) == "case",
-                    col(AgendaItem.removed).is_(False),  # type: ignore[attr-defined]
+                    col(AgendaItem.removed).is_(False),
                 )
             ),
         )

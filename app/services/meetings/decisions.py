@@ -144,7 +144,7 @@ async def decisions_view(session: AsyncSession, meeting: Meeting, role: str | No
             .outerjoin(Referral, col(Referral.id) == col(AgendaItem.referral_id))
             .outerjoin(referral_client, referral_client.id == col(Referral.client_id))
             .where(col(Decision.meeting_id) == meeting.id)
-            .order_by(col(AgendaItem.position), col(Decision.created_at))  # type: ignore[arg-type]
+            .order_by(col(AgendaItem.position), col(Decision.created_at))
         )
     ).all()
     all_ids = [a for row in rows for a in row[0].action_ids]
@@ -152,7 +152,7 @@ async def decisions_view(session: AsyncSession, meeting: Meeting, role: str | No
         {
             a.id: a
             for a in (
-                await session.execute(sa.select(Action).where(col(Action.id).in_(all_ids)))  # type: ignore[attr-defined]
+                await session.execute(sa.select(Action).where(col(Action.id).in_(all_ids)))
             ).scalars()
         }
         if all_ids

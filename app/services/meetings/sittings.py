@@ -27,10 +27,10 @@ def meeting_out(meeting: Meeting) -> MeetingOut:
         conference_id=meeting.conference_id,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
-        status=meeting.status,  # type: ignore[arg-type]
+        status=meeting.status,
         ad_hoc=meeting.ad_hoc,
         moved_from=meeting.moved_from,
-        agenda_status=meeting.agenda_status,  # type: ignore[arg-type]
+        agenda_status=meeting.agenda_status,
         published_at=meeting.published_at,
         decisions_published_at=meeting.decisions_published_at,
         version=meeting.version,
@@ -79,7 +79,7 @@ async def current_meetings(session: AsyncSession, conference_ids: Collection[uui
     rows = await session.execute(
         sa.select(Meeting)
         .where(
-            col(Meeting.conference_id).in_(list(conference_ids)),  # type: ignore[attr-defined]
+            col(Meeting.conference_id).in_(list(conference_ids)),
             col(Meeting.status) == "scheduled",
             col(Meeting.ends_at) > since,
         )
@@ -114,7 +114,7 @@ async def list_meetings(
                     col(Meeting.starts_at) >= start,
                     col(Meeting.starts_at) < end,
                 )
-                .order_by(col(Meeting.starts_at))  # type: ignore[arg-type]
+                .order_by(col(Meeting.starts_at))
                 .limit(limit)
             )
         ).scalars()
@@ -140,7 +140,7 @@ async def generate_meetings(
             await session.execute(
                 sa.select(col(Meeting.moved_from)).where(
                     col(Meeting.conference_id) == conference.id,
-                    col(Meeting.moved_from).in_(starts),  # type: ignore[union-attr]
+                    col(Meeting.moved_from).in_(starts),
                 )
             )
         ).scalars()
@@ -169,7 +169,7 @@ async def generate_meetings(
                 pg_insert(Meeting)
                 .values(rows)
                 .on_conflict_do_nothing(index_elements=["conference_id", "starts_at"])
-                .returning(col(Meeting.id))  # type: ignore[arg-type]
+                .returning(col(Meeting.id))
             )
         )
         .scalars()
@@ -180,7 +180,7 @@ async def generate_meetings(
     created = (
         (
             await session.execute(
-                sa.select(Meeting).where(col(Meeting.id).in_(created_ids)).order_by(col(Meeting.starts_at))  # type: ignore[attr-defined,arg-type]
+                sa.select(Meeting).where(col(Meeting.id).in_(created_ids)).order_by(col(Meeting.starts_at))
             )
         )
         .scalars()

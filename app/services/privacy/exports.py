@@ -104,7 +104,6 @@ def _latin1(text: str) -> str:
 class _Pdf(FPDF):
     def __init__(self, title: str) -> None:
         super().__init__(format="A4")
-        self._title = title
         self.set_title(title)
         self.set_auto_page_break(auto=True, margin=15)
 
@@ -227,7 +226,7 @@ async def feed_ics(session: AsyncSession, token: str, *, base_url: str) -> bytes
                     col(Meeting.starts_at) >= now - timedelta(days=183),
                     col(Meeting.starts_at) < now + timedelta(days=366),
                 )
-                .order_by(col(Meeting.starts_at))  # type: ignore[arg-type]
+                .order_by(col(Meeting.starts_at))
             )
         )
         .scalars()

@@ -1,0 +1,30 @@
+"""Names that the dead-code check (vulture, `make test`) cannot see being used: each is called by
+a framework or by the tests by design. Add a name here only with the reason beside it."""
+
+from app.auth.dev_idp import DevKeyStore
+from app.clock import Clock
+from app.main import create_app
+from app.services.privacy.exports import _Pdf
+from app.services.privacy.verify import ChainReport
+
+create_app  # uvicorn's factory (app.cli `serve`) and the tests
+Clock.freeze  # the tests travel in time
+Clock.travel
+Clock.reset
+DevKeyStore.drop_old  # key-rotation tests retire a development key
+ChainReport.heads  # part of the verification report (the API returns its __dict__)
+_Pdf.footer  # fpdf calls it on every page
+
+_.exc_text  # logging.LogRecord: cleared so that a formatted traceback is redacted again
+_.superseded_at  # model columns, assigned by the services
+_.withdrawn_at
+_.decided_by_id
+
+# Settings of the operations work (issue 20) that landed before the code that reads them:
+# remove these lines when it lands (the check then holds them to being read).
+_.metrics_enabled
+_.metrics_token
+_.metrics_port
+_.log_level
+_.json_logs
+_.advance  # app/progress.py Progress.advance, same work
