@@ -4,7 +4,7 @@ The table was written only by a job that was never scheduled; warnings to case d
 rows of the one `notification` table, written by the job `expiry.warnings`.
 
 Revision ID: 0012_house_drop_expiry_warning
-Revises: 0008_faults_flags
+Revises: 0014_partners_refs
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_house_drop_expiry_warning"
-down_revision: str | Sequence[str] | None = "0008_faults_flags"
+down_revision: str | Sequence[str] | None = "0014_partners_refs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
