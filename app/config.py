@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     migration_database_url: str | None = None
     data_dir: Path = PROJECT_ROOT / ".data"
     db_pool_size: int = Field(default=10, ge=1, le=200)
+    # Every wait on the database is bounded; each answers 503 with Retry-After, logged with its
+    # cause. lock_timeout: a row or table lock held by another transaction; statement_timeout: one
+    # statement; pool: a free connection of this process; connect: reaching the server at all.
+    db_lock_timeout_seconds: float = Field(default=3.0, gt=0, le=600)
+    db_statement_timeout_seconds: float = Field(default=15.0, gt=0, le=3600)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # /api/v1/health and /health/ready answer within this, from a connection of their own.
+    health_timeout_seconds: float = Field(default=0.8, gt=0, le=10)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -3,12 +3,16 @@ and the embedded PostgreSQL used when no DATABASE_URL is configured."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from app.config import Settings
@@ -115,11 +119,42 @@ def resolve_urls(
     return embedded_urls(socket_dir, database)
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+@dataclass(frozen=True)
+class Timeouts:
+    """Bounds on every wait of a connection (seconds; None: PostgreSQL's default, no bound)."""
+
+    lock: float | None = None  # lock_timeout: a lock held by another transaction
+    statement: float | None = None  # statement_timeout: one statement
+    pool: float = 30.0  # a free connection of this process's pool
+    connect: float = 60.0  # the server accepting a new connection
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timeouts:
+        return cls(
+            lock=settings.db_lock_timeout_seconds,
+            statement=settings.db_statement_timeout_seconds,
+            pool=settings.db_pool_timeout_seconds,
+            connect=settings.db_connect_timeout_seconds,
+        )
+
+    def server_settings(self) -> dict[str, str]:
+        values = {"lock_timeout": self.lock, "statement_timeout": self.statement}
+        return {name: str(max(1, round(seconds * 1000))) for name, seconds in values.items() if seconds}
+
+
+def make_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> AsyncEngine:
+    timeouts = timeouts or Timeouts()
     # hide_parameters: a database error's text (which reaches the error log) never carries the
     # statement's values, which may be a name, a note or a BSN ciphertext.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                               hide_parameters=True)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeouts.pool,
+        hide_parameters=True,
+        connect_args={"server_settings": timeouts.server_settings(), "timeout": timeouts.connect},
+    )
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -129,9 +164,9 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 class Database:
     """Holds the engine of one application instance (set up in the lifespan)."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, timeouts=timeouts)
         self.sessions = make_session_factory(self.engine)
 
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -147,3 +182,119 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    def pool_usage(self) -> tuple[int, int]:
+        """(connections in use, most the pool will open)."""
+        pool = self.engine.pool
+        checkedout = getattr(pool, "checkedout", None)
+        size = getattr(pool, "size", None)
+        if checkedout is None or size is None:
+            return 0, 0
+        return int(checkedout()), int(size()) + max(0, int(getattr(pool, "_max_overflow", 0)))
+
+
+# --- faults ------------------------------------------------------------------------------------
+
+# SQLSTATEs of temporary conditions: the same request may succeed when retried.
+_SQLSTATE_CAUSES = {
+    "55P03": "lock_timeout",  # lock_not_available (lock_timeout)
+    "57014": "statement_timeout",  # query_canceled (statement_timeout)
+    "40P01": "deadlock",
+    "40001": "serialization_failure",
+}
+_CONNECTION_SQLSTATE_CLASSES = ("08", "57P", "53")  # connection, shutdown/cannot connect now, resources
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    orig = exc.orig
+    found = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if not found and orig is not None and orig.__cause__ is not None:
+        found = getattr(orig.__cause__, "sqlstate", None)
+    return str(found or "")
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    """An OSError from the database driver (a refused or missing socket while connecting is
+    raised unwrapped), as opposed to one from, say, a missing template file."""
+    tb = exc.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def database_fault(exc: BaseException) -> str | None:
+    """The cause, when `exc` is a temporary fault of the database (answered 503 with Retry-After
+    and retried by the scheduler): lock_timeout, statement_timeout, pool_timeout, deadlock,
+    serialization_failure or connection. None for anything else (a bug: 500)."""
+    if isinstance(exc, PoolTimeoutError):
+        return "pool_timeout"
+    if isinstance(exc, DBAPIError):
+        sqlstate = _sqlstate(exc)
+        if sqlstate in _SQLSTATE_CAUSES:
+            return _SQLSTATE_CAUSES[sqlstate]
+        if (
+            exc.connection_invalidated
+            or isinstance(exc, OperationalError | InterfaceError)
+            or sqlstate.startswith(_CONNECTION_SQLSTATE_CLASSES)
+        ):
+            return "connection"
+        return None
+    if isinstance(exc, OSError) and _raised_by_driver(exc):
+        return "connection"
+    return None
+
+
+# --- health ------------------------------------------------------------------------------------
+
+
+class HealthProbe:
+    """Answers "can the database be reached" within `timeout` seconds, over one connection of its
+    own (raw asyncpg, outside the pool), so that a pool full of waiting requests or a lock never
+    holds up the health check. A connection that failed or timed out is dropped and made anew."""
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        self.dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.timeout = timeout
+        self._conn: Any = None
+        self._lock = asyncio.Lock()
+
+    async def reachable(self) -> bool:
+        import asyncpg
+
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with self._lock:
+                    try:
+                        if self._conn is None or self._conn.is_closed():
+                            self._conn = await asyncpg.connect(
+                                self.dsn,
+                                timeout=self.timeout,
+                                server_settings={
+                                    "statement_timeout": str(max(1, round(self.timeout * 1000))),
+                                    "application_name": "casusoverleg-health",
+                                },
+                            )
+                        await self._conn.fetchval("SELECT 1")
+                    except BaseException:  # also the cancellation of a timeout: start afresh
+                        self._drop()
+                        raise
+            return True
+        except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("health: database unreachable (%s)", type(exc).__name__)
+            return False
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            conn.terminate()
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not conn.is_closed():
+            try:
+                await asyncio.wait_for(conn.close(), self.timeout)
+            except (TimeoutError, OSError):
+                conn.terminate()

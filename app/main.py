@@ -12,7 +12,7 @@ from app.auth.dev_idp import DevKeyStore
 from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
-from app.db import DEFAULT_DB_NAME, Database, ensure_database, resolve_urls
+from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
 from app.http.middleware import RequestContextMiddleware
 from app.http.problems import install_error_handlers
 from app.logging_filter import install_log_redaction
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         urls = resolve_urls(settings)
         if not settings.database_url:
             await ensure_database(urls.owner, DEFAULT_DB_NAME)
-        app.state.db = Database(urls.app, pool_size=settings.db_pool_size)
+        app.state.db = Database(urls.app, pool_size=settings.db_pool_size, timeouts=Timeouts.from_settings(settings))
+        app.state.health = HealthProbe(urls.app, timeout=settings.health_timeout_seconds)
         app.state.owner_url = urls.owner
         if not settings.is_development:
             await _refuse_development_issuers(app.state.db)
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            await app.state.health.close()
             await app.state.db.dispose()
 
     docs = settings.docs_served

@@ -196,4 +196,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
 # Routes without a bearer token (and so without a policy decision). The calendar feed is a
 # capability URL (a calendar app cannot send a bearer token): its random token, stored hashed,
 # is the credential, and the feed holds meeting dates only (tests/test_decisions.py checks it).
-PUBLIC = {("GET", "/api/v1/health"), ("GET", "/api/v1/calendar/{token}.ics")}
+PUBLIC = {
+    ("GET", "/api/v1/health"),
+    ("GET", "/api/v1/health/live"),
+    ("GET", "/api/v1/health/ready"),
+    ("GET", "/api/v1/calendar/{token}.ics"),
+}

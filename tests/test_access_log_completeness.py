@@ -43,7 +43,9 @@ CLIENT_WORDS = re.compile(
 
 # Routes that show or change no client data, each with the reason.
 NO_CLIENT_DATA = {
-    "GET /api/v1/health": "liveness only",
+    "GET /api/v1/health": "database reachability and pool use",
+    "GET /api/v1/health/live": "liveness only",
+    "GET /api/v1/health/ready": "readiness: database reachability",
     "GET /api/v1/organisations": "organisations",
     "POST /api/v1/organisations": "organisations",
     "GET /api/v1/conferences": "conferences",

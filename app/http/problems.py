@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import database_fault
 from app.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -83,14 +84,16 @@ def _input_the_database_refused(exc: Exception) -> bool:
     return type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg")
 
 
-def _temporary(exc: Exception) -> bool:
-    if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
-        return True
-    if exc.connection_invalidated:
-        return True
-    # SQLSTATE class 08 (connection exception), 57P0x (admin shutdown, cannot connect now).
-    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
-    return sqlstate.startswith(("08", "57P"))
+# What a client is told per cause of a temporary database fault (app.db.database_fault).
+_FAULT_DETAILS = {
+    "lock_timeout": "The data this request needs is locked by another change; retry shortly.",
+    "statement_timeout": "The database did not answer in time; retry shortly.",
+    "pool_timeout": "The service is busy; retry shortly.",
+    "deadlock": "This request collided with another change; retry shortly.",
+    "serialization_failure": "This request collided with another change; retry shortly.",
+    "connection": "The database is temporarily unavailable; retry shortly.",
+}
+RETRY_AFTER_SECONDS = 2
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -142,9 +145,17 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
-    # The database is unreachable or restarting: a temporary condition, so 503 with Retry-After
-    # (never 500), and clients with idempotent requests (e.g. partner events) retry safely.
-    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem(
+            500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
+        )
+
+    # The database is unreachable or restarting, a lock or a statement took longer than its bound,
+    # or no connection was free in time: a temporary condition, so 503 with Retry-After (never
+    # 500, never a hang), logged with its cause; clients with idempotent requests retry safely.
+    async def _database_fault(request: Request, exc: Exception) -> JSONResponse:
         if _input_the_database_refused(exc):
             # The request schemas refuse such input first (app/schemas/common.py); this is the net
             # behind them, so that input never gets a 500. The value stays out of the log.
@@ -158,28 +169,22 @@ def install_error_handlers(app: FastAPI) -> None:
                 type_slug="validation-error",
                 instance=request.url.path,
             )
-        if not _temporary(exc):  # e.g. an integrity error: a bug, not an outage
-            log.exception("database error on %s %s", request.method, request.url.path, exc_info=exc)
-            return problem(
-                500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
-            )
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        cause = database_fault(exc)
+        if cause is None:  # e.g. an integrity error, or an OSError that is not the driver's: a bug
+            return await _unexpected(request, exc)
+        log.warning("database fault on %s %s: %s (%s)", request.method, request.url.path, cause,
+                    type(exc).__name__)
         return problem(
             503,
             "Service unavailable",
-            "The database is temporarily unavailable; retry shortly.",
+            _FAULT_DETAILS[cause],
             type_slug="unavailable",
-            headers={"Retry-After": "2"},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             instance=request.url.path,
+            cause=cause,
         )
 
     # OSError: a refused or missing socket while connecting is raised unwrapped by the driver.
-    for db_error in (OperationalError, DBAPIError, PoolTimeoutError, OSError):
-        app.add_exception_handler(db_error, _database_unavailable)
+    for db_error in (DBAPIError, PoolTimeoutError, OSError):
+        app.add_exception_handler(db_error, _database_fault)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
-        )
