@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clock import clock
+from app.metrics import ACCESS_LOG_ROWS
 from app.models import AccessLogEntry
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def _insert_pending_rows(session: Session) -> None:
     rows = session.info.pop(PENDING_ROWS, None)
     if rows:
         session.execute(_INSERT, rows)
+        ACCESS_LOG_ROWS.labels("allowed").inc(len(rows))
 
 
 SeparateWriter = Callable[[list[AccessLogEntry]], Awaitable[None]]
@@ -117,6 +119,7 @@ class AuditTrail:
         answer (a search that finds nobody), whose request transaction is rolled back."""
         await self._write_separately([entry_for(self.principal, self._with_role(a), outcome="allowed")
                                       for a in accesses])
+        ACCESS_LOG_ROWS.labels("allowed").inc(len(accesses))
 
     def _with_role(self, access: Access) -> Access:
         if access.role is None and access.conference_id in self._granted:
@@ -125,3 +128,4 @@ class AuditTrail:
 
     async def denied(self, access: Access) -> None:
         await self._write_separately([entry_for(self.principal, access, outcome="denied")])
+        ACCESS_LOG_ROWS.labels("denied").inc()

@@ -118,6 +118,11 @@ def _banner(settings: Settings, ambient: Settings | None = None) -> str:
         f"  API docs   : {base}/api/v1/docs" if settings.docs_served else "  API docs   : disabled",
         f"  Health     : {base}/api/v1/health",
     ]
+    if settings.metrics_enabled and settings.metrics_port:
+        lines.append(f"  Metrics    : http://{settings.host}:{settings.metrics_port}/metrics")
+    elif settings.metrics_served_on_public_port:
+        token = " (bearer METRICS_TOKEN)" if settings.metrics_token else ""
+        lines.append(f"  Metrics    : {base}/metrics{token}")
     if settings.dev_idp_enabled:
         from app.demo.people import DEMO_SYSTEMS, DEMO_USERS
 
@@ -151,14 +156,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # The server and the `token` command share this key file; create it before either reads it.
         _ensure_dev_keys(settings)
     print(_banner(settings, ambient), flush=True)
+    _metrics_setup(settings, args.workers)
+    from app.logs import configure_logging
+
+    configure_logging(settings)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=args.workers,
+        log_config=None,  # app.logs has set up logging (plain text or JSON), uvicorn's loggers too
+        access_log=False,  # replaced by the app's request line (route template, never the raw path)
     )
     return 0
+
+
+def _metrics_setup(settings: Settings, workers: int) -> None:
+    """Several workers: prometheus-client's multiprocess mode (a fresh folder per start, set
+    before any worker imports it). METRICS_PORT: a separate listener in this process."""
+    if not settings.metrics_enabled:
+        return
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        import shutil
+
+        folder = settings.data_dir / "metrics"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    if settings.metrics_port:
+        from prometheus_client import CollectorRegistry, start_http_server
+
+        registry = None
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        if registry is None:
+            start_http_server(settings.metrics_port, addr=settings.host)
+        else:
+            start_http_server(settings.metrics_port, addr=settings.host, registry=registry)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

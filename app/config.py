@@ -174,6 +174,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def metrics_served_on_public_port(self) -> bool:
+        """Development: open; production: only behind METRICS_TOKEN; never with METRICS_PORT."""
+        if not self.metrics_enabled or self.metrics_port:
+            return False
+        return self.is_development or bool(self.metrics_token)
+
+    @property
     def json_logs(self) -> bool:
         return self.log_format == "json" if self.log_format else not self.is_development
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,8 +15,9 @@ from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
 from app.http.middleware import RequestContextMiddleware
+from app.http.observability import ObservabilityMiddleware
 from app.http.problems import install_error_handlers
-from app.logging_filter import install_log_redaction
+from app.logs import configure_logging
 from app.routers import API_PREFIX, register_routers
 from app.services.agreements.templates import load_templates
 
@@ -37,7 +39,7 @@ async def _refuse_development_issuers(db: Database) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    install_log_redaction()
+    configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,9 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             scheduler = create_scheduler(app.state.db, settings)
             scheduler.start()
+        refresher = None
+        if settings.metrics_enabled and settings.metrics_port:
+            from app.routers.metrics import refresh_forever
+
+            refresher = asyncio.create_task(refresh_forever(app.state.db))
         try:
             yield
         finally:
+            if refresher is not None:
+                refresher.cancel()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
             await app.state.health.close()
@@ -91,5 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")
     install_error_handlers(app)
     register_routers(app, settings)
+    if settings.metrics_served_on_public_port:
+        from app.routers import metrics
+
+        app.include_router(metrics.router)
+    app.add_middleware(ObservabilityMiddleware, prefixes=(API_PREFIX,))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

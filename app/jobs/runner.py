@@ -30,6 +30,7 @@ from sqlmodel import col
 from app.clock import clock
 from app.db import Database
 from app.jobs.registry import JobSpec
+from app.metrics import JOB_RUNS
 from app.models import JobRun
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ async def run_slot(db: Database, job: JobSpec, slot: datetime, *, instance: str 
             .values(finished_at=clock.now(), outcome=outcome, result=result)
         )
         await session.commit()
+    JOB_RUNS.labels(job.id, outcome).inc()
     log.info("job %s slot %s: %s", job.id, slot.isoformat(), outcome)
     return True
 

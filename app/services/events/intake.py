@@ -44,6 +44,7 @@ from app.events.cloudevents import (
     parse_event,
 )
 from app.events.outbox import enqueue, organisations_of_case
+from app.metrics import EVENTS_RECEIVED
 from app.models import (
     AftercareWatch,
     Case,
@@ -301,6 +302,8 @@ async def ingest(
         key = (event.source, event.event_id)
         row = inserted.get(key) or stored[key]
         receipts.append(receipt(row.id, row.source, row.event_id, row.received_at))
+    EVENTS_RECEIVED.labels("stored").inc(len(inserted))
+    EVENTS_RECEIVED.labels("replayed").inc(len(receipts) - len(inserted))
     return IngestResult(receipts=receipts, stored=len(inserted))
 
 

@@ -1,0 +1,72 @@
+"""Per request: one log line and the request metrics (route template, status, duration).
+
+Sits inside RequestContextMiddleware, so it sees the request id; the route template is known
+only after routing, so it is read from the scope once the app has answered."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.metrics import HTTP_LATENCY, HTTP_REQUESTS
+
+log = logging.getLogger("casusoverleg.request")
+
+
+def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
+    """The matched route's template, with the prefix of the router that included it (FastAPI
+    hands us the route as declared, without that prefix). Only known, static prefixes are used,
+    so nothing of the requested path itself can end up in a label."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    regex = getattr(route, "path_regex", None)
+    raw = str(scope.get("path", ""))
+    if isinstance(path, str):
+        if regex is None or regex.match(raw):
+            return path
+        for prefix in prefixes:
+            if raw.startswith(prefix) and regex.match(raw[len(prefix) :]):
+                return prefix + path
+        return "unmatched"
+    # Mounted apps (static files) have no route object: name the mount, never the file asked for.
+    return "/web/static" if raw.startswith("/web/static/") else "unmatched"
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...] = ()) -> None:
+        self.app = app
+        self.prefixes = prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = (scope.get("state") or {}).get("request_id")
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope, self.prefixes)
+            method = str(scope.get("method", ""))
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            if route != "/metrics":
+                log.info(
+                    "request",
+                    extra={"method": method, "route": route, "status": status,
+                           "duration_ms": round(elapsed * 1000, 1)},
+                )
+            structlog.contextvars.unbind_contextvars("request_id")
