@@ -20,11 +20,4 @@ _.superseded_at  # model columns, assigned by the services
 _.withdrawn_at
 _.decided_by_id
 
-# Settings of the operations work (issue 20) that landed before the code that reads them:
-# remove these lines when it lands (the check then holds them to being read).
-_.metrics_enabled
-_.metrics_token
-_.metrics_port
-_.log_level
-_.json_logs
-_.advance  # app/progress.py Progress.advance, same work
+_.disabled  # logging.Logger: app.logs switches uvicorn's access log off

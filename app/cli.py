@@ -192,7 +192,7 @@ def _metrics_setup(settings: Settings, workers: int) -> None:
             from prometheus_client import multiprocess
 
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            multiprocess.MultiProcessCollector(registry)
         if registry is None:
             start_http_server(settings.metrics_port, addr=settings.host)
         else:

@@ -25,10 +25,10 @@ def _redact_values(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str,
     return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is at the moment (test runners swap it)."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -3,7 +3,7 @@ otherwise (make, CI, a pipe), so that nobody stares at a silent prompt.
 
     with Progress("Seeding the demo conference") as progress:
         progress.total("cases", 12)
-        progress.advance("cases")
+        progress.update("cases", 3)
         progress.item("case 3 would be anonymised")   # one line per item, above the bar
 
 Only ids, counts and dates go through here: never a name, a BSN or note text."""
@@ -75,10 +75,6 @@ class Progress:
         if done >= state[1] or done - state[2] >= _step(state[1]):
             self._console.print(f"  {label}: {done}/{state[1]}", markup=False)
             state[2] = done
-
-    def advance(self, label: str, by: int = 1) -> None:
-        state = self._counts.setdefault(label, [0, 0, 0])
-        self.update(label, state[0] + by)
 
 
 def _step(total: int) -> int:
