@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -41,6 +41,18 @@ class Access:
     part: str | None = None
     basis: str | None = None
     role: str | None = None
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Read(Generic[T]):
+    """What a read path returns: the shaped data and the access-log rows that showing it needs.
+    Routers hand it to `Guard.deliver`, which writes the rows and returns the data."""
+
+    data: T
+    access: tuple[Access, ...] = field(default_factory=tuple)
 
 
 def entry_for(principal: Principal, access: Access, *, outcome: str) -> AccessLogEntry:

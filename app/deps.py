@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import Access, AuditTrail
+from app.audit import Access, AuditTrail, Read
 from app.auth.identity import principal_from_claims, registered_issuers
 from app.auth.policy import Op, Target, authorize
 from app.auth.principal import Principal
@@ -22,6 +22,7 @@ from app.models import AccessLogEntry
 from app.models.enums import Role
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -131,8 +132,15 @@ class Guard:
             separate.add_all(entries)
             await separate.commit()
 
+    def deliver(self, read: Read[T]) -> T:
+        """The one way data leaves through a route: its access-log rows go into the request's
+        transaction (they commit with it, or the answer is refused)."""
+        self.audit.allowed(*read.access)
+        return read.data
+
     async def require(
-        self, op: Op, target: Target, access: Access | None = None, *, hidden_as: str | None = None
+        self, op: Op, target: Target, access: Access | None = None, *, hidden_as: str | None = None,
+        record: bool = False,
     ) -> str | None:
         """Allow or raise (403, or 404 where existence must not leak). Returns the role that
         granted the operation. Denials are logged even though the request is rolled back.
@@ -150,6 +158,8 @@ class Guard:
             raise Forbidden(f"You may not do this: {decision.reason}.")
         if decision.role:
             self.audit.note_granted_role(target.conference_id, decision.role)
+        if record and access is not None:
+            self.audit.allowed(access)  # a write's own row; reads return theirs with the data
         return decision.role
 
     async def require_member_somewhere(self, access: Access) -> None:

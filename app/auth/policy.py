@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
 from app.models import Action, Case, Referral
-from app.models.enums import Label, OrganisationKind, Role
+from app.models.enums import Label, LifeDomain, OrganisationKind, Phase, Role
 
 
 class Op(StrEnum):
@@ -65,6 +65,7 @@ class Op(StrEnum):
     # an organisation's own client references (partner systems: the scope clients:link)
     reference_read = "client_reference:read"
     reference_link = "client_reference:link"
+    break_glass = "case:break_glass"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -116,6 +117,8 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     # Each organisation's people link their own organisation's references (and see only those).
     Op.reference_read: CASE_WORKERS,
     Op.reference_link: CASE_WORKERS,
+    # Emergency opening of hidden information on one case: members and the chair, never liaisons.
+    Op.break_glass: frozenset({Role.chair, Role.member}),
 }
 
 
@@ -125,6 +128,8 @@ class Target:
     case_director_id: uuid.UUID | None = None
     owner_organisation_id: uuid.UUID | None = None
     referring_organisation_id: uuid.UUID | None = None
+    phase: str | None = None  # of the case: minimisation may take a closed case out of view
+    party_organisation_ids: frozenset[uuid.UUID] | None = None  # of an agreement
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,12 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
     roles = principal.roles_in(target.conference_id)
     if principal.kind == "system" or not roles:
         return Decision(False, hidden=True, reason="not a member of this conference")
+    if target.phase is not None and case_gone_for(principal, target.conference_id, target.phase):
+        return Decision(False, hidden=True, reason="the case has left your view (minimisation by phase)")
+    if op is Op.agreement_withdraw and Role.chair not in roles and (
+        principal.organisation_id not in (target.party_organisation_ids or frozenset())
+    ):
+        return Decision(False, reason="only the chair or a member of a party to the agreement records a withdrawal")
     allowed_roles = ROLE_MATRIX[op]
     direct = sorted(roles & allowed_roles)
     if direct:
@@ -159,6 +170,9 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
 
 
 # --- need-to-know labels ---------------------------------------------------------------------
+# The rules are documented in docs/need-to-know.md; the classification of every response field
+# is in app/models/classification.py. Every read path asks `NeedToKnow.sees` (built once per case
+# by app/services/need_to_know.py); nothing else decides whether labelled content is shown.
 
 # Which organisation kinds see a label without any sharing basis.
 NATIVE_READERS: dict[str, frozenset[str]] = {
@@ -167,13 +181,26 @@ NATIVE_READERS: dict[str, frozenset[str]] = {
     Label.justice: frozenset({OrganisationKind.police}),
 }
 
+# Plan goals and actions take the label of their life domain unless recorded otherwise.
+HEALTH_DOMAINS = frozenset({LifeDomain.mental_health, LifeDomain.physical_health, LifeDomain.substance_use})
+
+
+def label_of_domain(life_domain: str | None, recorded: str | None = None) -> str:
+    if recorded:
+        return recorded
+    if life_domain in HEALTH_DOMAINS:
+        return Label.health
+    if life_domain == LifeDomain.justice:
+        return Label.justice
+    return Label.general
+
 
 @dataclass(frozen=True)
 class SharingBasis:
     """What permits sharing a label with an organisation kind: consent or a legal basis."""
 
-    kind: str  # "agreement" or "legal_basis"
-    reference: str  # agreement id or legal-basis record id
+    kind: str  # "agreement", "legal_basis" or "break_glass"
+    reference: str  # agreement id, legal-basis record id or break-glass id
     labels_to_kinds: dict[str, frozenset[str]]
 
     def permits(self, label: str, organisation_kind: str) -> bool:
@@ -192,7 +219,9 @@ def label_visibility(
     bases: Iterable[SharingBasis] = (),
 ) -> tuple[bool, str | None]:
     """May the principal see information with this label? Returns (visible, basis), where basis
-    names the agreement or legal basis that made a share possible (None: own or general data)."""
+    names the agreement, legal basis or break-glass that made a share possible (None: own or
+    general data). The chair leads the process and sees justice (process direction needs it), but
+    health only on a basis like every other non-care organisation (docs/need-to-know.md)."""
     if label == Label.general:
         return True, None
     if owning_organisation_id is not None and owning_organisation_id == principal.organisation_id:
@@ -209,6 +238,67 @@ def label_visibility(
     return False, None
 
 
+# Minimisation by phase (afschaling), docs/need-to-know.md: what each role sees narrows as a case
+# moves to monitoring and is closed. Parts: "plan" (goals, the client's own words), "actions"
+# (texts of actions of other organisations), "notes".
+PHASE_MINIMISATION: dict[str, dict[str, frozenset[str]]] = {
+    # phase -> role -> parts hidden (beyond the labels)
+    Phase.monitoring: {Role.liaison: frozenset({"plan", "notes"})},
+    Phase.closed: {Role.member: frozenset({"plan", "actions", "notes"}),
+                   Role.liaison: frozenset({"plan", "actions", "notes"})},
+}
+# Roles for which a case in this phase leaves lists and reads (answered like a missing case).
+PHASE_GONE: dict[str, frozenset[str]] = {Phase.closed: frozenset({Role.liaison})}
+
+
+@dataclass(frozen=True)
+class NeedToKnow:
+    """What one principal may see of one case, at this moment: its labels, bases in force, the
+    phase's minimisation and an open break-glass. Built once per case per request."""
+
+    principal: Principal
+    conference_id: uuid.UUID
+    phase: str
+    bases: tuple[SharingBasis, ...] = ()
+    break_glass: SharingBasis | None = None
+
+    @property
+    def role(self) -> str | None:
+        roles = self.principal.roles_in(self.conference_id) & CASE_WORKERS
+        for r in (Role.chair, Role.member, Role.liaison):
+            if r in roles:
+                return r
+        return None
+
+    @property
+    def is_chair(self) -> bool:
+        return self.role == Role.chair
+
+    def sees(self, label: str, owner: uuid.UUID | None = None, *, part: str | None = None) -> tuple[bool, str | None]:
+        """(visible, basis) of one piece of content with this label, owned by `owner`."""
+        if self.principal.kind == "system":
+            # Partner systems read only minimal, general data of their own organisation's work.
+            return (label == Label.general and owner == self.principal.organisation_id), None
+        if label == Label.identity:
+            return True, None  # a person working on the case knows whom it is about
+        if part and owner != self.principal.organisation_id:
+            hidden_parts = PHASE_MINIMISATION.get(self.phase, {}).get(self.role or "", frozenset())
+            if part in hidden_parts:
+                return False, None
+        visible, basis = label_visibility(self.principal, label=label, conference_id=self.conference_id,
+                                          owning_organisation_id=owner, bases=self.bases)
+        if not visible and self.break_glass is not None and label != Label.org_internal:
+            return True, self.break_glass.describe()
+        return visible, basis
+
+
+def case_gone_for(principal: Principal, conference_id: uuid.UUID, phase: str) -> bool:
+    """Has this case left the principal's view by minimisation (a closed case for a liaison)?"""
+    roles = principal.roles_in(conference_id) & CASE_WORKERS
+    gone = PHASE_GONE.get(phase, frozenset())
+    return bool(roles) and roles <= gone
+
+
 # --- SQL clauses for lists (default deny) -----------------------------------------------------
 
 
@@ -219,8 +309,16 @@ def _conferences_with(principal: Principal, roles: frozenset[str]) -> list[uuid.
 
 
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    ids = _conferences_with(principal, ROLE_MATRIX[Op.case_list])
-    return Case.conference_id.in_(ids) if ids else sa.false()  # type: ignore[attr-defined]
+    """Cases of the caller's conferences, minus those minimisation took out of their view."""
+    clauses: list[ColumnElement[bool]] = []
+    for conference_id in _conferences_with(principal, ROLE_MATRIX[Op.case_list]):
+        roles = principal.roles_in(conference_id) & CASE_WORKERS
+        gone = [phase for phase, by in PHASE_GONE.items() if roles <= by]
+        in_conference = sa.and_(Case.conference_id == conference_id)
+        if gone:
+            in_conference = sa.and_(in_conference, Case.phase.not_in(gone))  # type: ignore[attr-defined]
+        clauses.append(in_conference)
+    return sa.or_(*clauses) if clauses else sa.false()
 
 
 def visible_actions(principal: Principal) -> ColumnElement[bool]:

@@ -9,7 +9,7 @@ from app.models.agreement import (
     LegalBasis,
 )
 from app.models.audit import AccessLogEntry
-from app.models.case import Case, CaseNote
+from app.models.case import BreakGlass, Case, CaseNote
 from app.models.client import Client, ClientReference
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
 from app.models.event import (
@@ -38,6 +38,7 @@ __all__ = [
     "AgreementSignature",
     "AnonymisedCase",
     "Assessment",
+    "BreakGlass",
     "CalendarFeed",
     "Case",
     "CaseFlag",

@@ -20,6 +20,8 @@ class Action(SQLModel, table=True):
     title: str = Field(max_length=200)
     description: str = Field(default="", max_length=4000)
     life_domain: str = Field(max_length=32)
+    # Need-to-know label when recorded otherwise than the life domain's (app/auth/policy.py).
+    label: str | None = Field(default=None, max_length=16)
     owner_organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     assignee_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id", index=True)
     due_date: date = Field(index=True)

@@ -41,3 +41,20 @@ class CaseNote(SQLModel, table=True):
     label: str = Field(default="general", max_length=16)
     text: str = Field(max_length=8000)
     created_at: datetime = ts_field()
+
+
+class BreakGlass(SQLModel, table=True):
+    """An emergency opening (doorbraak) of hidden information on one case by one person, with a
+    stated reason and a short expiry. Every read under it is marked in the access log; the privacy
+    officers of the conference and the case director are notified when it is opened."""
+
+    __tablename__ = "break_glass"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    conference_id: uuid.UUID = Field(foreign_key="conference.id")
+    membership_id: uuid.UUID = Field(foreign_key="membership.id", index=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    reason: str = Field(max_length=1000)
+    opened_at: datetime = ts_field()
+    expires_at: datetime = ts_field(default_now=False)

@@ -106,6 +106,7 @@ class Label(StrEnum):
     """Need-to-know label of a piece of information."""
 
     general = "general"
+    identity = "identity"  # who the client is (name, date of birth): persons of the conference only
     health = "health"
     justice = "justice"
     org_internal = "org_internal"

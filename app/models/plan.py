@@ -29,6 +29,8 @@ class Goal(SQLModel, table=True):
     plan_id: uuid.UUID = Field(foreign_key="plan.id", index=True)
     life_domain: str = Field(max_length=32)
     description: str = Field(max_length=4000)
+    # Need-to-know label when recorded otherwise than the life domain's (app/auth/policy.py).
+    label: str | None = Field(default=None, max_length=16)
     position: int = 0
 
 

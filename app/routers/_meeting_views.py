@@ -91,7 +91,7 @@ async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, pa
     """Publishing (or withdrawing) an agenda or a list of decisions changes who sees the clients
     on it: one update row per client on it."""
     if decisions:
-        clients = (await decision_service.decisions_view(guard.session, meeting, Role.chair)).clients
+        clients = (await decision_service.decisions_view(guard.session, meeting, Role.chair, guard.principal)).clients
     else:
         view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
         clients = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
@@ -105,7 +105,7 @@ async def decisions_for(guard: Guard, meeting: Meeting, role: str | None, action
     """The list of decisions as the caller may see it, one log row per client on it. An
     unpublished list asked for by a member raises NotFound after logging the refused attempt."""
     try:
-        view = await decision_service.decisions_view(guard.session, meeting, role)
+        view = await decision_service.decisions_view(guard.session, meeting, role, guard.principal)
     except NotFound:
         await guard.audit.denied(
             Access(action=action, resource_type="decision", resource_id=str(meeting.id),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 
 from app.audit import Access
-from app.auth.policy import Op, Target, visible_actions
+from app.auth.policy import Op, Target
 from app.deps import GuardDep
 from app.models.enums import ActionStatus, Coverage
 from app.routers._paging import PagingDep
@@ -15,7 +15,7 @@ from app.schemas.cases import ActionCreate, ActionOut, ActionUpdate
 from app.schemas.common import PageOut
 from app.services.cases import actions as service
 from app.services.cases import lifecycle as case_service
-from app.services.cases.present import action_out
+from app.services.cases import reads
 from app.services.common import check_if_match, etag_of
 
 router = APIRouter(tags=["actions"])
@@ -39,11 +39,10 @@ async def create_action(case_id: uuid.UUID, body: ActionCreate, guard: GuardDep,
     except service.CommitmentRefused:
         await guard.audit.denied(access)
         raise
-    guard.audit.allowed(_access(action.id, case_id, loaded.case.conference_id, loaded.client.client_number,
-                                "create"))
     response.headers["ETag"] = etag_of(action.version)
     response.headers["Location"] = f"/api/v1/actions/{action.id}"
-    return action_out(action, loaded.client.client_number)
+    return guard.deliver(await reads.action_read(guard.session, guard.principal, action, loaded.case,
+                                                 loaded.client.client_number, "create"))
 
 
 @router.get("/actions", response_model=PageOut[ActionOut])
@@ -59,9 +58,9 @@ async def list_actions(
     due_after: date | None = None,
     coverage: Coverage | None = None,
 ) -> PageOut[ActionOut]:
-    rows, total = await service.list_actions(
+    items, total = guard.deliver(await reads.action_list(
         guard.session,
-        visible_actions(guard.principal),
+        guard.principal,
         service.ActionFilter(
             case_id=case_id, conference_id=conference_id, assignee_id=assignee_id, organisation_id=organisation_id,
             status=[s.value for s in status] if status else None, due_before=due_before, due_after=due_after,
@@ -69,20 +68,17 @@ async def list_actions(
         ),
         limit=page.limit,
         offset=page.offset,
-    )
-    guard.audit.allowed(*[_access(a.id, a.case_id, a.conference_id, n, "list") for a, n in rows])
-    return PageOut(items=[action_out(a, n) for a, n in rows], total=total, limit=page.limit,
-                   offset=page.offset, next=page.next_link(total))
+    ))
+    return PageOut(items=items, total=total, limit=page.limit, offset=page.offset, next=page.next_link(total))
 
 
 @router.get("/actions/{action_id}", response_model=ActionOut)
 async def get_action(action_id: uuid.UUID, guard: GuardDep, response: Response) -> ActionOut:
     action, case, number = await service.load_action(guard.session, action_id)
     access = _access(action.id, case.id, case.conference_id, number, "read")
-    await guard.require(Op.action_list, Target(conference_id=case.conference_id), access)
-    guard.audit.allowed(access)
+    await guard.require(Op.action_list, Target(conference_id=case.conference_id, phase=case.phase), access)
     response.headers["ETag"] = etag_of(action.version)
-    return action_out(action, number)
+    return guard.deliver(await reads.action_read(guard.session, guard.principal, action, case, number))
 
 
 @router.patch("/actions/{action_id}", response_model=ActionOut)
@@ -98,24 +94,21 @@ async def update_action(
     )
     check_if_match(if_match, action.version, "action")
     action = await service.update_action(guard.session, guard.principal, action=action, case=case, data=body)
-    guard.audit.allowed(access)
     response.headers["ETag"] = etag_of(action.version)
-    return action_out(action, number)
+    return guard.deliver(await reads.action_read(guard.session, guard.principal, action, case, number, "update"))
 
 
 @router.get("/conferences/{conference_id}/escalations", response_model=PageOut[ActionOut])
 async def list_escalations(conference_id: uuid.UUID, guard: GuardDep, page: PagingDep) -> PageOut[ActionOut]:
     """Actions whose resource claim is not covered by a mandate: for the chair to settle."""
     await guard.require(Op.escalation_list, Target(conference_id=conference_id))
-    rows, total = await service.list_actions(
+    items, total = guard.deliver(await reads.action_list(
         guard.session,
-        visible_actions(guard.principal),
+        guard.principal,
         service.ActionFilter(conference_id=conference_id, coverage=Coverage.escalation_required.value,
                              status=[ActionStatus.open.value, ActionStatus.in_progress.value,
                                      ActionStatus.blocked.value]),
         limit=page.limit,
         offset=page.offset,
-    )
-    guard.audit.allowed(*[_access(a.id, a.case_id, a.conference_id, n, "list") for a, n in rows])
-    return PageOut(items=[action_out(a, n) for a, n in rows], total=total, limit=page.limit,
-                   offset=page.offset, next=page.next_link(total))
+    ))
+    return PageOut(items=items, total=total, limit=page.limit, offset=page.offset, next=page.next_link(total))

@@ -4,6 +4,7 @@ bases of a case shown side by side."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 from typing import Annotated
 
@@ -119,8 +120,8 @@ async def _load(guard: GuardDep, agreement_id: uuid.UUID, op: Op, action: str, *
                 for_update: bool = False) -> service.LoadedAgreement:
     loaded = await service.load_agreement(guard.session, agreement_id, for_update=for_update)
     access = _access(loaded, action, part=part, resource_id=str(agreement_id))
-    await guard.require(op, _target(loaded.case), access)
-    guard.audit.allowed(access)
+    await guard.require(op, replace(_target(loaded.case), party_organisation_ids=service.party_organisations(loaded)),
+                        access, record=True)
     return loaded
 
 

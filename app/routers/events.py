@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import ClientDisconnect
 
 from app.audit import Access
-from app.auth.policy import Op, label_visibility
+from app.auth.policy import Op
 from app.deps import GuardDep, SettingsDep
 from app.errors import AppError, BadRequest, PayloadTooLarge
 from app.routers._paging import PagingDep
@@ -21,10 +21,10 @@ from app.schemas.events import (
     RelapseHistory,
     TimelineItem,
 )
-from app.services.agreements.sharing import sharing_bases
 from app.services.cases import lifecycle as case_service
-from app.services.events import history as event_history
+from app.services.cases import reads as case_reads
 from app.services.events import intake as service
+from app.services.events import reads as event_reads
 
 router = APIRouter(tags=["partner events"])
 
@@ -125,67 +125,24 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
     return JSONResponse(body, status_code=201 if result.stored else 200)
 
 
-def _case_access(loaded: case_service.LoadedCase, part: str, basis: str | None = None) -> Access:
-    return Access(
-        action="read",
-        resource_type="case",
-        resource_id=str(loaded.case.id),
-        case_id=loaded.case.id,
-        conference_id=loaded.case.conference_id,
-        client_number=loaded.client.client_number,
-        part=part,
-        basis=basis,
-    )
-
-
-def _audit_shown(
-    guard: GuardDep, loaded: case_service.LoadedCase, part: str, shown: list[event_history.Shown]
-) -> None:
-    """One access-log row per basis the caller saw details on (None: own or native access)."""
-    bases = sorted({s.basis or "" for s in shown if s.visible})
-    guard.audit.allowed(
-        *[_case_access(loaded, part, b or None) for b in bases] or [_case_access(loaded, part)]
-    )
+def _case_access(loaded: case_service.LoadedCase, part: str) -> Access:
+    return case_reads.case_access(loaded, "read", part)
 
 
 @router.get("/cases/{case_id}/events", response_model=PageOut[TimelineItem])
 async def case_events(case_id: uuid.UUID, guard: GuardDep, page: PagingDep) -> PageOut[TimelineItem]:
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.event_read, loaded.target, _case_access(loaded, "events"))
-    bases = await sharing_bases(guard.session, case_id)
-    shown, total = await event_history.timeline(
-        guard.session,
-        guard.principal,
-        case_id=case_id,
-        conference_id=loaded.case.conference_id,
-        bases=bases,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    _audit_shown(guard, loaded, "events", shown)
-    return PageOut(
-        items=[TimelineItem.model_validate(event_history.event_out(s)) for s in shown],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-        next=page.next_link(total),
-    )
+    items, total = guard.deliver(await event_reads.timeline_read(
+        guard.session, guard.principal, loaded, limit=page.limit, offset=page.offset))
+    return PageOut(items=items, total=total, limit=page.limit, offset=page.offset, next=page.next_link(total))
 
 
 @router.get("/cases/{case_id}/relapses", response_model=RelapseHistory)
 async def case_relapses(case_id: uuid.UUID, guard: GuardDep) -> RelapseHistory:
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.relapse_read, loaded.target, _case_access(loaded, "relapses"))
-    bases = await sharing_bases(guard.session, case_id)
-    body, shown = await event_history.relapse_history(
-        guard.session,
-        guard.principal,
-        client_id=loaded.client.id,
-        conference_id=loaded.case.conference_id,
-        bases=bases,
-    )
-    _audit_shown(guard, loaded, "relapses", shown)
-    return RelapseHistory.model_validate(body)
+    return guard.deliver(await event_reads.relapses_read(guard.session, guard.principal, loaded))
 
 
 @router.get("/cases/{case_id}/flags", response_model=list[FlagOut])
@@ -194,34 +151,4 @@ async def case_flags(case_id: uuid.UUID, guard: GuardDep) -> list[FlagOut]:
     shown only to those who may see that label."""
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.event_read, loaded.target, _case_access(loaded, "flags"))
-    bases = await sharing_bases(guard.session, case_id)
-    flags = await event_history.open_flags(guard.session, case_id)
-    out, used = [], set()
-    for f in flags:
-        visible, basis = label_visibility(
-            guard.principal,
-            label=f.label,
-            conference_id=loaded.case.conference_id,
-            owning_organisation_id=None,
-            bases=bases,
-        )
-        if visible:
-            used.add(basis or "")
-        out.append(
-            FlagOut(
-                id=f.id,
-                case_id=f.case_id,
-                kind=f.kind if visible else None,
-                reason=f.reason if visible else None,
-                label=f.label,
-                severity=f.severity if visible else None,
-                created_at=f.created_at,
-                hidden=not visible,
-            )
-        )
-    guard.audit.allowed(
-        *[_case_access(loaded, "flags", b or None) for b in sorted(used)] or [_case_access(loaded, "flags")]
-    )
-    return out
-
-
+    return guard.deliver(await event_reads.flags_read(guard.session, guard.principal, loaded))

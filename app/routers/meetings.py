@@ -402,6 +402,7 @@ async def my_digest(guard: GuardDep, settings: SettingsDep, conference_id: uuid.
         await guard.require(Op.action_digest, _target(conference_id))
     out, shown = await exports.digest(
         guard.session,
+        guard.principal,
         visible_actions(guard.principal),
         organisation_id=guard.principal.organisation_id,
         conference_id=conference_id,

@@ -12,7 +12,8 @@ from app.errors import Forbidden
 from app.schemas.cases import AssessmentCreate, AssessmentOut, PlanOut, PlanUpdate
 from app.services.cases import lifecycle as case_service
 from app.services.cases import plans as service
-from app.services.cases.present import assessment_out, plan_out
+from app.services.cases import reads
+from app.services.cases.present import assessment_out
 from app.services.common import check_if_match, etag_of
 
 router = APIRouter(tags=["plans"])
@@ -26,10 +27,9 @@ async def get_plan(case_id: uuid.UUID, guard: GuardDep, response: Response) -> P
     access = Access(action="read", resource_type="plan", case_id=case_id, conference_id=loaded.case.conference_id,
                     client_number=loaded.client.client_number, part="plan")
     await guard.require(Op.case_read, loaded.target, access)
-    plan, goals = await service.load_plan(guard.session, case_id)
-    guard.audit.allowed(access)
-    response.headers["ETag"] = etag_of(plan.version)
-    return plan_out(plan, goals)
+    read = await reads.plan_read(guard.session, guard.principal, loaded)
+    response.headers["ETag"] = etag_of(read.data.version)
+    return guard.deliver(read)
 
 
 @router.patch("/cases/{case_id}/plan", response_model=PlanOut)
@@ -39,15 +39,14 @@ async def update_plan(
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = Access(action="update", resource_type="plan", case_id=case_id, conference_id=loaded.case.conference_id,
                     client_number=loaded.client.client_number, part="plan")
-    await guard.require(Op.plan_update, loaded.target, access)
+    await guard.require(Op.plan_update, loaded.target, access, record=True)
     plan, goals = await service.load_plan(guard.session, case_id)
     check_if_match(if_match, plan.version, "plan")
     plan, goals = await service.update_plan(
         guard.session, guard.principal, case=loaded.case, plan=plan, goals=goals, data=body
     )
-    guard.audit.allowed(access)
     response.headers["ETag"] = etag_of(plan.version)
-    return plan_out(plan, goals)
+    return await reads.plan_shaped(guard.session, guard.principal, loaded.case, plan, goals)
 
 
 @router.post("/cases/{case_id}/assessments", status_code=status.HTTP_201_CREATED, response_model=AssessmentOut)
@@ -56,12 +55,11 @@ async def add_assessment(case_id: uuid.UUID, body: AssessmentCreate, guard: Guar
     access = Access(action="create", resource_type="assessment", case_id=case_id,
                     conference_id=loaded.case.conference_id, client_number=loaded.client.client_number,
                     part="assessments")
-    await guard.require(Op.assessment_create, loaded.target, access)
+    await guard.require(Op.assessment_create, loaded.target, access, record=True)
     membership = guard.principal.membership_in(loaded.case.conference_id)
     if membership is None:
         raise Forbidden("Only a member of this conference can record an assessment.")
     assessment = await service.add_assessment(
         guard.session, guard.principal, case=loaded.case, data=body, assessor_id=membership.id
     )
-    guard.audit.allowed(access)
     return assessment_out(assessment, None)

@@ -155,7 +155,7 @@ class ActionOut(BaseModel):
     client_number: str
     title: str
     description: str
-    life_domain: LifeDomain
+    life_domain: LifeDomain | None = Field(description="None when the action's content is hidden from you.")
     owner_organisation_id: uuid.UUID
     assignee_id: uuid.UUID | None
     due_date: date
@@ -169,12 +169,16 @@ class ActionOut(BaseModel):
     overdue: bool
     version: int
     updated_at: datetime
+    hidden: bool = Field(default=False, description="True when the content is hidden from you ('afgeschermd').")
+    basis: str | None = Field(default=None, description="The agreement, legal basis or break-glass under which you see it.")
 
 
 class GoalOut(BaseModel):
     id: uuid.UUID
-    life_domain: LifeDomain
+    life_domain: LifeDomain | None
     description: str
+    hidden: bool = False
+    basis: str | None = None
 
 
 class PlanOut(BaseModel):
@@ -219,6 +223,7 @@ class CaseDetail(CaseSummary):
     client_date_of_birth: date | None
     closure_reason: ClosureReason | None
     substances: list[str]
+    substances_hidden: bool = Field(default=False, description="True when substances are hidden from you.")
     allowed_transitions: list[Phase]
     plan: PlanOut | None
     assessments: AssessmentHistory
@@ -244,14 +249,27 @@ class NoteCreate(Strict):
 
 class NoteOut(BaseModel):
     id: uuid.UUID
-    label: Label
+    label: Label | None
     organisation_id: uuid.UUID
-    author_id: uuid.UUID
+    author_id: uuid.UUID | None
     text: str
     created_at: datetime
+    hidden: bool = False
     basis: str | None = Field(default=None, description="The agreement or legal basis under which you see it.")
 
 
 class NoteList(BaseModel):
     items: list[NoteOut]
-    hidden: int = Field(description="How many notes exist that you may not see (labels beyond your need-to-know).")
+    hidden: bool = Field(description="True when some notes are hidden from you (shown as 'afgeschermd').")
+
+
+class BreakGlassCreate(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    minutes: Annotated[int, Field(ge=5, le=240)] = 60
+
+
+class BreakGlassOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    opened_at: datetime
+    expires_at: datetime

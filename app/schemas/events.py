@@ -63,7 +63,7 @@ class EventBatchReceipt(BaseModel):
 class TimelineItem(BaseModel):
     id: uuid.UUID
     occurred_at: datetime
-    label: str
+    label: str | None
     hidden: bool
     type: str | None
     severity: str | None
@@ -81,7 +81,8 @@ class PeriodCount(BaseModel):
 
 class RelapseHistory(BaseModel):
     items: list[TimelineItem]
-    hidden_count: int
+    restricted: bool = Field(description="True when relapse information of this case is health information "
+                             "you may not see: the figures then count nothing, whether or not there is any.")
     total_relapses: int
     total_lapses: int
     last_relapse_at: datetime | None
@@ -96,7 +97,7 @@ class FlagOut(BaseModel):
     case_id: uuid.UUID
     kind: str | None
     reason: str | None
-    label: str
+    label: str | None
     severity: str | None
     created_at: datetime
     hidden: bool

@@ -173,8 +173,17 @@ def may_read_text(principal: Principal, loaded: LoadedAgreement) -> bool:
         return True
     if loaded.case.case_director_id is not None and loaded.case.case_director_id in principal.membership_ids():
         return True
-    party_orgs = {p.get("organisation_id") for p in loaded.agreement.parties.values()}
-    return str(principal.organisation_id) in party_orgs
+    return principal.organisation_id in party_organisations(loaded)
+
+
+def party_organisations(loaded: LoadedAgreement) -> frozenset[uuid.UUID]:
+    """The organisations that are party to the agreement (the client is not an organisation)."""
+    found = set()
+    for party in loaded.agreement.parties.values():
+        org = party.get("organisation_id") if isinstance(party, dict) else None
+        if org:
+            found.add(uuid.UUID(str(org)))
+    return frozenset(found)
 
 
 # --- creating --------------------------------------------------------------------------------
@@ -591,13 +600,21 @@ class BasesInForce:
 
 async def bases_in_force(session: AsyncSession, case_id: uuid.UUID) -> BasesInForce:
     """Evaluated at clock.now() on every call: withdrawal and expiry count from the next request."""
+    return (await bases_in_force_for(session, [case_id]))[case_id]
+
+
+async def bases_in_force_for(session: AsyncSession, case_ids: list[uuid.UUID]) -> dict[uuid.UUID, BasesInForce]:
+    """The bases in force of several cases in two queries (lists read many cases at once)."""
     now = clock.now()
     today = now.date()
+    found: dict[uuid.UUID, BasesInForce] = {c: BasesInForce([], []) for c in case_ids}
+    if not case_ids:
+        return found
     agreements = list(
         (
             await session.execute(
                 sa.select(Agreement).where(
-                    Agreement.case_id == case_id,
+                    Agreement.case_id.in_(case_ids),  # type: ignore[attr-defined]
                     Agreement.status == SIGNED,
                     Agreement.starts_on <= today,
                     Agreement.ends_on >= today,
@@ -606,20 +623,23 @@ async def bases_in_force(session: AsyncSession, case_id: uuid.UUID) -> BasesInFo
         ).scalars()
     )
     withdrawals = await withdrawals_of(session, [a.id for a in agreements])
-    scoped = [(a, effective_scope(a, withdrawals, now)) for a in agreements]
-    legal = list(
-        (
-            await session.execute(
-                sa.select(LegalBasis).where(
-                    LegalBasis.case_id == case_id,
-                    LegalBasis.ended_at.is_(None),  # type: ignore[union-attr]
-                    LegalBasis.starts_on <= today,
-                    LegalBasis.ends_on >= today,
-                )
+    for a in agreements:
+        scope = effective_scope(a, withdrawals, now)
+        if scope:
+            found[a.case_id].agreements.append((a, scope))
+    legal = (
+        await session.execute(
+            sa.select(LegalBasis).where(
+                LegalBasis.case_id.in_(case_ids),  # type: ignore[attr-defined]
+                LegalBasis.ended_at.is_(None),  # type: ignore[union-attr]
+                LegalBasis.starts_on <= today,
+                LegalBasis.ends_on >= today,
             )
-        ).scalars()
-    )
-    return BasesInForce([(a, s) for a, s in scoped if s], legal)
+        )
+    ).scalars()
+    for basis in legal:
+        found[basis.case_id].legal_bases.append(basis)
+    return found
 
 
 # --- retention -------------------------------------------------------------------------------

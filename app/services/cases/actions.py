@@ -260,6 +260,7 @@ async def list_actions(
     *,
     limit: int,
     offset: int,
+    with_total: bool = True,
 ) -> tuple[list[tuple[Action, str]], int]:
     where = [visibility]
     if flt.case_id is not None:
@@ -278,7 +279,10 @@ async def list_actions(
         where.append(Action.due_date >= flt.due_after)
     if flt.coverage is not None:
         where.append(Action.coverage == flt.coverage)
-    total = (await session.execute(sa.select(sa.func.count()).select_from(Action).where(*where))).scalar_one()
+    total = (
+        (await session.execute(sa.select(sa.func.count()).select_from(Action).where(*where))).scalar_one()
+        if with_total else 0
+    )
     rows = (
         await session.execute(
             sa.select(Action, Client.client_number)

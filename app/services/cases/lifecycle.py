@@ -26,7 +26,8 @@ class LoadedCase:
 
     @property
     def target(self) -> Target:
-        return Target(conference_id=self.case.conference_id, case_director_id=self.case.case_director_id)
+        return Target(conference_id=self.case.conference_id, case_director_id=self.case.case_director_id,
+                      phase=self.case.phase)
 
 
 async def load_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> LoadedCase:

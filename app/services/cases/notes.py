@@ -7,13 +7,13 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import label_visibility
+from app.auth.policy import NeedToKnow
 from app.auth.principal import Principal
 from app.errors import Conflict
 from app.models import Case, CaseNote
 from app.models.enums import Phase
 from app.schemas.cases import NoteCreate, NoteOut
-from app.services.agreements.sharing import sharing_bases
+from app.services.cases.present import HIDDEN
 
 
 async def add_note(session: AsyncSession, principal: Principal, *, case: Case, data: NoteCreate,
@@ -27,20 +27,21 @@ async def add_note(session: AsyncSession, principal: Principal, *, case: Case, d
     return note
 
 
-async def visible_notes(session: AsyncSession, principal: Principal, *, case: Case) -> tuple[list[NoteOut], int]:
-    """The notes the principal may see, each with the basis that made it visible; and how many
-    are hidden. The decision is the policy's (label_visibility), per note."""
+async def visible_notes(session: AsyncSession, ntk: NeedToKnow, *, case: Case) -> list[NoteOut]:
+    """Every note of the case, each shaped by the policy: visible with the basis that made it so,
+    or "afgeschermd" with only its organisation and date."""
     notes = (
         await session.execute(
             sa.select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.created_at, CaseNote.id)
         )
     ).scalars().all()
-    bases = await sharing_bases(session, case.id)
     shown: list[NoteOut] = []
     for note in notes:
-        visible, basis = label_visibility(principal, label=note.label, conference_id=case.conference_id,
-                                          owning_organisation_id=note.organisation_id, bases=bases)
+        visible, basis = ntk.sees(note.label, note.organisation_id, part="notes")
         if visible:
             shown.append(NoteOut(id=note.id, label=note.label, organisation_id=note.organisation_id,
                                  author_id=note.author_id, text=note.text, created_at=note.created_at, basis=basis))
-    return shown, len(notes) - len(shown)
+        else:
+            shown.append(NoteOut(id=note.id, label=None, organisation_id=note.organisation_id, author_id=None,
+                                 text=HIDDEN, created_at=note.created_at, hidden=True))
+    return shown

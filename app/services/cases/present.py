@@ -1,7 +1,10 @@
-"""From tables to response shapes."""
+"""From tables to response shapes. Content carrying a need-to-know label is shaped through the
+caller's `NeedToKnow` (app/auth/policy.py): hidden content reads the same everywhere: that it
+exists, its owner organisation, its date and status, and "afgeschermd"."""
 
 from __future__ import annotations
 
+from app.auth.policy import NeedToKnow, label_of_domain
 from app.models import Action, Assessment, Case, ChangeRecord, Goal, Plan, Referral
 from app.schemas.cases import (
     ActionOut,
@@ -29,8 +32,23 @@ def case_summary(case: Case, client_number: str) -> CaseSummary:
     )
 
 
-def action_out(action: Action, client_number: str) -> ActionOut:
+HIDDEN = "afgeschermd"
+
+
+def action_out(action: Action, client_number: str, ntk: NeedToKnow) -> ActionOut:
+    label = label_of_domain(action.life_domain, action.label)
+    visible, basis = ntk.sees(label, action.owner_organisation_id, part="actions")
+    if not visible:
+        return ActionOut(
+            id=action.id, case_id=action.case_id, conference_id=action.conference_id, client_number=client_number,
+            title=HIDDEN, description="", life_domain=None, owner_organisation_id=action.owner_organisation_id,
+            assignee_id=action.assignee_id, due_date=action.due_date, status=action.status,
+            resource_scope=None, resource_amount_cents=None, committed_by_id=action.committed_by_id,
+            mandate_id=None, coverage=action.coverage, note="", overdue=is_overdue(action),
+            version=action.version, updated_at=action.updated_at, hidden=True,
+        )
     return ActionOut(
+        basis=basis,
         id=action.id,
         case_id=action.case_id,
         conference_id=action.conference_id,
@@ -54,11 +72,19 @@ def action_out(action: Action, client_number: str) -> ActionOut:
     )
 
 
-def plan_out(plan: Plan, goals: list[Goal]) -> PlanOut:
+def goal_out(goal: Goal, ntk: NeedToKnow) -> GoalOut:
+    visible, basis = ntk.sees(label_of_domain(goal.life_domain, goal.label), None, part="plan")
+    if not visible:
+        return GoalOut(id=goal.id, life_domain=None, description=HIDDEN, hidden=True)
+    return GoalOut(id=goal.id, life_domain=goal.life_domain, description=goal.description, basis=basis)
+
+
+def plan_out(plan: Plan, goals: list[Goal], ntk: NeedToKnow) -> PlanOut:
+    own_words, _ = ntk.sees("general", None, part="plan")
     return PlanOut(
         id=plan.id,
-        client_goals=plan.client_goals,
-        goals=[GoalOut(id=g.id, life_domain=g.life_domain, description=g.description) for g in goals],
+        client_goals=plan.client_goals if own_words else HIDDEN,
+        goals=[goal_out(g, ntk) for g in goals],
         version=plan.version,
         updated_at=plan.updated_at,
     )

@@ -12,8 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.policy import SharingBasis, label_visibility
-from app.auth.principal import Principal
 from app.clock import clock
 from app.events.cloudevents import EventType
 from app.models import CaseFlag, PartnerEvent
@@ -28,30 +26,15 @@ class Shown:
     basis: str | None
 
 
-def _judge(
-    principal: Principal, conference_id: uuid.UUID, events: list[PartnerEvent], bases: list[SharingBasis]
-) -> list[Shown]:
-    shown = []
-    for event in events:
-        visible, basis = label_visibility(
-            principal,
-            label=event.label,
-            conference_id=conference_id,
-            owning_organisation_id=event.organisation_id,
-            bases=bases,
-        )
-        shown.append(Shown(event, visible, basis))
-    return shown
-
-
-def event_out(item: Shown) -> dict[str, Any]:
+def event_out(item: Shown, *, show_label: bool = False) -> dict[str, Any]:
     e = item.event
     if not item.visible:
-        # That something happened, and when, is case information; what it was is not.
+        # That something happened, and when, is case information; what it was is not. Only the
+        # chair also sees whether it was a health or justice signal (docs/need-to-know.md).
         return {
             "id": str(e.id),
             "occurred_at": e.occurred_at.isoformat(),
-            "label": e.label,
+            "label": e.label if show_label else None,
             "hidden": True,
             "type": None,
             "severity": None,
@@ -73,16 +56,9 @@ def event_out(item: Shown) -> dict[str, Any]:
     }
 
 
-async def timeline(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    case_id: uuid.UUID,
-    conference_id: uuid.UUID,
-    bases: list[SharingBasis],
-    limit: int,
-    offset: int,
-) -> tuple[list[Shown], int]:
+async def events_of_case(
+    session: AsyncSession, case_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[PartnerEvent], int]:
     total = (
         await session.execute(
             sa.select(sa.func.count()).select_from(PartnerEvent).where(col(PartnerEvent.case_id) == case_id)
@@ -99,24 +75,15 @@ async def timeline(
             )
         ).scalars()
     )
-    return _judge(principal, conference_id, rows, bases), int(total)
+    return rows, int(total)
 
 
 def _quarter(moment: datetime) -> str:
     return f"{moment.year}-Q{(moment.month - 1) // 3 + 1}"
 
 
-async def relapse_history(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    client_id: uuid.UUID,
-    conference_id: uuid.UUID,
-    bases: list[SharingBasis],
-) -> tuple[dict[str, Any], list[Shown]]:
-    """The client's relapses and lapses in event-time order, with counts per month and quarter and
-    the time since the last relapse. Only visible events count; hidden ones are only counted."""
-    rows = list(
+async def relapse_events(session: AsyncSession, client_id: uuid.UUID) -> list[PartnerEvent]:
+    return list(
         (
             await session.execute(
                 sa.select(PartnerEvent)
@@ -125,8 +92,11 @@ async def relapse_history(
             )
         ).scalars()
     )
-    judged = _judge(principal, conference_id, rows, bases)
-    visible = [s for s in judged if s.visible]
+
+
+def relapse_summary(visible: list[Shown]) -> dict[str, Any]:
+    """The client's visible relapses and lapses in event-time order, with counts per month and
+    quarter and the time since the last relapse. Hidden events are not counted at all."""
     months: dict[str, dict[str, int]] = {}
     quarters: dict[str, dict[str, int]] = {}
     for item in visible:
@@ -138,9 +108,8 @@ async def relapse_history(
     lapses = [s.event.occurred_at for s in visible if s.event.type == EventType.lapse]
     last_relapse = max(relapses) if relapses else None
     now = clock.now()
-    body = {
+    return {
         "items": [event_out(s) for s in visible],
-        "hidden_count": len(judged) - len(visible),
         "total_relapses": len(relapses),
         "total_lapses": len(lapses),
         "last_relapse_at": last_relapse.isoformat() if last_relapse else None,
@@ -151,7 +120,6 @@ async def relapse_history(
         "per_month": [{"period": p, **c} for p, c in sorted(months.items())],
         "per_quarter": [{"period": p, **c} for p, c in sorted(quarters.items())],
     }
-    return body, judged
 
 
 async def open_flags(session: AsyncSession, case_id: uuid.UUID) -> list[CaseFlag]:

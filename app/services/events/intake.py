@@ -436,7 +436,13 @@ async def _effects(
                     {"case_id": str(case_id), "flag_id": str(flag_id)},
                     organisation_ids=await orgs_of(case_id),
                 )
-        if kind in AFTERCARE_ALERT_TYPES and any(s <= event.occurred_at <= e for s, e in watches[case_id]):
+        # Consent is checked where information flows: when the relapse arrives, not only when the
+        # watch began (the client may have withdrawn it since).
+        if (
+            kind in AFTERCARE_ALERT_TYPES
+            and any(s <= event.occurred_at <= e for s, e in watches[case_id])
+            and await sharing.has_aftercare_consent(session, case_id)
+        ):
             await _alert_neighbourhood_team(session, link, event)
             await enqueue(
                 session,

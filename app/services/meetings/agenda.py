@@ -21,16 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.auth.policy import label_visibility
+from app.auth.policy import NeedToKnow
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, NotFound, UnprocessableEntity
 from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
-from app.models.enums import Role
+from app.models.enums import Label, Phase, Role
 from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, Reason
 from app.services.meetings import announcements as meeting_events
 from app.services.meetings.cadence import parse_cadence
 from app.services.meetings.sittings import bump, meeting_minutes, meeting_out, require_open
+from app.services.need_to_know import hidden_signal_text, need_to_know_by_ids
 
 # Urgency of a reason: lower is more urgent. An item's urgency is its most urgent reason.
 RANK = {
@@ -394,20 +395,15 @@ async def _items(session: AsyncSession, meeting_id: uuid.UUID, *, include_remove
     return list((await session.execute(query)).all())
 
 
-def _reason_for_viewer(
-    reason: dict[str, Any], principal: Principal, conference_id: uuid.UUID, is_chair: bool
-) -> Reason:
-    if is_chair:
-        return Reason(code=reason["code"], text=reason["text"], detail=reason.get("detail"))
-    visible, _basis = label_visibility(
-        principal,
-        label=reason.get("label", "general"),
-        conference_id=conference_id,
-        owning_organisation_id=None,
-    )
+def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow) -> Reason:
+    """One rule with /cases/{id}/flags and the timeline (app/services/events/reads.py): a reason
+    raised by labelled information shows its content only where need to know allows it; the chair
+    otherwise sees that a health or justice signal needs discussion, others "afgeschermd"."""
+    label = reason.get("label", Label.general)
+    visible, _basis = ntk.sees(label, None)
     if not visible:
-        return Reason(code="signal", text="Signaal ontvangen (inhoud alleen voor bevoegde partners)")
-    return Reason(code=reason["code"], text=reason["text"])
+        return Reason(code="signal", text=hidden_signal_text(label, ntk))
+    return Reason(code=reason["code"], text=reason["text"], detail=reason.get("detail") if ntk.is_chair else None)
 
 
 @dataclass(frozen=True)
@@ -427,6 +423,9 @@ async def agenda_view(
     if not is_chair and meeting.agenda_status != "published":
         raise NotFound(detail="The agenda of this meeting has not been published yet.")
     rows = await _items(session, meeting.id, include_removed=is_chair)
+    ntks = await need_to_know_by_ids(session, principal, [r[0].case_id for r in rows if r[0].case_id])
+    # Referral items have no case yet: their reasons are read as in a newly selected case.
+    without_case = NeedToKnow(principal, meeting.conference_id, Phase.selected)
     items: list[AgendaItemOut] = []
     shown: list[tuple[uuid.UUID | None, str]] = []
     number = 0
@@ -445,7 +444,8 @@ async def agenda_view(
                 client_number=client_number,
                 phase=row.phase if item.kind == "case" else "aanmelding",
                 reasons=[
-                    _reason_for_viewer(r, principal, meeting.conference_id, is_chair) for r in item.reasons
+                    _reason_for_viewer(r, ntks.get(item.case_id, without_case) if item.case_id else without_case)
+                    for r in item.reasons
                 ],
                 time_box_minutes=item.time_box_minutes,
                 added_by_chair=item.added_by_chair,

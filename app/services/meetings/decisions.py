@@ -29,6 +29,7 @@ from app.services.cases import lifecycle as case_service
 from app.services.cases.present import action_out
 from app.services.meetings import announcements as meeting_events
 from app.services.meetings.sittings import bump, meeting_out
+from app.services.need_to_know import need_to_know_by_ids
 
 
 def require_decidable(meeting: Meeting) -> None:
@@ -129,7 +130,9 @@ class DecisionsView:
     clients: list[tuple[uuid.UUID | None, str]]
 
 
-async def decisions_view(session: AsyncSession, meeting: Meeting, role: str | None) -> DecisionsView:
+async def decisions_view(
+    session: AsyncSession, meeting: Meeting, role: str | None, principal: Principal
+) -> DecisionsView:
     """The chair sees decisions as they are recorded; members once the list is published."""
     published = meeting.decisions_published_at is not None
     if role != Role.chair and not published:
@@ -158,6 +161,7 @@ async def decisions_view(session: AsyncSession, meeting: Meeting, role: str | No
         if all_ids
         else {}
     )
+    ntks = await need_to_know_by_ids(session, principal, [a.case_id for a in actions.values()])
     items = []
     clients: list[tuple[uuid.UUID | None, str]] = []
     for row in rows:
@@ -172,7 +176,8 @@ async def decisions_view(session: AsyncSession, meeting: Meeting, role: str | No
                 client_number=number,
                 text=decision.text,
                 action_ids=list(decision.action_ids),
-                actions=[action_out(actions[a], number) for a in decision.action_ids if a in actions],
+                actions=[action_out(actions[a], number, ntks[actions[a].case_id])
+                         for a in decision.action_ids if a in actions],
                 phase_from=decision.phase_from,
                 phase_to=decision.phase_to,
                 new_review_date=decision.new_review_date,

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import NotFound
 from app.models import CalendarFeed, Conference, Meeting, Membership
@@ -24,6 +25,7 @@ from app.models.enums import ActionStatus
 from app.schemas.meetings import AgendaOut, DecisionList, Digest
 from app.services.cases.actions import ActionFilter, list_actions
 from app.services.cases.present import action_out
+from app.services.need_to_know import need_to_know_by_ids
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "exports"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
@@ -257,6 +259,7 @@ OPEN_STATUSES = [ActionStatus.open.value, ActionStatus.in_progress.value, Action
 
 async def digest(
     session: AsyncSession,
+    principal: Principal,
     visibility: sa.ColumnElement[bool],
     *,
     organisation_id: uuid.UUID,
@@ -276,8 +279,9 @@ async def digest(
     today: date = clock.today()
     soon = today + timedelta(days=due_soon_days)
     out = Digest(organisation_id=organisation_id, generated_on=today, overdue=[], due_soon=[], later=[])
+    ntks = await need_to_know_by_ids(session, principal, [a.case_id for a, _n in rows])
     for action, number in rows:
-        shaped = action_out(action, number)
+        shaped = action_out(action, number, ntks[action.case_id])
         if action.due_date < today:
             out.overdue.append(shaped)
         elif action.due_date <= soon:

@@ -19,6 +19,7 @@ from app.models import (
     AccessLogEntry,
     Action,
     AnonymisedCase,
+    BreakGlass,
     Case,
     CaseNote,
     Client,
@@ -143,6 +144,7 @@ async def anonymise_case(session: AsyncSession, due: DueCase, now: datetime) -> 
         sa.update(DiscussionRequest).where(DiscussionRequest.case_id == case_id).values(reason=REMOVED)
     )
     await session.execute(sa.update(Decision).where(Decision.case_id == case_id).values(text=REMOVED))
+    await session.execute(sa.update(BreakGlass).where(BreakGlass.case_id == case_id).values(reason=REMOVED))
     await session.execute(
         sa.text(
             "UPDATE agenda_item SET reasons = (SELECT coalesce(jsonb_agg(r - 'detail'), '[]'::jsonb) "

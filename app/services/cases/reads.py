@@ -1,0 +1,159 @@
+"""The read paths of cases and what hangs off them: each loads, shapes through the caller's
+need to know (app/services/need_to_know.py) and returns the data with its access-log rows.
+
+Routers (API and web) call these after the policy admitted the operation and render what comes
+back; they never decide about labels or write log rows themselves."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import Access, Read
+from app.auth.policy import NeedToKnow, visible_actions, visible_cases
+from app.auth.principal import Principal
+from app.models import Action, Case
+from app.models.enums import Label, Phase
+from app.schemas.cases import (
+    ActionOut,
+    AssessmentHistory,
+    CaseDetail,
+    CaseSummary,
+    NoteList,
+    PlanOut,
+)
+from app.services.cases import actions as action_service
+from app.services.cases import checklist as checklist_service
+from app.services.cases import lifecycle
+from app.services.cases import notes as note_service
+from app.services.cases import plans as plan_service
+from app.services.cases.present import action_out, assessment_out, case_summary, plan_out
+from app.services.need_to_know import need_to_know, need_to_know_by_ids
+
+
+def case_access(loaded: lifecycle.LoadedCase, action: str, part: str | None = None,
+                basis: str | None = None) -> Access:
+    return Access(action=action, resource_type="case", resource_id=str(loaded.case.id), case_id=loaded.case.id,
+                  conference_id=loaded.case.conference_id, client_number=loaded.client.client_number, part=part,
+                  basis=basis)
+
+
+def _basis_rows(template: Access, bases: set[str | None]) -> tuple[Access, ...]:
+    """One row per basis under which something was shown (None: own or native access)."""
+    named = sorted(b for b in bases if b)
+    rows = [template] if None in bases or not named else []
+    rows += [Access(**{**template.__dict__, "basis": b}) for b in named]
+    return tuple(rows)
+
+
+def _assessments(assessments: list, ntk: NeedToKnow) -> tuple[AssessmentHistory, str | None, bool]:
+    visible, basis = ntk.sees(Label.health, None)
+    shown = assessments if visible else []
+    history = AssessmentHistory(items=[assessment_out(a, basis) for a in shown], trend=plan_service.trend(shown),
+                                hidden=bool(assessments) and not visible)
+    return history, basis, bool(shown)
+
+
+async def case_detail(session: AsyncSession, principal: Principal, loaded: lifecycle.LoadedCase) -> Read[CaseDetail]:
+    case, client = loaded.case, loaded.client
+    ntk = await need_to_know(session, principal, case)
+    plan, goals = await plan_service.load_plan(session, case.id)
+    history, assessment_basis, assessments_shown = _assessments(
+        await plan_service.assessments_of(session, case.id), ntk)
+    actions, _ = await action_service.list_actions(
+        session, visible_actions(principal), action_service.ActionFilter(case_id=case.id), limit=1000, offset=0,
+        with_total=False,
+    )
+    substances_visible, substances_basis = ntk.sees(Label.health, None)
+    identity_visible, _ = ntk.sees(Label.identity, None)
+    plan_shaped = plan_out(plan, goals, ntk)
+    actions_shaped = [action_out(a, n, ntk) for a, n in actions]
+    progress = await checklist_service.checklist_of(session, case, client.client_number)
+    detail = CaseDetail(
+        **case_summary(case, client.client_number).model_dump(),
+        client_name=client.name if identity_visible else None,
+        client_date_of_birth=client.date_of_birth if identity_visible else None,
+        closure_reason=case.closure_reason,
+        substances=list(case.substances) if substances_visible else [],
+        substances_hidden=bool(case.substances) and not substances_visible,
+        allowed_transitions=lifecycle.allowed_next(case.phase),
+        plan=plan_shaped,
+        assessments=history,
+        actions=actions_shaped,
+        intake_checklist=checklist_service.progress(progress),
+    )
+    bases: set[str | None] = {g.basis for g in plan_shaped.goals if not g.hidden}
+    bases |= {a.basis for a in actions_shaped if not a.hidden}
+    if substances_visible and case.substances:
+        bases.add(substances_basis)
+    rows = _basis_rows(case_access(loaded, "read"), bases)
+    if assessments_shown:
+        rows += (Access(action="read", resource_type="assessment", case_id=case.id, conference_id=case.conference_id,
+                        client_number=client.client_number, part="assessments", basis=assessment_basis),)
+    return Read(detail, rows)
+
+
+async def case_list(
+    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    limit: int, offset: int,
+) -> Read[tuple[list[CaseSummary], int]]:
+    rows, total = await lifecycle.list_cases(session, visible_cases(principal), conference_id=conference_id,
+                                             phase=phase, limit=limit, offset=offset)
+    access = tuple(
+        Access(action="list", resource_type="case", resource_id=str(c.id), case_id=c.id,
+               conference_id=c.conference_id, client_number=number)
+        for c, number in rows
+    )
+    return Read(([case_summary(c, n) for c, n in rows], total), access)
+
+
+async def plan_read(session: AsyncSession, principal: Principal, loaded: lifecycle.LoadedCase) -> Read[PlanOut]:
+    ntk = await need_to_know(session, principal, loaded.case)
+    plan, goals = await plan_service.load_plan(session, loaded.case.id)
+    shaped = plan_out(plan, goals, ntk)
+    access = Access(action="read", resource_type="plan", case_id=loaded.case.id,
+                    conference_id=loaded.case.conference_id, client_number=loaded.client.client_number, part="plan")
+    return Read(shaped, _basis_rows(access, {g.basis for g in shaped.goals if not g.hidden}))
+
+
+async def plan_shaped(session: AsyncSession, principal: Principal, case: Case, plan: object, goals: list) -> PlanOut:
+    """The answer to a plan update, shaped like a read (the writer is the chair or case director)."""
+    return plan_out(plan, goals, await need_to_know(session, principal, case))
+
+
+async def assessments_read(session: AsyncSession, principal: Principal,
+                           loaded: lifecycle.LoadedCase) -> Read[AssessmentHistory]:
+    ntk = await need_to_know(session, principal, loaded.case)
+    history, basis, _shown = _assessments(await plan_service.assessments_of(session, loaded.case.id), ntk)
+    return Read(history, (case_access(loaded, "read", "assessments", basis),))
+
+
+async def notes_read(session: AsyncSession, principal: Principal, loaded: lifecycle.LoadedCase) -> Read[NoteList]:
+    ntk = await need_to_know(session, principal, loaded.case)
+    notes = await note_service.visible_notes(session, ntk, case=loaded.case)
+    access = case_access(loaded, "read", "notes")
+    return Read(NoteList(items=notes, hidden=any(n.hidden for n in notes)),
+                _basis_rows(access, {n.basis for n in notes if not n.hidden}))
+
+
+def _action_access(a: ActionOut, verb: str) -> Access:
+    return Access(action=verb, resource_type="action", resource_id=str(a.id), case_id=a.case_id,
+                  conference_id=a.conference_id, client_number=a.client_number, basis=a.basis)
+
+
+async def action_list(
+    session: AsyncSession, principal: Principal, flt: action_service.ActionFilter, *, limit: int, offset: int
+) -> Read[tuple[list[ActionOut], int]]:
+    rows, total = await action_service.list_actions(session, visible_actions(principal), flt, limit=limit,
+                                                    offset=offset)
+    ntks = await need_to_know_by_ids(session, principal, [a.case_id for a, _n in rows])
+    shaped = [action_out(a, n, ntks[a.case_id]) for a, n in rows]
+    return Read((shaped, total), tuple(_action_access(a, "list") for a in shaped))
+
+
+async def action_read(session: AsyncSession, principal: Principal, action: Action, case: Case, number: str,
+                      verb: str = "read") -> Read[ActionOut]:
+    """One action (also the answer to a create or update), shaped by need to know."""
+    shaped = action_out(action, number, await need_to_know(session, principal, case))
+    return Read(shaped, (_action_access(shaped, verb),))
