@@ -96,6 +96,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id}"): Rule(WORKERS, "conference"),
     ("PATCH", "/api/v1/cases/{case_id}"): Rule(CHAIR, "conference"),
     ("POST", "/api/v1/cases/{case_id}/transitions"): Rule(CHAIR, "conference"),
+    # break-glass: the chair and members open hidden information in an emergency; never liaisons
+    ("POST", "/api/v1/cases/{case_id}/break-glass"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/cases/{case_id}/assessments"): Rule(WORKERS, "conference"),
     # the chair, and the case director (member_other_org directs conference A's case)
@@ -132,7 +134,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # the body signs for addiction care: only its member, with a signing mandate
     ("POST", "/api/v1/agreements/{agreement_id}/signatures"): Rule(frozenset({"member_other_org"}), "conference"),
     ("POST", "/api/v1/agreements/{agreement_id}/client-signature"): Rule(AGREEMENT_TEXT, "conference"),
-    ("POST", "/api/v1/agreements/{agreement_id}/withdrawals"): Rule(MEMBERS, "conference"),
+    # a withdrawal is recorded by the chair or a member of a party organisation (gemeente, zorg)
+    ("POST", "/api/v1/agreements/{agreement_id}/withdrawals"): Rule(AGREEMENT_TEXT, "conference"),
     # legal bases: recorded and ended by the chair; read, with the sharing overview, by case workers
     ("GET", "/api/v1/cases/{case_id}/legal-bases"): Rule(WORKERS, "conference"),
     ("POST", "/api/v1/cases/{case_id}/legal-bases"): Rule(CHAIR, "conference"),

@@ -349,6 +349,12 @@ async def _add_note(c: Ctx):
     return response, [c.row("create", "case")]
 
 
+async def _break_glass(c: Ctx):
+    response = await c.call("gemeente_member", "POST", f"/api/v1/cases/{c.case.id}/break-glass",
+                            {"reason": "Acute crisis: overdosis gemeld, contact nodig", "minutes": 30})
+    return response, [c.row("execute", "case", f"break_glass:{response.json()['id']}")]
+
+
 async def _notes(c: Ctx):
     response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/notes")
     assert response.json()["items"], "the police see the care note by consent"
@@ -607,6 +613,7 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases/{case_id}": _get_case,
     "PATCH /api/v1/cases/{case_id}": _patch_case,
     "POST /api/v1/cases/{case_id}/transitions": _transition,
+    "POST /api/v1/cases/{case_id}/break-glass": _break_glass,
     "GET /api/v1/cases/{case_id}/history": _history,
     "GET /api/v1/cases/{case_id}/assessments": _assessments,
     "POST /api/v1/cases/{case_id}/assessments": _add_assessment,

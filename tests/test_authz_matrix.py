@@ -382,6 +382,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
     ("POST", "/api/v1/referrals/{referral_id}/decline"): lambda o, w: {"reason": "Past niet"},
     ("PATCH", "/api/v1/cases/{case_id}"): lambda o, w: {"priority": "high"},
     ("POST", "/api/v1/cases/{case_id}/transitions"): lambda o, w: {"to": "monitoring"},
+    ("POST", "/api/v1/cases/{case_id}/break-glass"): lambda o, w: {"reason": "Crisis: overdosis gemeld", "minutes": 30},
     ("POST", "/api/v1/cases/{case_id}/assessments"): lambda o, w: {
         "assessed_on": _today(),
         "scores": {"housing": 2},
@@ -679,7 +680,7 @@ async def test_denials_are_in_the_access_log(client: httpx.AsyncClient, world: W
 # health for addiction care, justice for the police and the chair, org_internal for its owner.
 LABEL_READERS = {
     "general": {"chair", "member", "member_other_org", "liaison"},
-    "health": {"member_other_org"},
+    "health": {"member_other_org"},  # the chair sees health only on a basis (docs/need-to-know.md)
     "justice": {"chair", "member", "liaison"},
     "org_internal": {"member_other_org"},  # the note of addiction care
 }
@@ -724,9 +725,12 @@ async def _labels_seen(client: httpx.AsyncClient, world: World, case: Case, role
     relapses = await client.get(f"/api/v1/cases/{case.id}/relapses", headers=headers)
     for response in (notes, flags, events, relapses):
         assert response.status_code == 200, f"{role}: {response.text}"
-    seen["notes"] = {n["text"].removeprefix("note-") for n in notes.json()["items"]}
+    seen["notes"] = {n["text"].removeprefix("note-") for n in notes.json()["items"] if not n["hidden"]}
+    assert all(n["text"] == "afgeschermd" for n in notes.json()["items"] if n["hidden"]), role
     seen["flags"] = {f["reason"].removeprefix("flag-") for f in flags.json() if not f["hidden"]}
-    assert all(f["reason"] is None and f["kind"] is None for f in flags.json() if f["hidden"]), role
+    # A hidden flag reads "afgeschermd": no kind, no severity, no reason of its own.
+    assert all(f["kind"] is None and f["severity"] is None and "flag-" not in f["reason"]
+               for f in flags.json() if f["hidden"]), role
     seen["events"] = {e["label"] for e in events.json()["items"] if not e["hidden"]}
     assert all(e["data"] is None and e["type"] is None for e in events.json()["items"] if e["hidden"]), role
     seen["relapses"] = {"health"} if "ghb" in relapses.text else set()

@@ -28,10 +28,10 @@ def consent_shares_health_with_police(monkeypatch: pytest.MonkeyPatch) -> Sharin
         kind="agreement", reference="0b8d6c1e-overeenkomst", labels_to_kinds={"health": frozenset({"police"})}
     )
 
-    async def bases(session: object, case_id: object) -> list[SharingBasis]:
-        return [basis]
+    def bases(found: object) -> tuple[SharingBasis, ...]:
+        return (basis,)
 
-    monkeypatch.setattr("app.routers.cases.sharing_bases", bases)
+    monkeypatch.setattr("app.services.need_to_know._bases", bases)
     return basis
 
 
