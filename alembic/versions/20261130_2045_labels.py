@@ -1,7 +1,7 @@
 """Need to know: label overrides on goals and actions, the break-glass procedure.
 
 Revision ID: 0016_labels
-Revises: 0009_admin_amounts
+Revises: 0012_house_drop_expiry_warning
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_labels"
-down_revision: str | None = "0009_admin_amounts"
+down_revision: str | None = "0012_house_drop_expiry_warning"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
