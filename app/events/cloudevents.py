@@ -1,16 +1,23 @@
-"""The inbound contract: CloudEvents 1.0 in structured JSON mode, one type namespace, one data
-schema per type, which organisation kinds may send which type, and the label and severity that
-follow from the type and its origin. Pure functions, no I/O."""
+"""The inbound contract: CloudEvents 1.0 over HTTP in structured mode (one event or a batch) and
+in binary mode (`ce-*` headers, the data as the body), one type namespace, one data schema per
+type, which organisation kinds may send which type, and the label and severity that follow from
+the type and its origin. The NL GOV CloudEvents profile's conventions are accepted: `source` as
+a URN (`urn:nld:oin:<20-digit OIN>:systeem:<name>`), `subject` as the sender's own reference,
+and extension attributes (`dataref`, `sequence`, `sequencetype`, ...: lowercase letters and
+digits, scalar values), which are part of the event's content hash but not interpreted.
+Pure functions, no I/O."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
 
@@ -216,6 +223,16 @@ _CONTEXT_ATTRIBUTES = {
 }
 
 
+# Any JSON media type: application/json or application/<something>+json, with parameters.
+_JSON_MEDIA = re.compile(r"^application/(?:[a-z0-9!#$&^_.-]+\+)?json$")
+# NL GOV CloudEvents profile: an OIN is 20 digits.
+_OIN_SOURCE = re.compile(r"^urn:nld:oin:\d{20}(?::|$)")
+
+
+def is_json_media(content_type: str) -> bool:
+    return bool(_JSON_MEDIA.match(content_type.split(";", 1)[0].strip().lower()))
+
+
 class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -225,7 +242,7 @@ class Envelope(BaseModel):
     type: StrictStr = Field(min_length=1, max_length=128)
     subject: StrictStr = Field(min_length=1, max_length=128)
     time: StrictStr = Field(max_length=40)
-    datacontenttype: Literal["application/json"] | None = None
+    datacontenttype: StrictStr | None = Field(default=None, max_length=200)
     dataschema: StrictStr | None = Field(default=None, max_length=500)
     data: dict[str, Any]
 
@@ -297,6 +314,14 @@ def parse_event(
                 EventError(index, _ptr(index, batch, *err.get("loc", ())), err.get("msg", "invalid"))
             )
         return errors
+    if envelope.datacontenttype is not None and not is_json_media(envelope.datacontenttype):
+        errors.append(
+            EventError(index, _ptr(index, batch, "datacontenttype"), "The data must be JSON (a JSON media type).")
+        )
+    if envelope.source.startswith("urn:nld:oin:") and not _OIN_SOURCE.match(envelope.source):
+        errors.append(
+            EventError(index, _ptr(index, batch, "source"), "An OIN in urn:nld:oin:<OIN>:... has 20 digits.")
+        )
     if errors:
         return errors
     if (
@@ -359,3 +384,59 @@ def parse_event(
         severity=severity_of(event_type, data),
         payload_hash=payload_hash(raw),
     )
+
+
+# --- binary mode -------------------------------------------------------------------------------
+
+CE_PREFIX = "ce-"
+# What this service needs of every event; `subject` and `time` are optional in CloudEvents but
+# required here (the client reference, the moment it happened).
+_BINARY_REQUIRED = ("specversion", "id", "source", "type", "subject", "time")
+
+
+def binary_pointer(pointer: str) -> str:
+    """Where an attribute of a binary-mode event came from: a header, or (the data) the body."""
+    if pointer == "#/data" or pointer.startswith("#/data/"):
+        return "#" + pointer[len("#/data") :] if pointer != "#/data" else "#/"
+    if pointer == "#/datacontenttype":
+        return "#header:content-type"
+    if pointer.startswith("#/") and pointer != "#/":
+        return f"#header:{CE_PREFIX}{pointer[2:]}"
+    return pointer
+
+
+def binary_event(
+    headers: Iterable[tuple[str, str]], content_type: str, data: Any
+) -> dict[str, Any] | list[EventError]:
+    """The structured form of a binary-mode event: attributes from the `ce-*` headers
+    (percent-decoded, as the HTTP binding says), datacontenttype from Content-Type, and the
+    body as data. Returns the event or the errors, each naming its header."""
+    errors: list[EventError] = []
+    attributes: dict[str, Any] = {}
+    for name, value in headers:
+        lower = name.lower()
+        if not lower.startswith(CE_PREFIX):
+            continue
+        attribute = lower[len(CE_PREFIX) :]
+        if attribute in attributes:
+            errors.append(EventError(0, f"#header:{lower}", "The header appears more than once."))
+            continue
+        if attribute in ("data", "data_base64", "datacontenttype"):
+            errors.append(
+                EventError(0, f"#header:{lower}", "Not a header in binary mode (the body is the data).")
+            )
+            continue
+        attributes[attribute] = unquote(value)
+    for attribute in _BINARY_REQUIRED:
+        if attribute not in attributes:
+            errors.append(EventError(0, f"#header:{CE_PREFIX}{attribute}", f"The header {CE_PREFIX}{attribute} is missing."))
+    version = attributes.get("specversion")
+    if version is not None and version != "1.0":
+        errors.append(
+            EventError(0, f"#header:{CE_PREFIX}specversion", "Unknown specversion: this service reads CloudEvents 1.0.")
+        )
+    if not is_json_media(content_type):
+        errors.append(EventError(0, "#header:content-type", "The body must be JSON (a JSON media type)."))
+    if errors:
+        return errors
+    return {**attributes, "datacontenttype": content_type.strip(), "data": data}

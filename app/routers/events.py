@@ -6,12 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 
 from app.audit import Access
 from app.auth.policy import Op
 from app.deps import GuardDep, SettingsDep
-from app.errors import AppError, BadRequest, PayloadTooLarge
+from app.errors import AppError, BadRequest, PayloadTooLarge, UnprocessableEntity
+from app.events.cloudevents import CE_PREFIX, binary_event, is_json_media
 from app.routers._paging import PagingDep
 from app.schemas.common import PageOut
 from app.schemas.events import (
@@ -47,22 +49,42 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _parse_body(raw: bytes, content_type: str) -> tuple[list[Any], bool]:
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media not in (SINGLE, BATCH, "application/json"):
-        raise UnsupportedMediaType(f"Send {SINGLE}, {BATCH} or application/json (structured mode).")
+def _json(raw: bytes) -> Any:
     try:
-        body = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+        return json.loads(raw, object_pairs_hook=_no_duplicate_keys)
     except (ValueError, RecursionError, UnicodeDecodeError):
         raise BadRequest("The request body is not valid JSON (or repeats a key).") from None
+
+
+def _read_events(raw: bytes, headers: Headers) -> tuple[list[Any], bool, bool]:
+    """(events, batch, binary) by the CloudEvents HTTP binding: a cloudevents media type is
+    structured mode (ce-* headers ignored); otherwise ce-* headers mean binary mode, and plain
+    application/json without them is one structured event or a batch."""
+    content_type = headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    binary = media not in (SINGLE, BATCH) and any(k.lower().startswith(CE_PREFIX) for k in headers)
+    if binary:
+        data = _json(raw) if is_json_media(content_type) else None
+        event = binary_event(headers.items(), content_type, data)
+        if isinstance(event, list):
+            raise UnprocessableEntity(
+                "The event failed validation; nothing was stored.", errors=[e.as_dict() for e in event]
+            )
+        return [event], False, True
+    if media not in (SINGLE, BATCH, "application/json"):
+        raise UnsupportedMediaType(
+            f"Send {SINGLE}, {BATCH} or application/json (structured mode), or ce-* headers with a "
+            "JSON body (binary mode)."
+        )
+    body = _json(raw)
     if media == SINGLE and not isinstance(body, dict):
         raise BadRequest(f"{SINGLE} carries one event object; send a batch as {BATCH}.")
     if media == BATCH and not isinstance(body, list):
         raise BadRequest(f"{BATCH} carries a JSON array of events.")
     if isinstance(body, list):
-        return body, True
+        return body, True, False
     if isinstance(body, dict):
-        return [body], False
+        return [body], False, False
     raise BadRequest("Send one event object or an array of events.")
 
 
@@ -80,7 +102,14 @@ _EXAMPLE = {
 
 @router.post(
     "/events",
-    summary="Push partner events (CloudEvents 1.0, structured JSON; one or a batch)",
+    summary="Push partner events (CloudEvents 1.0: structured, binary, or a batch)",
+    description=(
+        "Structured mode: `application/cloudevents+json` (one event) or "
+        "`application/cloudevents-batch+json` (an array). Binary mode: the attributes as `ce-*` "
+        "headers (`ce-specversion`, `ce-id`, `ce-source`, `ce-type`, `ce-subject`, `ce-time`, "
+        "extensions), the data as the body with any JSON `Content-Type`. Problems name each "
+        "failing event (`index`) and field (`pointer`: `#/...` in the body, `#header:ce-...`)."
+    ),
     responses={
         200: {"model": EventReceipt | EventBatchReceipt, "description": "Replay: the original receipt(s)."},
         201: {"model": EventReceipt | EventBatchReceipt, "description": "Stored (all or nothing)."},
@@ -106,7 +135,7 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
         raw = await request.body()
     except ClientDisconnect:  # the sender gave up mid-request: nothing to answer, nothing stored
         raise BadRequest("The client disconnected before the body was received.") from None
-    items, batch = _parse_body(raw, request.headers.get("content-type", ""))
+    items, batch, binary = _read_events(raw, request.headers)
     if batch and not items:
         raise BadRequest("The batch is empty.")
     if len(items) > settings.events_max_batch:
@@ -119,7 +148,7 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
             ],
         )
     result = await service.ingest(
-        guard.session, guard.principal, guard.audit, items, batch=batch, settings=settings
+        guard.session, guard.principal, guard.audit, items, batch=batch, binary=binary, settings=settings
     )
     body: Any = {"receipts": result.receipts} if batch else result.receipts[0]
     return JSONResponse(body, status_code=201 if result.stored else 200)

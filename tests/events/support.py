@@ -15,6 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import uvicorn
+from cloudevents.core.bindings.http import HTTPMessage, to_binary, to_structured
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -176,3 +179,26 @@ class Receiver:
             assert self._thread is not None
             self._thread.join(timeout=5)
             self._server = None
+
+
+def sdk_event(type_: str = "relapse", subject: str = "ZRG-1", **attributes: Any) -> CloudEvent:
+    """The same event as `event()`, built by the official CloudEvents SDK (2.x)."""
+    body = event(type_, subject, **attributes)
+    data = body.pop("data")
+    body["time"] = datetime.fromisoformat(body["time"])
+    return CloudEvent(attributes=body, data=data)
+
+
+def structured(ce: CloudEvent) -> HTTPMessage:
+    return to_structured(ce, JSONFormat())
+
+
+def binary(ce: CloudEvent) -> HTTPMessage:
+    return to_binary(ce, JSONFormat())
+
+
+def batch(*events: CloudEvent) -> HTTPMessage:
+    """A CloudEvents JSON batch: the structured form of each event, in an array."""
+    fmt = JSONFormat()
+    body = b"[" + b",".join(fmt.write(e) for e in events) + b"]"
+    return HTTPMessage(headers={"content-type": "application/cloudevents-batch+json"}, body=body)

@@ -40,6 +40,7 @@ from app.events.cloudevents import (
     EventError,
     EventType,
     ParsedEvent,
+    binary_pointer,
     label_for,
     parse_event,
 )
@@ -157,6 +158,29 @@ async def _resolve(
 
 
 async def ingest(
+    session: AsyncSession,
+    principal: Principal,
+    audit: AuditTrail,
+    items: list[Any],
+    *,
+    batch: bool,
+    settings: Settings,
+    binary: bool = False,
+) -> IngestResult:
+    """Validate and store the events (all or nothing); `binary`: one binary-mode event, whose
+    problems name headers and the body instead of attributes of a JSON object."""
+    try:
+        return await _ingest(session, principal, audit, items, batch=batch, settings=settings)
+    except (UnprocessableEntity, Conflict) as exc:
+        if binary and isinstance(exc.extra.get("errors"), list):
+            exc.extra["errors"] = [
+                {**e, "pointer": binary_pointer(e["pointer"])} if isinstance(e, dict) and "pointer" in e else e
+                for e in exc.extra["errors"]
+            ]
+        raise
+
+
+async def _ingest(
     session: AsyncSession,
     principal: Principal,
     audit: AuditTrail,
