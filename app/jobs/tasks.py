@@ -17,6 +17,8 @@ from app.db import Database
 from app.errors import AppError
 from app.events.delivery import deliver_due
 from app.models import Conference, Meeting
+from app.models.enums import AgendaStatus, MeetingStatus
+from app.models.predicates import open_action_sql, open_case_sql, signed_agreement_sql
 from app.services.meetings import agenda as agenda_service
 from app.services.meetings import sittings as meeting_service
 
@@ -59,8 +61,8 @@ async def draft_agendas(db: Database, slot: datetime, *, settings: Settings) -> 
                 sa.select(Meeting, col(Conference.cadence))
                 .join(Conference, col(Conference.id) == col(Meeting.conference_id))
                 .where(
-                    col(Meeting.status) == "scheduled",
-                    col(Meeting.agenda_status) == "draft",
+                    col(Meeting.status) == MeetingStatus.scheduled,
+                    col(Meeting.agenda_status) == AgendaStatus.draft,
                     col(Meeting.agenda_generated_at).is_(None),
                     col(Meeting.starts_at) > now,
                     col(Meeting.starts_at) <= now + timedelta(days=settings.agenda_draft_days_before),
@@ -85,13 +87,13 @@ INSERT INTO notification (id, kind, conference_id, organisation_id, membership_i
 """
 _ON_CONFLICT = " ON CONFLICT (kind, ref_id, on_date, organisation_id, membership_id) DO NOTHING"
 
-_ACTION_REMINDERS = """
+_ACTION_REMINDERS = f"""
 SELECT gen_random_uuid(),
        CASE WHEN a.due_date < :day THEN 'action_overdue' ELSE 'action_due_soon' END,
        a.conference_id, a.owner_organisation_id, a.assignee_id, 'action', a.id, :day, a.due_date, :now
 FROM action a JOIN "case" c ON c.id = a.case_id
-WHERE a.status IN ('open', 'in_progress', 'blocked') AND c.phase <> 'closed' AND a.due_date <= :soon
-"""
+WHERE {open_action_sql("a")} AND {open_case_sql("c")} AND a.due_date <= :soon
+"""  # noqa: S608 (only states from app/models/predicates.py are put in)
 
 _MANDATE_WARNINGS = """
 SELECT gen_random_uuid(), 'mandate_expiring', m.conference_id, m.organisation_id, m.id, 'mandate', d.id,
@@ -100,13 +102,13 @@ FROM mandate d JOIN membership m ON m.id = d.membership_id
 WHERE m.active AND d.valid_to IS NOT NULL AND d.valid_to >= :day AND d.valid_to <= :until
 """
 
-_AGREEMENT_WARNINGS = """
+_AGREEMENT_WARNINGS = f"""
 SELECT gen_random_uuid(), 'agreement_expiring', c.conference_id, NULL, c.case_director_id, 'agreement', g.id,
        :day, g.ends_on, :now
 FROM agreement g JOIN "case" c ON c.id = g.case_id
-WHERE g.status = 'signed' AND c.case_director_id IS NOT NULL AND c.phase <> 'closed'
+WHERE {signed_agreement_sql("g")} AND c.case_director_id IS NOT NULL AND {open_case_sql("c")}
   AND g.ends_on >= :day AND g.ends_on <= :until
-"""
+"""  # noqa: S608 (only states from app/models/predicates.py are put in)
 
 async def action_reminders(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
     """Notifications for open actions that are overdue or due within `action_due_soon_days`:

@@ -8,7 +8,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, ts_field
+from app.models.base import id_field, state_field, ts_field
+from app.models.enums import ActionStatus
 
 
 class Action(SQLModel, table=True):
@@ -25,7 +26,7 @@ class Action(SQLModel, table=True):
     owner_organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     assignee_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id", index=True)
     due_date: date = Field(index=True)
-    status: str = Field(default="open", max_length=16, index=True)
+    status: ActionStatus = state_field(ActionStatus, ActionStatus.open, index=True)
     resource_scope: str | None = Field(default=None, max_length=64)
     # bigint: the schema allows up to 10^10 cents (app/schemas/cases.py), beyond a 32-bit column
     resource_amount_cents: int | None = Field(default=None, ge=0, sa_type=sa.BigInteger)

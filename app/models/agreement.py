@@ -9,7 +9,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, json_field, text_array_field, ts_field
+from app.models.base import id_field, json_field, state_field, text_array_field, ts_field
+from app.models.enums import AgreementStatus
 
 
 class Agreement(SQLModel, table=True):
@@ -26,7 +27,7 @@ class Agreement(SQLModel, table=True):
         # of the case row (activity depends on dates, which an index cannot see).
         sa.Index(
             "uq_agreement_one_draft", "case_id", "template_id", unique=True,
-            postgresql_where=sa.text("status = 'draft'"),
+            postgresql_where=sa.text(f"status = '{AgreementStatus.draft.value}'"),
         ),
     )
 
@@ -37,7 +38,7 @@ class Agreement(SQLModel, table=True):
     template_version: int
     template_sha256: str = Field(max_length=64)
     title: str = Field(max_length=200)
-    status: str = Field(default="draft", max_length=16)
+    status: AgreementStatus = state_field(AgreementStatus, AgreementStatus.draft)
     # {"client": {"client_id": ...}, "<kind>": {"organisation_id": ..., "name": ...}}
     parties: dict = json_field()
     # {"<party>": "what this party commits to"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,6 +37,29 @@ def json_field(*, default_factory: Any = dict) -> Any:
 
 def text_array_field() -> Any:
     return Field(default_factory=list, sa_type=postgresql.ARRAY(sa.Text), nullable=False)
+
+
+class StateColumn(sa.types.TypeDecorator[StrEnum]):
+    """A domain state (app/models/enums.py) stored as VARCHAR: the database keeps plain text, the
+    code gets the enum back, and a value outside the enum is refused before it is written."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int = 16) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def state_field(enum: type[StrEnum], default: StrEnum | None, *, index: bool = False) -> Any:
+    """A state column; nullable exactly when its default is None."""
+    return Field(default=default, sa_type=StateColumn(enum), nullable=default is None, index=index)
 
 
 # Stable constraint names, so that migrations are reviewable and reversible.

@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, text_array_field, ts_field
+from app.models.base import id_field, state_field, text_array_field, ts_field
+from app.models.enums import Phase
 
 
 class Case(SQLModel, table=True):
@@ -16,7 +17,7 @@ class Case(SQLModel, table=True):
     id: uuid.UUID = id_field()
     conference_id: uuid.UUID = Field(foreign_key="conference.id", index=True)
     client_id: uuid.UUID = Field(foreign_key="client.id", index=True)
-    phase: str = Field(default="selected", max_length=16, index=True)
+    phase: Phase = state_field(Phase, Phase.selected, index=True)
     closure_reason: str | None = Field(default=None, max_length=32)
     case_director_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
     priority: str = Field(default="normal", max_length=16)

@@ -1,4 +1,9 @@
-"""The domain's closed vocabularies. Stored as text; validated at the edge and in services."""
+"""The domain's closed vocabularies, and the one place where a state's value is spelled.
+
+States are stored as text (VARCHAR) through `StateColumn` (app/models/base.py), which hands back
+these enums. Code compares with the members (`ActionStatus.open`), never with a string; SQL
+predicates over states are written once, in app/models/predicates.py. A test keeps it so
+(tests/test_house.py)."""
 
 from __future__ import annotations
 
@@ -60,6 +65,32 @@ class ClosureReason(StrEnum):
     deceased = "deceased"
     transferred = "transferred"
     other = "other"
+
+
+class MeetingStatus(StrEnum):
+    scheduled = "scheduled"
+    cancelled = "cancelled"
+    held = "held"
+
+
+class AgendaStatus(StrEnum):
+    """A meeting's agenda: a draft only the chair sees, or published to the participants."""
+
+    draft = "draft"
+    published = "published"
+
+
+class AgreementStatus(StrEnum):
+    """Stored: draft, signed, withdrawn, superseded. Active and expired are never stored: a signed
+    agreement is active or expired by its dates (services/agreements/lifecycle.py
+    `effective_status`), so expiry takes effect without a job."""
+
+    draft = "draft"
+    signed = "signed"
+    active = "active"
+    expired = "expired"
+    withdrawn = "withdrawn"
+    superseded = "superseded"
 
 
 class ReferralStatus(StrEnum):

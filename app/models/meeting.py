@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, json_field, ts_field
+from app.models.base import id_field, json_field, state_field, ts_field
+from app.models.enums import AgendaStatus, MeetingStatus, Phase
 
 
 class Meeting(SQLModel, table=True):
@@ -21,10 +22,10 @@ class Meeting(SQLModel, table=True):
     conference_id: uuid.UUID = Field(foreign_key="conference.id", index=True)
     starts_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False, index=True)
     ends_at: datetime = Field(sa_type=sa.DateTime(timezone=True), nullable=False)
-    status: str = Field(default="scheduled", max_length=16)  # scheduled / cancelled / held
+    status: MeetingStatus = state_field(MeetingStatus, MeetingStatus.scheduled)
     ad_hoc: bool = False
     moved_from: datetime | None = ts_field(nullable=True, default_now=False)
-    agenda_status: str = Field(default="draft", max_length=16)  # draft / published
+    agenda_status: AgendaStatus = state_field(AgendaStatus, AgendaStatus.draft)
     agenda_generated_at: datetime | None = ts_field(nullable=True, default_now=False)
     published_at: datetime | None = ts_field(nullable=True, default_now=False)
     decisions_published_at: datetime | None = ts_field(nullable=True, default_now=False)
@@ -93,8 +94,8 @@ class Decision(SQLModel, table=True):
     action_ids: list[uuid.UUID] = Field(
         default_factory=list, sa_type=postgresql.ARRAY(sa.Uuid), nullable=False
     )
-    phase_from: str | None = Field(default=None, max_length=16)
-    phase_to: str | None = Field(default=None, max_length=16)
+    phase_from: Phase | None = state_field(Phase, None)
+    phase_to: Phase | None = state_field(Phase, None)
     new_review_date: date | None = None
     new_case_director_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
     decided_by_id: uuid.UUID = Field(foreign_key="membership.id")

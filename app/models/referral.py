@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, ts_field
+from app.models.base import id_field, state_field, ts_field
+from app.models.enums import ReferralStatus
 
 
 class Referral(SQLModel, table=True):
@@ -22,7 +23,7 @@ class Referral(SQLModel, table=True):
     # The referring organisation's own reference for the client (its EPD or BVH number); linked
     # as a client reference when the referral is accepted.
     client_reference: str | None = Field(default=None, max_length=128)
-    status: str = Field(default="pending", max_length=16, index=True)
+    status: ReferralStatus = state_field(ReferralStatus, ReferralStatus.pending, index=True)
     decline_reason: str | None = Field(default=None, max_length=4000)
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
     decided_at: datetime | None = ts_field(nullable=True, default_now=False)

@@ -106,8 +106,7 @@ async def list_escalations(conference_id: uuid.UUID, guard: GuardDep, page: Pagi
         guard.session,
         guard.principal,
         service.ActionFilter(conference_id=conference_id, coverage=Coverage.escalation_required.value,
-                             status=[ActionStatus.open.value, ActionStatus.in_progress.value,
-                                     ActionStatus.blocked.value]),
+                             open_only=True),
         limit=page.limit,
         offset=page.offset,
     ))

@@ -38,8 +38,6 @@ from app.web.render import LIFE_DOMAINS, error_page, page
 from app.web.route import WebRoute
 from app.web.session import Ctx, WebContext, WebDb
 
-OPEN_STATUSES = [ActionStatus.open.value, ActionStatus.in_progress.value, ActionStatus.blocked.value]
-
 router = APIRouter(prefix="/web", route_class=WebRoute, include_in_schema=False)
 
 
@@ -138,7 +136,7 @@ async def _actions_page(request: Request, ctx: WebContext, *, status: int = 200,
     rows, total = await action_service.list_actions(
         ctx.guard.session,
         visible_actions(ctx.principal),
-        action_service.ActionFilter(organisation_id=ctx.principal.organisation_id, status=OPEN_STATUSES),
+        action_service.ActionFilter(organisation_id=ctx.principal.organisation_id, open_only=True),
         limit=200, offset=0,
     )
     ctx.guard.audit.allowed(*[_action_access(a.id, a.case_id, a.conference_id, n, "list") for a, n in rows])

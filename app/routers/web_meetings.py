@@ -29,7 +29,7 @@ from app.auth.policy import Op, Target
 from app.clock import clock
 from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed, UnprocessableEntity
 from app.models import Meeting
-from app.models.enums import MandateScope, Role
+from app.models.enums import AgendaStatus, MandateScope, MeetingStatus, Role
 from app.routers import _meeting_views as views
 from app.schemas.cases import ActionCreate
 from app.schemas.meetings import AgendaItemAdd, AgendaOut, DecisionCreate
@@ -194,15 +194,15 @@ async def plan_meetings(request: Request, ctx: Ctx) -> Response:
 
 
 def _editable(meeting: Meeting, role: str | None) -> bool:
-    return role == Role.chair and meeting.status == "scheduled" and meeting.agenda_status == "draft"
+    return role == Role.chair and meeting.status == MeetingStatus.scheduled and meeting.agenda_status == AgendaStatus.draft
 
 
 def _blocked_text(meeting: Meeting) -> str:
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.cancelled:
         return "Deze vergadering is geannuleerd; de agenda kan niet meer worden gewijzigd."
-    if meeting.status == "held":
+    if meeting.status == MeetingStatus.held:
         return "Deze vergadering is gehouden; de agenda kan niet meer worden gewijzigd."
-    if meeting.agenda_status == "published":
+    if meeting.agenda_status == AgendaStatus.published:
         return "De agenda is gepubliceerd. Heropen de agenda om haar te wijzigen."
     return "Deze wijziging is nu niet mogelijk."
 
@@ -221,7 +221,7 @@ async def _agenda_page(
     session = ctx.guard.session
     conference = await meeting_service.load_conference(session, meeting.conference_id)
     when = exports.when_nl(meeting.starts_at, exports.zone_of(conference))
-    common: dict[str, Any] = {"meeting": meeting, "conference": conference, "when": when, "active": "agenda"}
+    common: dict[str, Any] = dict(meeting=meeting, conference=conference, when=when, active="agenda")
     try:
         agenda = await views.agenda_for(ctx.guard, meeting, role)
     except NotFound:  # a draft, asked for by a member or liaison (the refusal is logged)
@@ -238,7 +238,7 @@ async def _agenda_page(
         request, "meeting_agenda.html", ctx, status=status, agenda=agenda, chair=chair, editable=editable,
         items=[i for i in agenda.items if not i.removed], removed=[i for i in agenda.items if i.removed],
         candidates=candidates, done=AGENDA_DONE.get(done, ""), problem=problem, errors=errors or {},
-        kept=kept or {}, decidable=chair and meeting.agenda_status == "published" and meeting.status == "scheduled",
+        kept=kept or {}, decidable=chair and meeting.agenda_status == AgendaStatus.published and meeting.status == MeetingStatus.scheduled,
         **common,
     )
 
@@ -436,7 +436,7 @@ async def reopen_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
     except (Conflict, PreconditionFailed):
         meeting = await _fresh(ctx, meeting_id)
         problem = ("Er zijn al besluiten vastgelegd bij deze agenda; zij kan niet meer worden heropend."
-                   if meeting.agenda_status == "published" and meeting.status == "scheduled"
+                   if meeting.agenda_status == AgendaStatus.published and meeting.status == MeetingStatus.scheduled
                    else _blocked_text(meeting))
         return await _agenda_page(request, ctx, meeting, role, status=409, problem=problem)
     await views.audit_published(ctx.guard, meeting, decisions=False, part="reopened")
@@ -447,9 +447,9 @@ async def reopen_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
 
 
 def _decision_blocked_text(meeting: Meeting) -> str:
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.cancelled:
         return "Deze vergadering is geannuleerd; er worden geen besluiten vastgelegd."
-    if meeting.agenda_status != "published":
+    if meeting.agenda_status != AgendaStatus.published:
         return "Publiceer eerst de agenda; daarna legt u per agendapunt de besluiten vast."
     if meeting.decisions_published_at is not None:
         return "De besluitenlijst is gepubliceerd; er kunnen geen besluiten meer bij."
@@ -464,15 +464,15 @@ async def _decisions_page(
     session = ctx.guard.session
     conference = await meeting_service.load_conference(session, meeting.conference_id)
     zone = exports.zone_of(conference)
-    common: dict[str, Any] = {"meeting": meeting, "conference": conference, "active": "agenda",
-                              "when": exports.when_nl(meeting.starts_at, zone)}
+    common: dict[str, Any] = dict(meeting=meeting, conference=conference, active="agenda",
+                                  when=exports.when_nl(meeting.starts_at, zone))
     try:
         decisions = await views.decisions_for(ctx.guard, meeting, role, "list")
     except NotFound:  # not yet published, asked for by a member or liaison (the refusal is logged)
         return await _not_published(request, ctx, meeting, "meeting_decisions.html")
     chair = role == Role.chair
     agenda: AgendaOut | None = None
-    if chair and meeting.agenda_status == "published":
+    if chair and meeting.agenda_status == AgendaStatus.published:
         agenda = await views.agenda_for(ctx.guard, meeting, role)
     organisations = await web_auth.conference_organisations(session, meeting.conference_id)
     people = await web_auth.conference_people(session, meeting.conference_id)
@@ -481,7 +481,7 @@ async def _decisions_page(
     for decision in decisions.items:
         by_item.setdefault(decision.agenda_item_id, []).append(decision)
     just = next((d for d in decisions.items if str(d.id) == recorded), None)
-    decidable = (chair and meeting.status == "scheduled" and meeting.agenda_status == "published"
+    decidable = (chair and meeting.status == MeetingStatus.scheduled and meeting.agenda_status == AgendaStatus.published
                  and meeting.decisions_published_at is None)
     return page(
         request, "meeting_decisions.html", ctx, status=status, decisions=decisions, chair=chair, agenda=agenda,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from app.models.enums import OrganisationKind
+from app.models.enums import AgreementStatus, OrganisationKind
 from app.schemas.common import INT32_MAX, Strict
 
 Key = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
@@ -82,7 +82,7 @@ class AgreementSummary(BaseModel):
     template_id: str
     template_version: int
     title: str
-    status: Literal["draft", "signed", "active", "expired", "withdrawn", "superseded"]
+    status: AgreementStatus
     parties: dict[str, dict]
     starts_on: date
     ends_on: date

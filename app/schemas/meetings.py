@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from app.models.enums import ClosureReason, Phase
+from app.models.enums import AgendaStatus, ClosureReason, MeetingStatus, Phase
 from app.schemas.cases import ActionCreate, ActionOut
 from app.schemas.common import Strict
 
@@ -20,10 +20,10 @@ class MeetingOut(BaseModel):
     conference_id: uuid.UUID
     starts_at: datetime
     ends_at: datetime
-    status: Literal["scheduled", "cancelled", "held"]
+    status: MeetingStatus
     ad_hoc: bool
     moved_from: datetime | None
-    agenda_status: Literal["draft", "published"]
+    agenda_status: AgendaStatus
     published_at: datetime | None
     decisions_published_at: datetime | None
     version: int

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.models.enums import ActionStatus, Phase, ReferralStatus
 from app.web import TEMPLATE_DIR
 
 if TYPE_CHECKING:
@@ -21,18 +22,18 @@ MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augus
           "oktober", "november", "december")
 
 ACTION_STATUS = {
-    "open": "Open",
-    "in_progress": "Bezig",
-    "done": "Gedaan",
-    "blocked": "Geblokkeerd",
-    "cancelled": "Vervallen",
+    ActionStatus.open: "Open",
+    ActionStatus.in_progress: "Bezig",
+    ActionStatus.done: "Gedaan",
+    ActionStatus.blocked: "Geblokkeerd",
+    ActionStatus.cancelled: "Vervallen",
 }
 PHASES = {
-    "selected": "Geselecteerd",
-    "prioritised": "Geprioriteerd",
-    "active": "Actief (plan van aanpak)",
-    "monitoring": "Monitoring en nazorg",
-    "closed": "Afgesloten",
+    Phase.selected: "Geselecteerd",
+    Phase.prioritised: "Geprioriteerd",
+    Phase.active: "Actief (plan van aanpak)",
+    Phase.monitoring: "Monitoring en nazorg",
+    Phase.closed: "Afgesloten",
 }
 LIFE_DOMAINS = {
     "finances": "Financiën",
@@ -49,7 +50,8 @@ LIFE_DOMAINS = {
     "community_participation": "Maatschappelijke participatie",
     "justice": "Justitie",
 }
-REFERRAL_STATUS = {"pending": "In behandeling", "accepted": "Geaccepteerd", "declined": "Afgewezen"}
+REFERRAL_STATUS = {ReferralStatus.pending: "In behandeling", ReferralStatus.accepted: "Geaccepteerd",
+                   ReferralStatus.declined: "Afgewezen"}
 PRIORITY = {"low": "Laag", "normal": "Normaal", "high": "Hoog", "urgent": "Urgent"}
 
 

@@ -30,7 +30,8 @@ from app.models import (
     Membership,
     Organisation,
 )
-from app.models.enums import MandateScope, Phase, Role
+from app.models.enums import AgreementStatus, MandateScope, Phase, Role
+from app.models.predicates import agreement_is_active
 from app.schemas.agreements import AgreementCreate, LegalBasisCreate, WithdrawalCreate
 from app.services.agreements.templates import CLIENT, TemplateRegistry
 from app.services.common import record_change
@@ -38,7 +39,8 @@ from app.services.common import record_change
 log = logging.getLogger(__name__)
 
 DRAFT, SIGNED, ACTIVE, EXPIRED, WITHDRAWN, SUPERSEDED = (
-    "draft", "signed", "active", "expired", "withdrawn", "superseded"
+    AgreementStatus.draft, AgreementStatus.signed, AgreementStatus.active, AgreementStatus.expired,
+    AgreementStatus.withdrawn, AgreementStatus.superseded,
 )
 
 MAX_LEAD_DAYS = 366
@@ -52,7 +54,7 @@ SCAN_TYPES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def effective_status(agreement: Agreement, today: date | None = None) -> str:
+def effective_status(agreement: Agreement, today: date | None = None) -> AgreementStatus:
     """Active and expired follow from the dates, so expiry takes effect on the next request."""
     today = today or clock.today()
     if agreement.status != SIGNED:
@@ -615,9 +617,7 @@ async def bases_in_force_for(session: AsyncSession, case_ids: list[uuid.UUID]) -
             await session.execute(
                 sa.select(Agreement).where(
                     Agreement.case_id.in_(case_ids),  # type: ignore[attr-defined]
-                    Agreement.status == SIGNED,
-                    Agreement.starts_on <= today,
-                    Agreement.ends_on >= today,
+                    agreement_is_active(today),
                 )
             )
         ).scalars()

@@ -15,16 +15,17 @@ from markdown_it import MarkdownIt
 
 from app.clock import clock
 from app.models import Agreement, AgreementSignature
+from app.models.enums import AgreementStatus
 from app.services.agreements.lifecycle import effective_status
 from app.services.agreements.templates import CLIENT, KIND_NAMES_NL, dutch_date
 
 STATUS_NL = {
-    "draft": "concept (nog niet door iedereen getekend)",
-    "signed": "getekend, nog niet ingegaan",
-    "active": "geldig",
-    "expired": "verlopen",
-    "withdrawn": "ingetrokken",
-    "superseded": "vervangen door een nieuwe overeenkomst",
+    AgreementStatus.draft: "concept (nog niet door iedereen getekend)",
+    AgreementStatus.signed: "getekend, nog niet ingegaan",
+    AgreementStatus.active: "geldig",
+    AgreementStatus.expired: "verlopen",
+    AgreementStatus.withdrawn: "ingetrokken",
+    AgreementStatus.superseded: "vervangen door een nieuwe overeenkomst",
 }
 
 # Raw HTML in the text or in a commitment is shown as text, never as markup.

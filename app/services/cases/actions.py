@@ -15,6 +15,7 @@ from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unproc
 from app.events import outbox
 from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Membership
 from app.models.enums import ActionStatus, Coverage, Phase, Role
+from app.models.predicates import action_is_open, is_open_action
 from app.schemas.cases import ActionCreate, ActionUpdate
 from app.services.common import diff, record_change
 
@@ -248,6 +249,7 @@ class ActionFilter:
     assignee_id: uuid.UUID | None = None
     organisation_id: uuid.UUID | None = None
     status: list[str] | None = None
+    open_only: bool = False  # app/models/predicates.py action_is_open
     due_before: date | None = None
     due_after: date | None = None
     coverage: str | None = None
@@ -273,6 +275,8 @@ async def list_actions(
         where.append(Action.owner_organisation_id == flt.organisation_id)
     if flt.status:
         where.append(Action.status.in_(flt.status))  # type: ignore[attr-defined]
+    if flt.open_only:
+        where.append(action_is_open())
     if flt.due_before is not None:
         where.append(Action.due_date <= flt.due_before)
     if flt.due_after is not None:
@@ -298,6 +302,4 @@ async def list_actions(
 
 
 def is_overdue(action: Action) -> bool:
-    return action.status in (ActionStatus.open, ActionStatus.in_progress, ActionStatus.blocked) and (
-        action.due_date < clock.today()
-    )
+    return is_open_action(action) and action.due_date < clock.today()

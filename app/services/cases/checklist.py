@@ -14,9 +14,8 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import UnprocessableEntity
 from app.models import Agreement, Case, ChangeRecord, ChecklistTick, Client, Goal, Plan
-from app.models.enums import Phase
+from app.models.predicates import agreement_is_signed_unexpired, case_is_open
 from app.schemas.cases import ChecklistProgress
-from app.services.agreements.lifecycle import SIGNED
 from app.services.common import record_change
 
 PLAN_DEADLINE_DAYS = 28
@@ -72,7 +71,7 @@ async def checklists(session: AsyncSession, cases: list[tuple[Case, str]]) -> li
         return []
     today = clock.today()
     # One statement for the computed items of every case (the case detail has a statement budget).
-    signed = sa.exists().where(Agreement.case_id == Case.id, Agreement.status == SIGNED, Agreement.ends_on >= today)
+    signed = sa.exists().where(Agreement.case_id == Case.id, agreement_is_signed_unexpired(today))
     has_goals = sa.exists().where(Plan.case_id == Case.id, Goal.plan_id == Plan.id)
     # When the plan first got goals: the first change that touched them, else the plan's last change.
     first_goals = (
@@ -157,7 +156,7 @@ async def open_cases_of(session: AsyncSession, conference_ids: list[uuid.UUID]) 
     rows = await session.execute(
         sa.select(Case, Client.client_number)
         .join(Client, Client.id == Case.client_id)
-        .where(Case.conference_id.in_(conference_ids), Case.phase != Phase.closed.value)  # type: ignore[attr-defined]
+        .where(Case.conference_id.in_(conference_ids), case_is_open())  # type: ignore[attr-defined]
         .order_by(Case.opened_on, Case.id)
     )
     return [(r[0], r[1]) for r in rows]

@@ -87,7 +87,7 @@ async def transition(session: AsyncSession, principal: Principal, *, case: Case,
     if data.to is not Phase.closed and data.closure_reason is not None:
         raise UnprocessableEntity("A closure_reason is only given when closing.", pointer="#/closure_reason")
     before = {"phase": case.phase, "closure_reason": case.closure_reason}
-    case.phase = data.to.value
+    case.phase = data.to
     if data.to is Phase.closed:
         case.closure_reason = data.closure_reason.value if data.closure_reason else None
         case.closed_at = clock.now()

@@ -103,7 +103,7 @@ async def accept_referral(
     await session.flush()
     session.add(Plan(case_id=case.id))
     decider = principal.membership_in(referral.conference_id, Role.chair)
-    referral.status = ReferralStatus.accepted.value
+    referral.status = ReferralStatus.accepted
     referral.case_id = case.id
     referral.decided_at = clock.now()
     referral.decided_by_id = decider.id if decider else None
@@ -132,7 +132,7 @@ async def decline_referral(
     if referral.status != ReferralStatus.pending:
         raise Conflict(f"This referral was already {referral.status}.")
     decider = principal.membership_in(referral.conference_id, Role.chair)
-    referral.status = ReferralStatus.declined.value
+    referral.status = ReferralStatus.declined
     referral.decline_reason = reason
     referral.decided_at = clock.now()
     referral.decided_by_id = decider.id if decider else None

@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, NotFound, UnprocessableEntity
 from app.models import Action, AgendaItem, Case, Client, Decision, Meeting, Referral
-from app.models.enums import Role
+from app.models.enums import AgendaStatus, MeetingStatus, Role
 from app.schemas.cases import CaseUpdate, Transition
 from app.schemas.meetings import DecisionCreate, DecisionList, DecisionOut
 from app.services.cases import actions as action_service
@@ -33,9 +33,9 @@ from app.services.need_to_know import need_to_know_by_ids
 
 
 def require_decidable(meeting: Meeting) -> None:
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.cancelled:
         raise Conflict("The meeting is cancelled: no decisions can be recorded.")
-    if meeting.agenda_status != "published":
+    if meeting.agenda_status != AgendaStatus.published:
         raise Conflict("Decisions are recorded on a published agenda; publish the agenda first.")
     if meeting.decisions_published_at is not None:
         raise Conflict("The list of decisions of this meeting has been published.")
@@ -115,7 +115,7 @@ async def publish_decisions(session: AsyncSession, meeting: Meeting) -> Meeting:
     if clock.now() < meeting.starts_at:
         raise Conflict("The list of decisions is published after the meeting has started.")
     now = clock.now()
-    await bump(session, meeting, decisions_published_at=now, status="held")
+    await bump(session, meeting, decisions_published_at=now, status=MeetingStatus.held)
     await meeting_events.emit(
         session,
         meeting_events.DECISIONS_PUBLISHED,

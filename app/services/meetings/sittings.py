@@ -15,6 +15,7 @@ from sqlmodel import col
 from app.clock import clock
 from app.errors import Conflict, NotFound, PreconditionFailed, UnprocessableEntity
 from app.models import Conference, Meeting
+from app.models.enums import AgendaStatus, MeetingStatus
 from app.schemas.meetings import AdHocMeeting, MeetingOut, MoveMeeting
 from app.services.meetings.cadence import occurrences, parse_cadence
 
@@ -80,7 +81,7 @@ async def current_meetings(session: AsyncSession, conference_ids: Collection[uui
         sa.select(Meeting)
         .where(
             col(Meeting.conference_id).in_(list(conference_ids)),
-            col(Meeting.status) == "scheduled",
+            col(Meeting.status) == MeetingStatus.scheduled,
             col(Meeting.ends_at) > since,
         )
         .distinct(col(Meeting.conference_id))
@@ -151,9 +152,9 @@ async def generate_meetings(
             "conference_id": conference.id,
             "starts_at": s,
             "ends_at": s + cadence.duration,
-            "status": "scheduled",
+            "status": MeetingStatus.scheduled,
             "ad_hoc": False,
-            "agenda_status": "draft",
+            "agenda_status": AgendaStatus.draft,
             "created_at": now,
             "updated_at": now,
             "version": 1,
@@ -238,9 +239,9 @@ async def bump(session: AsyncSession, meeting: Meeting, **values: object) -> Mee
 
 
 def require_open(meeting: Meeting, what: str) -> None:
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.cancelled:
         raise Conflict(f"The meeting is cancelled: no {what}.")
-    if meeting.status == "held":
+    if meeting.status == MeetingStatus.held:
         raise Conflict(f"The meeting has been held: no {what}.")
 
 
@@ -269,4 +270,4 @@ async def move_meeting(session: AsyncSession, meeting: Meeting, data: MoveMeetin
 
 async def cancel_meeting(session: AsyncSession, meeting: Meeting) -> Meeting:
     require_open(meeting, "cancellation")
-    return await bump(session, meeting, status="cancelled")
+    return await bump(session, meeting, status=MeetingStatus.cancelled)

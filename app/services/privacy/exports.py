@@ -21,7 +21,7 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import NotFound
 from app.models import CalendarFeed, Conference, Meeting, Membership
-from app.models.enums import ActionStatus
+from app.models.enums import AgendaStatus, MeetingStatus, Phase
 from app.schemas.meetings import AgendaOut, DecisionList, Digest
 from app.services.cases.actions import ActionFilter, list_actions
 from app.services.cases.present import action_out
@@ -30,12 +30,12 @@ from app.services.need_to_know import need_to_know_by_ids
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "exports"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
-PHASES_NL = {
-    "selected": "geselecteerd",
-    "prioritised": "geprioriteerd",
-    "active": "plan in uitvoering",
-    "monitoring": "monitoren",
-    "closed": "beëindigd",
+PHASES_NL: dict[str, str] = {
+    Phase.selected: "geselecteerd",
+    Phase.prioritised: "geprioriteerd",
+    Phase.active: "plan in uitvoering",
+    Phase.monitoring: "monitoren",
+    Phase.closed: "beëindigd",
     "aanmelding": "aanmelding",
 }
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
@@ -151,7 +151,7 @@ def agenda_pdf(agenda: AgendaOut, conference: Conference, *, chair: bool) -> byt
         blocks.append([head, *lines])
     if not blocks:
         blocks.append(["Geen agendapunten."])
-    status = "gepubliceerd" if agenda.meeting.agenda_status == "published" else "concept"
+    status = "gepubliceerd" if agenda.meeting.agenda_status == AgendaStatus.published else "concept"
     return _pdf_lines(
         f"Agenda {conference.name}",
         f"Vergadering: {when_nl(agenda.meeting.starts_at, zone)} - {status} - "
@@ -246,16 +246,13 @@ async def feed_ics(session: AsyncSession, token: str, *, base_url: str) -> bytes
         event.add("dtend", meeting.ends_at.astimezone(UTC))
         event.add("dtstamp", (meeting.updated_at or now).astimezone(UTC))
         event.add("sequence", meeting.version)
-        event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+        event.add("status", "CANCELLED" if meeting.status == MeetingStatus.cancelled else "CONFIRMED")
         event.add("url", f"{base_url.rstrip('/')}/api/v1/meetings/{meeting.id}/agenda")
         cal.add_component(event)
     return cal.to_ical()
 
 
 # --- digest ------------------------------------------------------------------------------------
-
-OPEN_STATUSES = [ActionStatus.open.value, ActionStatus.in_progress.value, ActionStatus.blocked.value]
-
 
 async def digest(
     session: AsyncSession,
@@ -272,7 +269,7 @@ async def digest(
     rows, _total = await list_actions(
         session,
         visibility,
-        ActionFilter(organisation_id=organisation_id, conference_id=conference_id, status=OPEN_STATUSES),
+        ActionFilter(organisation_id=organisation_id, conference_id=conference_id, open_only=True),
         limit=limit,
         offset=0,
     )
