@@ -5,7 +5,7 @@ BIN   := $(VENV)/bin
 PY    := $(BIN)/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench clean browser-deps
+.PHONY: venv run test bench clean browser-deps lock
 
 venv: $(STAMP)
 
@@ -32,14 +32,14 @@ test: venv browser-deps
 	$(BIN)/mypy app
 	$(BIN)/lint-imports
 	$(BIN)/vulture
+	@if [ -x $(BIN)/hadolint ]; then $(BIN)/hadolint Dockerfile && echo "hadolint: Dockerfile clean"; \
+	else echo "hadolint is not installed: tests/test_container.py checks the Dockerfile instead"; fi
 	$(BIN)/pytest -q
 
+# Every benchmark, quick runs, one table (figure, bare baseline of the same run, ratio, goal).
+# `$(PY) -m bench --full` for the long runs, `$(PY) -m bench NAME` for one.
 bench: venv
-	@if [ -f bench/__main__.py ]; then \
-		$(PY) -m bench; \
-	else \
-		echo "No benchmarks yet (bench/__main__.py is missing)."; \
-	fi
+	$(PY) -m bench
 
 # The browser tests' set-up: Debian's chromium and axe-core (npm). Without them the browser
 # tests skip and say why; the rest of the suite runs regardless.

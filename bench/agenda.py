@@ -29,6 +29,7 @@ from app.config import PROJECT_ROOT
 from app.db import APP_ROLE, Database, embedded_urls, start_embedded_postgres
 from app.models import Meeting
 from app.services.meetings import agenda
+from bench.registry import Figure, register
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CADENCE = {
@@ -126,7 +127,34 @@ VALUES (:meeting, :conf, CAST(:now AS timestamptz) + interval '1 day',
 """
 
 
-async def main(runs: int, explain: bool = False) -> None:
+async def bare_aggregation(app_url: str, params: dict[str, object], runs: int) -> float:
+    """The agenda's aggregation query alone, run with bare asyncpg: p50 ms of the round trip."""
+    import re
+
+    sql = agenda._AGENDA_SQL.replace("{flags}", agenda._FLAGS)
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    sql = re.sub(r"(?<![:\w]):(\w+)", placeholder, sql)
+    conn = await asyncpg.connect(app_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        statement = await conn.prepare(sql)
+        timings = []
+        for i in range(runs + 5):
+            started = time.perf_counter()
+            await statement.fetch(*[params[n] for n in names])
+            if i >= 5:
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        await conn.close()
+    return statistics.median(timings)
+
+
+async def main(runs: int, explain: bool = False, figures: list[Figure] | None = None) -> None:
     socket_dir = start_embedded_postgres(PROJECT_ROOT / ".data")
     name = f"bench_agenda_{uuid.uuid4().hex[:8]}"
     urls = embedded_urls(socket_dir, name)
@@ -271,6 +299,15 @@ async def main(runs: int, explain: bool = False) -> None:
                     compute_statements.add(statements)
         await db.dispose()
         compute.sort()
+        if figures is not None:
+            bare = await bare_aggregation(urls.app, {
+                "conf": conf, "meeting": meeting_id, "starts_at": meeting.starts_at,
+                "today": NOW.date(), "meeting_day": NOW.date() + timedelta(days=1)}, runs)
+            print(f"bare asyncpg, the aggregation query alone: p50 {bare:.1f} ms")
+            figures.append(Figure("compute the agenda (200 cases, 5,000 actions, 20,000 events), p50",
+                                  statistics.median(compute), "ms", bare, "its SQL via bare asyncpg",
+                                  higher_is_better=False, goal="one statement",
+                                  met=compute_statements == {1}))
         print(f"compute the agenda (aggregation query + reasons, read-only): {runs} runs, {len(found)} items")
         print(
             f"  p50 {statistics.median(compute):.1f} ms   p95 {compute[int(len(compute) * 0.95) - 1]:.1f} ms"
@@ -282,6 +319,9 @@ async def main(runs: int, explain: bool = False) -> None:
         print(f"regenerate the draft (compute + replace items + commit): {runs} runs, {items} agenda items")
         print(f"  p50 {p50:.1f} ms   p95 {p95:.1f} ms   max {timings[-1]:.1f} ms")
         print(f"  SQL statements per build: {sorted(per_run)} (constant: {len(per_run) == 1})")
+        if figures is not None:
+            figures.append(Figure("regenerate the draft with writes, p50", p50, "ms", higher_is_better=False,
+                                  goal="constant statements", met=len(per_run) == 1))
         print(
             "  median per statement (ms): "
             + ", ".join(f"{k} {statistics.median(v):.1f}" for k, v in per_statement.items())
@@ -291,6 +331,13 @@ async def main(runs: int, explain: bool = False) -> None:
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+@register("agenda", "build the agenda of a large conference (200 cases, 5,000 actions, 20,000 events)")
+async def collect(quick: bool) -> list[Figure]:
+    figures: list[Figure] = []
+    await main(30 if quick else 200, figures=figures)
+    return figures
 
 
 if __name__ == "__main__":

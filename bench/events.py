@@ -36,6 +36,7 @@ import httpx
 from app import migrations
 from app.config import PROJECT_ROOT
 from app.db import APP_ROLE, Database, embedded_urls, start_embedded_postgres
+from bench.registry import Figure, register
 
 CASES = 500
 NS = "nl.casusoverleg.event."
@@ -365,7 +366,45 @@ async def verify(owner_url: str, run: str, result: Result, connections: int) -> 
     return report
 
 
-async def main_async(args: argparse.Namespace) -> int:
+async def bare_inserts(app_url: str, run: str, batch: int, duration: float, connections: int) -> float:
+    """The same rows inserted with bare asyncpg, as many connections as the load generator, one
+    transaction per request's worth of events: what PostgreSQL alone allows (events/s)."""
+    dsn = app_url.replace("postgresql+asyncpg://", "postgresql://")
+    probe = await asyncpg.connect(dsn)
+    try:
+        template = dict(await probe.fetchrow("SELECT * FROM partner_event WHERE source = $1 LIMIT 1",
+                                             f"urn:bench:{run}"))
+    finally:
+        await probe.close()
+    columns = list(template)
+    sql = (f"INSERT INTO partner_event ({', '.join(columns)}) "
+           f"VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})")
+    stored = 0
+    deadline = time.monotonic() + duration
+
+    async def worker(n: int) -> None:
+        nonlocal stored
+        conn = await asyncpg.connect(dsn)
+        try:
+            i = 0
+            while time.monotonic() < deadline:
+                rows = []
+                for _ in range(batch):
+                    i += 1
+                    row = {**template, "id": uuid.uuid4(), "event_id": f"bare-{run}-{n}-{i}"}
+                    rows.append([row[c] for c in columns])
+                async with conn.transaction():
+                    await conn.executemany(sql, rows)
+                stored += batch
+        finally:
+            await conn.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(n) for n in range(connections)))
+    return stored / (time.monotonic() - started)
+
+
+async def main_async(args: argparse.Namespace, figures: list[Any] | None = None) -> int:
     from tests.idp import TestIdentityProviders
 
     name = f"bench_events_{uuid.uuid4().hex[:8]}"
@@ -409,6 +448,15 @@ async def main_async(args: argparse.Namespace) -> int:
                 result = await run_httpx(base, token, batch, run, args.duration, args.connections)
             check = await verify(owner_url, run, result, args.connections)
             results.append((result, check))
+            if figures is not None:
+                bare = await bare_inserts(app_url, run, batch, args.duration, args.connections)
+                print(f"  bare asyncpg, same rows, batch {batch}: {bare:,.0f} events/s", flush=True)
+                figures.append(Figure(
+                    f"events/s, batches of {batch}", result.events_per_second, "events/s", bare,
+                    "bare asyncpg inserts", goal="1,000 events/s (2 cores)" if batch > 1 else "",
+                    met=result.events_per_second >= 1000 if batch > 1 else None))
+                figures.append(Figure(f"p95 latency, batches of {batch}", result.p95_ms, "ms",
+                                      higher_is_better=False))
             print(
                 f"{result.tool:6} {batch:>5} {result.requests:>9} {result.events_per_second:>9.0f} "
                 f"{result.p50_ms:>8.1f} {result.p95_ms:>8.1f} {result.p99_ms:>8.1f} "
@@ -425,6 +473,11 @@ async def main_async(args: argparse.Namespace) -> int:
             f"acknowledged, {check['stored']} stored, lost {check['lost']}, duplicates {check['duplicates']}"
         )
         bad = any(c["lost"] or c["duplicates"] for _, c in results) or check["lost"] or check["duplicates"]
+        if figures is not None:
+            lost = sum(c["lost"] for _, c in results) + check["lost"]
+            dupl = sum(c["duplicates"] for _, c in results) + check["duplicates"]
+            figures.append(Figure("events lost + duplicated", lost + dupl, "", goal="must be 0",
+                                  met=not bad, higher_is_better=False))
         return 1 if bad else 0
     finally:
         if server is not None:
@@ -436,6 +489,15 @@ async def main_async(args: argparse.Namespace) -> int:
         idp.stop()
         await drop_database(admin, name)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@register("events", "partner systems pushing CloudEvents at POST /api/v1/events (2 workers)")
+async def collect(quick: bool) -> list[Figure]:
+    figures: list[Figure] = []
+    args = argparse.Namespace(duration=5 if quick else 15, connections=16, workers=2, batch=[1, 10],
+                              tool="auto")
+    await main_async(args, figures)
+    return figures
 
 
 def main() -> None:
