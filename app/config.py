@@ -134,6 +134,14 @@ class Settings(BaseSettings):
     scheduler_timezone: str = "Europe/Amsterdam"  # daily jobs run at local wall-clock times
     scheduler_daily_at: str = Field(default="06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     scheduler_instance_id: str | None = None  # recorded in job_run; defaults to host:pid
+    # Scheduled work that recovers (app/jobs/runner.py): the catch-up runs at start and then this
+    # often, on every replica; a running job writes a heartbeat this often; a run without one for
+    # job_stale_after_seconds (its process died) is abandoned and its slot claimed again, at most
+    # job_max_attempts claims per slot.
+    scheduler_catch_up_seconds: int = Field(default=60, ge=1, le=3600)
+    job_heartbeat_seconds: float = Field(default=30.0, gt=0, le=3600)
+    job_stale_after_seconds: float = Field(default=300.0, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1, le=20)
     # Partner events (CloudEvents in) and webhooks (Standard Webhooks out)
     events_max_batch: int = Field(default=100, ge=1, le=1000)
     events_max_future_seconds: int = Field(default=300, ge=0, le=3600)

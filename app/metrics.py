@@ -43,7 +43,7 @@ ACCESS_LOG_ROWS = Counter(
 )
 JOB_RUNS = Counter(
     "casusoverleg_job_runs",
-    "Scheduled job slots run by this instance, by job and outcome (ok, skipped, failed).",
+    "Scheduled job slots run by this instance, by job and outcome (ok, skipped, failed, abandoned).",
     ["job", "outcome"],
 )
 # Database-wide figures, read by whoever refreshes them last (every replica sees the same).

@@ -13,8 +13,17 @@ from app.models.base import id_field, json_field, ts_field
 
 
 class JobRun(SQLModel, table=True):
+    """One claim of a job slot. At most one claim per slot that is not abandoned (a partial unique
+    index): a run whose process died, or whose database went away, is marked abandoned and the
+    slot can be claimed again (app/jobs/runner.py)."""
+
     __tablename__ = "job_run"
-    __table_args__ = (sa.UniqueConstraint("job_id", "slot"),)
+    __table_args__ = (
+        sa.Index(
+            "uq_job_run_slot", "job_id", "slot", unique=True,
+            postgresql_where=sa.text("outcome <> 'abandoned'"),
+        ),
+    )
 
     id: uuid.UUID = id_field()
     job_id: str = Field(max_length=64)
@@ -22,7 +31,10 @@ class JobRun(SQLModel, table=True):
     instance: str = Field(max_length=128)
     started_at: datetime = ts_field()
     finished_at: datetime | None = ts_field(nullable=True, default_now=False)
-    outcome: str = Field(default="running", max_length=16)  # running / ok / failed / skipped
+    # The running process updates this while the job runs; a run without a recent heartbeat is
+    # abandoned by the next catch-up on any replica.
+    heartbeat_at: datetime | None = ts_field(nullable=True, default_now=False)
+    outcome: str = Field(default="running", max_length=16)  # running / ok / failed / skipped / abandoned
     result: dict = json_field()
 
 

