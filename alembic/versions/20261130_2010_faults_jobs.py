@@ -1,7 +1,7 @@
 """faults: job runs can be abandoned (heartbeat), and an abandoned slot claimed again
 
 Revision ID: 0008_faults_jobs
-Revises: 0012_house_drop_expiry_warning
+Revises: 0016_labels
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_faults_jobs"
-down_revision: str | Sequence[str] | None = "0012_house_drop_expiry_warning"
+down_revision: str | Sequence[str] | None = "0016_labels"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
