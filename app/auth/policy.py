@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.auth.principal import Principal
-from app.models import Action, Case, Referral
+from app.models import Action, Case, Membership, Referral
 from app.models.enums import Label, LifeDomain, OrganisationKind, Phase, Role
 
 
@@ -340,3 +340,14 @@ def visible_referrals(principal: Principal) -> ColumnElement[bool]:
             )
         )
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def counts_in(membership: Membership | None, conference_id: uuid.UUID, *roles: str) -> bool:
+    """The one test of a named person (an assignee, a committer, a case director, an attester):
+    an active membership of this conference, in one of `roles` when they are given."""
+    return (
+        membership is not None
+        and membership.conference_id == conference_id
+        and membership.active
+        and (not roles or membership.role in roles)
+    )

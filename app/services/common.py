@@ -1,18 +1,21 @@
-"""Shared service helpers: ETags, version history."""
+"""Shared service helpers: ETags, version history, paging."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.policy import counts_in
 from app.auth.principal import Principal
 from app.clock import clock
-from app.errors import PreconditionFailed, PreconditionRequired
-from app.models import ChangeRecord
+from app.errors import PreconditionFailed, PreconditionRequired, UnprocessableEntity
+from app.models import ChangeRecord, Membership
 
 
 def etag_of(version: int) -> str:
@@ -90,3 +93,36 @@ def record_change(
             changed_at=clock.now(),
         )
     )
+
+
+async def paged(
+    session: AsyncSession,
+    query: sa.Select[Any],
+    *,
+    count_from: Any,
+    where: Sequence[sa.ColumnElement[bool]],
+    limit: int,
+    offset: int,
+    with_total: bool = True,
+) -> tuple[list[Any], int]:
+    """One page of `query` and the number of rows it pages through: the filter applied to both,
+    the total counted over `count_from` alone (no joins), the page in the query's own order."""
+    total = 0
+    if with_total:
+        total = int(
+            (await session.execute(sa.select(sa.func.count()).select_from(count_from).where(*where))).scalar_one()
+        )
+    rows = (await session.execute(query.where(*where).limit(limit).offset(offset))).all()
+    return list(rows), total
+
+
+async def named_member(
+    session: AsyncSession, membership_id: uuid.UUID, conference_id: uuid.UUID, *roles: str, pointer: str,
+    detail: str = "This membership is not part of the conference.",
+) -> Membership:
+    """The membership a request names, when it counts in the conference (app/auth/policy.py
+    `counts_in`); 422 pointing at the field otherwise."""
+    member = await session.get(Membership, membership_id)
+    if member is None or not counts_in(member, conference_id, *roles):
+        raise UnprocessableEntity(detail, pointer=pointer)
+    return member

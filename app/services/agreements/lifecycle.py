@@ -34,7 +34,7 @@ from app.models.enums import AgreementStatus, MandateScope, Phase, Role
 from app.models.predicates import agreement_is_active
 from app.schemas.agreements import AgreementCreate, LegalBasisCreate, WithdrawalCreate
 from app.services.agreements.templates import CLIENT, TemplateRegistry
-from app.services.common import record_change
+from app.services.common import named_member, record_change
 
 log = logging.getLogger(__name__)
 
@@ -415,15 +415,10 @@ async def sign_for_client(
     _require_draft(agreement)
     if CLIENT in await _signed_parties(session, agreement.id):
         raise Conflict("The client has already signed.")
-    attester = await session.get(Membership, attested_by_id)
-    if (
-        attester is None
-        or attester.conference_id != agreement.conference_id
-        or not attester.active
-        or attester.role not in (Role.chair, Role.member, Role.liaison)
-    ):
-        raise UnprocessableEntity("The attesting person must be an active member of this conference.",
-                                  pointer="#/attested_by_id")
+    attester = await named_member(
+        session, attested_by_id, agreement.conference_id, Role.chair, Role.member, Role.liaison,
+        pointer="#/attested_by_id", detail="The attesting person must be an active member of this conference.",
+    )
     today = clock.today()
     signed_on = signed_on or today
     if signed_on > today or signed_on < agreement.created_at.date():

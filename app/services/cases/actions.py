@@ -17,7 +17,7 @@ from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Me
 from app.models.enums import ActionStatus, Coverage, Phase, Role
 from app.models.predicates import action_is_open, is_open_action
 from app.schemas.cases import ActionCreate, ActionUpdate
-from app.services.common import diff, record_change
+from app.services.common import diff, named_member, paged, record_change
 
 
 @dataclass(frozen=True)
@@ -58,15 +58,6 @@ async def check_mandate(
     return MandateCheck(Coverage.escalation_required, None, f"the amount exceeds the mandate for {scope}")
 
 
-async def _membership_in_conference(
-    session: AsyncSession, membership_id: uuid.UUID, conference_id: uuid.UUID, pointer: str
-) -> Membership:
-    member = await session.get(Membership, membership_id)
-    if member is None or member.conference_id != conference_id or not member.active:
-        raise UnprocessableEntity("This membership is not part of the case's conference.", pointer=pointer)
-    return member
-
-
 class CommitmentRefused(Forbidden):
     """The caller named someone else as the committer outside a meeting's decision."""
 
@@ -96,7 +87,7 @@ async def _committer(
             "You commit actions yourself: leave committed_by_id out (or name your own membership). "
             "Only the chair records another member's commitment, in a decision during a meeting."
         )
-    committer = await _membership_in_conference(session, wanted, case.conference_id, "#/committed_by_id")
+    committer = await named_member(session, wanted, case.conference_id, pointer="#/committed_by_id")
     if committer.organisation_id != data.owner_organisation_id or committer.role not in (Role.member, Role.chair):
         raise UnprocessableEntity(
             "The committing member must be a delegate of the owner organisation in this conference.",
@@ -130,7 +121,7 @@ async def create_action(
             "The owner organisation does not take part in this conference.", pointer="#/owner_organisation_id"
         )
     if data.assignee_id is not None:
-        assignee = await _membership_in_conference(session, data.assignee_id, case.conference_id, "#/assignee_id")
+        assignee = await named_member(session, data.assignee_id, case.conference_id, pointer="#/assignee_id")
         if assignee.organisation_id != data.owner_organisation_id:
             raise UnprocessableEntity(
                 "The assignee must belong to the owner organisation.", pointer="#/assignee_id"
@@ -207,7 +198,7 @@ async def update_action(
     if fields.get("due_date") is not None and fields["due_date"] < case.opened_on:
         raise UnprocessableEntity("The due date lies before the case was opened.", pointer="#/due_date")
     if fields.get("assignee_id") is not None:
-        assignee = await _membership_in_conference(session, fields["assignee_id"], case.conference_id, "#/assignee_id")
+        assignee = await named_member(session, fields["assignee_id"], case.conference_id, pointer="#/assignee_id")
         if assignee.organisation_id != action.owner_organisation_id:
             raise UnprocessableEntity("The assignee must belong to the owner organisation.", pointer="#/assignee_id")
     for required in ("title", "status", "due_date"):
@@ -283,22 +274,15 @@ async def list_actions(
         where.append(Action.due_date >= flt.due_after)
     if flt.coverage is not None:
         where.append(Action.coverage == flt.coverage)
-    total = (
-        (await session.execute(sa.select(sa.func.count()).select_from(Action).where(*where))).scalar_one()
-        if with_total else 0
+    rows, total = await paged(
+        session,
+        sa.select(Action, Client.client_number)
+        .join(Case, Case.id == Action.case_id)
+        .join(Client, Client.id == Case.client_id)
+        .order_by(Action.due_date, Action.id),
+        count_from=Action, where=where, limit=limit, offset=offset, with_total=with_total,
     )
-    rows = (
-        await session.execute(
-            sa.select(Action, Client.client_number)
-            .join(Case, Case.id == Action.case_id)
-            .join(Client, Client.id == Case.client_id)
-            .where(*where)
-            .order_by(Action.due_date, Action.id)
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
-    return [(r[0], r[1]) for r in rows], int(total)
+    return [(r[0], r[1]) for r in rows], total
 
 
 def is_overdue(action: Action) -> bool:

@@ -13,10 +13,10 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import InvalidTransition, NotFound, UnprocessableEntity
 from app.events import outbox
-from app.models import Case, ChangeRecord, Client, Membership
+from app.models import Case, ChangeRecord, Client
 from app.models.enums import PHASE_TRANSITIONS, Phase, Role
 from app.schemas.cases import CaseUpdate, Transition
-from app.services.common import diff, record_change
+from app.services.common import diff, named_member, paged, record_change
 
 
 @dataclass(frozen=True)
@@ -54,18 +54,14 @@ async def list_cases(
         where.append(Case.conference_id == conference_id)
     if phase is not None:
         where.append(Case.phase == phase.value)
-    total = (await session.execute(sa.select(sa.func.count()).select_from(Case).where(*where))).scalar_one()
-    rows = (
-        await session.execute(
-            sa.select(Case, Client.client_number)
-            .join(Client, Client.id == Case.client_id)
-            .where(*where)
-            .order_by(Case.opened_at.desc(), Case.id)  # type: ignore[attr-defined]
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
-    return [(r[0], r[1]) for r in rows], int(total)
+    rows, total = await paged(
+        session,
+        sa.select(Case, Client.client_number)
+        .join(Client, Client.id == Case.client_id)
+        .order_by(Case.opened_at.desc(), Case.id),  # type: ignore[attr-defined]
+        count_from=Case, where=where, limit=limit, offset=offset,
+    )
+    return [(r[0], r[1]) for r in rows], total
 
 
 def allowed_next(phase: str) -> list[Phase]:
@@ -102,15 +98,10 @@ async def update_case(session: AsyncSession, principal: Principal, *, case: Case
         raise InvalidTransition("A closed case cannot be changed.", allowed=[])
     fields = data.model_dump(exclude_unset=True)
     if "case_director_id" in fields and fields["case_director_id"] is not None:
-        member = await session.get(Membership, fields["case_director_id"])
-        if member is None or member.conference_id != case.conference_id or member.role not in (
-            Role.member,
-            Role.chair,
-        ):
-            raise UnprocessableEntity(
-                "The case director must be a member or the chair of this conference.",
-                pointer="#/case_director_id",
-            )
+        await named_member(
+            session, fields["case_director_id"], case.conference_id, Role.member, Role.chair,
+            pointer="#/case_director_id", detail="The case director must be a member or the chair of this conference.",
+        )
     if fields.get("next_review_date") is not None and fields["next_review_date"] < case.opened_on:
         raise UnprocessableEntity("The review date lies before the case was opened.", pointer="#/next_review_date")
     before = {k: getattr(case, k) for k in fields}

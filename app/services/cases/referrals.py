@@ -11,11 +11,11 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.config import Settings
 from app.errors import Conflict, NotFound, UnprocessableEntity
-from app.models import Case, Client, Membership, Plan, Referral
+from app.models import Case, Client, Plan, Referral
 from app.models.enums import ReferralStatus, Role
 from app.schemas.cases import ReferralAccept, ReferralCreate
 from app.services.cases.clients import get_or_create_client
-from app.services.common import record_change
+from app.services.common import named_member, paged, record_change
 from app.services.partners import references
 
 
@@ -65,28 +65,15 @@ async def load_referral(session: AsyncSession, referral_id: uuid.UUID) -> tuple[
     return row[0], row[1]
 
 
-async def _require_member_of(
-    session: AsyncSession, membership_id: uuid.UUID, conference_id: uuid.UUID, pointer: str
-) -> Membership:
-    member = await session.get(Membership, membership_id)
-    if member is None or member.conference_id != conference_id or not member.active:
-        raise UnprocessableEntity("This membership is not part of the conference.", pointer=pointer)
-    return member
-
-
 async def accept_referral(
     session: AsyncSession, principal: Principal, *, referral: Referral, data: ReferralAccept
 ) -> Case:
     if referral.status != ReferralStatus.pending:
         raise Conflict(f"This referral was already {referral.status}.")
     if data.case_director_id is not None:
-        director = await _require_member_of(
-            session, data.case_director_id, referral.conference_id, "#/case_director_id"
-        )
-        if director.role not in (Role.member, Role.chair):
-            raise UnprocessableEntity(
-                "A case director must be a member or the chair of the conference.", pointer="#/case_director_id"
-            )
+        await named_member(session, data.case_director_id, referral.conference_id, Role.member, Role.chair,
+                           pointer="#/case_director_id",
+                           detail="A case director must be a member or the chair of the conference.")
     today = clock.today()
     if data.next_review_date is not None and data.next_review_date < today:
         raise UnprocessableEntity("The review date lies in the past.", pointer="#/next_review_date")
@@ -155,15 +142,11 @@ async def list_referrals(
         where.append(Referral.conference_id == conference_id)
     if status is not None:
         where.append(Referral.status == status)
-    total = (await session.execute(sa.select(sa.func.count()).select_from(Referral).where(*where))).scalar_one()
-    rows = (
-        await session.execute(
-            sa.select(Referral, Client.client_number)
-            .join(Client, Client.id == Referral.client_id)
-            .where(*where)
-            .order_by(Referral.created_at.desc(), Referral.id)  # type: ignore[attr-defined]
-            .limit(limit)
-            .offset(offset)
-        )
-    ).all()
-    return [(r[0], r[1]) for r in rows], int(total)
+    rows, total = await paged(
+        session,
+        sa.select(Referral, Client.client_number)
+        .join(Client, Client.id == Referral.client_id)
+        .order_by(Referral.created_at.desc(), Referral.id),  # type: ignore[attr-defined]
+        count_from=Referral, where=where, limit=limit, offset=offset,
+    )
+    return [(r[0], r[1]) for r in rows], total

@@ -15,6 +15,7 @@ from sqlmodel import col
 from app.clock import clock
 from app.events.cloudevents import EventType
 from app.models import CaseFlag, PartnerEvent
+from app.services.common import paged
 
 RELAPSE_TYPES = (EventType.relapse.value, EventType.lapse.value)
 
@@ -59,23 +60,12 @@ def event_out(item: Shown, *, show_label: bool = False) -> dict[str, Any]:
 async def events_of_case(
     session: AsyncSession, case_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[PartnerEvent], int]:
-    total = (
-        await session.execute(
-            sa.select(sa.func.count()).select_from(PartnerEvent).where(col(PartnerEvent.case_id) == case_id)
-        )
-    ).scalar_one()
-    rows = list(
-        (
-            await session.execute(
-                sa.select(PartnerEvent)
-                .where(col(PartnerEvent.case_id) == case_id)
-                .order_by(col(PartnerEvent.occurred_at).desc(), col(PartnerEvent.id))
-                .limit(limit)
-                .offset(offset)
-            )
-        ).scalars()
+    found, total = await paged(
+        session,
+        sa.select(PartnerEvent).order_by(col(PartnerEvent.occurred_at).desc(), col(PartnerEvent.id)),
+        count_from=PartnerEvent, where=[col(PartnerEvent.case_id) == case_id], limit=limit, offset=offset,
     )
-    return rows, int(total)
+    return [r[0] for r in found], total
 
 
 def _quarter(moment: datetime) -> str:

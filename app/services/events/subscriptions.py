@@ -17,6 +17,7 @@ from app.events.signing import SECRET_PURPOSE, new_secret, valid_secret
 from app.events.targets import UnsafeTarget, resolve_and_check
 from app.models import OutboxMessage, Subscription
 from app.schemas.events import SubscriptionCreate
+from app.services.common import paged
 
 
 async def create_subscription(
@@ -83,20 +84,12 @@ async def delete_subscription(
 
 
 async def dead_letters(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
-    where = col(OutboxMessage.dead_at).is_not(None)
-    total = (
-        await session.execute(sa.select(sa.func.count()).select_from(OutboxMessage).where(where))
-    ).scalar_one()
-    rows = (
-        await session.execute(
-            sa.select(OutboxMessage)
-            .where(where)
-            .order_by(col(OutboxMessage.dead_at).desc(), col(OutboxMessage.id))
-            .limit(limit)
-            .offset(offset)
-        )
-    ).scalars()
-    return list(rows), int(total)
+    rows, total = await paged(
+        session,
+        sa.select(OutboxMessage).order_by(col(OutboxMessage.dead_at).desc(), col(OutboxMessage.id)),
+        count_from=OutboxMessage, where=[col(OutboxMessage.dead_at).is_not(None)], limit=limit, offset=offset,
+    )
+    return [r[0] for r in rows], total
 
 
 async def replay_dead_letter(

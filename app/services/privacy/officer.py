@@ -33,6 +33,7 @@ from app.models import (
 )
 from app.schemas.audit import AccessReportEntry, AccessReportOut
 from app.services.cases.clients import decrypt_bsn
+from app.services.common import paged
 
 
 @dataclass(frozen=True)
@@ -64,23 +65,12 @@ async def query_log(
         where.append(AccessLogEntry.occurred_at < query.occurred_to)
     if query.outcome is not None:
         where.append(AccessLogEntry.outcome == query.outcome)
-    total = (
-        await session.execute(sa.select(sa.func.count()).select_from(AccessLogEntry).where(*where))
-    ).scalar_one()
-    rows = (
-        (
-            await session.execute(
-                sa.select(AccessLogEntry)
-                .where(*where)
-                .order_by(AccessLogEntry.occurred_at.desc(), AccessLogEntry.seq.desc())
-                .limit(limit)
-                .offset(offset)
-            )
-        )
-        .scalars()
-        .all()
+    rows, total = await paged(
+        session,
+        sa.select(AccessLogEntry).order_by(AccessLogEntry.occurred_at.desc(), AccessLogEntry.seq.desc()),
+        count_from=AccessLogEntry, where=where, limit=limit, offset=offset,
     )
-    return list(rows), int(total)
+    return [r[0] for r in rows], total
 
 
 async def load_client_by_number(session: AsyncSession, client_number: str) -> Client:
