@@ -156,7 +156,11 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=14, ge=1, le=50)  # with the backoff: ~2.5 days
     webhook_backoff_base_seconds: float = Field(default=60.0, gt=0)
     webhook_backoff_max_seconds: float = Field(default=86_400.0, gt=0)
-    webhook_lease_seconds: float = Field(default=120.0, gt=0)
+    # How long a delivering process holds a claimed message before another may take it over. One
+    # delivery is bounded by webhook_timeout_seconds altogether (address check, connect, answer),
+    # and a batch is sent at once, so the lease only needs that plus time to record the outcome.
+    # Unset: webhook_timeout_seconds + 15. A lease shorter than the timeout is refused.
+    webhook_lease_seconds: float | None = Field(default=None, gt=0)
     # Retention (issue 7). Closed cases are anonymised after their conference's retention_days
     # (Conference.retention_days, default 730 days = 2 years after closure). Access-log rows are
     # kept at least 5 years (NEN 7513; 1826 days), then removed by the purge, which runs as the
@@ -222,6 +226,19 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_delivery(self) -> Settings:
+        if self.webhook_lease_seconds is not None and self.webhook_lease_seconds <= self.webhook_timeout_seconds:
+            raise ValueError("WEBHOOK_LEASE_SECONDS must be longer than WEBHOOK_TIMEOUT_SECONDS")
+        return self
+
+    @property
+    def webhook_lease(self) -> float:
+        """Seconds a claimed outbox message stays with its worker (see webhook_lease_seconds)."""
+        if self.webhook_lease_seconds is not None:
+            return self.webhook_lease_seconds
+        return self.webhook_timeout_seconds + 15.0
 
     @property
     def docs_served(self) -> bool:

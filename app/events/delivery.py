@@ -7,7 +7,9 @@
    so that a worker whose lease ran out cannot overwrite a newer attempt's outcome.
 
 A worker that dies between 1 and 3 leaves a leased row that becomes due again when the lease
-ends: delivery is at least once, and receivers deduplicate by webhook-id (stable per row).
+ends (WEBHOOK_TIMEOUT_SECONDS + 15 s by default: one delivery is bounded by the timeout as a
+whole, and a batch is sent at once), and another worker takes it over: delivery is at least
+once, and receivers deduplicate by webhook-id (stable per row, the same in every attempt).
 Sender rules: 2xx success; 3xx failure (redirects are not followed); 410 disables the
 subscription; 429/502/504 respect Retry-After; otherwise exponential backoff with jitter, and
 after the last attempt the row is dead-lettered (an admin can list and replay those)."""
@@ -117,7 +119,7 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
                     unseal_text(s.secret, settings, purpose=SECRET_PURPOSE))
             for m, s in rows
         ]
-        lease_until = now + timedelta(seconds=settings.webhook_lease_seconds)
+        lease_until = now + timedelta(seconds=settings.webhook_lease)
         await session.execute(
             sa.update(OutboxMessage)
             .where(col(OutboxMessage.id).in_([c.id for c in claimed]))
@@ -128,6 +130,15 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
 
 
 async def _send(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> Outcome:
+    """One delivery, bounded by webhook_timeout_seconds altogether (the lease counts on it)."""
+    try:
+        async with asyncio.timeout(settings.webhook_timeout_seconds):
+            return await _send_unbounded(http, item, settings)
+    except TimeoutError:
+        return Outcome(None, "TimeoutError while sending")
+
+
+async def _send_unbounded(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> Outcome:
     try:
         addresses = await resolve_and_check(
             item.url,
@@ -150,13 +161,12 @@ async def _send(http: httpx.AsyncClient, item: Claimed, settings: Settings) -> O
         **headers_for(item.secret, message_id(item.id), timestamp, body),
     }
     try:
-        async with asyncio.timeout(settings.webhook_timeout_seconds * 2):
-            # Stream, and never read the body: a hostile receiver cannot make us swallow gigabytes.
-            async with http.stream(
-                "POST", pinned, content=body, headers=headers, extensions=extensions
-            ) as response:
-                status = response.status_code
-                retry_after = parse_retry_after(response.headers.get("retry-after"), clock.now())
+        # Stream, and never read the body: a hostile receiver cannot make us swallow gigabytes.
+        async with http.stream(
+            "POST", pinned, content=body, headers=headers, extensions=extensions
+        ) as response:
+            status = response.status_code
+            retry_after = parse_retry_after(response.headers.get("retry-after"), clock.now())
     except (httpx.HTTPError, TimeoutError, OSError) as exc:
         return Outcome(None, f"{type(exc).__name__} while sending")
     if 200 <= status < 300:
