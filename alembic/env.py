@@ -50,6 +50,16 @@ def _grant_app_role(connection: Connection) -> None:
     has_log = connection.exec_driver_sql("SELECT to_regclass('public.access_log') IS NOT NULL").scalar()
     if has_log:
         connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON access_log FROM {APP_ROLE}")
+    # Since 0011_accesslog_keyed the log is appended only through access_log_append (which checks
+    # the chain's head under the chain's lock), not by INSERT.
+    appends = connection.exec_driver_sql(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.proname IN "
+        "('access_log_append', 'access_log_claim') AND p.pronamespace = 'public'::regnamespace"
+    ).scalars().all()
+    if has_log and appends:
+        connection.exec_driver_sql(f"REVOKE INSERT ON access_log FROM {APP_ROLE}")
+        for function in appends:
+            connection.exec_driver_sql(f"GRANT EXECUTE ON FUNCTION {function} TO {APP_ROLE}")
     # Purge anchors of the log chain are written by the owner only (the log purge).
     has_anchor = connection.exec_driver_sql("SELECT to_regclass('public.access_log_anchor') IS NOT NULL").scalar()
     if has_anchor:

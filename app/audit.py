@@ -4,15 +4,22 @@ log rows commit together, and a read whose rows cannot be written fails instead 
 (the session commits before the answer is sent, see app/deps.py). Denied attempts are written in
 a transaction of their own, since the request that caused them is rolled back.
 
-The rows are inserted through SQLAlchemy Core, not as ORM objects: the log is written on every
-request, and the ORM's unit of work costs more than the insert itself (bench/access_log.py)."""
+All rows of a transaction go in with one statement (`access_log_append`: arrays unnested into one
+INSERT), chained and keyed here in the application: row_hash is an HMAC under AUDIT_CHAIN_KEY,
+which the database never sees (docs/access-log.md, "Threat model"). Log rows added as ORM objects
+(`session.add(AccessLogEntry(...))`) are taken out of the flush and appended the same way; the
+application role has no other way to write the log."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -22,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clock import clock
+from app.config import get_settings
 from app.metrics import ACCESS_LOG_ROWS
 from app.models import AccessLogEntry
 
@@ -60,7 +68,8 @@ def entry_for(principal: Principal, access: Access, *, outcome: str) -> AccessLo
 
 
 def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[str, Any]:
-    """The column values of one log row (seq, chain and the hashes come from the database)."""
+    """The column values of one log row (seq comes from the database; chain and the hashes are
+    added when the rows are appended)."""
     role = access.role
     if role is None and access.conference_id is not None:
         roles = sorted(principal.roles_in(access.conference_id))
@@ -84,24 +93,165 @@ def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[
         outcome=outcome,
         request_id=principal.request_id,
         source_address=principal.source_address,
-        chain=0,
-        prev_hash=None,
-        row_hash=None,
     )
 
 
 PENDING_ROWS = "access_log_rows"
-_ACCESS_LOG = AccessLogEntry.__table__  # type: ignore[attr-defined]
-_INSERT = sa.insert(_ACCESS_LOG)  # built once: its compiled form and cache key are reused
+_ADDED_ROWS = "access_log_added_rows"  # rows added as AccessLogEntry objects
+_SEALED = "access_log_sealed"  # (the connection's lane state, the head it will have after commit)
+_LANE = "access_log_lane"  # per database connection: [lane, head hash, claimed]
+
+
+# --- the keyed hash chain (docs/access-log.md, "Threat model") --------------------------------
+# Each row joins one chain (lane). row_hash = HMAC-SHA256 under a key derived from
+# AUDIT_CHAIN_KEY over the row's canonical text, which ends with prev_hash (the chain's previous
+# row_hash). The application computes it; the database never sees the key, so its owner can read
+# and change rows but cannot make a changed row, a removed row or a forged one verify again.
+
+GENESIS = "0" * 64
+LANES = 64
+
+# The columns of a row's canonical text, in order (prev_hash last). seq is not among them: the
+# database hands it out when the rows are appended; the order within a chain is its links.
+CHAINED_COLUMNS: tuple[str, ...] = (
+    "chain",
+    "occurred_at",
+    "actor_issuer",
+    "actor_subject",
+    "actor_name",
+    "actor_kind",
+    "organisation_id",
+    "role",
+    "conference_id",
+    "client_number",
+    "case_id",
+    "resource_type",
+    "resource_id",
+    "action",
+    "part",
+    "basis",
+    "outcome",
+    "request_id",
+    "source_address",
+    "prev_hash",
+)
+_VALUE_COLUMNS = CHAINED_COLUMNS[1:-1]  # what the application supplies per row
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return str(value)
+
+
+def _field(value: Any) -> str:
+    text = _text(value)
+    return "~" if text is None else f"{len(text)}:{text}"
+
+
+def canonical_text(values: Mapping[str, Any]) -> str:
+    """`<length>:<text>` per column of CHAINED_COLUMNS (NULL `~`), joined by `|`; the same text
+    as the SQL function access_log_canonical()."""
+    return "|".join(_field(values.get(column)) for column in CHAINED_COLUMNS)
+
+
+def derived_key(secret: str, purpose: bytes) -> bytes:
+    return hmac.new(secret.encode("utf-8"), b"casusoverleg access log: " + purpose, hashlib.sha256).digest()
+
+
+@lru_cache(maxsize=8)
+def row_key(secret: str) -> bytes:
+    return derived_key(secret, b"row hash v1")
+
+
+def chain_secret() -> str:
+    """AUDIT_CHAIN_KEY of this process (a development default is refused in production)."""
+    return get_settings().audit_chain_key
+
+
+def row_hash(values: Mapping[str, Any], key: bytes) -> str:
+    return hmac.new(key, canonical_text(values).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> str:
+    """Link the rows into `chain` after `prev` (in place); returns the new head."""
+    for row in rows:
+        row["chain"] = chain
+        row["prev_hash"] = prev
+        prev = row["row_hash"] = row_hash(row, key)
+    return prev
+
+
+# One statement appends a request's rows: access_log_append (migration 0011_accesslog_keyed) takes
+# the chain's lock until commit, checks that the chain's head is still `prev`, and inserts all rows
+# from arrays (unnest) with consecutive seq. When the head moved (another connection wrote the
+# chain), it inserts nothing and returns the actual head; the rows are sealed again on top of it.
+_CLAIM = sa.text("SELECT lane, head, claimed FROM access_log_claim()")
+_APPEND = sa.text(
+    "SELECT access_log_append(:chain, :prev, "
+    + ", ".join(f":{c}" for c in _VALUE_COLUMNS)
+    + ", :row_hash)"
+)
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    connection = session.connection()
+    state = connection.info.get(_LANE)
+    if state is None or not state[2]:
+        # A lane of its own for as long as this database connection lives (a session-level
+        # advisory lock), so its head can be kept here and the append needs one round trip.
+        lane, head, claimed = connection.execute(_CLAIM).one()
+        state = connection.info[_LANE] = [lane, head, claimed]
+    key = row_key(chain_secret())
+    chain, head = state[0], state[1]
+    for _attempt in range(5):
+        new_head = seal(rows, chain, head, key)
+        params: dict[str, Any] = {c: [r.get(c) for r in rows] for c in _VALUE_COLUMNS}
+        params.update(chain=chain, prev=head, row_hash=[r["row_hash"] for r in rows])
+        actual = connection.execute(_APPEND, params).scalar()
+        if actual is None:
+            session.info[_SEALED] = (state, new_head)
+            return
+        head = state[1] = actual
+    raise RuntimeError("the access log's chain kept moving under this connection")
+
+
+@event.listens_for(Session, "before_flush")
+def _collect_added_rows(session: Session, flush_context: Any, instances: Any) -> None:
+    """Log rows added as objects (session.add(AccessLogEntry(...))) join the request's pending
+    rows: the log is only written through access_log_append, which chains it."""
+    entries = [obj for obj in session.new if isinstance(obj, AccessLogEntry)]
+    if entries:
+        pending = session.info.setdefault(_ADDED_ROWS, [])  # counted by their writers' metrics
+        for entry in entries:
+            session.expunge(entry)
+            pending.append({c: getattr(entry, c) for c in _VALUE_COLUMNS})
 
 
 @event.listens_for(Session, "before_commit")
 def _insert_pending_rows(session: Session) -> None:
-    """Insert the request's collected log rows in one statement, inside its transaction."""
-    rows = session.info.pop(PENDING_ROWS, None)
+    """Append the request's collected log rows in one statement, inside its transaction."""
+    _collect_added_rows(session)
+    allowed = session.info.pop(PENDING_ROWS, None) or []
+    rows = allowed + (session.info.pop(_ADDED_ROWS, None) or [])
     if rows:
-        session.execute(_INSERT, rows)
-        ACCESS_LOG_ROWS.labels("allowed").inc(len(rows))
+        _append(session, rows)
+        ACCESS_LOG_ROWS.labels("allowed").inc(len(allowed))
+
+
+@event.listens_for(Session, "after_commit")
+def _advance_head(session: Session) -> None:
+    sealed = session.info.pop(_SEALED, None)
+    if sealed is not None:
+        state, head = sealed
+        state[1] = head
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_head(session: Session) -> None:
+    session.info.pop(_SEALED, None)  # the rows did not commit: the chain's head stays
 
 
 SeparateWriter = Callable[[list[AccessLogEntry]], Awaitable[None]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from app.config import Settings, get_settings
@@ -40,32 +41,53 @@ def _urls(settings: Settings) -> DatabaseUrls:
     return urls
 
 
-async def run_verify(url: str, from_seq: int | None, to_seq: int | None, out: TextIO, err: TextIO) -> int:
+async def run_verify(
+    url: str,
+    from_seq: int | None,
+    to_seq: int | None,
+    out: TextIO,
+    err: TextIO,
+    *,
+    checkpoint_dir: Path | None = None,
+    secret: str | None = None,
+) -> int:
+    from app.audit import chain_secret
     from app.progress import Progress
-    from app.services.privacy.verify import verify_chain
+    from app.services.privacy.checkpoints import verify_against_checkpoint
 
+    settings = get_settings()
     db = Database(url, pool_size=1)
     try:
         async with db.sessions() as session:
             try:
                 with Progress("Verifying the access log's hash chains", out=out) as bar:
-                    report = await verify_chain(
-                        session, from_seq=from_seq, to_seq=to_seq,
+                    report = await verify_against_checkpoint(
+                        session,
+                        checkpoint_dir or settings.checkpoint_dir,
+                        secret or chain_secret(),
+                        from_seq=from_seq,
+                        to_seq=to_seq,
                         progress=lambda done, total: bar.update("rows checked", done, total),
                     )
             except AppError as error:
                 return _fail(error.detail, err)
     finally:
         await db.dispose()
+    against = (
+        f"; checked against checkpoint {report.checkpoint}"
+        if report.checkpoint
+        else "; no checkpoint yet, so rows removed from the end cannot be seen"
+    )
     if report.ok:
         print(
             f"Access log intact: {report.rows_checked} rows checked (seq {report.from_seq}-{report.to_seq}); "
-            f"last hash {report.last_hash}",
+            f"last hash {report.last_hash}{against if to_seq is None else ''}",
             file=out,
         )
         return 0
+    where = f"at seq {report.first_broken_seq}" if report.first_broken_seq is not None else "(checkpoint)"
     print(
-        f"Access log BROKEN at seq {report.first_broken_seq}: {report.problem} "
+        f"Access log BROKEN {where}: {report.problem} "
         f"({report.rows_checked} rows checked from seq {report.from_seq})",
         file=out,
     )

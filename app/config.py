@@ -18,6 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_BSN_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1ic24ta2V5LTMyYnl0ZXM="  # base64 of 32 bytes
 DEV_BSN_HASH_KEY = "development-only-bsn-hash-key"
 DEV_SESSION_SECRET = "development-only-session-secret"  # noqa: S105  (refused in production)
+DEV_AUDIT_CHAIN_KEY = "development-only-access-log-chain-key"  # noqa: S105  (refused in production)
 
 
 # A production secret: at least this long, and not something a person typed as a stand-in.
@@ -166,6 +167,13 @@ class Settings(BaseSettings):
     # kept at least 5 years (NEN 7513; 1826 days), then removed by the purge, which runs as the
     # database owner and anchors the hash chain so that verify still holds.
     access_log_retention_days: int = Field(default=1826, ge=1826, le=36500)
+    # The access log's keyed hash chain and its checkpoints (docs/access-log.md, "Threat model"):
+    # the key is held by the application only, never by the database; the checkpoints of the
+    # chains' heads are written, signed, to a folder the database owner cannot write (in
+    # development .data/audit-checkpoints; in production required, e.g. a WORM-mounted bucket).
+    audit_chain_key: str = Field(default=DEV_AUDIT_CHAIN_KEY, min_length=16)
+    audit_checkpoint_dir: Path | None = None
+    audit_checkpoint_interval_seconds: int = Field(default=300, ge=10, le=86_400)
     purge_batch_size: int = Field(default=200, ge=1, le=10_000)
 
     # Observability: Prometheus metrics at /metrics. In production they need METRICS_TOKEN (as a
@@ -211,7 +219,8 @@ class Settings(BaseSettings):
             elif weakness := _aes_key_weakness(self.bsn_encryption_key):
                 problems.append(f"BSN_ENCRYPTION_KEY {weakness}")
             secrets = {"BSN_HASH_KEY": (self.bsn_hash_key, DEV_BSN_HASH_KEY),
-                       "SESSION_SECRET": (self.session_secret, DEV_SESSION_SECRET)}
+                       "SESSION_SECRET": (self.session_secret, DEV_SESSION_SECRET),
+                       "AUDIT_CHAIN_KEY": (self.audit_chain_key, DEV_AUDIT_CHAIN_KEY)}
             if self.web_oidc_client_secret is not None:
                 secrets["WEB_OIDC_CLIENT_SECRET"] = (self.web_oidc_client_secret, "")
             for name, (value, development) in secrets.items():
@@ -223,6 +232,8 @@ class Settings(BaseSettings):
                 problems.append("WEBHOOK_ALLOW_PRIVATE_TARGETS must be false (it opens the service to SSRF)")
             if self.token_max_lifetime_person_seconds > self.token_max_lifetime_system_seconds:
                 problems.append("TOKEN_MAX_LIFETIME_PERSON_SECONDS may not exceed the system maximum")
+            if self.audit_checkpoint_dir is None:
+                problems.append("AUDIT_CHECKPOINT_DIR is required (a folder the database owner cannot write)")
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
@@ -243,6 +254,10 @@ class Settings(BaseSettings):
     @property
     def docs_served(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else self.is_development
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     @property
     def is_development(self) -> bool:

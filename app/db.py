@@ -151,6 +151,9 @@ def make_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = No
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # The most recently used connections serve the next requests, so a connection keeps its
+        # access-log chain head (app/audit.py) warm, and idle ones can time out.
+        pool_use_lifo=True,
         pool_timeout=timeouts.pool,
         hide_parameters=True,
         connect_args={"server_settings": timeouts.server_settings(), "timeout": timeouts.connect},

@@ -217,7 +217,7 @@ async def test_scheduler_starts_with_the_app_and_catches_up_every_registered_job
     async with application.router.lifespan_context(application):
         for _ in range(100):
             runs = {r.job_id: r.outcome for r in await _all_runs(owner_db)}
-            if len(runs) == 6 and "running" not in runs.values():
+            if len(runs) == 7 and "running" not in runs.values():
                 break
             await asyncio.sleep(0.1)
     assert runs == {
@@ -227,6 +227,7 @@ async def test_scheduler_starts_with_the_app_and_catches_up_every_registered_job
         "expiry.warnings": "ok",
         "outbox.deliver": "ok",
         "retention.purge": "ok",
+        "audit.checkpoint": "ok",
     }
 
 

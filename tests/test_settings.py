@@ -20,6 +20,8 @@ SECRETS = {
     "bsn_hash_key": "Jx4r9TqLw2vZ8mNc5bKh7YpFs3dGa6Ue",
     "session_secret": "Pz7wXq2LmN9cVb4Rt6Ys8Kd3Hf5Jg1Ae",
     "database_url": "postgresql://app@db/casusoverleg",
+    "audit_chain_key": "Wm4Tq8Lc2Rv7Nb5Xk3Pj9Hs6Df1Gy0Ae",
+    "audit_checkpoint_dir": "/srv/casusoverleg/checkpoints",
 }
 
 
@@ -42,6 +44,9 @@ SECRETS = {
         ({"bsn_encryption_key": "c2hvcnQ="}, "BSN_ENCRYPTION_KEY must be base64 of a 16, 24 or 32 byte key"),
         ({"bsn_encryption_key": "not base64 at all!"}, "BSN_ENCRYPTION_KEY must be base64"),
         ({"webhook_allow_private_targets": True}, "WEBHOOK_ALLOW_PRIVATE_TARGETS must be false"),
+        ({"audit_chain_key": Settings.model_fields["audit_chain_key"].default}, "AUDIT_CHAIN_KEY"),
+        ({"audit_chain_key": "short-but-16-chars"}, "AUDIT_CHAIN_KEY"),
+        ({"audit_checkpoint_dir": None}, "AUDIT_CHECKPOINT_DIR"),
     ],
 )
 def test_production_refuses_development_features(override: dict, complaint: str) -> None:

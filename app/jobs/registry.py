@@ -44,4 +44,9 @@ def build_registry(settings: Settings) -> list[JobSpec]:
         JobSpec("expiry.warnings", daily, partial(tasks.expiry_warnings, settings=settings)),
         JobSpec("outbox.deliver", Every(30), partial(tasks.deliver_outbox, settings=settings)),
         JobSpec("retention.purge", Daily(time(3, 0), zone), partial(tasks.purge_retention, settings=settings)),
+        JobSpec(
+            "audit.checkpoint",
+            Every(settings.audit_checkpoint_interval_seconds),
+            partial(tasks.publish_audit_checkpoint, settings=settings),
+        ),
     ]

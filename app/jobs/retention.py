@@ -70,7 +70,9 @@ async def purge_log(
         return
     while True:
         async with owner_db.sessions() as session, session.begin():
-            removed = await service.remove_expired_log_batch(session, cutoff, settings.purge_batch_size, now)
+            removed = await service.remove_expired_log_batch(
+                session, cutoff, settings.purge_batch_size, now, settings.audit_chain_key
+            )
         if not removed:
             break
         result.log_rows_removed += removed

@@ -167,3 +167,13 @@ async def purge_retention(db: Database, slot: datetime, *, settings: Settings) -
     finally:
         await owner.dispose()
     return {"result": str(result)}
+
+
+async def publish_audit_checkpoint(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Verify the access-log rows written since the last checkpoint and write a signed checkpoint
+    of every chain's head to AUDIT_CHECKPOINT_DIR (fails, writing nothing, on a broken log)."""
+    from app.services.privacy.checkpoints import publish_checkpoint
+
+    async with db.sessions() as session:
+        path = await publish_checkpoint(session, settings.checkpoint_dir, settings.audit_chain_key)
+    return {"checkpoint": path.name if path else None}

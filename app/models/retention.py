@@ -26,6 +26,9 @@ class AccessLogAnchor(SQLModel, table=True):
     rows_removed: int = 0
     removed_before: datetime = ts_field()
     created_at: datetime = ts_field()
+    # HMAC under AUDIT_CHAIN_KEY over the anchor (app/services/privacy/verify.py anchor_mac): the
+    # database owner cannot remove the oldest rows and pass that off as the retention purge.
+    mac: str | None = Field(default=None, max_length=64)
 
 
 class AnonymisedCase(SQLModel, table=True):

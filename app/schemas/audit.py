@@ -44,6 +44,7 @@ class ChainReportOut(BaseModel):
     problem: str | None = None
     last_hash: str | None = None
     heads: dict[int, str] | None = None
+    checkpoint: str | None = None  # the signed checkpoint checked against (file name)
 
 
 class AccessReportEntry(BaseModel):

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import LANES, chain_secret
 from app.models import (
     AccessLogAnchor,
     AccessLogEntry,
@@ -34,12 +35,13 @@ from app.models import (
 )
 from app.models.enums import Phase
 from app.services.agreements.lifecycle import anonymise_case_agreements
+from app.services.privacy.verify import anchor_mac
 
 REMOVED = "[verwijderd]"
 SYSTEM_ISSUER = "casusoverleg"
 SYSTEM_SUBJECT = "retention-purge"
-CHAIN_LOCK = 7513  # the advisory locks (7513, lane) the access_log trigger takes
-CHAIN_LANES = 16
+CHAIN_LOCK = 7513  # the advisory locks (7513, lane) that access_log_append takes until commit
+CHAIN_LANES = LANES
 
 
 class RetentionError(ValueError):
@@ -210,7 +212,7 @@ async def count_expired_log_rows(session: AsyncSession, cutoff: datetime) -> int
 
 
 async def remove_expired_log_batch(
-    session: AsyncSession, cutoff: datetime, batch_size: int, now: datetime
+    session: AsyncSession, cutoff: datetime, batch_size: int, now: datetime, secret: str | None = None
 ) -> int:
     """Remove the oldest rows older than the cutoff, as an unbroken run from the start of the log,
     and record per chain the hash of the last one removed (the anchor verify starts from)."""
@@ -235,15 +237,15 @@ async def remove_expired_log_batch(
     await session.execute(sa.delete(AccessLogEntry).where(AccessLogEntry.seq <= prefix[-1].seq))
     last_of_chain = {row.chain: row for row in prefix}
     for chain, row in sorted(last_of_chain.items()):
-        session.add(
-            AccessLogAnchor(
-                chain=chain,
-                anchored_seq=row.seq,
-                row_hash=row.row_hash or "",
-                rows_removed=sum(1 for r in prefix if r.chain == chain),
-                removed_before=cutoff,
-                created_at=now,
-            )
+        anchor = AccessLogAnchor(
+            chain=chain,
+            anchored_seq=row.seq,
+            row_hash=row.row_hash or "",
+            rows_removed=sum(1 for r in prefix if r.chain == chain),
+            removed_before=cutoff,
+            created_at=now,
         )
+        anchor.mac = anchor_mac(anchor.model_dump(), secret or chain_secret())
+        session.add(anchor)
     await session.flush()
     return len(prefix)
