@@ -18,7 +18,12 @@ import sqlalchemy as sa
 
 from app.cli_audit import run_verify
 from app.db import Database, DatabaseUrls
-from app.services.privacy.checkpoints import ChainBroken, latest_checkpoint, publish_checkpoint, write_checkpoint
+from app.services.privacy.checkpoints import (
+    ChainBroken,
+    latest_checkpoint,
+    publish_checkpoint,
+    write_checkpoint,
+)
 from app.services.privacy.verify import verify_chain
 from tests.factories import World, add_case
 
