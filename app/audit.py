@@ -219,7 +219,7 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 @event.listens_for(Session, "before_flush")
-def _collect_added_rows(session: Session, flush_context: Any, instances: Any) -> None:
+def _collect_added_rows(session: Session, *_flush_args: Any) -> None:
     """Log rows added as objects (session.add(AccessLogEntry(...))) join the request's pending
     rows: the log is only written through access_log_append, which chains it."""
     entries = [obj for obj in session.new if isinstance(obj, AccessLogEntry)]
