@@ -842,7 +842,9 @@ async def test_a_read_whose_log_row_cannot_be_written_is_refused(
 
     def broken(*args, **kwargs):
         values = real(*args, **kwargs)
-        values["resource_type"] = "x" * 100  # longer than the column: the INSERT fails at commit
+        # A NOT NULL column left empty: the append fails at commit (an integrity error, the
+        # service's own fault; a too-long value would read as refused input, 422).
+        values["resource_type"] = None
         return values
 
     monkeypatch.setattr(audit, "entry_values", broken)
