@@ -1,7 +1,7 @@
 """accesslog keyed: the access log's chain keyed by the application, appended one statement per transaction
 
 Revision ID: 0011_accesslog_keyed
-Revises: 0016_labels
+Revises: 0008_faults_jobs
 Create Date: 2026-11-30 19:50:00+00:00
 
 Until now the database chained every row itself (trigger `access_log_chain`, 0003_audit) with an
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_accesslog_keyed"
-down_revision: str | Sequence[str] | None = "0016_labels"
+down_revision: str | Sequence[str] | None = "0008_faults_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
