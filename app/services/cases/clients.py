@@ -103,7 +103,15 @@ async def cases_of_client(session: AsyncSession, client_id: uuid.UUID) -> list[C
 
 async def bsn_searches_since(session: AsyncSession, *, issuer: str, subject: str, since: datetime) -> int:
     """How many look-ups by BSN this person made since `since`, read from the access log (shared
-    by every replica, so the limit holds across them)."""
+    by every replica, so the limit holds across them).
+
+    First takes a transaction-level advisory lock per person, held until the request's transaction
+    ends (when its access-log row is committed): concurrent look-ups by one person are counted one
+    after the other, so a burst cannot all pass the limit together."""
+    await session.execute(
+        sa.text("SELECT pg_advisory_xact_lock(hashtext('bsn-lookup'), hashtext(:who))"),
+        {"who": f"{issuer} {subject}"},
+    )
     return int(
         (
             await session.execute(
