@@ -149,6 +149,11 @@ class Settings(BaseSettings):
     # An event that arrives later than this after it happened goes on the timeline only: it no
     # longer flags the case for the agenda nor notifies anyone (it is old news by then).
     events_flag_max_age_days: int = Field(default=28, ge=0)
+    # Repeats of a flagging kind for a case fold into its open flag (count + 1); a repeat more
+    # than this many hours (event time) after the case director was last told tells them again.
+    events_fold_window_hours: int = Field(default=72, ge=1, le=24 * 90)
+    # How far ahead the case director may snooze a kind of signal.
+    snooze_max_days: int = Field(default=90, ge=1, le=365)
     aftercare_watch_days: int = Field(default=180, ge=1, le=3650)
     # Webhook targets on loopback/private/link-local addresses are refused (SSRF) unless this
     # is set; only tests and local development with a receiver on the same machine set it.

@@ -183,6 +183,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/cases/{case_id}/references/{reference_id}"): Rule(
         frozenset({"member", "liaison", "member_b"}), "conference"
     ),
+    # snoozes of a kind of signal: the case director (member_other_org in A) and the chair
+    # manage them, the chair and members see them
+    ("GET", "/api/v1/cases/{case_id}/snoozes"): Rule(MEMBERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/snoozes"): Rule(frozenset({"chair", "member_other_org"}), "conference"),
+    ("DELETE", "/api/v1/cases/{case_id}/snoozes/{snooze_id}"): Rule(
+        frozenset({"chair", "member_other_org"}), "conference"
+    ),
     # webhooks: a system with webhooks:manage, its own subscriptions only; dead letters: admins
     ("POST", "/api/v1/subscriptions"): Rule(frozenset({"webhook_system"}), "global"),
     ("GET", "/api/v1/subscriptions"): Rule(frozenset({"webhook_system"}), "list"),

@@ -403,6 +403,28 @@ async def _unlink_reference(c: Ctx):
     return response, [c.row("delete", "client_reference")]
 
 
+async def _snoozes(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/snoozes")
+    return response, [c.row("read", "case")]
+
+
+def _snooze_body() -> dict[str, str]:
+    return {"kind": "missed_appointment", "until": (clock.today() + timedelta(days=7)).isoformat(),
+            "reason": "Opgenomen"}
+
+
+async def _snooze(c: Ctx):
+    response = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/snoozes", {**_snooze_body(),
+                            "kind": "eviction_threat"})
+    return response, [c.row("create", "case")]
+
+
+async def _lift_snooze(c: Ctx):
+    made = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/snoozes", _snooze_body())
+    response = await c.call("chair", "DELETE", f"/api/v1/cases/{c.case.id}/snoozes/{made.json()['id']}")
+    return response, [c.row("update", "case")]
+
+
 # --- agreements, legal bases, sharing, checklist, digest ----------------------------------------
 
 
@@ -641,6 +663,9 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases/{case_id}/relapses": _relapses,
     "GET /api/v1/cases/{case_id}/flags": _flags,
     "GET /api/v1/cases/{case_id}/references": _references,
+    "GET /api/v1/cases/{case_id}/snoozes": _snoozes,
+    "POST /api/v1/cases/{case_id}/snoozes": _snooze,
+    "DELETE /api/v1/cases/{case_id}/snoozes/{snooze_id}": _lift_snooze,
     "POST /api/v1/cases/{case_id}/references": _link_reference,
     "DELETE /api/v1/cases/{case_id}/references/{reference_id}": _unlink_reference,
     "GET /api/v1/cases/{case_id}/agreements": _list_agreements,

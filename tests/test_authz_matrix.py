@@ -44,6 +44,7 @@ from app.models import (
     PartnerEvent,
     PartnerSystem,
     Referral,
+    SignalSnooze,
     Subscription,
 )
 from app.services.cases.clients import new_client_number
@@ -115,6 +116,7 @@ class Objects:
     item: str = "client_informed"  # a checklist item ticked by hand
     reference: str | None = None  # the police's own reference for the client (partner events)
     reference_id: uuid.UUID | None = None  # ... and its row
+    snooze_id: uuid.UUID | None = None  # a snooze of missed appointments on the case
     agreement_id: uuid.UUID | None = None  # a draft the client signed on paper (with a scan)
     unsigned_agreement_id: uuid.UUID | None = None  # a draft nobody signed yet
     basis_id: uuid.UUID | None = None  # a legal basis
@@ -131,6 +133,7 @@ class Objects:
 GROUP = {
     "reference": "reference",
     "reference_id": "reference",
+    "snooze_id": "snooze",
     "agreement_id": "agreement",
     "unsigned_agreement_id": "unsigned_agreement",
     "basis_id": "basis",
@@ -246,6 +249,12 @@ async def _make_groups(
         session.add(reference)
         await session.flush()
         o.reference_id = reference.id
+    if "snooze" in needs:
+        snooze = SignalSnooze(case_id=case.id, kind="missed_appointment", until=today + timedelta(days=7),
+                              reason="Opgenomen", created_by_id=chair_id)
+        session.add(snooze)
+        await session.flush()
+        o.snooze_id = snooze.id
     for group in ("agreement", "unsigned_agreement"):
         if group not in needs:
             continue
@@ -451,6 +460,11 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "data": {"contact_kind": "arrest"},
     },
     ("POST", "/api/v1/cases/{case_id}/references"): lambda o, w: {"reference": f"REF-{uuid.uuid4().hex[:10]}"},
+    ("POST", "/api/v1/cases/{case_id}/snoozes"): lambda o, w: {
+        "kind": "missed_appointment",
+        "until": (clock.today() + timedelta(days=7)).isoformat(),
+        "reason": "Opgenomen in de kliniek",
+    },
     ("POST", "/api/v1/subscriptions"): lambda o, w: {
         "url": "https://93.184.215.14/hooks",
         "event_types": ["case.flagged"],

@@ -65,6 +65,9 @@ class Op(StrEnum):
     # an organisation's own client references (partner systems: the scope clients:link)
     reference_read = "client_reference:read"
     reference_link = "client_reference:link"
+    # holding back a kind of signal for a case (the case director)
+    snooze_read = "snooze:read"
+    snooze_manage = "snooze:manage"
     break_glass = "case:break_glass"
 
 
@@ -117,6 +120,8 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     # Each organisation's people link their own organisation's references (and see only those).
     Op.reference_read: CASE_WORKERS,
     Op.reference_link: CASE_WORKERS,
+    Op.snooze_read: frozenset({Role.chair, Role.member}),
+    Op.snooze_manage: frozenset({Role.chair}),  # + the case director
     # Emergency opening of hidden information on one case: members and the chair, never liaisons.
     Op.break_glass: frozenset({Role.chair, Role.member}),
 }
@@ -155,7 +160,7 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
     if direct:
         return Decision(True, role=direct[0])
     ids = principal.membership_ids()
-    if op in (Op.plan_update, Op.assessment_create) and target.case_director_id in ids:
+    if op in (Op.plan_update, Op.assessment_create, Op.snooze_manage) and target.case_director_id in ids:
         return Decision(True, role="case_director")
     if (
         op is Op.action_update

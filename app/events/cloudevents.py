@@ -83,14 +83,17 @@ LABEL_OF_KIND: dict[str, Label] = {
 }
 
 # Types that put the case on the next meeting's agenda and notify the case director.
-FLAGGING_TYPES = frozenset({T.relapse, T.overdose, T.detention, T.eviction_threat})
+FLAGGING_TYPES = frozenset({T.relapse, T.overdose, T.detention, T.eviction_threat, T.missed_appointment})
 
 FLAG_REASONS: dict[EventType, str] = {
     T.relapse: "Relapse reported by a partner",
     T.overdose: "Overdose reported by a partner",
     T.detention: "Detention reported by a partner",
     T.eviction_threat: "Eviction threat reported by a partner",
+    T.missed_appointment: "Missed appointment reported by a partner",
 }
+
+SEVERITY_ORDER: tuple[str, ...] = ("low", "medium", "high", "critical")
 
 
 def label_for(organisation_kind: str) -> Label:

@@ -19,6 +19,8 @@ from sqlmodel import col
 from app.clock import clock
 from app.models import Case, ConferenceOrganisation, Organisation, OutboxMessage, Subscription
 
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+
 # The notification types a partner system can subscribe to.
 OUTBOUND_TYPES: tuple[str, ...] = (
     "case.phase_changed",
@@ -85,3 +87,48 @@ async def enqueue(
         ]
     )
     return len(subscription_ids)
+
+
+async def enqueue_for_cases(session: AsyncSession, type: str, items: list[tuple[uuid.UUID, dict[str, Any]]]) -> int:
+    """`enqueue` for many changes at once, each about one case (to the subscriptions of the
+    organisations in that case's conference): one SELECT and one INSERT, whatever the number."""
+    if type not in OUTBOUND_TYPES:
+        raise ValueError(f"unknown notification type {type}")
+    if not items:
+        return 0
+    case_ids = sorted({case_id for case_id, _ in items})
+    rows = (
+        await session.execute(
+            sa.select(col(Case.id), col(Subscription.id))
+            .join(ConferenceOrganisation, col(ConferenceOrganisation.conference_id) == col(Case.conference_id))
+            .join(Subscription, col(Subscription.organisation_id) == col(ConferenceOrganisation.organisation_id))
+            .where(
+                col(Case.id).in_(case_ids),
+                col(Subscription.active).is_(True),
+                sa.literal(type) == sa.any_(col(Subscription.event_types)),
+            )
+            .order_by(col(Subscription.id))
+        )
+    ).all()
+    if not rows:
+        return 0
+    subscriptions: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for case_id, subscription_id in rows:
+        subscriptions.setdefault(case_id, []).append(subscription_id)
+    now = clock.now()
+    values = [
+        {
+            "id": uuid.uuid4(),
+            "subscription_id": sid,
+            "type": type,
+            "payload": {"type": type, "timestamp": now.isoformat(), "data": data},
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        }
+        for case_id, data in items
+        for sid in subscriptions.get(case_id, [])
+    ]
+    if values:
+        await session.execute(sa.insert(_OUTBOX), values)
+    return len(values)

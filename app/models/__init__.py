@@ -17,6 +17,7 @@ from app.models.event import (
     CaseFlag,
     OutboxMessage,
     PartnerEvent,
+    SignalSnooze,
     Subscription,
 )
 from app.models.history import ChangeRecord
@@ -66,6 +67,7 @@ __all__ = [
     "PartnerSystem",
     "Plan",
     "Referral",
+    "SignalSnooze",
     "Subscription",
     "WebSession",
     "WebSignIn",

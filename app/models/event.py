@@ -4,7 +4,7 @@ aftercare watches, notifications), and the outbound side: webhook subscriptions 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -65,6 +65,35 @@ class CaseFlag(SQLModel, table=True):
     source_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
     created_at: datetime = ts_field()
     cleared_at: datetime | None = ts_field(nullable=True, default_now=False)
+    # Repeats of the same kind fold into the open flag (as incident tools fold alerts): how many
+    # signals it stands for, the event time of the latest, and when the case director was last
+    # told (a repeat beyond `events_fold_window_hours` of that tells them again).
+    count: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    last_seen_at: datetime | None = ts_field(nullable=True, default_now=False)
+    notified_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class SignalSnooze(SQLModel, table=True):
+    """The case director holds back one kind of signal for a case until a date, with a reason:
+    such events go on the timeline but raise no flag and notify no one. A critical event (an
+    overdose) is never held back and ends every snooze of the case."""
+
+    __tablename__ = "signal_snooze"
+    __table_args__ = (
+        sa.Index("uq_signal_snooze_active", "case_id", "kind", unique=True,
+                 postgresql_where=sa.text("ended_at IS NULL")),
+    )
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    kind: str = Field(max_length=32)
+    until: date
+    reason: str = Field(max_length=500)
+    created_by_id: uuid.UUID = Field(foreign_key="membership.id")
+    created_at: datetime = ts_field()
+    ended_at: datetime | None = ts_field(nullable=True, default_now=False)
+    ended_reason: str | None = Field(default=None, max_length=16)  # lifted / expired / broken
+    broken_by_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
 
 
 class AftercareWatch(SQLModel, table=True):

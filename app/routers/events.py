@@ -4,7 +4,7 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
@@ -21,12 +21,15 @@ from app.schemas.events import (
     EventReceipt,
     FlagOut,
     RelapseHistory,
+    SnoozeCreate,
+    SnoozeOut,
     TimelineItem,
 )
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
 from app.services.events import intake as service
 from app.services.events import reads as event_reads
+from app.services.events import snoozes as snooze_service
 
 router = APIRouter(tags=["partner events"])
 
@@ -181,3 +184,38 @@ async def case_flags(case_id: uuid.UUID, guard: GuardDep) -> list[FlagOut]:
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.event_read, loaded.target, _case_access(loaded, "flags"))
     return guard.deliver(await event_reads.flags_read(guard.session, guard.principal, loaded))
+
+
+def _snooze_access(loaded: case_service.LoadedCase, action: str) -> Access:
+    return case_reads.case_access(loaded, action, "snoozes")
+
+
+@router.get("/cases/{case_id}/snoozes", response_model=list[SnoozeOut])
+async def case_snoozes(case_id: uuid.UUID, guard: GuardDep) -> list[SnoozeOut]:
+    """The case's snoozes, newest first (active ones say so)."""
+    loaded = await case_service.load_case(guard.session, case_id)
+    await guard.require(Op.snooze_read, loaded.target, _snooze_access(loaded, "read"), hidden_as="case")
+    rows = await snooze_service.list_snoozes(guard.session, case_id)
+    guard.audit.allowed(_snooze_access(loaded, "read"))
+    return [snooze_service.snooze_out(s) for s in rows]
+
+
+@router.post("/cases/{case_id}/snoozes", status_code=status.HTTP_201_CREATED, response_model=SnoozeOut)
+async def snooze(case_id: uuid.UUID, body: SnoozeCreate, guard: GuardDep, settings: SettingsDep) -> SnoozeOut:
+    """Hold back one kind of signal for the case until a date (the case director, or the chair):
+    such events go on the timeline without a flag or a notification. An overdose is never held
+    back and ends every snooze of the case."""
+    loaded = await case_service.load_case(guard.session, case_id)
+    await guard.require(Op.snooze_manage, loaded.target, _snooze_access(loaded, "create"), hidden_as="case")
+    row = await snooze_service.create_snooze(guard.session, guard.principal, loaded, body, settings)
+    guard.audit.allowed(_snooze_access(loaded, "create"))
+    return snooze_service.snooze_out(row)
+
+
+@router.delete("/cases/{case_id}/snoozes/{snooze_id}", response_model=SnoozeOut)
+async def lift_snooze(case_id: uuid.UUID, snooze_id: uuid.UUID, guard: GuardDep) -> SnoozeOut:
+    loaded = await case_service.load_case(guard.session, case_id)
+    await guard.require(Op.snooze_manage, loaded.target, _snooze_access(loaded, "update"), hidden_as="case")
+    row = await snooze_service.lift_snooze(guard.session, case_id, snooze_id)
+    guard.audit.allowed(_snooze_access(loaded, "update"))
+    return snooze_service.snooze_out(row)

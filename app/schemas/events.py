@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -101,5 +101,26 @@ class FlagOut(BaseModel):
     severity: str | None
     created_at: datetime
     hidden: bool
+    count: int | None = Field(default=None, description="How many signals of this kind folded into the flag.")
+    last_seen_at: datetime | None = None
+
+
+class SnoozeCreate(Strict):
+    kind: str = Field(min_length=1, max_length=32, description="A flag-raising kind of signal, e.g. missed_appointment.")
+    until: date = Field(description="The last day on which such signals are held back.")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class SnoozeOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    kind: str
+    until: date
+    reason: str
+    created_by_id: uuid.UUID
+    created_at: datetime
+    active: bool
+    ended_at: datetime | None = None
+    ended_reason: str | None = None
 
 

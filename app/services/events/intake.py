@@ -21,10 +21,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -37,14 +38,16 @@ from app.errors import Conflict, UnprocessableEntity
 from app.events.cloudevents import (
     FLAG_REASONS,
     FLAGGING_TYPES,
+    SEVERITY_ORDER,
     EventError,
     EventType,
     ParsedEvent,
+    Severity,
     binary_pointer,
     label_for,
     parse_event,
 )
-from app.events.outbox import enqueue, organisations_of_case
+from app.events.outbox import enqueue, enqueue_for_cases, organisations_of_case
 from app.metrics import EVENTS_RECEIVED
 from app.models import (
     AftercareWatch,
@@ -57,6 +60,7 @@ from app.models import (
     Notification,
     Organisation,
     PartnerEvent,
+    SignalSnooze,
 )
 from app.models.enums import OrganisationKind, Phase, Role
 from app.services.agreements import sharing
@@ -370,6 +374,9 @@ async def _stored(
 # --- effects -----------------------------------------------------------------------------------
 
 
+FLAGGING_VALUES = frozenset(t.value for t in FLAGGING_TYPES)
+WATCH_TYPES = frozenset({EventType.treatment_completed.value, *(t.value for t in AFTERCARE_ALERT_TYPES)})
+
 EFFECT_TYPES = frozenset(
     {
         *(t.value for t in FLAGGING_TYPES),
@@ -379,10 +386,37 @@ EFFECT_TYPES = frozenset(
 )
 
 
+@dataclass
+class _Fold:
+    """The flag-raising events of one kind for one case in this request, folded into one."""
+
+    case_id: uuid.UUID
+    kind: EventType
+    link: Linked
+    first: StoredEvent
+    count: int = 1
+    last_seen: datetime | None = None
+    severity: str = "low"
+
+    def add(self, event: StoredEvent) -> None:
+        self.count += 1
+        self.last_seen = max(self.last_seen or event.occurred_at, event.occurred_at)
+        if SEVERITY_ORDER.index(event.severity) > SEVERITY_ORDER.index(self.severity):
+            self.severity = event.severity
+
+
+@dataclass(frozen=True)
+class _Snooze:
+    id: uuid.UUID
+    until: date
+
+
 async def _effects(
     session: AsyncSession, settings: Settings, events: list[StoredEvent], linked: dict[str, Linked]
 ) -> None:
-    """Flags, aftercare watches, notifications and outbox rows, in the event's own time order."""
+    """Flags, aftercare watches, notifications and outbox rows, in the event's own time order.
+    Flags are set-based: the request's flag-raising events are folded per case and kind in
+    Python, then one INSERT .. ON CONFLICT DO UPDATE opens or counts up the open flags."""
     max_age = timedelta(days=settings.events_flag_max_age_days)
     relevant = [
         e
@@ -394,24 +428,28 @@ async def _effects(
     case_ids = sorted({e.case_id for e in relevant if e.case_id is not None})
     if not case_ids:
         return
-    open_flags: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for case_id, kind in (
-        await session.execute(
-            sa.select(col(CaseFlag.case_id), col(CaseFlag.kind)).where(
-                col(CaseFlag.case_id).in_(case_ids), col(CaseFlag.cleared_at).is_(None)
-            )
-        )
-    ).all():
-        open_flags[case_id].add(kind)
+    types = {e.type for e in relevant}
     watches: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    for case_id, started, ends in (
-        await session.execute(
-            sa.select(
-                col(AftercareWatch.case_id), col(AftercareWatch.started_at), col(AftercareWatch.ends_at)
-            ).where(col(AftercareWatch.case_id).in_(case_ids))
-        )
-    ).all():
-        watches[case_id].append((started, ends))
+    if types & WATCH_TYPES:
+        for case_id, started, ends in (
+            await session.execute(
+                sa.select(
+                    col(AftercareWatch.case_id), col(AftercareWatch.started_at), col(AftercareWatch.ends_at)
+                ).where(col(AftercareWatch.case_id).in_(case_ids))
+            )
+        ).all():
+            watches[case_id].append((started, ends))
+    snoozes: dict[tuple[uuid.UUID, str], _Snooze] = {}
+    if types & FLAGGING_VALUES:
+        for snooze_id, case_id, kind, until in (
+            await session.execute(
+                sa.select(
+                    col(SignalSnooze.id), col(SignalSnooze.case_id), col(SignalSnooze.kind), col(SignalSnooze.until)
+                ).where(col(SignalSnooze.case_id).in_(case_ids), col(SignalSnooze.ended_at).is_(None))
+            )
+        ).all():
+            snoozes[(case_id, kind)] = _Snooze(snooze_id, until)
+    snoozed_cases = {case_id for case_id, _ in snoozes}
     conference_orgs: dict[uuid.UUID, list[uuid.UUID]] = {}
 
     async def orgs_of(case_id: uuid.UUID) -> list[uuid.UUID]:
@@ -419,6 +457,8 @@ async def _effects(
             conference_orgs[case_id] = await organisations_of_case(session, case_id)
         return conference_orgs[case_id]
 
+    folds: dict[tuple[uuid.UUID, str], _Fold] = {}
+    broken: dict[uuid.UUID, StoredEvent] = {}  # case -> the critical event that ended its snoozes
     for event in relevant:
         assert event.case_id is not None
         case_id = event.case_id
@@ -439,27 +479,25 @@ async def _effects(
             watches[case_id].append((event.occurred_at, ends))
         if stale:
             continue
-        if kind in FLAGGING_TYPES and kind.value not in open_flags[case_id]:
-            open_flags[case_id].add(kind.value)
-            flag_id = await _raise_flag(session, case_id, kind, event)
-            if flag_id is not None:  # only the request that really raised it tells anyone
-                if link.case_director_id is not None:
-                    session.add(
-                        Notification(
-                            kind="case_flagged",
-                            conference_id=link.conference_id,
-                            membership_id=link.case_director_id,
-                            ref_type="case_flag",
-                            ref_id=flag_id,
-                            on_date=clock.today(),
-                        )
+        if kind in FLAGGING_TYPES:
+            critical = event.severity == Severity.critical.value
+            if critical and case_id in snoozed_cases and case_id not in broken:
+                broken[case_id] = event  # something worse happened: every snooze of the case ends
+            snooze = snoozes.get((case_id, kind.value))
+            held = (
+                snooze is not None
+                and not critical
+                and case_id not in broken
+                and event.occurred_at.date() <= snooze.until
+            )
+            if not held:
+                fold = folds.get((case_id, kind.value))
+                if fold is None:
+                    folds[(case_id, kind.value)] = _Fold(
+                        case_id, kind, link, event, last_seen=event.occurred_at, severity=event.severity
                     )
-                await enqueue(
-                    session,
-                    "case.flagged",
-                    {"case_id": str(case_id), "flag_id": str(flag_id)},
-                    organisation_ids=await orgs_of(case_id),
-                )
+                else:
+                    fold.add(event)
         # Consent is checked where information flows: when the relapse arrives, not only when the
         # watch began (the client may have withdrawn it since).
         if (
@@ -475,33 +513,105 @@ async def _effects(
                 organisation_ids=await orgs_of(case_id),
                 organisation_kinds=[OrganisationKind.neighbourhood_team.value],
             )
+    for case_id, event in broken.items():
+        await session.execute(
+            sa.update(SignalSnooze)
+            .where(col(SignalSnooze.case_id) == case_id, col(SignalSnooze.ended_at).is_(None))
+            .values(ended_at=clock.now(), ended_reason="broken", broken_by_event_id=event.id)
+        )
+    await _tell(session, await _fold_flags(session, settings, list(folds.values())))
     await session.flush()
 
 
-async def _raise_flag(
-    session: AsyncSession, case_id: uuid.UUID, kind: EventType, event: StoredEvent
-) -> uuid.UUID | None:
-    """Open a flag of this kind on the case, unless one is open already (also one that a
-    concurrent request has just raised: the partial unique index `uq_case_flag_open` decides).
-    Returns the new flag's id, or None when nothing was created."""
-    table = CaseFlag.__table__  # type: ignore[attr-defined]
-    statement = (
-        pg_insert(table)
-        .values(
-            id=uuid.uuid4(),
-            case_id=case_id,
-            kind=kind.value,
-            reason=FLAG_REASONS[kind],
-            label=event.label,
-            severity=event.severity,
-            source_event_id=event.id,
-            created_at=clock.now(),
-        )
-        .on_conflict_do_nothing(index_elements=["case_id", "kind"], index_where=sa.text("cleared_at IS NULL"))
-        .returning(table.c.id)
+_FLAG = CaseFlag.__table__  # type: ignore[attr-defined]
+_NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
+
+
+def _rank(column: Any) -> Any:
+    return sa.func.array_position(sa.literal(list(SEVERITY_ORDER), ARRAY(sa.String())), column)
+
+
+async def _fold_flags(
+    session: AsyncSession, settings: Settings, folds: list[_Fold]
+) -> list[tuple[_Fold, uuid.UUID]]:
+    """Open a flag per (case, kind), or count up the open one (the partial unique index
+    `uq_case_flag_open` holds one open flag per kind and case, also under concurrent requests).
+    Returns the flags whose case director is to be told: new ones, and open ones whose last
+    telling lies more than the fold window (event time) before this request's latest repeat."""
+    if not folds:
+        return []
+    folds = sorted(folds, key=lambda f: (str(f.case_id), f.kind.value))  # one lock order for all
+    now = clock.now()
+    statement = pg_insert(_FLAG).values(
+        [
+            {
+                "id": uuid.uuid4(),
+                "case_id": f.case_id,
+                "kind": f.kind.value,
+                "reason": FLAG_REASONS[f.kind],
+                "label": f.first.label,
+                "severity": f.severity,
+                "source_event_id": f.first.id,
+                "created_at": now,
+                "count": f.count,
+                "last_seen_at": f.last_seen,
+                "notified_at": f.last_seen,
+            }
+            for f in folds
+        ]
     )
-    flag_id: uuid.UUID | None = (await session.execute(statement)).scalar_one_or_none()
-    return flag_id
+    new = statement.excluded
+    window = timedelta(hours=settings.events_fold_window_hours)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["case_id", "kind"],
+        index_where=sa.text("cleared_at IS NULL"),
+        set_={
+            "count": _FLAG.c.count + new.count,
+            "last_seen_at": sa.func.greatest(_FLAG.c.last_seen_at, new.last_seen_at),
+            "severity": sa.case((_rank(new.severity) > _rank(_FLAG.c.severity), new.severity),
+                                else_=_FLAG.c.severity),
+            "notified_at": sa.case(
+                (new.last_seen_at > sa.func.coalesce(_FLAG.c.notified_at, _FLAG.c.created_at) + window,
+                 new.last_seen_at),
+                else_=_FLAG.c.notified_at,
+            ),
+        },
+    ).returning(_FLAG.c.id, _FLAG.c.case_id, _FLAG.c.kind, _FLAG.c.notified_at,
+                sa.literal_column("(xmax = 0)").label("inserted"))
+    by_key = {(f.case_id, f.kind.value): f for f in folds}
+    told = []
+    for flag_id, case_id, kind, notified_at, inserted in (await session.execute(upsert)).all():
+        fold = by_key[(case_id, kind)]
+        if inserted or notified_at == fold.last_seen:
+            told.append((fold, flag_id))
+    return told
+
+
+async def _tell(session: AsyncSession, told: list[tuple[_Fold, uuid.UUID]]) -> None:
+    """The case director's notification and the outbox rows, one INSERT each."""
+    if not told:
+        return
+    notifications = [
+        {
+            "id": uuid.uuid4(),
+            "kind": "case_flagged",
+            "conference_id": fold.link.conference_id,
+            "membership_id": fold.link.case_director_id,
+            "ref_type": "case_flag",
+            "ref_id": flag_id,
+            "on_date": clock.today(),
+            "created_at": clock.now(),
+        }
+        for fold, flag_id in told
+        if fold.link.case_director_id is not None
+    ]
+    if notifications:
+        await session.execute(pg_insert(_NOTIFICATION).on_conflict_do_nothing(), notifications)
+    await enqueue_for_cases(
+        session,
+        "case.flagged",
+        [(fold.case_id, {"case_id": str(fold.case_id), "flag_id": str(flag_id)}) for fold, flag_id in told],
+    )
 
 
 async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: StoredEvent) -> None:

@@ -62,7 +62,8 @@ def flag_out(flag: CaseFlag, ntk: NeedToKnow) -> tuple[FlagOut, bool, str | None
     visible, basis = ntk.sees(flag.label, None)
     if visible:
         return (FlagOut(id=flag.id, case_id=flag.case_id, kind=flag.kind, reason=flag.reason, label=flag.label,
-                        severity=flag.severity, created_at=flag.created_at, hidden=False), True, basis)
+                        severity=flag.severity, created_at=flag.created_at, hidden=False, count=flag.count,
+                        last_seen_at=flag.last_seen_at), True, basis)
     return (FlagOut(id=flag.id, case_id=flag.case_id, kind=None, reason=hidden_signal_text(flag.label, ntk),
                     label=flag.label if ntk.is_chair else None, severity=None, created_at=flag.created_at,
                     hidden=True), False, None)
