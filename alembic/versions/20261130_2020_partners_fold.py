@@ -1,7 +1,7 @@
 """partners: repeated signals fold into the open flag (count, last seen, last told); snoozes
 
 Revision ID: 0014_partners_fold
-Revises: 0016_labels
+Revises: 0011_accesslog_keyed
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_partners_fold"
-down_revision: str | Sequence[str] | None = "0016_labels"
+down_revision: str | Sequence[str] | None = "0011_accesslog_keyed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
