@@ -43,11 +43,30 @@ bench: venv
 
 # The browser tests' set-up: Debian's chromium and axe-core (npm). Without them the browser
 # tests skip and say why; the rest of the suite runs regardless.
+# Chromium: CHROMIUM_PATH, or Debian's package; installed only where we may (root with apt-get).
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium) \
-		|| echo "chromium could not be installed: the browser tests will skip"
+	@if [ -n "$$CHROMIUM_PATH" ] || command -v chromium >/dev/null 2>&1 \
+		|| command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "browser-deps: installing Debian's chromium (apt-get) ..."; \
+		(apt-get update -qq && apt-get install -y -qq chromium) \
+		|| echo "browser-deps: chromium could not be installed: the browser tests will skip"; \
+	else \
+		echo "browser-deps: no Chromium, and no root/apt-get to install it: the browser tests will skip;" \
+		     "install Debian's chromium, or set CHROMIUM_PATH=/path/to/chromium"; \
+	fi
 	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund \
 		|| echo "axe-core could not be installed: the browser tests will skip"
+
+# requirements.lock: the container's locked runtime set, from a clean virtualenv of the project
+# without extras (pip freeze; the image installs it with --no-deps before copying the code).
+lock:
+	rm -rf build/lock-venv && python3 -m venv build/lock-venv
+	build/lock-venv/bin/pip install -q .
+	{ echo "# The locked runtime dependency set of the container image (Python 3.11, Linux x86_64)."; \
+	  echo "# Regenerate after changing pyproject.toml's dependencies: make lock"; \
+	  build/lock-venv/bin/pip freeze --exclude casusoverleg; } > requirements.lock
+	rm -rf build/lock-venv
 
 # Leaves .venv and .data (the embedded database and development keys) alone.
 clean:

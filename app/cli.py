@@ -150,6 +150,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # In production the schema is migrated once, by `casusoverleg migrate` (a one-shot job before
     # the replicas start), never by each replica at its start.
     urls = _prepare_database(settings) if settings.is_development else resolve_urls(settings)
+    if not settings.is_development:
+        asyncio.run(_check_ready(urls.app))
     if settings.is_development and settings.load_demo_data and not args.no_demo:
         _seed(settings, urls)
     if settings.dev_idp_enabled:
@@ -197,6 +199,35 @@ def _metrics_setup(settings: Settings, workers: int) -> None:
             start_http_server(settings.metrics_port, addr=settings.host)
         else:
             start_http_server(settings.metrics_port, addr=settings.host, registry=registry)
+
+
+class NotMigrated(Exception):
+    pass
+
+
+async def _check_ready(app_url: str) -> None:
+    """Before serving in production: the database answers, and its schema is at the newest
+    migration (else one clear line, instead of a failing start in every worker)."""
+    import sqlalchemy as sa
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app import migrations
+
+    engine = create_async_engine(app_url, connect_args={"timeout": 10})
+    try:
+        async with engine.connect() as conn:
+            found: list[str] = []
+            if (await conn.execute(sa.text("SELECT to_regclass('public.alembic_version') IS NOT NULL"))).scalar():
+                found = list((await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars())
+    finally:
+        await engine.dispose()
+    heads = set(ScriptDirectory.from_config(migrations.alembic_config(app_url)).get_heads())
+    if set(found) != heads:
+        raise NotMigrated(
+            "the database schema is not at the newest migration: run `casusoverleg migrate` "
+            "(with MIGRATION_DATABASE_URL, the owner role) before starting the service"
+        )
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -312,6 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(explain(error) or "invalid configuration")
     except KeyboardInterrupt:
         return 130
+    except NotMigrated as error:
+        return _fail(str(error))
     except Exception as error:
         message = explain(error)
         if message is None:

@@ -133,3 +133,42 @@ def test_readme_lists_every_setting_and_every_demo_user_by_name() -> None:
     for person in (*DEMO_USERS, *DEMO_SYSTEMS):
         row = next((line for line in demo.splitlines() if line.startswith(f"| `{person.key}` |")), "")
         assert person.name in row, f"{person.key}: {person.name} not in its README row"
+
+
+def _production_env(database_url: str) -> dict[str, str]:
+    from tests.test_settings import SECRETS
+
+    return {"ENVIRONMENT": "production", "DEV_IDP_ENABLED": "false", "LOAD_DEMO_DATA": "false",
+            "DATABASE_URL": database_url, "BSN_ENCRYPTION_KEY": SECRETS["bsn_encryption_key"],
+            "BSN_HASH_KEY": SECRETS["bsn_hash_key"], "SESSION_SECRET": SECRETS["session_secret"]}
+
+
+def test_production_serve_refuses_an_unreachable_or_unmigrated_database(database_urls) -> None:
+    """One line each, before uvicorn starts any worker."""
+    import asyncio
+
+    import asyncpg
+
+    unreachable = _run("serve", **_production_env("postgresql://app:pw@127.0.0.1:1/casusoverleg"))
+    assert unreachable.returncode != 0 and "cannot reach PostgreSQL" in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+    # A database nobody migrated yet.
+    base, _, query = database_urls.owner.partition("?")
+    head = base.rpartition("/")[0]
+    name = f"empty_{uuid.uuid4().hex[:8]}"
+    admin = f"{head}/postgres?{query}".replace("postgresql+asyncpg://", "postgresql://")
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        empty = _run("serve", **_production_env(f"{head}/{name}?{query}"))
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    assert empty.returncode != 0, empty.stderr
+    assert "run `casusoverleg migrate`" in empty.stderr and "Traceback" not in empty.stderr

@@ -96,3 +96,17 @@ def test_compose_config_validates_where_docker_compose_exists(tmp_path: Path) ->
                              str(PROJECT_ROOT / "compose.yaml"), "config", "--quiet"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_lock_holds_every_runtime_dependency() -> None:
+    import tomllib
+
+    wanted = {_name(r) for r in tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    locked = {_name(line) for line in (PROJECT_ROOT / "requirements.lock").read_text().splitlines()
+              if line and not line.startswith("#")}
+    missing = sorted(wanted - locked)
+    assert not missing, f"requirements.lock lacks {missing}: run `make lock` after changing the dependencies"

@@ -26,6 +26,15 @@ from tests.meeting_helpers import add_meeting
 DEV_SLUGS = {"zorg": "verslavingszorg"}  # the world's slug -> the development provider's slug
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One clear line when the browser tests could not run, and how to make them run."""
+    from tests.web.chromium import missing_reason
+
+    reason = missing_reason()
+    if reason and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line(reason)
+
+
 @dataclass
 class WebServer:
     base: str

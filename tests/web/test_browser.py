@@ -8,10 +8,8 @@ Needs: `apt-get install chromium`, `pip install playwright` (the dev extra) and 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,15 +20,16 @@ from app.config import PROJECT_ROOT
 from app.db import Database
 from app.models import Assessment, Goal, Plan
 from tests.factories import World, add_action, add_case
+from tests.web.chromium import find_chromium, missing_reason
 from tests.web.conftest import WebServer, agenda_world
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = find_chromium() or "chromium"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
 pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or ""),
     pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (run `npm install` in the project)"),
 ]
 
