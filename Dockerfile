@@ -50,7 +50,9 @@ COPY alembic.ini ./
 COPY alembic/ alembic/
 COPY agreements/ agreements/
 COPY app/ app/
-RUN mkdir -p .data && chown 10001:10001 .data
+# .data: working files; checkpoints: where compose.yaml mounts the access log's checkpoint volume
+# (a fresh named volume takes this folder's owner).
+RUN mkdir -p .data checkpoints && chown 10001:10001 .data checkpoints
 USER 10001:10001
 
 EXPOSE 8000

@@ -11,6 +11,7 @@ values = {
     "BSN_HASH_KEY": secrets.token_urlsafe(32),
     "SESSION_SECRET": secrets.token_urlsafe(32),
     "METRICS_TOKEN": secrets.token_urlsafe(32),
+    "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
 }
 for name, value in values.items():
     print(f"{name}={value}")

@@ -140,7 +140,8 @@ def _production_env(database_url: str) -> dict[str, str]:
 
     return {"ENVIRONMENT": "production", "DEV_IDP_ENABLED": "false", "LOAD_DEMO_DATA": "false",
             "DATABASE_URL": database_url, "BSN_ENCRYPTION_KEY": SECRETS["bsn_encryption_key"],
-            "BSN_HASH_KEY": SECRETS["bsn_hash_key"], "SESSION_SECRET": SECRETS["session_secret"]}
+            "BSN_HASH_KEY": SECRETS["bsn_hash_key"], "SESSION_SECRET": SECRETS["session_secret"],
+            "AUDIT_CHAIN_KEY": SECRETS["audit_chain_key"], "AUDIT_CHECKPOINT_DIR": "/tmp/checkpoints-unused"}
 
 
 def test_production_serve_refuses_an_unreachable_or_unmigrated_database(database_urls) -> None:
