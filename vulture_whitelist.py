@@ -18,6 +18,7 @@ _Pdf.footer  # fpdf calls it on every page
 _.exc_text  # logging.LogRecord: cleared so that a formatted traceback is redacted again
 _.superseded_at  # model columns, assigned by the services
 _.withdrawn_at
+_.decided_by_subject  # identity_change: who approved or rejected (shown in IdentityChangeOut)
 _.decided_by_id
 
 _.disabled  # logging.Logger: app.logs switches uvicorn's access log off

@@ -64,6 +64,10 @@ def _grant_app_role(connection: Connection) -> None:
     has_anchor = connection.exec_driver_sql("SELECT to_regclass('public.access_log_anchor') IS NOT NULL").scalar()
     if has_anchor:
         connection.exec_driver_sql(f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON access_log_anchor FROM {APP_ROLE}")
+    # The record of administrative changes is append-only for the application too.
+    has_admin_changes = connection.exec_driver_sql("SELECT to_regclass('public.admin_change') IS NOT NULL").scalar()
+    if has_admin_changes:
+        connection.exec_driver_sql(f"REVOKE UPDATE, DELETE, TRUNCATE ON admin_change FROM {APP_ROLE}")
 
 
 def _include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, TypeVar
 
@@ -175,11 +177,35 @@ class Guard:
             raise Forbidden(f"This needs a partner system with the scope {scope}.")
 
     async def require_admin_somewhere(self, access: Access) -> None:
-        """An administrator in some conference (organisations and the outbox are not bound to
-        one); refusals are logged like every denial."""
-        if self.principal.kind != "person" or not self.principal.conference_ids(Role.admin):
+        """An administrator in some conference or of an organisation (creating organisations and
+        conferences, the outbox: not bound to one); refusals are logged like every denial."""
+        if self.principal.kind != "person" or not (
+            self.principal.conference_ids(Role.admin) or self.principal.organisation_admin
+        ):
             await self.audit.denied(access)
             raise Forbidden("Only an administrator may do this.")
+
+    async def require_organisation_admin(self, organisation_id: uuid.UUID, access: Access) -> None:
+        """An administrator of this very organisation (its identity settings and partner
+        systems); an administrator of a conference or of another organisation is refused."""
+        principal = self.principal
+        if not (
+            principal.kind == "person"
+            and principal.organisation_admin
+            and principal.organisation_id == organisation_id
+        ):
+            await self.audit.denied(access)
+            raise Forbidden("Only an administrator of this organisation may do this.")
+
+    @contextlib.asynccontextmanager
+    async def refusals_logged(self, access: Access) -> AsyncIterator[None]:
+        """Refusals that a service decides (a self-grant, a borrowed mandate) are written to
+        the access log like the policy's own."""
+        try:
+            yield
+        except Forbidden:
+            await self.audit.denied(access)
+            raise
 
 
 async def get_guard(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Guard:

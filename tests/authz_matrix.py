@@ -15,7 +15,9 @@ The callers (see tests/factories.py PEOPLE; all in conference A unless said othe
   member_other_org zorg, member                 (the case director of conference A's case)
   liaison          politie, liaison
   privacy_officer  gemeente, privacy officer    (audit and subject access only: no case content)
-  admin            gemeente, admin              (organisations, conferences, memberships: no case content)
+  admin            gemeente, admin              (organisations, conferences, memberships: no case content);
+                                                also an administrator of the municipality itself, whose
+                                                identity settings and partner systems are the objects
   system           the police partner system    (by scope only: events:write, cases:read-minimal)
   webhook_system   the care partner system      (by scope only: webhooks:manage; its subscription is
                                                  "A"'s, the police system's is "B"'s)
@@ -75,6 +77,15 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/organisations/{organisation_id}/partner-systems"): Rule(ADMIN, "global"),
     ("POST", "/api/v1/organisations/{organisation_id}/partner-systems"): Rule(ADMIN, "global"),
     ("PATCH", "/api/v1/organisations/{organisation_id}/partner-systems/{system_id}"): Rule(ADMIN, "global"),
+    # a change of issuer or keys, requested by the municipality's second administrator
+    ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/approve"): Rule(
+        ADMIN, "global"
+    ),
+    ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/reject"): Rule(
+        ADMIN, "global"
+    ),
+    # the record of administrative changes: administrators and privacy officers (each their part)
+    ("GET", "/api/v1/admin-changes"): Rule(ADMIN | PRIVACY_OFFICER, "global"),
     ("GET", "/api/v1/conferences"): Rule(PERSONS, "list"),
     ("POST", "/api/v1/conferences"): Rule(ADMIN, "global"),
     ("GET", "/api/v1/conferences/{conference_id}/memberships"): Rule(PERSONS, "conference"),

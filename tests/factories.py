@@ -20,6 +20,7 @@ from app.models import (
     Mandate,
     Membership,
     Organisation,
+    OrganisationAdmin,
     PartnerSystem,
     Plan,
 )
@@ -49,6 +50,19 @@ PEOPLE = {
 }
 
 
+# Administrators of an organisation (not of a conference): "admin" above administers the
+# municipality too; these have no conference role at all.
+ORG_ADMINS = {
+    "gemeente_admin_2": "gemeente",  # the municipality's second administrator (approvals)
+    "police_admin": "politie",
+    "police_admin_2": "politie",
+    "care_admin": "zorg",
+    "wijkteam_admin": "wijkteam",
+}
+# Who administers each organisation of the world first.
+ADMIN_OF = {"gemeente": "admin", "politie": "police_admin", "zorg": "care_admin", "wijkteam": "wijkteam_admin"}
+
+
 @dataclass
 class World:
     idp: TestIdentityProviders
@@ -74,6 +88,8 @@ class World:
             slug = next(s for s, o in self.orgs.items() if o.id == system.organisation_id)
             kwargs.setdefault("scope", " ".join(system.scopes))
             return self.idp.token(slug, system.subject, audience="casusoverleg", **kwargs)
+        if person in ORG_ADMINS:
+            return self.idp.token(ORG_ADMINS[person], f"{person}-sub", audience="casusoverleg", **kwargs)
         slug = PEOPLE[person][0]
         return self.idp.token(slug, self.members[person].subject, audience="casusoverleg", **kwargs)
 
@@ -111,10 +127,19 @@ async def build_world(session: AsyncSession, idp: TestIdentityProviders) -> Worl
         )
         session.add(membership)
         world.members[key] = membership
+    for key, slug in {"admin": "gemeente", **ORG_ADMINS}.items():
+        org = world.orgs[slug]
+        session.add(OrganisationAdmin(organisation_id=org.id, issuer=org.issuer or "", subject=f"{key}-sub",
+                                      display_name=key.replace("_", " ").title()))
     police_system = PartnerSystem(organisation_id=world.orgs["politie"].id, name="Politiesysteem",
                                   subject="police-system", scopes=["events:write", "cases:read-minimal"])
     session.add(police_system)
     world.systems["police_system"] = police_system
+    # the municipality's own system (the administration matrix's partner-system object)
+    gemeente_system = PartnerSystem(organisation_id=world.orgs["gemeente"].id, name="Zaaksysteem",
+                                    subject="gemeente-system", scopes=["events:write"])
+    session.add(gemeente_system)
+    world.systems["gemeente_system"] = gemeente_system
     await session.flush()
     return world
 

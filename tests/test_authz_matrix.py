@@ -38,6 +38,7 @@ from app.models import (
     Conference,
     ConferenceOrganisation,
     Decision,
+    IdentityChange,
     LegalBasis,
     Meeting,
     OutboxMessage,
@@ -111,8 +112,9 @@ class Objects:
     referral_id: uuid.UUID
     membership_id: uuid.UUID
     organisation_id: uuid.UUID
-    system_id: uuid.UUID
+    system_id: uuid.UUID  # a partner system of the municipality (organisation_id)
     client_number: str
+    change_id: uuid.UUID | None = None  # a pending change of the municipality's keys
     item: str = "client_informed"  # a checklist item ticked by hand
     reference: str | None = None  # the police's own reference for the client (partner events)
     reference_id: uuid.UUID | None = None  # ... and its row
@@ -144,6 +146,7 @@ GROUP = {
     "held_meeting_id": "held",
     "subscription_id": "subscription",
     "message_id": "subscription",
+    "change_id": "identity_change",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -227,8 +230,8 @@ async def _objects(owner_db, world: World, needs: frozenset[str] = frozenset()) 
                 action.id,
                 referral.id,
                 world.members[committer].id,
-                world.orgs["politie"].id,
-                world.systems["police_system"].id,
+                world.orgs["gemeente"].id,
+                world.systems["gemeente_system"].id,
                 case_client.client_number,
             )
             await _make_groups(session, world, objects, conference, case, world.members[chair].id, needs)
@@ -242,6 +245,15 @@ async def _make_groups(
     needs: frozenset[str],
 ) -> None:
     today = clock.today()
+    if "identity_change" in needs:  # asked by the second administrator, harmless when applied
+        gemeente = world.orgs["gemeente"]
+        change = IdentityChange(organisation_id=gemeente.id, changes={"discovery_url": gemeente.discovery_url},
+                                before={"discovery_url": gemeente.discovery_url},
+                                requested_by_issuer=gemeente.issuer or "", requested_by_subject="gemeente_admin_2-sub",
+                                requested_by_name="Tweede beheerder")
+        session.add(change)
+        await session.flush()
+        o.change_id = change.id
     if "reference" in needs:
         o.reference = f"POL-{uuid.uuid4().hex[:10]}"
         reference = ClientReference(client_id=case.client_id, organisation_id=world.orgs["politie"].id,
@@ -470,6 +482,8 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "event_types": ["case.flagged"],
     },
     ("POST", "/api/v1/admin/dead-letters/{message_id}/replay"): lambda o, w: {},
+    ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/approve"): lambda o, w: None,
+    ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/reject"): lambda o, w: None,
 }
 
 LIST_ITEM = {  # list route -> (the id field of its items, which of the objects they are)

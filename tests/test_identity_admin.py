@@ -7,7 +7,7 @@ import httpx
 import sqlalchemy as sa
 
 from app.models import AccessLogEntry, Membership
-from tests.factories import World
+from tests.factories import ADMIN_OF, World
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -16,7 +16,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 async def _patch_org(client: httpx.AsyncClient, world: World, slug: str, body: dict) -> httpx.Response:
     return await client.patch(
-        f"/api/v1/organisations/{world.orgs[slug].id}", json=body, headers=world.headers("admin")
+        f"/api/v1/organisations/{world.orgs[slug].id}", json=body, headers=world.headers(ADMIN_OF[slug])
     )
 
 
@@ -151,10 +151,19 @@ async def test_withdrawing_or_moving_the_issuer_takes_effect_at_once(
     response = await _patch_org(client, world, "wijkteam", {"issuer": None})
     assert response.status_code == 200 and response.json()["issuer"] is None
     assert (await client.get("/api/v1/me", headers=before)).status_code == 401
-    # a new issuer: memberships stay bound to the old one (a `sub` is only unique per issuer)
-    moved = await _patch_org(client, world, "wijkteam", {"issuer": world.idp.issuer("wijkteam-nieuw")})
-    assert moved.status_code == 200, moved.text
-    same_sub = world.idp.token("wijkteam-nieuw", "wijkteam_member-sub", audience="casusoverleg")
+    # a new issuer: memberships stay bound to the old one (a `sub` is only unique per issuer);
+    # it takes effect when a second administrator approves (the first is the police's own here)
+    moved = await client.patch(f"/api/v1/organisations/{world.orgs['politie'].id}",
+                               json={"issuer": world.idp.issuer("politie-nieuw")},
+                               headers=world.headers("police_admin"))
+    assert moved.status_code == 202, moved.text
+    change = moved.json()["pending_changes"][0]["id"]
+    approved = await client.post(
+        f"/api/v1/organisations/{world.orgs['politie'].id}/identity-changes/{change}/approve",
+        headers=world.headers("police_admin_2"),
+    )
+    assert approved.status_code == 200, approved.text
+    same_sub = world.idp.token("politie-nieuw", "police_member-sub", audience="casusoverleg")
     assert (await client.get("/api/v1/me", headers=_bearer(same_sub))).status_code == 401
 
 
@@ -166,7 +175,7 @@ async def test_require_typ_flag_through_the_api(client: httpx.AsyncClient, world
 
 
 async def test_partner_system_registration(client: httpx.AsyncClient, world: World, owner_db) -> None:
-    admin = world.headers("admin")
+    admin = world.headers("care_admin")
     zorg = world.orgs["zorg"].id
     url = f"/api/v1/organisations/{zorg}/partner-systems"
     created = await client.post(

@@ -96,28 +96,28 @@ def oidc_issuer() -> Iterator[str]:
 
 
 async def _register(client: httpx.AsyncClient, world: World, issuer: str) -> str:
-    """What an administrator does to let a new organisation in: organisation, provider, a
-    member in conference A, and a partner system. Returns the organisation id."""
+    """What administrators do to let a new organisation in: the organisation with its provider
+    and first administrator (a conference's administrator), a member in conference A (the
+    conference's administrator), and a partner system (the organisation's own administrator,
+    signed in at its provider). Returns the organisation id."""
     admin = world.headers("admin")
     response = await client.post(
         "/api/v1/organisations",
         headers=admin,
-        json={"name": "Reclassering Zuid", "slug": "reclassering", "kind": "probation"},
-    )
-    assert response.status_code == 201, response.text
-    org_id = response.json()["id"]
-    response = await client.patch(
-        f"/api/v1/organisations/{org_id}",
-        headers=admin,
         json={
+            "name": "Reclassering Zuid",
+            "slug": "reclassering",
+            "kind": "probation",
             "issuer": issuer,
             "audience": "casusoverleg",
             "discovery_url": f"{issuer}/.well-known/openid-configuration",
             "require_typ_at_jwt": True,
             "claim_mapping": {"subject": "sub", "name": "name"},
+            "administrators": [{"subject": ACCOUNT, "display_name": "Pim Proef"}],
         },
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == 201, response.text
+    org_id = response.json()["id"]
     assert response.json()["issuer"] == issuer
     response = await client.post(
         f"/api/v1/conferences/{world.a.id}/memberships",
@@ -125,15 +125,12 @@ async def _register(client: httpx.AsyncClient, world: World, issuer: str) -> str
         json={"organisation_id": org_id, "subject": ACCOUNT, "display_name": "Pim Proef", "role": "member"},
     )
     assert response.status_code == 201, response.text
-    response = await client.post(
-        f"/api/v1/organisations/{org_id}/partner-systems",
-        headers=admin,
-        json={
-            "name": "Reclasseringssysteem",
-            "subject": PARTNER_CLIENT[0],
-            "scopes": ["events:write", "cases:read-minimal"],
-        },
-    )
+    # the conference's administrator has no say over the new organisation's partner systems
+    system = {"name": "Reclasseringssysteem", "subject": PARTNER_CLIENT[0], "scopes": ["events:write", "cases:read-minimal"]}
+    url = f"/api/v1/organisations/{org_id}/partner-systems"
+    assert (await client.post(url, headers=admin, json=system)).status_code == 403
+    own_admin = _bearer((await _code_flow_tokens(issuer))["access_token"])
+    response = await client.post(url, headers=own_admin, json=system)
     assert response.status_code == 201, response.text
     return org_id
 

@@ -28,7 +28,7 @@ from sqlmodel import col
 
 from app.auth.principal import MembershipRef, Principal
 from app.auth.tokens import IssuerConfig, is_development_issuer
-from app.models import ConferenceOrganisation, Membership, Organisation, PartnerSystem
+from app.models import ConferenceOrganisation, Membership, Organisation, OrganisationAdmin, PartnerSystem
 from app.models.enums import Role
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,19 @@ async def _memberships(session: AsyncSession, org: Organisation, subject: str) -
     )
 
 
+async def _organisation_admin(session: AsyncSession, org: Organisation, subject: str) -> OrganisationAdmin | None:
+    return (
+        await session.execute(
+            sa.select(OrganisationAdmin).where(
+                col(OrganisationAdmin.organisation_id) == org.id,
+                col(OrganisationAdmin.issuer) == org.issuer,
+                col(OrganisationAdmin.subject) == subject,
+                col(OrganisationAdmin.active).is_(True),
+            )
+        )
+    ).scalar_one_or_none()
+
+
 async def _seed_from_groups(
     session: AsyncSession,
     org: Organisation,
@@ -228,10 +241,12 @@ async def principal_from_claims(
         "source_address": source_address,
         "amr": tuple(str(a) for a in amr) if isinstance(amr, list) else (),
     }
-    if memberships:
+    admin = await _organisation_admin(session, org, subject)
+    if memberships or admin is not None:
         refs = tuple(MembershipRef(m.id, m.conference_id, m.organisation_id, m.role) for m in memberships)
-        display = name or memberships[0].display_name
-        return Principal(kind="person", display_name=display, memberships=refs, **common)
+        display = name or (memberships[0].display_name if memberships else admin.display_name if admin else subject)
+        return Principal(kind="person", display_name=display, memberships=refs,
+                         organisation_admin=admin is not None, **common)
     system = (
         await session.execute(
             sa.select(PartnerSystem).where(

@@ -14,9 +14,10 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col
 
 from app.auth.principal import Principal
-from app.models import Action, Case, Membership, Referral
+from app.models import Action, AdminChange, Case, Membership, Referral
 from app.models.enums import Label, LifeDomain, OrganisationKind, Phase, Role
 
 
@@ -356,3 +357,26 @@ def counts_in(membership: Membership | None, conference_id: uuid.UUID, *roles: s
         and membership.active
         and (not roles or membership.role in roles)
     )
+
+
+def visible_admin_changes(principal: Principal) -> ColumnElement[bool]:
+    """The record of administrative changes: an organisation's administrators see the changes
+    that concern their organisation; a conference's administrators and privacy officers see the
+    changes in that conference; privacy officers also see their organisation's changes that are
+    bound to no conference (identity settings, partner systems)."""
+    if principal.kind != "person":
+        return sa.false()
+    clauses: list[ColumnElement[bool]] = []
+    if principal.organisation_admin:
+        clauses.append(col(AdminChange.organisation_id) == principal.organisation_id)
+    conferences = _conferences_with(principal, frozenset({Role.admin, Role.privacy_officer}))
+    if conferences:
+        clauses.append(col(AdminChange.conference_id).in_(conferences))
+    if _conferences_with(principal, frozenset({Role.privacy_officer})):
+        clauses.append(
+            sa.and_(
+                col(AdminChange.organisation_id) == principal.organisation_id,
+                col(AdminChange.conference_id).is_(None),
+            )
+        )
+    return sa.or_(*clauses) if clauses else sa.false()

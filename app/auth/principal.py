@@ -31,6 +31,9 @@ class Principal:
     # Authentication methods as the provider reports them (amr, RFC 8176): the access-log reads of
     # the privacy officer need a second factor where they are reported (app/routers/audit.py).
     amr: tuple[str, ...] = ()
+    # An administrator of their own organisation (organisation_id): its identity settings and
+    # partner systems. Not a conference role (app/models/administration.py OrganisationAdmin).
+    organisation_admin: bool = False
 
     def roles_in(self, conference_id: uuid.UUID) -> frozenset[str]:
         return frozenset(m.role for m in self.memberships if m.conference_id == conference_id)

@@ -19,6 +19,7 @@ class DemoUser:
     name: str
     roles: tuple[str, ...]
     mandates: tuple[tuple[str, int | None], ...] = ()  # (scope, max amount in cents)
+    organisation_admin: bool = False  # administers the organisation's identity settings and systems
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,13 @@ DEMO_USERS = (
     DemoUser("zorg-liaison", "verslavingszorg", "Frank Mulder", ("liaison",)),
     DemoUser("wijkteam-lid", "wijkteam", "Gina de Boer", ("member",), (("outreach", None),)),
     DemoUser("privacy", "gemeente", "Hanna Meijer", ("privacy_officer",)),
-    DemoUser("beheer", "gemeente", "Ivo de Groot", ("admin",)),
+    DemoUser("beheer", "gemeente", "Ivo de Groot", ("admin",), organisation_admin=True),
+    # Administrators of each organisation (no conference role): a change of an organisation's
+    # issuer or keys needs two of them, so the municipality has a second one.
+    DemoUser("beheer-2", "gemeente", "Jasmijn Kok", (), organisation_admin=True),
+    DemoUser("politie-beheer", "politie", "Karim El Amrani", (), organisation_admin=True),
+    DemoUser("zorg-beheer", "verslavingszorg", "Lotte Hendriks", (), organisation_admin=True),
+    DemoUser("wijkteam-beheer", "wijkteam", "Milan Peters", (), organisation_admin=True),
 )
 
 DEMO_SYSTEMS = (

@@ -37,6 +37,7 @@ from app.models import (
     Mandate,
     Membership,
     Organisation,
+    OrganisationAdmin,
     PartnerSystem,
     Plan,
     Referral,
@@ -575,6 +576,16 @@ async def load_demo_data(
             memberships.setdefault(user.key, membership)
             all_memberships.append(membership)
     session.add_all(all_memberships)
+    session.add_all(
+        OrganisationAdmin(
+            organisation_id=organisations[user.organisation].id,
+            issuer=issuer_url(base_url, user.organisation),
+            subject=user.key,
+            display_name=user.name,
+        )
+        for user in DEMO_USERS
+        if user.organisation_admin
+    )
     session.add_all(
         PartnerSystem(
             organisation_id=organisations[system.organisation].id,

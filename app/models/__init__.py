@@ -1,6 +1,7 @@
 """All tables, imported here so that SQLModel.metadata (and Alembic) sees every one."""
 
 from app.models.action import Action
+from app.models.administration import AdminChange, IdentityChange, OrganisationAdmin
 from app.models.agreement import (
     Agreement,
     AgreementSignature,
@@ -33,6 +34,7 @@ __all__ = [
     "AccessLogAnchor",
     "AccessLogEntry",
     "Action",
+    "AdminChange",
     "AftercareWatch",
     "AgendaItem",
     "Agreement",
@@ -55,6 +57,7 @@ __all__ = [
     "DevAuthorizationCode",
     "DiscussionRequest",
     "Goal",
+    "IdentityChange",
     "JobRun",
     "LegalBasis",
     "Mandate",
@@ -62,6 +65,7 @@ __all__ = [
     "Membership",
     "Notification",
     "Organisation",
+    "OrganisationAdmin",
     "OutboxMessage",
     "PartnerEvent",
     "PartnerSystem",

@@ -34,11 +34,8 @@ async def create_action(case_id: uuid.UUID, body: ActionCreate, guard: GuardDep,
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(None, case_id, loaded.case.conference_id, loaded.client.client_number, "create")
     await guard.require(Op.action_create, loaded.target, access, hidden_as="case")
-    try:
+    async with guard.refusals_logged(access):
         action, _check = await service.create_action(guard.session, guard.principal, case=loaded.case, data=body)
-    except service.CommitmentRefused:
-        await guard.audit.denied(access)
-        raise
     response.headers["ETag"] = etag_of(action.version)
     response.headers["Location"] = f"/api/v1/actions/{action.id}"
     return guard.deliver(await reads.action_read(guard.session, guard.principal, action, loaded.case,

@@ -31,7 +31,7 @@ async def list_organisations(guard: GuardDep) -> list[OrganisationOut]:
 @router.post("/organisations", status_code=status.HTTP_201_CREATED, response_model=OrganisationOut)
 async def create_organisation(body: OrganisationCreate, guard: GuardDep) -> OrganisationOut:
     await guard.require_admin_somewhere(Access(action="create", resource_type="organisation"))
-    return OrganisationOut.model_validate(await service.create_organisation(guard.session, body))
+    return OrganisationOut.model_validate(await service.create_organisation(guard.session, guard.principal, body))
 
 
 @router.get("/conferences", response_model=list[ConferenceOut])
@@ -42,8 +42,9 @@ async def list_conferences(guard: GuardDep) -> list[ConferenceOut]:
 
 @router.post("/conferences", status_code=status.HTTP_201_CREATED, response_model=ConferenceOut)
 async def create_conference(body: ConferenceCreate, guard: GuardDep) -> ConferenceOut:
+    """Create a conference; you become its first administrator, and your organisation takes part."""
     await guard.require_admin_somewhere(Access(action="create", resource_type="conference"))
-    return ConferenceOut.model_validate(await service.create_conference(guard.session, body))
+    return ConferenceOut.model_validate(await service.create_conference(guard.session, guard.principal, body))
 
 
 @router.get("/conferences/{conference_id}/memberships", response_model=list[MembershipOut])
@@ -55,8 +56,12 @@ async def list_memberships(conference_id: uuid.UUID, guard: GuardDep) -> list[Me
 @router.post("/conferences/{conference_id}/memberships", status_code=status.HTTP_201_CREATED,
              response_model=MembershipOut)
 async def create_membership(conference_id: uuid.UUID, body: MembershipCreate, guard: GuardDep) -> MembershipOut:
-    await guard.require(Op.admin_manage, Target(conference_id=conference_id), hidden_as="conference")
-    return MembershipOut.model_validate(await service.create_membership(guard.session, conference_id, body))
+    """Give a person a role in the conference (its administrators only; never yourself)."""
+    access = Access(action="create", resource_type="membership", conference_id=conference_id)
+    await guard.require(Op.admin_manage, Target(conference_id=conference_id), access, hidden_as="conference")
+    async with guard.refusals_logged(access):
+        membership = await service.create_membership(guard.session, guard.principal, conference_id, body)
+    return MembershipOut.model_validate(membership)
 
 
 @router.get("/memberships/{membership_id}/mandates", response_model=list[MandateOut])
@@ -70,5 +75,11 @@ async def list_mandates(membership_id: uuid.UUID, guard: GuardDep) -> list[Manda
              response_model=MandateOut)
 async def create_mandate(membership_id: uuid.UUID, body: MandateCreate, guard: GuardDep) -> MandateOut:
     membership = await service.load_membership(guard.session, membership_id)
-    await guard.require(Op.admin_manage, Target(conference_id=membership.conference_id), hidden_as="membership")
-    return MandateOut.model_validate(await service.create_mandate(guard.session, membership, body))
+    """Record a mandate of a member (the conference's administrators only; never your own)."""
+    access = Access(action="create", resource_type="mandate", resource_id=str(membership_id),
+                    conference_id=membership.conference_id)
+    await guard.require(Op.admin_manage, Target(conference_id=membership.conference_id), access,
+                        hidden_as="membership")
+    async with guard.refusals_logged(access):
+        mandate = await service.create_mandate(guard.session, guard.principal, membership, body)
+    return MandateOut.model_validate(mandate)

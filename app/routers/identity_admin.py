@@ -1,36 +1,41 @@
-"""Administration of identity providers and partner systems: administrators only.
-
-Organisations are not conference-bound, so the check is "an administrator in some conference"
-(as for creating organisations); refusals are written to the access log like every denial."""
+"""Administration of an organisation's identity provider and partner systems: only by the
+administrators of that organisation (not of a conference, not of another organisation). A change
+of issuer or keys waits for a second administrator of the organisation. Refusals are written to
+the access log like every denial; every change to the record of administrative changes."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.audit import Access
+from app.auth.policy import visible_admin_changes
 from app.auth.tokens import TokenValidator
 from app.deps import GuardDep, SettingsDep
 from app.errors import Forbidden
-from app.models.enums import Role
+from app.routers._paging import PagingDep
+from app.schemas.common import PageOut
 from app.schemas.identity import (
+    AdminChangeOut,
+    IdentityChangeOut,
     OrganisationIdentityOut,
     OrganisationIdentityUpdate,
     PartnerSystemCreate,
     PartnerSystemOut,
     PartnerSystemUpdate,
 )
+from app.services.access import changes as change_service
 from app.services.access import organisations as service
 
 router = APIRouter(tags=["administration"])
 
 
-async def _require_admin(guard: GuardDep, action: str, resource_type: str, resource_id: uuid.UUID) -> None:
-    if guard.principal.kind == "person" and guard.principal.conference_ids(Role.admin):
-        return
-    await guard.audit.denied(Access(action=action, resource_type=resource_type, resource_id=str(resource_id)))
-    raise Forbidden("Only an administrator may do this.")
+def _access(action: str, organisation_id: uuid.UUID, part: str) -> Access:
+    """Administrative operations on an organisation: resource_id names the organisation, so
+    that its privacy officers find refused attempts on it (they have no conference)."""
+    return Access(action=action, resource_type="organisation", resource_id=str(organisation_id), part=part)
 
 
 def _forget_keys(request: Request, *issuers: str | None) -> None:
@@ -40,34 +45,86 @@ def _forget_keys(request: Request, *issuers: str | None) -> None:
             validator.key_cache.forget(issuer)
 
 
+async def _identity_out(guard: GuardDep, org: Any) -> OrganisationIdentityOut:
+    out = OrganisationIdentityOut.model_validate(org)
+    out.pending_changes = [
+        IdentityChangeOut.model_validate(c) for c in await service.pending_changes(guard.session, org)
+    ]
+    return out
+
+
 @router.get("/organisations/{organisation_id}/identity", response_model=OrganisationIdentityOut)
 async def get_identity(organisation_id: uuid.UUID, guard: GuardDep) -> OrganisationIdentityOut:
-    await _require_admin(guard, "read", "organisation", organisation_id)
+    """The organisation's identity-provider registration, with changes awaiting approval."""
+    await guard.require_organisation_admin(organisation_id, _access("read", organisation_id, "identity"))
     org = await service.load_organisation(guard.session, organisation_id)
-    return OrganisationIdentityOut.model_validate(org)
+    return await _identity_out(guard, org)
 
 
-@router.patch("/organisations/{organisation_id}", response_model=OrganisationIdentityOut)
+@router.patch(
+    "/organisations/{organisation_id}",
+    response_model=OrganisationIdentityOut,
+    responses={202: {"model": OrganisationIdentityOut,
+                     "description": "A change of issuer or keys awaits a second administrator."}},
+)
 async def update_identity(
     organisation_id: uuid.UUID,
     body: OrganisationIdentityUpdate,
     guard: GuardDep,
     request: Request,
+    response: Response,
     settings: SettingsDep,
 ) -> OrganisationIdentityOut:
-    """Register or change the organisation's identity provider: issuer, audience, discovery
-    URL, JWKS URI, claim mapping (with optional groups-to-roles seeding) and `typ` check."""
-    await _require_admin(guard, "update", "organisation", organisation_id)
+    """Change the organisation's identity provider: audience, claim mapping (with optional
+    groups-to-roles seeding) and `typ` check take effect at once; a new issuer, JWKS URI or
+    discovery URL is answered 202 and takes effect only when a second administrator of the
+    organisation approves it (`pending_changes`). `issuer: null` withdraws the trust at once."""
+    await guard.require_organisation_admin(organisation_id, _access("update", organisation_id, "identity"))
     org = await service.load_organisation(guard.session, organisation_id)
     before = org.issuer
-    org = await service.update_identity(guard.session, org, body, require_https=not settings.is_development)
+    pending = await service.update_identity(
+        guard.session, guard.principal, org, body, require_https=not settings.is_development
+    )
     _forget_keys(request, before, org.issuer)
-    return OrganisationIdentityOut.model_validate(org)
+    if pending is not None:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return await _identity_out(guard, org)
+
+
+@router.post(
+    "/organisations/{organisation_id}/identity-changes/{change_id}/approve", response_model=IdentityChangeOut
+)
+async def approve_identity_change(
+    organisation_id: uuid.UUID, change_id: uuid.UUID, guard: GuardDep, request: Request
+) -> IdentityChangeOut:
+    """A second administrator of the organisation (not the requester) makes a pending change of
+    issuer or keys take effect."""
+    access = _access("update", organisation_id, "identity_change")
+    await guard.require_organisation_admin(organisation_id, access)
+    org = await service.load_organisation(guard.session, organisation_id)
+    before = org.issuer
+    async with guard.refusals_logged(access):
+        change = await service.approve_identity_change(guard.session, guard.principal, org, change_id)
+    _forget_keys(request, before, org.issuer)
+    return IdentityChangeOut.model_validate(change)
+
+
+@router.post(
+    "/organisations/{organisation_id}/identity-changes/{change_id}/reject", response_model=IdentityChangeOut
+)
+async def reject_identity_change(
+    organisation_id: uuid.UUID, change_id: uuid.UUID, guard: GuardDep
+) -> IdentityChangeOut:
+    """Any administrator of the organisation stops a pending change of issuer or keys."""
+    await guard.require_organisation_admin(organisation_id, _access("update", organisation_id, "identity_change"))
+    org = await service.load_organisation(guard.session, organisation_id)
+    change = await service.reject_identity_change(guard.session, guard.principal, org, change_id)
+    return IdentityChangeOut.model_validate(change)
 
 
 @router.get("/organisations/{organisation_id}/partner-systems", response_model=list[PartnerSystemOut])
 async def list_partner_systems(organisation_id: uuid.UUID, guard: GuardDep) -> list[PartnerSystemOut]:
-    await _require_admin(guard, "list", "partner_system", organisation_id)
+    await guard.require_organisation_admin(organisation_id, _access("list", organisation_id, "partner_system"))
     org = await service.load_organisation(guard.session, organisation_id)
     systems = await service.list_partner_systems(guard.session, org)
     return [PartnerSystemOut.model_validate(s) for s in systems]
@@ -83,9 +140,10 @@ async def create_partner_system(
 ) -> PartnerSystemOut:
     """Register a machine client: tokens of this organisation's provider whose `sub` is
     `subject` act as this partner system, with at most the scopes given here."""
-    await _require_admin(guard, "create", "partner_system", organisation_id)
+    await guard.require_organisation_admin(organisation_id, _access("create", organisation_id, "partner_system"))
     org = await service.load_organisation(guard.session, organisation_id)
-    return PartnerSystemOut.model_validate(await service.create_partner_system(guard.session, org, body))
+    system = await service.create_partner_system(guard.session, guard.principal, org, body)
+    return PartnerSystemOut.model_validate(system)
 
 
 @router.patch("/organisations/{organisation_id}/partner-systems/{system_id}", response_model=PartnerSystemOut)
@@ -94,7 +152,39 @@ async def update_partner_system(
 ) -> PartnerSystemOut:
     """Change a partner system's scopes, or deactivate it (`active: false`): its tokens are
     refused from the next request on."""
-    await _require_admin(guard, "update", "partner_system", system_id)
+    await guard.require_organisation_admin(organisation_id, _access("update", organisation_id, "partner_system"))
     org = await service.load_organisation(guard.session, organisation_id)
-    system = await service.update_partner_system(guard.session, org, system_id, body)
+    system = await service.update_partner_system(guard.session, guard.principal, org, system_id, body)
     return PartnerSystemOut.model_validate(system)
+
+
+@router.get("/admin-changes", response_model=PageOut[AdminChangeOut])
+async def list_admin_changes(
+    guard: GuardDep,
+    page: PagingDep,
+    organisation_id: uuid.UUID | None = None,
+    conference_id: uuid.UUID | None = None,
+    entity_type: Annotated[str | None, Query(max_length=32)] = None,
+) -> PageOut[AdminChangeOut]:
+    """The record of administrative changes (who, what, before and after), newest first: for an
+    organisation's administrators the changes concerning it; for a conference's administrators
+    and privacy officers those in the conference; for privacy officers also their
+    organisation's changes outside any conference."""
+    access = Access(action="list", resource_type="admin_change", part="admin_changes")
+    principal = guard.principal
+    if principal.kind != "person" or not (
+        principal.organisation_admin or principal.conference_ids("admin", "privacy_officer")
+    ):
+        await guard.audit.denied(access)
+        raise Forbidden("Only administrators and privacy officers review administrative changes.")
+    rows, total = await change_service.list_admin_changes(
+        guard.session,
+        visible_admin_changes(principal),
+        change_service.ChangeFilter(organisation_id=organisation_id, conference_id=conference_id,
+                                    entity_type=entity_type),
+        limit=page.limit,
+        offset=page.offset,
+    )
+    guard.audit.allowed(access)
+    return PageOut(items=[AdminChangeOut.model_validate(r) for r in rows], total=total, limit=page.limit,
+                   offset=page.offset, next=page.next_link(total))

@@ -30,6 +30,7 @@ class MeOut(BaseModel):
     organisation_kind: str
     memberships: list[MembershipRefOut]
     scopes: list[str]
+    organisation_admin: bool = False  # an administrator of their own organisation
 
 
 @router.get("/me", response_model=MeOut)
@@ -44,4 +45,5 @@ async def who_am_i(principal: CurrentPrincipal) -> MeOut:
             for m in principal.memberships
         ],
         scopes=sorted(principal.scopes),
+        organisation_admin=principal.organisation_admin,
     )

@@ -429,5 +429,6 @@ async def my_digest(guard: GuardDep, settings: SettingsDep, conference_id: uuid.
 async def my_notifications(guard: GuardDep) -> list[NotificationOut]:
     """Reminders (actions due soon or overdue) and expiry warnings (mandates, agreements) for you
     and your organisation, from the last two weeks. Ids and dates only: open the action to see more."""
-    await guard.require_member_somewhere(Access(action="list", resource_type="notification"))
+    if not guard.principal.organisation_admin:  # an organisation's administrators: its notices
+        await guard.require_member_somewhere(Access(action="list", resource_type="notification"))
     return await notification_service.my_notifications(guard.session, guard.principal)

@@ -16,7 +16,15 @@ MAX_AMOUNT_CENTS = 100_000_000_00
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+class AdministratorIn(Strict):
+    subject: Annotated[str, Field(min_length=1, max_length=255, description="Their `sub` at the organisation's provider.")]
+    display_name: Name
+
+
 class OrganisationCreate(Strict):
+    """A new organisation with its identity provider and first administrators: from then on
+    only those administrators change its identity settings and partner systems."""
+
     name: Name
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
     kind: OrganisationKind
@@ -25,6 +33,11 @@ class OrganisationCreate(Strict):
     discovery_url: HttpUrl | None = None
     jwks_uri: HttpUrl | None = None
     claim_mapping: dict[str, Any] = Field(default_factory=dict)
+    require_typ_at_jwt: bool = False
+    administrators: list[AdministratorIn] = Field(
+        default_factory=list, max_length=10,
+        description="The organisation's first administrators, known by its provider (needs `issuer`).",
+    )
 
 
 class OrganisationOut(BaseModel):

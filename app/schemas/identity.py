@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -57,6 +57,23 @@ class OrganisationIdentityUpdate(Strict):
     require_typ_at_jwt: bool | None = None
 
 
+class IdentityChangeOut(BaseModel):
+    """A change of issuer or keys: `pending` until a second administrator of the organisation
+    approves it (then `applied`) or an administrator rejects it."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    changes: dict
+    before: dict
+    status: Literal["pending", "applied", "rejected"]
+    requested_by_subject: str
+    requested_by_name: str
+    requested_at: datetime
+    decided_by_subject: str | None
+    decided_at: datetime | None
+
+
 class OrganisationIdentityOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
@@ -69,6 +86,9 @@ class OrganisationIdentityOut(BaseModel):
     jwks_uri: str | None
     claim_mapping: dict
     require_typ_at_jwt: bool
+    pending_changes: list[IdentityChangeOut] = Field(
+        default_factory=list, description="Changes of issuer or keys awaiting a second administrator."
+    )
 
 
 class PartnerSystemCreate(Strict):
@@ -96,3 +116,22 @@ class PartnerSystemOut(BaseModel):
     scopes: list[PartnerScope]
     active: bool
     created_at: datetime
+
+
+class AdminChangeOut(BaseModel):
+    """One administrative change: who, what, before and after."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    occurred_at: datetime
+    actor_issuer: str
+    actor_subject: str
+    actor_name: str
+    actor_organisation_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+    conference_id: uuid.UUID | None
+    entity_type: str
+    entity_id: uuid.UUID | None
+    operation: str
+    before: dict
+    after: dict

@@ -1,4 +1,8 @@
-"""Organisations, conferences, memberships and mandates (the admin's work; no case content)."""
+"""Organisations, conferences, memberships and mandates (the admins' work; no case content).
+
+A conference is run by its own administrators: whoever creates one becomes its first
+administrator. Nobody grants a role or a mandate to themselves. Every change is recorded with
+before and after (app/services/access/changes.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +12,27 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.errors import Conflict, NotFound, UnprocessableEntity
-from app.models import Conference, ConferenceOrganisation, Mandate, Membership, Organisation
+from app.auth.principal import Principal
+from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
+from app.models import (
+    Conference,
+    ConferenceOrganisation,
+    Mandate,
+    Membership,
+    Organisation,
+    OrganisationAdmin,
+)
+from app.models.enums import Role
 from app.schemas.admin import ConferenceCreate, MandateCreate, MembershipCreate, OrganisationCreate
+from app.services.access.changes import record_admin_change, snapshot
+
+ORGANISATION_FIELDS = ("name", "slug", "kind", "issuer", "audience", "discovery_url", "jwks_uri", "claim_mapping")
+CONFERENCE_FIELDS = ("name", "municipality", "cadence", "retention_days")
+MEMBERSHIP_FIELDS = ("conference_id", "organisation_id", "issuer", "subject", "display_name", "email", "role", "active")
+MANDATE_FIELDS = ("membership_id", "scope", "max_amount_cents", "valid_from", "valid_to", "granted_by")
 
 
-async def create_organisation(session: AsyncSession, data: OrganisationCreate) -> Organisation:
+async def create_organisation(session: AsyncSession, principal: Principal, data: OrganisationCreate) -> Organisation:
     org = Organisation(
         name=data.name,
         slug=data.slug,
@@ -23,13 +42,28 @@ async def create_organisation(session: AsyncSession, data: OrganisationCreate) -
         discovery_url=str(data.discovery_url) if data.discovery_url else None,
         jwks_uri=str(data.jwks_uri) if data.jwks_uri else None,
         claim_mapping=data.claim_mapping,
+        require_typ_at_jwt=data.require_typ_at_jwt,
     )
+    if data.administrators and org.issuer is None:
+        raise UnprocessableEntity("Administrators are known by the organisation's provider: give its issuer.",
+                                  pointer="#/issuer")
     session.add(org)
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError:
         raise Conflict("An organisation with this slug or issuer exists already.") from None
+    admins = [
+        OrganisationAdmin(organisation_id=org.id, issuer=org.issuer or "", subject=a.subject,
+                          display_name=a.display_name)
+        for a in {a.subject: a for a in data.administrators}.values()
+    ]
+    session.add_all(admins)
+    await session.flush()
+    record_admin_change(session, principal, entity_type="organisation", entity_id=org.id, operation="create",
+                        after={**snapshot(org, ORGANISATION_FIELDS),
+                               "administrators": sorted(a.subject for a in admins)},
+                        organisation_id=org.id)
     return org
 
 
@@ -37,7 +71,8 @@ async def list_organisations(session: AsyncSession) -> list[Organisation]:
     return list((await session.execute(sa.select(Organisation).order_by(Organisation.name))).scalars())
 
 
-async def create_conference(session: AsyncSession, data: ConferenceCreate) -> Conference:
+async def create_conference(session: AsyncSession, principal: Principal, data: ConferenceCreate) -> Conference:
+    """The creator becomes the conference's first administrator (their organisation takes part)."""
     conference = Conference(
         name=data.name,
         municipality=data.municipality,
@@ -46,11 +81,28 @@ async def create_conference(session: AsyncSession, data: ConferenceCreate) -> Co
     )
     session.add(conference)
     await session.flush()
-    for org_id in dict.fromkeys(data.organisation_ids):
+    for org_id in dict.fromkeys([*data.organisation_ids, principal.organisation_id]):
         if await session.get(Organisation, org_id) is None:
             raise UnprocessableEntity("Unknown organisation.", pointer="#/organisation_ids")
         session.add(ConferenceOrganisation(conference_id=conference.id, organisation_id=org_id))
+    admin = Membership(
+        conference_id=conference.id,
+        organisation_id=principal.organisation_id,
+        issuer=principal.issuer,
+        subject=principal.subject,
+        display_name=principal.display_name[:200],
+        role=Role.admin.value,
+    )
+    session.add(admin)
     await session.flush()
+    record_admin_change(session, principal, entity_type="conference", entity_id=conference.id, operation="create",
+                        after={**snapshot(conference, CONFERENCE_FIELDS),
+                               "organisation_ids": sorted({str(o) for o in data.organisation_ids}
+                                                          | {str(principal.organisation_id)})},
+                        conference_id=conference.id)
+    record_admin_change(session, principal, entity_type="membership", entity_id=admin.id, operation="create",
+                        after=snapshot(admin, MEMBERSHIP_FIELDS), conference_id=conference.id,
+                        organisation_id=admin.organisation_id)
     return conference
 
 
@@ -62,11 +114,19 @@ async def list_conferences(session: AsyncSession, ids: frozenset[uuid.UUID]) -> 
     )
 
 
-async def create_membership(session: AsyncSession, conference_id: uuid.UUID, data: MembershipCreate) -> Membership:
+def _is_self(principal: Principal, issuer: str | None, subject: str) -> bool:
+    return principal.kind == "person" and (issuer, subject) == (principal.issuer, principal.subject)
+
+
+async def create_membership(
+    session: AsyncSession, principal: Principal, conference_id: uuid.UUID, data: MembershipCreate
+) -> Membership:
     org = await session.get(Organisation, data.organisation_id)
     if org is None or org.issuer is None:
         raise UnprocessableEntity("Unknown organisation, or one without an identity provider.",
                                   pointer="#/organisation_id")
+    if _is_self(principal, org.issuer, data.subject):
+        raise Forbidden("Nobody grants a role to themselves: ask another administrator of the conference.")
     takes_part = await session.get(ConferenceOrganisation, (conference_id, org.id))
     if takes_part is None:
         session.add(ConferenceOrganisation(conference_id=conference_id, organisation_id=org.id))
@@ -85,6 +145,9 @@ async def create_membership(session: AsyncSession, conference_id: uuid.UUID, dat
             await session.flush()
     except IntegrityError:
         raise Conflict("This person already has this role in the conference.") from None
+    record_admin_change(session, principal, entity_type="membership", entity_id=membership.id, operation="create",
+                        after=snapshot(membership, MEMBERSHIP_FIELDS), conference_id=conference_id,
+                        organisation_id=org.id)
     return membership
 
 
@@ -105,7 +168,11 @@ async def load_membership(session: AsyncSession, membership_id: uuid.UUID) -> Me
     return membership
 
 
-async def create_mandate(session: AsyncSession, membership: Membership, data: MandateCreate) -> Mandate:
+async def create_mandate(
+    session: AsyncSession, principal: Principal, membership: Membership, data: MandateCreate
+) -> Mandate:
+    if _is_self(principal, membership.issuer, membership.subject):
+        raise Forbidden("Nobody grants a mandate to themselves: ask another administrator of the conference.")
     if data.valid_to is not None and data.valid_to < data.valid_from:
         raise UnprocessableEntity("A mandate cannot end before it starts.", pointer="#/valid_to")
     mandate = Mandate(
@@ -118,6 +185,9 @@ async def create_mandate(session: AsyncSession, membership: Membership, data: Ma
     )
     session.add(mandate)
     await session.flush()
+    record_admin_change(session, principal, entity_type="mandate", entity_id=mandate.id, operation="create",
+                        after=snapshot(mandate, MANDATE_FIELDS), conference_id=membership.conference_id,
+                        organisation_id=membership.organisation_id)
     return mandate
 
 

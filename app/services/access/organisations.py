@@ -1,4 +1,7 @@
-"""Registering identity providers and partner systems of organisations (the admin's work).
+"""Registering identity providers and partner systems of organisations: the work of the
+organisation's own administrators. A change of issuer or keys waits for a second administrator
+of the organisation (two people, so that one stolen or malicious admin account cannot point the
+organisation at keys of its own); the organisation's administrators are notified of it.
 
 A changed registration takes effect on the next request: the routers drop the key cache of the
 old and the new issuer. Memberships are bound to an issuer and are not moved when an
@@ -15,9 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.errors import Conflict, NotFound, UnprocessableEntity
-from app.models import Conference, ConferenceOrganisation, Organisation, PartnerSystem
+from app.auth.principal import Principal
+from app.clock import clock
+from app.errors import Conflict, Forbidden, NotFound, UnprocessableEntity
+from app.models import (
+    Conference,
+    ConferenceOrganisation,
+    IdentityChange,
+    Notification,
+    Organisation,
+    PartnerSystem,
+)
 from app.schemas.identity import OrganisationIdentityUpdate, PartnerSystemCreate, PartnerSystemUpdate
+from app.services.access.changes import record_admin_change, snapshot
 
 
 async def load_organisation(session: AsyncSession, organisation_id: uuid.UUID) -> Organisation:
@@ -34,20 +47,41 @@ def _url(value: object, pointer: str, *, require_https: bool) -> str:
     return text
 
 
+# Fields that decide whose keys sign trusted tokens: a change takes effect only after a second
+# administrator of the organisation approves it. Withdrawing the issuer (null) is immediate: it
+# lets nobody in.
+KEY_FIELDS = ("issuer", "jwks_uri", "discovery_url")
+IDENTITY_FIELDS = ("issuer", "audience", "discovery_url", "jwks_uri", "claim_mapping", "require_typ_at_jwt")
+
+
 async def update_identity(
-    session: AsyncSession, org: Organisation, data: OrganisationIdentityUpdate, *, require_https: bool
-) -> Organisation:
+    session: AsyncSession,
+    principal: Principal,
+    org: Organisation,
+    data: OrganisationIdentityUpdate,
+    *,
+    require_https: bool,
+) -> IdentityChange | None:
+    """Apply the fields that do not touch keys at once; a change of issuer or keys becomes a
+    pending IdentityChange (returned) that the organisation's administrators are told about."""
     fields = data.model_dump(exclude_unset=True)
+    before = snapshot(org, IDENTITY_FIELDS)
+    wanted_keys: dict[str, str | None] = {}
     if "issuer" in fields:
-        org.issuer = (
-            _url(data.issuer, "#/issuer", require_https=require_https).rstrip("/") if data.issuer else None
-        )
-    if "audience" in fields:
-        org.audience = data.audience
+        issuer = _url(data.issuer, "#/issuer", require_https=require_https).rstrip("/") if data.issuer else None
+        if issuer is None:
+            org.issuer = None
+        elif issuer != org.issuer:
+            await _issuer_is_free(session, org, issuer)
+            wanted_keys["issuer"] = issuer
     for name in ("discovery_url", "jwks_uri"):
         if name in fields:
             value = getattr(data, name)
-            setattr(org, name, _url(value, f"#/{name}", require_https=require_https) if value else None)
+            url = _url(value, f"#/{name}", require_https=require_https) if value else None
+            if url != getattr(org, name):
+                wanted_keys[name] = url
+    if "audience" in fields:
+        org.audience = data.audience
     if "require_typ_at_jwt" in fields and data.require_typ_at_jwt is not None:
         org.require_typ_at_jwt = data.require_typ_at_jwt
     if "claim_mapping" in fields:
@@ -62,7 +96,120 @@ async def update_identity(
             await session.flush()
     except IntegrityError:
         raise Conflict("Another organisation uses this issuer already.") from None
-    return org
+    after = snapshot(org, IDENTITY_FIELDS)
+    if after != before:
+        changed = [k for k in IDENTITY_FIELDS if after[k] != before[k]]
+        record_admin_change(
+            session, principal, entity_type="organisation_identity", entity_id=org.id, operation="update",
+            before={k: before[k] for k in changed}, after={k: after[k] for k in changed}, organisation_id=org.id,
+        )
+    if not wanted_keys:
+        return None
+    change = IdentityChange(
+        organisation_id=org.id,
+        changes=wanted_keys,
+        before={k: getattr(org, k) for k in wanted_keys},
+        requested_by_issuer=principal.issuer,
+        requested_by_subject=principal.subject,
+        requested_by_name=principal.display_name,
+        requested_at=clock.now(),
+    )
+    session.add(change)
+    await session.flush()
+    record_admin_change(
+        session, principal, entity_type="identity_change", entity_id=change.id, operation="request",
+        before=change.before, after=change.changes, organisation_id=org.id,
+    )
+    _notify_admins(session, org, "identity_change_requested", change)
+    return change
+
+
+async def _issuer_is_free(session: AsyncSession, org: Organisation, issuer: str) -> None:
+    taken = (
+        await session.execute(
+            sa.select(col(Organisation.id)).where(col(Organisation.issuer) == issuer, col(Organisation.id) != org.id)
+        )
+    ).first()
+    if taken is not None:
+        raise Conflict("Another organisation uses this issuer already.")
+
+
+def _notify_admins(session: AsyncSession, org: Organisation, kind: str, change: IdentityChange) -> None:
+    """A notice to the organisation's administrators (the one notification table; ids only)."""
+    session.add(
+        Notification(
+            kind=kind, organisation_id=org.id, conference_id=None, membership_id=None,
+            ref_type="identity_change", ref_id=change.id, on_date=clock.today(),
+        )
+    )
+
+
+async def pending_changes(session: AsyncSession, org: Organisation) -> list[IdentityChange]:
+    return list(
+        (
+            await session.execute(
+                sa.select(IdentityChange)
+                .where(col(IdentityChange.organisation_id) == org.id, col(IdentityChange.status) == "pending")
+                .order_by(col(IdentityChange.requested_at))
+            )
+        ).scalars()
+    )
+
+
+async def _load_pending(session: AsyncSession, org: Organisation, change_id: uuid.UUID) -> IdentityChange:
+    change = (
+        await session.execute(
+            sa.select(IdentityChange).where(col(IdentityChange.id) == change_id).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if change is None or change.organisation_id != org.id:
+        raise NotFound("identity change")
+    if change.status != "pending":
+        raise Conflict(f"This change is {change.status} already.")
+    return change
+
+
+async def approve_identity_change(
+    session: AsyncSession, principal: Principal, org: Organisation, change_id: uuid.UUID
+) -> IdentityChange:
+    """A second administrator (not the one who asked) makes the change take effect."""
+    change = await _load_pending(session, org, change_id)
+    if (change.requested_by_issuer, change.requested_by_subject) == (principal.issuer, principal.subject):
+        raise Forbidden("A second administrator of the organisation must approve this change, not its requester.")
+    before = snapshot(org, KEY_FIELDS)
+    for name, value in change.changes.items():
+        if name in KEY_FIELDS:
+            setattr(org, name, value)
+    change.status = "applied"
+    change.decided_by_subject = principal.subject
+    change.decided_at = clock.now()
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("Another organisation uses this issuer already.") from None
+    record_admin_change(
+        session, principal, entity_type="organisation_identity", entity_id=org.id, operation="approve",
+        before=before, after=snapshot(org, KEY_FIELDS), organisation_id=org.id,
+    )
+    _notify_admins(session, org, "identity_change_applied", change)
+    return change
+
+
+async def reject_identity_change(
+    session: AsyncSession, principal: Principal, org: Organisation, change_id: uuid.UUID
+) -> IdentityChange:
+    """Any administrator of the organisation (the requester too) may stop a pending change."""
+    change = await _load_pending(session, org, change_id)
+    change.status = "rejected"
+    change.decided_by_subject = principal.subject
+    change.decided_at = clock.now()
+    await session.flush()
+    record_admin_change(
+        session, principal, entity_type="identity_change", entity_id=change.id, operation="reject",
+        before={"status": "pending"}, after={"status": "rejected"}, organisation_id=org.id,
+    )
+    return change
 
 
 async def _check_grants(session: AsyncSession, org: Organisation, conference_ids: list[uuid.UUID]) -> None:
@@ -100,8 +247,11 @@ async def list_partner_systems(session: AsyncSession, org: Organisation) -> list
     )
 
 
+SYSTEM_FIELDS = ("name", "subject", "scopes", "active")
+
+
 async def create_partner_system(
-    session: AsyncSession, org: Organisation, data: PartnerSystemCreate
+    session: AsyncSession, principal: Principal, org: Organisation, data: PartnerSystemCreate
 ) -> PartnerSystem:
     if org.issuer is None:
         raise UnprocessableEntity("Register the organisation's identity provider first.", pointer="#/")
@@ -117,18 +267,29 @@ async def create_partner_system(
             await session.flush()
     except IntegrityError:
         raise Conflict("This organisation has a partner system with this subject already.") from None
+    record_admin_change(
+        session, principal, entity_type="partner_system", entity_id=system.id, operation="create",
+        after=snapshot(system, SYSTEM_FIELDS), organisation_id=org.id,
+    )
     return system
 
 
 async def update_partner_system(
-    session: AsyncSession, org: Organisation, system_id: uuid.UUID, data: PartnerSystemUpdate
+    session: AsyncSession, principal: Principal, org: Organisation, system_id: uuid.UUID, data: PartnerSystemUpdate
 ) -> PartnerSystem:
     system = await session.get(PartnerSystem, system_id)
     if system is None or system.organisation_id != org.id:
         raise NotFound("partner system")
+    before = snapshot(system, SYSTEM_FIELDS)
     if data.scopes is not None:
         system.scopes = sorted({s.value for s in data.scopes})
     if data.active is not None:
         system.active = data.active
     await session.flush()
+    after = snapshot(system, SYSTEM_FIELDS)
+    if after != before:
+        record_admin_change(
+            session, principal, entity_type="partner_system", entity_id=system.id, operation="update",
+            before=before, after=after, organisation_id=org.id,
+        )
     return system

@@ -18,23 +18,33 @@ async def my_notifications(
     session: AsyncSession, principal: Principal, *, days: int = 14
 ) -> list[NotificationOut]:
     """Those addressed to one of your memberships, and those of your organisation in your
-    conferences, from the last `days` days, newest first."""
+    conferences, from the last `days` days, newest first. An organisation's administrators also
+    get its notices bound to no conference (changes of issuer or keys)."""
     memberships = sorted(principal.membership_ids())
     conferences = sorted(principal.conference_ids())
-    if not memberships:
+    if not memberships and not principal.organisation_admin:
         return []
+    addressed = [
+        col(Notification.membership_id).in_(memberships),
+        sa.and_(
+            col(Notification.organisation_id) == principal.organisation_id,
+            col(Notification.conference_id).in_(conferences),
+        ),
+    ]
+    if principal.organisation_admin:
+        addressed.append(
+            sa.and_(
+                col(Notification.organisation_id) == principal.organisation_id,
+                col(Notification.conference_id).is_(None),
+                col(Notification.membership_id).is_(None),
+            )
+        )
     rows = (
         await session.execute(
             sa.select(Notification)
             .where(
                 col(Notification.on_date) >= clock.today() - timedelta(days=days),
-                sa.or_(
-                    col(Notification.membership_id).in_(memberships),
-                    sa.and_(
-                        col(Notification.organisation_id) == principal.organisation_id,
-                        col(Notification.conference_id).in_(conferences),
-                    ),
-                ),
+                sa.or_(*addressed),
             )
             .order_by(col(Notification.on_date).desc(), col(Notification.kind), col(Notification.due_on))
             .limit(500)
