@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scheduler.start()
         refresher = None
         if settings.metrics_enabled and settings.metrics_port:
-            from app.routers.metrics import refresh_forever
+            from app.http.observability import refresh_forever
 
             refresher = asyncio.create_task(refresh_forever(app.state.db))
         try:

@@ -66,3 +66,17 @@ def test_no_domain_state_is_spelled_outside_the_enums() -> None:
     assert found == [], "use the enum (app/models/enums.py) or a predicate (app/models/predicates.py):\n" + (
         "\n".join(found)
     )
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    """A leading underscore means "this module's own": routers in particular share nothing
+    through private names (what they share lives outside them, e.g. app/web/, app/http/)."""
+    found = []
+    for path in sorted(APP.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("app"):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                if private or any(part.startswith("_") and part != "__init__" for part in node.module.split(".")):
+                    found.append(f"{path.relative_to(APP.parent)}:{node.lineno}: from {node.module} import "
+                                 f"{', '.join(a.name for a in node.names)}")
+    assert found == []

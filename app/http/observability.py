@@ -5,13 +5,16 @@ only after routing, so it is read from the scope once the app has answered."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
+import sqlalchemy as sa
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from app.db import Database
+from app.metrics import HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_SQL, set_outbox
 
 log = logging.getLogger("casusoverleg.request")
 
@@ -70,3 +73,19 @@ class ObservabilityMiddleware:
                            "duration_ms": round(elapsed * 1000, 1)},
                 )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+async def refresh_database_gauges(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        backlog, dead, oldest = (await conn.execute(sa.text(OUTBOX_SQL))).one()
+    set_outbox(int(backlog), int(dead), float(oldest))
+
+
+async def refresh_forever(db: Database, interval: float = 30.0) -> None:
+    """For METRICS_PORT, where no request of ours refreshes the database-wide gauges."""
+    while True:
+        try:
+            await refresh_database_gauges(db)
+        except Exception:  # noqa: BLE001  (a failed refresh keeps the last figures)
+            logging.getLogger(__name__).warning("metrics: could not read the outbox figures", exc_info=True)
+        await asyncio.sleep(interval)

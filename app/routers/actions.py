@@ -9,8 +9,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from app.audit import Access
 from app.auth.policy import Op, Target
 from app.deps import GuardDep
+from app.http.paging import PagingDep
 from app.models.enums import ActionStatus, Coverage
-from app.routers._paging import PagingDep
 from app.schemas.cases import ActionCreate, ActionOut, ActionUpdate
 from app.schemas.common import PageOut
 from app.services.cases import actions as service

@@ -15,8 +15,8 @@ from app.audit import Access
 from app.auth.policy import Op, Target
 from app.deps import GuardDep, SettingsDep
 from app.errors import Forbidden
+from app.http.paging import PagingDep
 from app.models.enums import Role
-from app.routers._paging import PagingDep
 from app.schemas.audit import AccessLogOut, AccessReportOut, ChainReportOut, ClientExportOut
 from app.schemas.common import INT64_MAX, PageOut
 from app.services.privacy import officer as service

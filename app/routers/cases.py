@@ -8,8 +8,8 @@ from fastapi import APIRouter, Header, Response
 from app.audit import Access, Read
 from app.auth.policy import Op
 from app.deps import GuardDep
+from app.http.paging import PagingDep
 from app.models.enums import Phase
-from app.routers._paging import PagingDep
 from app.schemas.cases import (
     AssessmentHistory,
     BreakGlassCreate,

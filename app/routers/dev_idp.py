@@ -5,17 +5,15 @@ DEV_IDP_ENABLED (never in production)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dev_idp import TOKEN_LIFETIME_SECONDS, DevKeyStore, discovery_document, issuer_url, mint_token
 from app.clock import clock
 from app.demo.people import DEMO_ORGANISATIONS
-from app.deps import get_session
+from app.deps import SessionDep
 from app.errors import NotFound
 from app.services.access import dev_idp_flow as dev_flow
 from app.web.render import templates
@@ -50,9 +48,6 @@ _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43,128}$")
 _AUTH_PARAMS = ("response_type", "client_id", "redirect_uri", "state", "code_challenge",
                 "code_challenge_method", "nonce", "scope")
 
-FunctionSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
 def _authorization_problem(request: Request, slug: str, params: dict[str, str]) -> str | None:
     """Why this authorization request is refused (None: acceptable). Never redirects to an
     unchecked redirect URI: a bad request gets a page, not a redirect."""
@@ -84,7 +79,7 @@ def _issuer(request: Request, slug: str) -> str:
 
 
 @router.get("/{slug}/authorize", response_class=HTMLResponse)
-async def authorize_page(slug: str, request: Request, session: FunctionSession) -> HTMLResponse:
+async def authorize_page(slug: str, request: Request, session: SessionDep) -> HTMLResponse:
     params = {k: request.query_params.get(k, "") for k in _AUTH_PARAMS}
     problem = _authorization_problem(request, slug, params)
     if problem:
@@ -97,7 +92,7 @@ async def authorize_page(slug: str, request: Request, session: FunctionSession) 
 
 
 @router.post("/{slug}/authorize")
-async def authorize_choose(slug: str, request: Request, session: FunctionSession) -> Response:
+async def authorize_choose(slug: str, request: Request, session: SessionDep) -> Response:
     form = await request.form()
     params = {k: str(form.get(k) or "") for k in _AUTH_PARAMS}
     problem = _authorization_problem(request, slug, params)
@@ -122,7 +117,7 @@ def _token_error(error: str, description: str) -> JSONResponse:
 
 
 @router.post("/{slug}/token")
-async def token(slug: str, request: Request, session: FunctionSession) -> JSONResponse:
+async def token(slug: str, request: Request, session: SessionDep) -> JSONResponse:
     store = _store(request, slug)
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("grant_type", "code", "redirect_uri", "code_verifier",

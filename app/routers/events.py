@@ -14,7 +14,7 @@ from app.auth.policy import Op
 from app.deps import GuardDep, SettingsDep
 from app.errors import AppError, BadRequest, PayloadTooLarge, UnprocessableEntity
 from app.events.cloudevents import CE_PREFIX, binary_event, is_json_media
-from app.routers._paging import PagingDep
+from app.http.paging import PagingDep
 from app.schemas.common import PageOut
 from app.schemas.events import (
     EventBatchReceipt,

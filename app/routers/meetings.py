@@ -14,7 +14,7 @@ from app.auth.policy import Op, Target, visible_actions
 from app.deps import GuardDep, SessionDep, SettingsDep
 from app.models import Meeting
 from app.models.enums import Role
-from app.routers import _meeting_views as views
+from app.routers import meeting_views as views
 from app.schemas.meetings import (
     AdHocMeeting,
     AgendaItemAdd,
@@ -143,7 +143,7 @@ async def _agenda(
     change: str | None = None,
     changed_items: Collection[uuid.UUID] | None = None,
 ) -> AgendaOut:
-    """The agenda as the caller may see it, logged as app/routers/_meeting_views.py logs it."""
+    """The agenda as the caller may see it, logged as app/routers/meeting_views.py logs it."""
     meeting = await service.load_meeting(guard.session, meeting_id)
     granted = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
     out = await views.agenda_for(

@@ -4,35 +4,15 @@ required. Production without a token: not served on the public port (see METRICS
 
 from __future__ import annotations
 
-import asyncio
 import hmac
-import logging
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
 
-from app.db import Database
 from app.errors import Unauthorized
-from app.metrics import OUTBOX_SQL, exposition, set_outbox
+from app.http.observability import refresh_database_gauges
+from app.metrics import exposition
 
 router = APIRouter(include_in_schema=False)
-log = logging.getLogger(__name__)
-
-
-async def refresh_database_gauges(db: Database) -> None:
-    async with db.engine.connect() as conn:
-        backlog, dead, oldest = (await conn.execute(sa.text(OUTBOX_SQL))).one()
-    set_outbox(int(backlog), int(dead), float(oldest))
-
-
-async def refresh_forever(db: Database, interval: float = 30.0) -> None:
-    """For METRICS_PORT, where no request of ours refreshes the database-wide gauges."""
-    while True:
-        try:
-            await refresh_database_gauges(db)
-        except Exception:  # noqa: BLE001  (a failed refresh keeps the last figures)
-            log.warning("metrics: could not read the outbox figures", exc_info=True)
-        await asyncio.sleep(interval)
 
 
 @router.get("/metrics")

@@ -11,10 +11,10 @@ from app.audit import Access
 from app.auth.policy import Op
 from app.deps import GuardDep
 from app.errors import NotFound
-from app.models import ClientReference
 from app.schemas.partners import ReferenceCreate, ReferenceOut
 from app.services.cases import lifecycle as case_service
 from app.services.partners import references as service
+from app.services.partners.references import reference_out
 
 router = APIRouter(tags=["partner systems"])
 
@@ -47,23 +47,13 @@ async def _case_for(guard: GuardDep, case_id: uuid.UUID, op: Op, action: str) ->
     return loaded
 
 
-def _out(row: ClientReference, case_id: uuid.UUID) -> ReferenceOut:
-    return ReferenceOut(
-        id=row.id,
-        case_id=case_id,
-        organisation_id=row.organisation_id,
-        reference=row.reference,
-        created_at=row.created_at,
-    )
-
-
 @router.get("/cases/{case_id}/references", response_model=list[ReferenceOut])
 async def list_references(case_id: uuid.UUID, guard: GuardDep) -> list[ReferenceOut]:
     """Your organisation's own references for the case's client (never another's)."""
     loaded = await _case_for(guard, case_id, Op.reference_read, "read")
     rows = await service.own_references(guard.session, guard.principal.organisation_id, loaded.client.id)
     guard.audit.allowed(_access(loaded, "read"))
-    return [_out(r, case_id) for r in rows]
+    return [reference_out(r, case_id) for r in rows]
 
 
 @router.post(
@@ -86,7 +76,7 @@ async def link_reference(
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/cases/{case_id}/references/{row.id}"
-    return _out(row, case_id)
+    return reference_out(row, case_id)
 
 
 @router.delete("/cases/{case_id}/references/{reference_id}", status_code=status.HTTP_204_NO_CONTENT)

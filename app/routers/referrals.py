@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, status
 from app.audit import Access
 from app.auth.policy import Op, Target, visible_referrals
 from app.deps import GuardDep, SettingsDep
+from app.http.paging import PagingDep
 from app.models.enums import ReferralStatus, Role
-from app.routers._paging import PagingDep
 from app.schemas.cases import CaseSummary, ReferralAccept, ReferralCreate, ReferralDecline, ReferralOut
 from app.schemas.common import PageOut
 from app.services.cases import referrals as service

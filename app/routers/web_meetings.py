@@ -6,7 +6,7 @@ during the meeting and publishes the list of decisions. Members and liaisons rea
 published, with only what the policy lets them see. Print views reuse the exports.
 
 The same Guard, policy and access log as the API: the agenda and the list of decisions, and their
-log rows, come from app/routers/_meeting_views.py (shared with app/routers/meetings.py); the
+log rows, come from app/routers/meeting_views.py (shared with app/routers/meetings.py); the
 agenda rules live in the services. Every form carries the CSRF token and the meeting's version,
 so a change made in between by someone else is shown, never overwritten."""
 
@@ -30,7 +30,7 @@ from app.clock import clock
 from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed, UnprocessableEntity
 from app.models import Meeting
 from app.models.enums import AgendaStatus, MandateScope, MeetingStatus, Role
-from app.routers import _meeting_views as views
+from app.routers import meeting_views as views
 from app.schemas.cases import ActionCreate
 from app.schemas.meetings import AgendaItemAdd, AgendaOut, DecisionCreate
 from app.services.access import web_sessions as web_auth

@@ -6,41 +6,15 @@ from fastapi import APIRouter, Response, status
 
 from app.audit import Access
 from app.deps import GuardDep, SettingsDep
-from app.events.delivery import message_id
-from app.models import OutboxMessage, Subscription
-from app.routers._paging import PagingDep
+from app.http.paging import PagingDep
 from app.schemas.common import PageOut
 from app.schemas.events import DeadLetterOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
 from app.services.events import subscriptions as service
+from app.services.events.subscriptions import dead_letter_out, subscription_out
 
 router = APIRouter(tags=["webhooks"])
 
 SCOPE = "webhooks:manage"
-
-
-def _out(s: Subscription) -> SubscriptionOut:
-    return SubscriptionOut(
-        id=s.id,
-        url=s.url,
-        event_types=list(s.event_types),
-        active=s.active,
-        disabled_reason=s.disabled_reason,
-        created_at=s.created_at,
-    )
-
-
-def _dead(m: OutboxMessage) -> DeadLetterOut:
-    return DeadLetterOut(
-        id=m.id,
-        webhook_id=message_id(m.id),
-        subscription_id=m.subscription_id,
-        type=m.type,
-        attempts=m.attempts,
-        created_at=m.created_at,
-        dead_at=m.dead_at,
-        last_status=m.last_status,
-        last_error=m.last_error,
-    )
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED, response_model=SubscriptionCreated)
@@ -50,13 +24,13 @@ async def create_subscription(
     await guard.require_system_scope(SCOPE, Access(action="create", resource_type="subscription"))
     sub, secret = await service.create_subscription(guard.session, guard.principal, body, settings)
     response.headers["Location"] = f"/api/v1/subscriptions/{sub.id}"
-    return SubscriptionCreated(**_out(sub).model_dump(), secret=secret)
+    return SubscriptionCreated(**subscription_out(sub).model_dump(), secret=secret)
 
 
 @router.get("/subscriptions", response_model=list[SubscriptionOut])
 async def list_subscriptions(guard: GuardDep) -> list[SubscriptionOut]:
     await guard.require_system_scope(SCOPE, Access(action="list", resource_type="subscription"))
-    return [_out(s) for s in await service.list_subscriptions(guard.session, guard.principal)]
+    return [subscription_out(s) for s in await service.list_subscriptions(guard.session, guard.principal)]
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -73,7 +47,7 @@ async def list_dead_letters(guard: GuardDep, page: PagingDep) -> PageOut[DeadLet
     await guard.require_admin_somewhere(Access(action="list", resource_type="dead_letter"))
     rows, total = await service.dead_letters(guard.session, limit=page.limit, offset=page.offset)
     return PageOut(
-        items=[_dead(m) for m in rows],
+        items=[dead_letter_out(m) for m in rows],
         total=total,
         limit=page.limit,
         offset=page.offset,
@@ -88,4 +62,4 @@ async def replay_dead_letter(
     await guard.require_admin_somewhere(
         Access(action="update", resource_type="dead_letter", resource_id=str(message_id))
     )
-    return _dead(await service.replay_dead_letter(guard.session, message_id, reactivate=reactivate))
+    return dead_letter_out(await service.replay_dead_letter(guard.session, message_id, reactivate=reactivate))

@@ -13,10 +13,11 @@ from app.clock import clock
 from app.config import Settings
 from app.crypto import seal_text
 from app.errors import NotFound, UnprocessableEntity
+from app.events.delivery import message_id
 from app.events.signing import SECRET_PURPOSE, new_secret, valid_secret
 from app.events.targets import UnsafeTarget, resolve_and_check
 from app.models import OutboxMessage, Subscription
-from app.schemas.events import SubscriptionCreate
+from app.schemas.events import DeadLetterOut, SubscriptionCreate, SubscriptionOut
 from app.services.common import paged
 
 
@@ -120,3 +121,26 @@ async def replay_dead_letter(
     return message
 
 
+def subscription_out(s: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=s.id,
+        url=s.url,
+        event_types=list(s.event_types),
+        active=s.active,
+        disabled_reason=s.disabled_reason,
+        created_at=s.created_at,
+    )
+
+
+def dead_letter_out(m: OutboxMessage) -> DeadLetterOut:
+    return DeadLetterOut(
+        id=m.id,
+        webhook_id=message_id(m.id),
+        subscription_id=m.subscription_id,
+        type=m.type,
+        attempts=m.attempts,
+        created_at=m.created_at,
+        dead_at=m.dead_at,
+        last_status=m.last_status,
+        last_error=m.last_error,
+    )

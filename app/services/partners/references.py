@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from app.errors import NotFound, UnprocessableEntity
 from app.models import ClientReference, ConferenceOrganisation
+from app.schemas.partners import ReferenceOut
 from app.services.cases.clients import bsn_is_valid
 
 LINK_SCOPE = "clients:link"
@@ -141,3 +142,13 @@ async def unlink(
         raise NotFound("client reference")
     await session.execute(sa.delete(ClientReference).where(col(ClientReference.id) == row.id))
     return row
+
+
+def reference_out(row: ClientReference, case_id: uuid.UUID) -> ReferenceOut:
+    return ReferenceOut(
+        id=row.id,
+        case_id=case_id,
+        organisation_id=row.organisation_id,
+        reference=row.reference,
+        created_at=row.created_at,
+    )

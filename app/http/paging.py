@@ -1,3 +1,6 @@
+"""The one paging shape of the API: ?limit and ?offset in, a next link out (the services count
+and page with app/services/common.py `paged`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
