@@ -15,7 +15,7 @@ from app.auth.policy import visible_admin_changes
 from app.auth.tokens import TokenValidator
 from app.deps import GuardDep, SettingsDep
 from app.errors import Forbidden
-from app.routers._paging import PagingDep
+from app.http.paging import PagingDep
 from app.schemas.common import PageOut
 from app.schemas.identity import (
     AdminChangeOut,
