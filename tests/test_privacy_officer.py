@@ -302,3 +302,37 @@ async def test_log_readers_need_multi_factor_sign_in_where_the_provider_reports_
         assert (await client.get(path, headers=with_otp)).status_code == 200, path
     denied = [r for r in await _log_rows(owner_db) if r.outcome == "denied"]
     assert len(denied) == 4 and {r.resource_type for r in denied} <= {"access_log", "client"}
+
+
+async def test_rows_without_a_conference_are_reviewed_by_the_organisations_privacy_officers(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    """Rows bound to no conference: a privacy officer's own searches, refused calls of partner
+    systems, refused administrative operations on an organisation. The privacy officers of the
+    organisation involved review them; another organisation's stay out of view."""
+    gemeente, politie = world.orgs["gemeente"], world.orgs["politie"]
+    hook = {"url": "https://93.184.215.14/hooks", "event_types": ["case.flagged"]}
+    # the municipality's partner system lacks webhooks:manage; so does the police's
+    for system in ("gemeente_system", "police_system"):
+        assert (await client.post("/api/v1/subscriptions", json=hook, headers=world.headers(system))).status_code == 403
+    # the police's administrator tries the municipality's settings; and their own organisation's
+    # is tried by the municipality's administrator
+    assert (await client.patch(f"/api/v1/organisations/{gemeente.id}", json={"audience": "x"},
+                               headers=world.headers("police_admin"))).status_code == 403
+    assert (await client.patch(f"/api/v1/organisations/{politie.id}", json={"audience": "x"},
+                               headers=world.headers("admin"))).status_code == 403
+    officer = world.headers("privacy_officer")
+    assert (await client.get("/api/v1/audit/log", headers=officer)).status_code == 200  # an own search
+
+    body = (await client.get("/api/v1/audit/log", params={"limit": 200}, headers=officer)).json()
+    seen = {(i["actor_subject"], i["resource_type"], i["outcome"]) for i in body["items"]}
+    assert ("gemeente-system", "subscription", "denied") in seen
+    assert ("police_admin-sub", "organisation", "denied") in seen  # an attempt on the municipality
+    assert ("admin-sub", "organisation", "denied") in seen  # the municipality's own administrator
+    assert ("privacy_officer-sub", "access_log", "allowed") in seen  # the officer's own search
+    assert not any(s == "police-system" for s, _, _ in seen)  # the police's business
+    assert all(i["conference_id"] is None for i in body["items"])
+    # with a conference named, only that conference's rows
+    only_a = (await client.get("/api/v1/audit/log", params={"conference_id": str(world.a.id)},
+                               headers=officer)).json()
+    assert all(i["conference_id"] == str(world.a.id) for i in only_a["items"])

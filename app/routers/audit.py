@@ -78,13 +78,17 @@ async def query_access_log(
     occurred_to: datetime | None = None,
     outcome: Literal["allowed", "denied"] | None = None,
 ) -> PageOut[AccessLogOut]:
-    """Query the access log by client, person, organisation and period (privacy officer)."""
+    """Query the access log by client, person, organisation and period (privacy officer). Without
+    `conference_id`: your conferences' rows, and the rows bound to no conference that involve
+    your organisation (searches of its privacy officers, refused calls of its partner systems,
+    refused administrative operations on it)."""
     access = _log_access("search", conference_id=conference_id, client_number=client_number, part="query")
     conferences = await _officer_of(guard, conference_id, access)
     rows, total = await service.query_log(
         guard.session,
         service.LogQuery(
             conference_ids=conferences,
+            involved_organisation_id=guard.principal.organisation_id if conference_id is None else None,
             client_number=client_number,
             subject=subject,
             organisation_id=organisation_id,

@@ -39,6 +39,10 @@ from app.services.common import paged
 @dataclass(frozen=True)
 class LogQuery:
     conference_ids: list[uuid.UUID]
+    # Also the rows bound to no conference that involve this organisation: its people's or
+    # systems' own (a privacy officer's searches, a partner system's refused calls) and refused
+    # administrative operations on it. Its privacy officers review them.
+    involved_organisation_id: uuid.UUID | None = None
     client_number: str | None = None
     subject: str | None = None
     organisation_id: uuid.UUID | None = None
@@ -52,7 +56,10 @@ async def query_log(
 ) -> tuple[list[AccessLogEntry], int]:
     if query.occurred_from and query.occurred_to and query.occurred_from > query.occurred_to:
         raise UnprocessableEntity("The period starts after it ends.", pointer="#query:occurred_from")
-    where: list[Any] = [AccessLogEntry.conference_id.in_(query.conference_ids)]
+    scope: Any = AccessLogEntry.conference_id.in_(query.conference_ids)
+    if query.involved_organisation_id is not None:
+        scope = sa.or_(scope, without_conference(query.involved_organisation_id))
+    where: list[Any] = [scope]
     if query.client_number is not None:
         where.append(AccessLogEntry.client_number == query.client_number)
     if query.subject is not None:
@@ -71,6 +78,19 @@ async def query_log(
         count_from=AccessLogEntry, where=where, limit=limit, offset=offset,
     )
     return [r[0] for r in rows], total
+
+
+def without_conference(organisation_id: uuid.UUID) -> Any:
+    """Rows of no conference that involve the organisation: by its people or systems, or an
+    administrative operation on it (resource_type organisation, resource_id its id)."""
+    return sa.and_(
+        AccessLogEntry.conference_id.is_(None),
+        sa.or_(
+            AccessLogEntry.organisation_id == organisation_id,
+            sa.and_(AccessLogEntry.resource_type == "organisation",
+                    AccessLogEntry.resource_id == str(organisation_id)),
+        ),
+    )
 
 
 async def load_client_by_number(session: AsyncSession, client_number: str) -> Client:
