@@ -7,58 +7,85 @@ import ast
 import re
 from pathlib import Path
 
-from app.models.enums import ActionStatus, AgendaStatus, AgreementStatus, MeetingStatus, Phase, ReferralStatus
+from app.models.enums import (
+    ActionStatus,
+    AgendaStatus,
+    AgreementStatus,
+    IdentityChangeStatus,
+    MeetingStatus,
+    Phase,
+    ReferralStatus,
+)
 
 APP = Path(__file__).resolve().parents[1] / "app"
-STATES = {m.value for enum in (Phase, ActionStatus, ReferralStatus, MeetingStatus, AgendaStatus, AgreementStatus)
-          for m in enum}
+ENUMS = (Phase, ActionStatus, ReferralStatus, MeetingStatus, AgendaStatus, AgreementStatus, IdentityChangeStatus)
+STATES = {m.value for enum in ENUMS for m in enum}
 SPELLED_HERE = {APP / "models" / "enums.py"}
-# Keyword arguments that carry a state; any other keyword's value is a word, not a state
-# (e.g. the access log's part="published").
-STATE_KEYWORDS = {"status", "phase", "agenda_status", "phase_from", "phase_to", "to"}
-# Places where a state's word means something else, each with the text that shows it.
-NOT_STATES = {
-    ("services/agreements/lifecycle.py", '{"signed": {"from": None, "to": signature.party}}'),  # a history key
-    ("services/agreements/lifecycle.py", '{"withdrawn": {"from": None, "to": f"'),  # a history key
-}
-SQL_STATE = re.compile("'({})'".format("|".join(sorted(STATES))))
+# The names under which rows, schemas and SQL hold a state.
+STATE_NAMES = {"status", "phase", "agenda_status", "phase_from", "phase_to"}
+SQL_STATE = re.compile(r"\b({})\s*(=|<>|!=|IN\s*\()\s*'({})'".format("|".join(STATE_NAMES), "|".join(sorted(STATES))),
+                       re.IGNORECASE)
 
 
-def _docstrings(tree: ast.AST) -> set[int]:
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            first = node.body[0] if node.body else None
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-                found.add(id(first.value))
-    return found
+def _states_in(node: ast.AST | None) -> bool:
+    """A state's value, or a tuple/list/set/Literal of them."""
+    if isinstance(node, ast.Constant):
+        return node.value in STATES
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_states_in(e) for e in node.elts)
+    if isinstance(node, ast.Subscript):  # Literal["draft", ...]
+        return _states_in(node.slice)
+    return False
 
 
-def _words(tree: ast.AST) -> set[int]:
-    """String constants passed to a keyword that is not a state."""
-    return {id(node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.keyword) and node.arg not in STATE_KEYWORDS}
+def _names_state(node: ast.AST | None) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+    if isinstance(node, ast.Call):  # col(Meeting.status)
+        return any(_names_state(a) for a in node.args)
+    return name in STATE_NAMES
+
+
+def _spelled(node: ast.AST) -> bool:
+    if isinstance(node, ast.Compare):
+        sides = [node.left, *node.comparators]
+        return any(_names_state(s) for s in sides) and any(_states_in(s) for s in sides)
+    if isinstance(node, ast.Assign | ast.AnnAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        value_or_type = [node.value] + ([node.annotation] if isinstance(node, ast.AnnAssign) else [])
+        return any(_names_state(t) for t in targets) and any(_states_in(v) for v in value_or_type)
+    if isinstance(node, ast.keyword):
+        return node.arg in STATE_NAMES and _states_in(node.value)
+    if isinstance(node, ast.Dict):
+        return any(isinstance(k, ast.Constant) and k.value in STATE_NAMES and _states_in(v)
+                   for k, v in zip(node.keys, node.values, strict=True))
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return bool(SQL_STATE.search(node.value))
+    return False
 
 
 def state_literals() -> list[str]:
+    """Where a state (of the enums above) is compared, assigned, passed or queried as a string."""
     found = []
     for path in sorted(APP.rglob("*.py")):
         if path in SPELLED_HERE:
             continue
         source = path.read_text()
         lines = source.splitlines()
-        tree = ast.parse(source)
-        skip = _docstrings(tree) | _words(tree)
-        relative = path.relative_to(APP).as_posix()
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Constant) or not isinstance(node.value, str) or id(node) in skip:
-                continue
-            if node.value in STATES or SQL_STATE.search(node.value):
-                line = lines[node.lineno - 1]
-                if any(relative == where and text in line for where, text in NOT_STATES):
-                    continue
-                found.append(f"app/{relative}:{node.lineno}: {line.strip()[:90]}")
-    return found
+        for node in ast.walk(ast.parse(source)):
+            if _spelled(node):
+                line = getattr(node, "lineno", 0)
+                found.append(f"app/{path.relative_to(APP).as_posix()}:{line}: {lines[line - 1].strip()[:90]}")
+    return sorted(set(found))
+
+
+def test_the_check_sees_a_state_spelled_as_a_string() -> None:
+    for spelled in ('meeting.status == "held"', 'col(Case.phase) != "closed"', 'case.phase = "closed"',
+                    'bump(meeting, agenda_status="published")', 'x = {"status": "draft"}',
+                    "sa.text(\"SELECT 1 FROM action a WHERE a.status IN ('open', 'done')\")",
+                    'status: Literal["scheduled", "held"]'):
+        assert any(_spelled(n) for n in ast.walk(ast.parse(spelled))), spelled
+    for word in ('part="published"', 'FIELDS = ("name", "active")', 'snooze.ended_reason = "expired"'):
+        assert not any(_spelled(n) for n in ast.walk(ast.parse(word))), word
 
 
 def test_no_domain_state_is_spelled_outside_the_enums() -> None:

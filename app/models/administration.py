@@ -9,7 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, json_field, ts_field
+from app.models.base import id_field, json_field, state_field, ts_field
+from app.models.enums import IdentityChangeStatus
 
 
 class OrganisationAdmin(SQLModel, table=True):
@@ -39,7 +40,7 @@ class IdentityChange(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     changes: dict = json_field()  # {field: new value}
     before: dict = json_field()  # {field: value when requested}
-    status: str = Field(default="pending", max_length=16)  # pending / applied / rejected
+    status: IdentityChangeStatus = state_field(IdentityChangeStatus, IdentityChangeStatus.pending)
     requested_by_issuer: str = Field(max_length=500)
     requested_by_subject: str = Field(max_length=255)
     requested_by_name: str = Field(max_length=200)

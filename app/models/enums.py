@@ -93,6 +93,14 @@ class AgreementStatus(StrEnum):
     superseded = "superseded"
 
 
+class IdentityChangeStatus(StrEnum):
+    """A change of an organisation's identity settings, waiting for a second administrator."""
+
+    pending = "pending"
+    applied = "applied"
+    rejected = "rejected"
+
+
 class ReferralStatus(StrEnum):
     pending = "pending"
     accepted = "accepted"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from app.models.enums import OrganisationKind, PartnerScope, Role
+from app.models.enums import IdentityChangeStatus, OrganisationKind, PartnerScope, Role
 from app.schemas.common import Strict
 
 ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_:./-]{1,100}$")]
@@ -66,7 +66,7 @@ class IdentityChangeOut(BaseModel):
     organisation_id: uuid.UUID
     changes: dict
     before: dict
-    status: Literal["pending", "applied", "rejected"]
+    status: IdentityChangeStatus
     requested_by_subject: str
     requested_by_name: str
     requested_at: datetime

@@ -29,6 +29,7 @@ from app.models import (
     Organisation,
     PartnerSystem,
 )
+from app.models.enums import IdentityChangeStatus
 from app.schemas.identity import OrganisationIdentityUpdate, PartnerSystemCreate, PartnerSystemUpdate
 from app.services.access.changes import record_admin_change, snapshot
 
@@ -149,7 +150,7 @@ async def pending_changes(session: AsyncSession, org: Organisation) -> list[Iden
         (
             await session.execute(
                 sa.select(IdentityChange)
-                .where(col(IdentityChange.organisation_id) == org.id, col(IdentityChange.status) == "pending")
+                .where(col(IdentityChange.organisation_id) == org.id, col(IdentityChange.status) == IdentityChangeStatus.pending)
                 .order_by(col(IdentityChange.requested_at))
             )
         ).scalars()
@@ -164,7 +165,7 @@ async def _load_pending(session: AsyncSession, org: Organisation, change_id: uui
     ).scalar_one_or_none()
     if change is None or change.organisation_id != org.id:
         raise NotFound("identity change")
-    if change.status != "pending":
+    if change.status != IdentityChangeStatus.pending:
         raise Conflict(f"This change is {change.status} already.")
     return change
 
@@ -180,7 +181,7 @@ async def approve_identity_change(
     for name, value in change.changes.items():
         if name in KEY_FIELDS:
             setattr(org, name, value)
-    change.status = "applied"
+    change.status = IdentityChangeStatus.applied
     change.decided_by_subject = principal.subject
     change.decided_at = clock.now()
     try:
@@ -201,13 +202,13 @@ async def reject_identity_change(
 ) -> IdentityChange:
     """Any administrator of the organisation (the requester too) may stop a pending change."""
     change = await _load_pending(session, org, change_id)
-    change.status = "rejected"
+    change.status = IdentityChangeStatus.rejected
     change.decided_by_subject = principal.subject
     change.decided_at = clock.now()
     await session.flush()
     record_admin_change(
         session, principal, entity_type="identity_change", entity_id=change.id, operation="reject",
-        before={"status": "pending"}, after={"status": "rejected"}, organisation_id=org.id,
+        before={"status": IdentityChangeStatus.pending}, after={"status": IdentityChangeStatus.rejected}, organisation_id=org.id,
     )
     return change
 
