@@ -88,12 +88,30 @@ async def principal_from_token(
         return principal
     except InvalidToken as exc:
         log.info("token refused: %s", exc)
-        raise Unauthorized() from None
+        raise Unauthorized(_development_hint(request, token, str(exc))) from None
     except (SQLAlchemyError, OSError):
         raise  # the database is down, not the token bad: 503 (app/errors.py), so the client retries
     except Exception:  # hostile input can raise anything from the JOSE layer: never a 500
         log.warning("token refused after an unexpected error", exc_info=True)
         raise Unauthorized() from None
+
+
+def _development_hint(request: Request, token: str, reason: str) -> str:
+    """With the development providers on, a demo token minted for another port or base URL gets
+    a hint instead of a bare 401 (its issuer is the caller's own claim: nothing leaks)."""
+    settings: Settings = request.app.state.settings
+    plain = "A valid bearer token is required."
+    if not (settings.is_development and settings.dev_idp_enabled and reason == "unknown issuer"):
+        return plain
+    try:
+        claimed = unverified_parts(token)[1].get("iss")
+    except Exception:  # noqa: BLE001  (no hint for a token we cannot even read)
+        return plain
+    if not isinstance(claimed, str) or "/dev-idp/" not in claimed:
+        return plain
+    base = settings.public_base_url.rstrip("/")
+    return (f"{plain} The token's issuer is not registered here (development: this server's providers "
+            f"are under {base}/dev-idp/; mint a token for it with `casusoverleg token --base-url {base}`).")
 
 
 async def current_principal(

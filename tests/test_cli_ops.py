@@ -173,3 +173,23 @@ def test_production_serve_refuses_an_unreachable_or_unmigrated_database(database
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     assert empty.returncode != 0, empty.stderr
     assert "run `casusoverleg migrate`" in empty.stderr and "Traceback" not in empty.stderr
+
+
+async def test_a_demo_token_for_another_port_gets_a_hint_not_a_bare_401(database_urls, tmp_path: Path) -> None:
+    import httpx
+
+    from app.auth.dev_idp import DevKeyStore, issuer_url, mint_token
+    from app.main import create_app
+    from tests.conftest import make_settings
+
+    settings = make_settings(database_urls, tmp_path, dev_idp_enabled=True, public_base_url="http://127.0.0.1:8765")
+    store = DevKeyStore(tmp_path / "dev-idp" / "keys.json")
+    token = mint_token(store, slug="gemeente", issuer=issuer_url("http://127.0.0.1:9999", "gemeente"),
+                       subject="voorzitter", name="Anouk de Vries")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            answer = await c.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 401
+    assert "token --base-url http://127.0.0.1:8765" in answer.json()["detail"]
