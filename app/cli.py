@@ -41,7 +41,8 @@ def _prepare_database(settings: Settings, *, quiet: bool = False) -> DatabaseUrl
         return urls
     with Progress("Migrating the database") as progress:
         pending = migrations.upgrade(
-            urls.owner, progress=lambda rev, done, total: progress.update("migrations applied", done, total)
+            urls.owner, progress=lambda rev, done, total: progress.update("migrations applied", done, total),
+            await_other=lambda: progress.item("another migration is running: waiting for it to finish"),
         )
         if not pending:
             progress.item("already at the newest migration")

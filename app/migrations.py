@@ -24,8 +24,14 @@ def alembic_config(owner_url: str) -> Config:
 MigrationProgress = Callable[[str, int, int], None]  # (revision, applied so far, pending in all)
 
 
-def pending_revisions(owner_url: str) -> list[str]:
-    """The revisions an upgrade to head would apply, oldest first."""
+# The key of alembic/env.py's MIGRATION_LOCK_SQL (pg_advisory_xact_lock), probed, never held.
+PROBE_LOCK_SQL = "SELECT pg_try_advisory_lock(hashtext('casusoverleg:migrate'))"
+RELEASE_PROBE_SQL = "SELECT pg_advisory_unlock(hashtext('casusoverleg:migrate'))"
+
+
+def pending_revisions(owner_url: str, await_other: Callable[[], None] | None = None) -> list[str]:
+    """The revisions an upgrade to head would apply, oldest first. `await_other` is called when
+    another migration runs right now (this one will wait for it)."""
     import asyncio
 
     import sqlalchemy as sa
@@ -35,6 +41,13 @@ def pending_revisions(owner_url: str) -> list[str]:
         engine = create_async_engine(owner_url)
         try:
             async with engine.connect() as conn:
+                if await_other is not None:
+                    # A probe of alembic/env.py's lock (not a lock of its own): taken and released
+                    # at once if free; if another migration holds it, say that we wait.
+                    if (await conn.execute(sa.text(PROBE_LOCK_SQL))).scalar():
+                        await conn.execute(sa.text(RELEASE_PROBE_SQL))
+                    else:
+                        await_other()
                 if not (await conn.execute(sa.text("SELECT to_regclass('public.alembic_version')"))).scalar():
                     return set()
                 return set((await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).scalars())
@@ -65,9 +78,9 @@ class _Counter(logging.Handler):
 
 
 @contextmanager
-def _counting(total: int, progress: MigrationProgress | None) -> Iterator[None]:
+def _counting(total: int, progress: MigrationProgress | None) -> Iterator[_Counter | None]:
     if progress is None:
-        yield
+        yield None
         return
     logger = logging.getLogger("alembic.runtime.migration")
     handler = _Counter(total, progress)
@@ -75,19 +88,25 @@ def _counting(total: int, progress: MigrationProgress | None) -> Iterator[None]:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        yield
+        yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
 
 
-def upgrade(owner_url: str, revision: str = "head", *, progress: MigrationProgress | None = None) -> int:
+def upgrade(
+    owner_url: str,
+    revision: str = "head",
+    *,
+    progress: MigrationProgress | None = None,
+    await_other: Callable[[], None] | None = None,
+) -> int:
     """Upgrade to `revision`; with `progress`, each applied migration is reported as it starts.
-    Returns how many migrations were pending (0: the database was at head)."""
-    total = len(pending_revisions(owner_url)) if progress is not None else 0
-    with _counting(total, progress):
+    Returns how many migrations this run applied when `progress` is given (else 0)."""
+    total = len(pending_revisions(owner_url, await_other)) if progress is not None else 0
+    with _counting(total, progress) as counter:
         command.upgrade(alembic_config(owner_url), revision)
-    return total
+    return counter.done if counter is not None else total
 
 
 def downgrade(owner_url: str, revision: str = "base") -> None:

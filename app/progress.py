@@ -39,7 +39,7 @@ class Progress:
         self._counts: dict[str, list[int]] = {}  # label -> [done, total, last printed step]
 
     def __enter__(self) -> Progress:
-        self._console.print(f"{self.title} …", markup=False)
+        self._line(f"{self.title} …")
         if self._rich is not None:
             self._rich.start()
         return self
@@ -51,11 +51,15 @@ class Progress:
             self._rich.stop()
         for label, (done, total, printed) in self._counts.items():
             if self._rich is not None or printed != done:
-                self._console.print(f"  {label}: {done}/{total}", markup=False)
+                self._line(f"  {label}: {done}/{total}")
+
+    def _line(self, text: str) -> None:
+        self._console.print(text, markup=False)
+        self.out.flush()  # a pipe (make, CI) shows each line as it happens, not at exit
 
     def item(self, text: str) -> None:
         """One line that stays (e.g. what a dry run would do)."""
-        self._console.print(f"  {text}", markup=False)
+        self._line(f"  {text}")
 
     def total(self, label: str, total: int) -> None:
         self._counts[label] = [0, total, 0]
@@ -73,7 +77,7 @@ class Progress:
             self._rich.update(self._tasks[label], completed=done, total=state[1])
             return
         if done >= state[1] or done - state[2] >= _step(state[1]):
-            self._console.print(f"  {label}: {done}/{state[1]}", markup=False)
+            self._line(f"  {label}: {done}/{state[1]}")
             state[2] = done
 
 

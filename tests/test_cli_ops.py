@@ -193,3 +193,32 @@ async def test_a_demo_token_for_another_port_gets_a_hint_not_a_bare_401(database
             answer = await c.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401
     assert "token --base-url http://127.0.0.1:8765" in answer.json()["detail"]
+
+
+async def test_a_second_migrate_says_it_waits_for_the_first_then_finds_nothing_to_do(database_urls) -> None:
+    import asyncio
+
+    import asyncpg
+
+    from app.migrations import PROBE_LOCK_SQL, RELEASE_PROBE_SQL
+
+    holder = await asyncpg.connect(database_urls.owner.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        assert await holder.fetchval(PROBE_LOCK_SQL)  # plays a migration that is running
+        env = {k: v for k, v in os.environ.items() if k not in ("ENVIRONMENT",)}
+        env.update(DATABASE_URL=database_urls.owner, MIGRATION_DATABASE_URL=database_urls.owner)
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "app.cli", "migrate", cwd=PROJECT_ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        assert second.stdout is not None
+        lines = []
+        while not any("another migration is running" in line for line in lines):
+            line = (await asyncio.wait_for(second.stdout.readline(), timeout=120)).decode()
+            assert line, "migrate ended without saying it waits"
+            lines.append(line)
+        await holder.fetchval(RELEASE_PROBE_SQL)
+        out, err = await asyncio.wait_for(second.communicate(), timeout=120)
+    finally:
+        await holder.close()
+    assert second.returncode == 0, err.decode()
+    assert "already at the newest migration" in out.decode()
