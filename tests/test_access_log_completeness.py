@@ -406,6 +406,11 @@ async def _unlink_reference(c: Ctx):
     return response, [c.row("delete", "client_reference")]
 
 
+async def _minimal(c: Ctx):
+    response = await c.call("care_system", "GET", f"/api/v1/cases/{c.case.id}/minimal")
+    return response, [c.row("read", "case")]
+
+
 async def _snoozes(c: Ctx):
     response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/snoozes")
     return response, [c.row("read", "case")]
@@ -667,6 +672,7 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases/{case_id}/flags": _flags,
     "GET /api/v1/cases/{case_id}/references": _references,
     "GET /api/v1/cases/{case_id}/snoozes": _snoozes,
+    "GET /api/v1/cases/{case_id}/minimal": _minimal,
     "POST /api/v1/cases/{case_id}/snoozes": _snooze,
     "DELETE /api/v1/cases/{case_id}/snoozes/{snooze_id}": _lift_snooze,
     "POST /api/v1/cases/{case_id}/references": _link_reference,
@@ -780,7 +786,7 @@ async def _setup(client: httpx.AsyncClient, world: World, owner_db: Any) -> Ctx:
         session.add(ClientReference(client_id=case.client_id, organisation_id=world.orgs["zorg"].id,
                                     reference=ZORG_REF))
         care_system = PartnerSystem(organisation_id=world.orgs["zorg"].id, name="EPD", subject="care-system",
-                                    scopes=["events:write"])
+                                    scopes=["events:write", "cases:read-minimal"])
         session.add(care_system)
         world.systems["care_system"] = care_system
         legal_basis = LegalBasis(case_id=case.id, conference_id=world.a.id, article="Art. 6 lid 1 sub e AVG",

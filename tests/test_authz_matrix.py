@@ -168,7 +168,10 @@ PARAMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/api/v1/agreements/{agreement_id}/client-signature"): {"agreement_id": "unsigned_agreement_id"},
 }
 
-BODY_NEEDS: dict[tuple[str, str], set[str]] = {("POST", "/api/v1/events"): {"reference"}}
+BODY_NEEDS: dict[tuple[str, str], set[str]] = {
+    ("POST", "/api/v1/events"): {"reference"},
+    ("GET", "/api/v1/cases/{case_id}/minimal"): {"reference"},
+}
 
 
 def _attribute(route: tuple[str, str], name: str) -> str:

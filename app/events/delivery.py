@@ -33,6 +33,7 @@ from app.clock import clock
 from app.config import Settings, get_settings
 from app.crypto import unseal_text
 from app.db import Database
+from app.events.shapes import STANDARD_WEBHOOKS, shaped
 from app.events.signing import SECRET_PURPOSE, headers_for
 from app.events.targets import UnsafeTarget, resolve_and_check
 from app.models import OutboxMessage, Subscription
@@ -52,6 +53,7 @@ class Claimed:
     subscription_id: uuid.UUID
     url: str
     secret: str
+    shape: str = STANDARD_WEBHOOKS
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ async def _claim(db: Database, settings: Settings, batch: int) -> list[Claimed]:
             return []
         claimed = [
             Claimed(m.id, m.attempts + 1, m.type, m.payload, s.id, s.url,
-                    unseal_text(s.secret, settings, purpose=SECRET_PURPOSE))
+                    unseal_text(s.secret, settings, purpose=SECRET_PURPOSE), s.payload_shape)
             for m, s in rows
         ]
         lease_until = now + timedelta(seconds=settings.webhook_lease)
@@ -152,7 +154,8 @@ async def _send_unbounded(http: httpx.AsyncClient, item: Claimed, settings: Sett
     url = httpx.URL(item.url)
     pinned = url.copy_with(host=addresses[0])
     extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
-    body = json.dumps(item.payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    content = shaped(item.shape, item.payload, base_url=settings.public_base_url)
+    body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     timestamp = int(clock.now().timestamp())
     headers = {
         "content-type": "application/json",

@@ -121,6 +121,10 @@ class Subscription(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
     url: str = Field(max_length=2000)
     event_types: list[str] = text_array_field()
+    # The body's shape: standard-webhooks or zgw-notificaties (app/events/shapes.py).
+    payload_shape: str = Field(
+        default="standard-webhooks", max_length=24, sa_column_kwargs={"server_default": "standard-webhooks"}
+    )
     # The Standard Webhooks secret ("whsec_" + base64), sealed at rest (app/crypto.py).
     secret: str = Field(max_length=400)
     active: bool = True

@@ -11,8 +11,9 @@ from app.audit import Access
 from app.auth.policy import Op
 from app.deps import GuardDep
 from app.errors import NotFound
-from app.schemas.partners import ReferenceCreate, ReferenceOut
+from app.schemas.partners import MinimalCase, ReferenceCreate, ReferenceOut
 from app.services.cases import lifecycle as case_service
+from app.services.partners import minimal
 from app.services.partners import references as service
 from app.services.partners.references import reference_out
 
@@ -89,3 +90,19 @@ async def unlink_reference(case_id: uuid.UUID, reference_id: uuid.UUID, guard: G
         raise
     guard.audit.allowed(_access(loaded, "delete", reference_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/cases/{case_id}/minimal", response_model=MinimalCase)
+async def minimal_case(case_id: uuid.UUID, guard: GuardDep) -> MinimalCase:
+    """For partner systems with `cases:read-minimal` (what an id-only webhook points at): for a
+    client your organisation holds a reference for, the case's phase, the next meeting date, the
+    case director's organisation and role, and your organisation's actions with status and due
+    date. Nothing else. Any other case reads exactly like a missing one."""
+    await guard.require_system_scope(
+        minimal.READ_SCOPE, minimal.minimal_access(None, None, case_id)
+    )
+    read, access = await minimal.minimal_case_read(guard.session, guard.principal, case_id)
+    if read is None:
+        await guard.audit.denied(access)
+        raise NotFound("case")
+    return guard.deliver(read)

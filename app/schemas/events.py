@@ -14,6 +14,9 @@ OutboundType = Literal[
 ]
 
 
+PayloadShape = Literal["standard-webhooks", "zgw-notificaties"]
+
+
 class SubscriptionCreate(Strict):
     url: str = Field(min_length=8, max_length=2000)
     event_types: list[OutboundType] = Field(min_length=1, max_length=10)
@@ -22,12 +25,19 @@ class SubscriptionCreate(Strict):
         max_length=200,
         description="whsec_ + base64 of 24-64 random bytes; generated when absent.",
     )
+    payload_shape: PayloadShape = Field(
+        default="standard-webhooks",
+        description="standard-webhooks: {type, timestamp, data}; zgw-notificaties: the VNG ZGW Notificaties "
+        "shape (kanaal, hoofdObject, resource, resourceUrl, actie, aanmaakdatum, kenmerken). Both id-only, "
+        "both signed per Standard Webhooks.",
+    )
 
 
 class SubscriptionOut(BaseModel):
     id: uuid.UUID
     url: str
     event_types: list[str]
+    payload_shape: PayloadShape = "standard-webhooks"
     active: bool
     disabled_reason: str | None
     created_at: datetime

@@ -42,5 +42,7 @@ class MinimalCase(BaseModel):
     next_meeting_date: date | None = None
     case_director_organisation_id: uuid.UUID | None = None
     case_director_organisation: str | None = None
-    case_director_role: str | None = Field(default=None, description="The contact role: case_director.")
+    case_director_role: str | None = Field(
+        default=None, description="The case director's role in the conference (chair or member): the contact."
+    )
     actions: list[MinimalAction] = Field(description="Your organisation's actions on the case.")

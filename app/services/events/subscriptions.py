@@ -44,6 +44,7 @@ async def create_subscription(
         organisation_id=principal.organisation_id,
         url=data.url,
         event_types=sorted(set(data.event_types)),
+        payload_shape=data.payload_shape,
         secret=seal_text(secret, settings, purpose=SECRET_PURPOSE),
     )
     session.add(subscription)
@@ -126,6 +127,7 @@ def subscription_out(s: Subscription) -> SubscriptionOut:
         id=s.id,
         url=s.url,
         event_types=list(s.event_types),
+        payload_shape=s.payload_shape,
         active=s.active,
         disabled_reason=s.disabled_reason,
         created_at=s.created_at,
