@@ -1,7 +1,7 @@
 """partners: a webhook subscription chooses its payload shape (Standard Webhooks or ZGW Notificaties)
 
 Revision ID: 0014_partners_shapes
-Revises: 0014_partners_fold
+Revises: 0009_admin_scope
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_partners_shapes"
-down_revision: str | Sequence[str] | None = "0014_partners_fold"
+down_revision: str | Sequence[str] | None = "0009_admin_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
