@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import operator
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,7 +69,9 @@ def entry_for(principal: Principal, access: Access, *, outcome: str) -> AccessLo
     return AccessLogEntry(**entry_values(principal, access, outcome=outcome))
 
 
-def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[str, Any]:
+def entry_values(
+    principal: Principal, access: Access, *, outcome: str, now: datetime | None = None
+) -> dict[str, Any]:
     """The column values of one log row (seq comes from the database; chain and the hashes are
     added when the rows are appended)."""
     role = access.role
@@ -75,7 +79,7 @@ def entry_values(principal: Principal, access: Access, *, outcome: str) -> dict[
         roles = sorted(principal.roles_in(access.conference_id))
         role = roles[0] if roles else None
     return dict(
-        occurred_at=clock.now(),
+        occurred_at=now or clock.now(),
         actor_issuer=principal.issuer,
         actor_subject=principal.subject,
         actor_name=principal.display_name,
@@ -136,25 +140,28 @@ CHAINED_COLUMNS: tuple[str, ...] = (
     "prev_hash",
 )
 _VALUE_COLUMNS = CHAINED_COLUMNS[1:-1]  # what the application supplies per row
+_chained_values = operator.itemgetter(*CHAINED_COLUMNS)
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return str(value)
+def canonical_bytes(values: Mapping[str, Any]) -> bytes:
+    """The row's canonical text: the compact JSON array (orjson) of its values in the order of
+    CHAINED_COLUMNS: numbers, strings, null, UUIDs as lowercase strings, the time as RFC 3339 in
+    UTC with `Z`. JSON escaping makes it unambiguous; orjson builds it in C (a microsecond or two
+    per row, where joining fields in Python cost ten times that)."""
+    occurred_at = values.get("occurred_at")
+    if occurred_at is not None and occurred_at.tzinfo is not UTC:
+        values = {**values, "occurred_at": occurred_at.astimezone(UTC)}
+    return orjson.dumps(_chained_values(values), default=_uuid_text, option=orjson.OPT_UTC_Z)
 
 
-def _field(value: Any) -> str:
-    text = _text(value)
-    return "~" if text is None else f"{len(text)}:{text}"
+def _uuid_text(value: Any) -> str:
+    if isinstance(value, uuid.UUID):  # asyncpg's own UUID type, which orjson does not know
+        return str(value)
+    raise TypeError(f"no canonical text for {type(value).__name__}")
 
 
 def canonical_text(values: Mapping[str, Any]) -> str:
-    """`<length>:<text>` per column of CHAINED_COLUMNS (NULL `~`), joined by `|`; the same text
-    as the SQL function access_log_canonical()."""
-    return "|".join(_field(values.get(column)) for column in CHAINED_COLUMNS)
+    return canonical_bytes(values).decode("utf-8")
 
 
 def derived_key(secret: str, purpose: bytes) -> bytes:
@@ -166,13 +173,20 @@ def row_key(secret: str) -> bytes:
     return derived_key(secret, b"row hash v1")
 
 
+@lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)  # copied per row: the key schedule once
+
+
 def chain_secret() -> str:
     """AUDIT_CHAIN_KEY of this process (a development default is refused in production)."""
     return get_settings().audit_chain_key
 
 
 def row_hash(values: Mapping[str, Any], key: bytes) -> str:
-    return hmac.new(key, canonical_text(values).encode("utf-8"), hashlib.sha256).hexdigest()
+    mac = _keyed(key).copy()
+    mac.update(canonical_bytes(values))
+    return mac.hexdigest()
 
 
 def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> str:
@@ -273,7 +287,8 @@ class AuditTrail:
     def allowed(self, *accesses: Access) -> None:
         """Collect the rows in the request's session: they are inserted in one statement at
         commit, together with the request's writes (or the read is refused when they cannot be)."""
-        rows = [entry_values(self.principal, self._with_role(a), outcome="allowed") for a in accesses]
+        now = clock.now()  # the rows of one call are one access: one time
+        rows = [entry_values(self.principal, self._with_role(a), outcome="allowed", now=now) for a in accesses]
         self.session.info.setdefault(PENDING_ROWS, []).extend(rows)
 
     async def allowed_regardless(self, *accesses: Access) -> None:

@@ -1,11 +1,12 @@
-"""What does the access log cost? Throughput of the case-detail endpoint (GET /api/v1/cases/{id})
+"""What does the access log cost? Throughput of the case-detail endpoint (GET /api/v1/cases/{id},
+one log row per request) or of the case list (`--path list`: 50 cases, 50 log rows per request)
 as shipped, against the same endpoint with the log writer swapped for a no-op, in one run.
 
 The swap happens only inside this benchmark process (AuditTrail.allowed is monkeypatched between
 rounds); no setting can switch logging off. Rounds alternate (shipped, no-op, shipped, no-op, ...)
 so that drift on a shared machine hits both sides alike.
 
-    python -m bench.access_log [--seconds 4] [--connections 8] [--rounds 5]
+    python -m bench.access_log [--path detail|list] [--seconds 4] [--connections 8] [--rounds 5]
 
 Reports the median throughput per side, and the server's own CPU time per request (this process:
 uvicorn and the app; PostgreSQL's share not included), which a busy machine disturbs less.
@@ -100,7 +101,9 @@ async def _httpx(url: str, token: str, seconds: int, connections: int) -> tuple[
         return done / (time.monotonic() - started), failed
 
 
-async def run(seconds: int, connections: int, rounds: int, figures: list[Figure] | None = None) -> None:
+async def run(
+    seconds: int, connections: int, rounds: int, figures: list[Figure] | None = None, path: str = "detail"
+) -> None:
     socket_dir = start_embedded_postgres(PROJECT_ROOT / ".data")
     name = f"bench_{uuid.uuid4().hex[:8]}"
     urls = embedded_urls(socket_dir, name)
@@ -117,6 +120,9 @@ async def run(seconds: int, connections: int, rounds: int, figures: list[Figure]
             case = await add_case(session, world)
             for _ in range(5):
                 await add_action(session, world, case)
+            if path == "list":
+                for i in range(49):
+                    await add_case(session, world, name=f"Persoon {i}")
             await session.commit()
         settings = Settings(
             database_url=urls.app,
@@ -126,6 +132,7 @@ async def run(seconds: int, connections: int, rounds: int, figures: list[Figure]
             scheduler_enabled=False,
             data_dir=Path(tempfile.mkdtemp()),
             db_pool_size=connections,
+            log_level="WARNING",  # no line per request: the benchmark measures the log, not stdout
         )  # type: ignore[arg-type]
         app = create_app(settings)
         port = free_port()
@@ -137,7 +144,11 @@ async def run(seconds: int, connections: int, rounds: int, figures: list[Figure]
         serving = asyncio.create_task(server.serve())
         while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, not an event)
             await asyncio.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/api/v1/cases/{case.id}"
+        url = (
+            f"http://127.0.0.1:{port}/api/v1/cases?limit=50"
+            if path == "list"
+            else f"http://127.0.0.1:{port}/api/v1/cases/{case.id}"
+        )
         token = idp.token(
             "politie", world.members["police_member"].subject, audience="casusoverleg", lifetime=3600
         )
@@ -182,8 +193,9 @@ async def run(seconds: int, connections: int, rounds: int, figures: list[Figure]
         cpu_shipped = statistics.median(cpu_ms["shipped"])
         cpu_noop = statistics.median(cpu_ms["no-op"])
         print()
+        what = "case list (50 cases: 50 log rows per request)" if path == "list" else "case detail"
         print(
-            f"case detail, {connections} connections, {rounds} x {seconds} s per side, "
+            f"{what}, {connections} connections, {rounds} x {seconds} s per side, "
             f"load by {tool} (medians)"
         )
         print(
@@ -201,7 +213,7 @@ async def run(seconds: int, connections: int, rounds: int, figures: list[Figure]
         )
         print(f"  server CPU per request: +{(cpu_shipped / cpu_noop - 1) * 100:.1f} % with the access log")
         if figures is not None:
-            figures.append(Figure("case detail with the access log", shipped, "req/s", noop,
+            figures.append(Figure(f"{what} with the access log", shipped, "req/s", noop,
                                   "log writer swapped for a no-op", goal="costs under 15 %",
                                   met=cost < 0.15))
         server.should_exit = True
@@ -214,10 +226,11 @@ async def run(seconds: int, connections: int, rounds: int, figures: list[Figure]
         await _drop_database(admin, name)
 
 
-@register("access_log", "cost of the access log on case detail (GET /api/v1/cases/{id})")
+@register("access_log", "cost of the access log on case detail (1 row) and the case list (50 rows)")
 async def collect(quick: bool) -> list[Figure]:
     figures: list[Figure] = []
     await run(2 if quick else 4, 8, 2 if quick else 5, figures)
+    await run(2 if quick else 4, 8, 2 if quick else 5, figures, path="list")
     return figures
 
 
@@ -227,11 +240,12 @@ def main() -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--path", choices=("detail", "list"), default="detail")
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    asyncio.run(run(args.seconds, args.connections, args.rounds))
+    asyncio.run(run(args.seconds, args.connections, args.rounds, path=args.path))
 
 
 if __name__ == "__main__":

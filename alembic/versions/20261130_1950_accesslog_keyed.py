@@ -53,33 +53,6 @@ def _old_functions() -> list[str]:
     return list(module.CHAIN_FUNCTIONS)
 
 
-CANONICAL = r"""
-CREATE OR REPLACE FUNCTION access_log_canonical(r access_log) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT concat_ws('|',
-        access_log_field(r.chain::text),
-        access_log_field(to_char(r.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
-        access_log_field(r.actor_issuer),
-        access_log_field(r.actor_subject),
-        access_log_field(r.actor_name),
-        access_log_field(r.actor_kind),
-        access_log_field(r.organisation_id::text),
-        access_log_field(r.role),
-        access_log_field(r.conference_id::text),
-        access_log_field(r.client_number),
-        access_log_field(r.case_id::text),
-        access_log_field(r.resource_type),
-        access_log_field(r.resource_id),
-        access_log_field(r.action),
-        access_log_field(r.part),
-        access_log_field(r.basis),
-        access_log_field(r.outcome),
-        access_log_field(r.request_id),
-        access_log_field(r.source_address),
-        access_log_field(r.prev_hash))
-$$;
-"""
-
 HEAD = r"""
 CREATE FUNCTION access_log_head(p_chain integer) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -219,7 +192,6 @@ def upgrade() -> None:
         )
     op.execute("DROP TRIGGER IF EXISTS access_log_chain ON access_log")
     op.execute("DROP FUNCTION IF EXISTS access_log_chain()")
-    op.execute(CANONICAL)
     op.execute(HEAD)
     op.execute(CLAIM)
     op.execute(APPEND)
@@ -259,7 +231,6 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS access_log_claim()")
     op.execute("DROP FUNCTION IF EXISTS access_log_head(integer)")
     op.drop_column("access_log_anchor", "mac")
-    op.execute(old[1])  # the canonical text with seq
     op.execute(RECHAIN_UNKEYED)
     op.execute(old[2])  # the trigger function
     op.execute(old[3])  # the trigger
