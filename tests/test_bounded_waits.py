@@ -150,8 +150,17 @@ async def test_only_the_drivers_oserror_is_a_database_fault() -> None:
     async def database() -> None:
         await asyncpg.connect("postgresql://nobody@/nothing?host=/nonexistent/casusoverleg", timeout=2)
 
+    @app.get("/race")
+    async def race() -> None:
+        class UniqueViolation(Exception):
+            sqlstate = "23505"
+
+        raise sa.exc.IntegrityError("INSERT", {}, UniqueViolation())
+
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        lost_race = await c.get("/race")  # an "only one" rule held by the database: 409, not 500
+        assert lost_race.status_code == 409 and lost_race.json()["type"].endswith("conflict")
         missing_file = await c.get("/template")
         assert missing_file.status_code == 500 and "unavailable" not in missing_file.text
         assert _unavailable(await c.get("/database")) == "connection"

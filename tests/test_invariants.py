@@ -125,3 +125,34 @@ async def test_a_burst_of_bsn_lookups_passes_the_limit_exactly(
     flagged = await count(owner_db, AccessLogEntry, AccessLogEntry.part == "bsn:throttled")
     searched = await count(owner_db, AccessLogEntry, AccessLogEntry.part == "bsn", AccessLogEntry.action == "search")
     assert (searched, flagged) == (LIMIT, WRITERS - LIMIT)
+
+
+# --- one active agreement per template and case --------------------------------------------------
+
+
+def _signed(case: Any, world: World, starts_on: Any, ends_on: Any, status: str = "signed") -> Agreement:
+    text = f"Overeenkomst {starts_on}"
+    return Agreement(
+        case_id=case.id, conference_id=case.conference_id, template_id="driepartijen", template_version=1,
+        template_sha256="0" * 64, title="Driepartijenovereenkomst", status=status, parties={}, commitments={},
+        options=[], scope={}, starts_on=starts_on, ends_on=ends_on, rendered_text=text, text_hash="0" * 64,
+        created_by_id=world.members["chair"].id,
+    )
+
+
+async def test_two_signed_agreements_of_one_template_never_overlap(world: World, owner_db: Database) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy.exc import IntegrityError
+
+    today = clock.today()
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        session.add(_signed(case, world, today - timedelta(days=400), today - timedelta(days=35)))  # expired
+        session.add(_signed(case, world, today - timedelta(days=300), today + timedelta(days=30), "superseded"))
+        session.add(_signed(case, world, today - timedelta(days=30), today + timedelta(days=300)))  # the active one
+        await session.commit()
+    with pytest.raises(IntegrityError, match="ex_agreement_one_active"):
+        async with owner_db.sessions() as session:
+            session.add(_signed(case, world, today + timedelta(days=100), today + timedelta(days=500)))
+            await session.commit()

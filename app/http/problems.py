@@ -94,6 +94,7 @@ _FAULT_DETAILS = {
     "connection": "The database is temporarily unavailable; retry shortly.",
 }
 RETRY_AFTER_SECONDS = 2
+_RACE_LOST = frozenset({"23505", "23P01"})  # unique_violation, exclusion_violation
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -167,6 +168,19 @@ def install_error_handlers(app: FastAPI) -> None:
                 "A value in the request cannot be stored: it is out of range or contains a character "
                 "(such as \\u0000) that is not accepted. Correct it and try again.",
                 type_slug="validation-error",
+                instance=request.url.path,
+            )
+        if _sqlstate(exc) in _RACE_LOST:
+            # An "only one" rule held by the database (a unique index or an exclusion constraint)
+            # refused a change that a concurrent request beat: a conflict, not a bug.
+            constraint = getattr(getattr(exc, "orig", None), "__cause__", None)
+            log.warning("conflict on %s %s: %s", request.method, request.url.path,
+                        getattr(constraint, "constraint_name", None) or _sqlstate(exc))
+            return problem(
+                409,
+                "Conflict",
+                "This change conflicts with another one made at the same time; reload and try again.",
+                type_slug="conflict",
                 instance=request.url.path,
             )
         cause = database_fault(exc)

@@ -23,8 +23,11 @@ class Agreement(SQLModel, table=True):
 
     __tablename__ = "agreement"
     __table_args__ = (
-        # At most one draft of a template per case; the 'one active' rule is checked under a lock
-        # of the case row (activity depends on dates, which an index cannot see).
+        # At most one draft of a template per case. The 'one active' rule is checked under a lock
+        # of the case row, and held in the database by the exclusion constraint
+        # ex_agreement_one_active (migration 0008_faults_agreements; Alembic does not compare
+        # exclusion constraints): no two signed agreements of one template and case overlap in
+        # their dates.
         sa.Index(
             "uq_agreement_one_draft", "case_id", "template_id", unique=True,
             postgresql_where=sa.text(f"status = '{AgreementStatus.draft.value}'"),

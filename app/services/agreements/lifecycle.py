@@ -478,6 +478,7 @@ async def _activate(session: AsyncSession, agreement: Agreement) -> None:
         other.superseded_at = now
         other.updated_at = now
         other.version += 1
+    await session.flush()  # superseded first: two signed ones never overlap (ex_agreement_one_active)
     agreement.status = SIGNED
     agreement.signed_at = now
 
