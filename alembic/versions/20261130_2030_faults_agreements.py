@@ -1,7 +1,7 @@
 """faults: one signed agreement per template and case at any date (an exclusion constraint)
 
 Revision ID: 0008_faults_agreements
-Revises: 0014_partners_fold
+Revises: 0009_admin_scope
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008_faults_agreements"
-down_revision: str | Sequence[str] | None = "0014_partners_fold"
+down_revision: str | Sequence[str] | None = "0009_admin_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
