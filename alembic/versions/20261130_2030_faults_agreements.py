@@ -1,7 +1,7 @@
 """faults: one signed agreement per template and case at any date (an exclusion constraint)
 
 Revision ID: 0008_faults_agreements
-Revises: 0009_admin_scope
+Revises: 0014_partners_shapes
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0008_faults_agreements"
-down_revision: str | Sequence[str] | None = "0009_admin_scope"
+down_revision: str | Sequence[str] | None = "0014_partners_shapes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
