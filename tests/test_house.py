@@ -107,3 +107,13 @@ def test_no_module_imports_another_modules_private_names() -> None:
                     found.append(f"{path.relative_to(APP.parent)}:{node.lineno}: from {node.module} import "
                                  f"{', '.join(a.name for a in node.names)}")
     assert found == []
+
+
+def test_the_readme_layout_names_every_part_of_app() -> None:
+    readme = (APP.parent / "README.md").read_text()
+    layout = readme[readme.index("## Layout"):readme.index("## Design notes")]
+    parts = [p.name for p in APP.iterdir() if p.name != "__pycache__" and not p.name.startswith("__")
+             and (p.is_dir() or p.suffix == ".py")]
+    parts += [p.name for p in (APP / "services").iterdir() if p.is_dir() and p.name != "__pycache__"]
+    missing = [name for name in parts if name.removesuffix(".py") not in layout]
+    assert missing == [], f"README's layout does not mention {missing}"
