@@ -197,6 +197,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # the minimal case view: a partner system with cases:read-minimal, for clients its
     # organisation holds a reference for (the police system holds the test reference)
     ("GET", "/api/v1/cases/{case_id}/minimal"): Rule(frozenset({"system"}), "global"),
+    ("POST", "/api/v1/cases/minimal-lookup"): Rule(frozenset({"system"}), "global"),
     # snoozes of a kind of signal: the case director (member_other_org in A) and the chair
     # manage them, the chair and members see them
     ("GET", "/api/v1/cases/{case_id}/snoozes"): Rule(MEMBERS, "conference"),

@@ -411,6 +411,11 @@ async def _minimal(c: Ctx):
     return response, [c.row("read", "case")]
 
 
+async def _minimal_lookup(c: Ctx):
+    response = await c.call("care_system", "POST", "/api/v1/cases/minimal-lookup", {"reference": ZORG_REF})
+    return response, [c.row("read", "case")]
+
+
 async def _snoozes(c: Ctx):
     response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/snoozes")
     return response, [c.row("read", "case")]
@@ -673,6 +678,7 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases/{case_id}/references": _references,
     "GET /api/v1/cases/{case_id}/snoozes": _snoozes,
     "GET /api/v1/cases/{case_id}/minimal": _minimal,
+    "POST /api/v1/cases/minimal-lookup": _minimal_lookup,
     "POST /api/v1/cases/{case_id}/snoozes": _snooze,
     "DELETE /api/v1/cases/{case_id}/snoozes/{snooze_id}": _lift_snooze,
     "POST /api/v1/cases/{case_id}/references": _link_reference,

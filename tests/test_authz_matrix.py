@@ -171,6 +171,7 @@ PARAMS: dict[tuple[str, str], dict[str, str]] = {
 BODY_NEEDS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/events"): {"reference"},
     ("GET", "/api/v1/cases/{case_id}/minimal"): {"reference"},
+    ("POST", "/api/v1/cases/minimal-lookup"): {"reference"},
 }
 
 
@@ -475,6 +476,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "data": {"contact_kind": "arrest"},
     },
     ("POST", "/api/v1/cases/{case_id}/references"): lambda o, w: {"reference": f"REF-{uuid.uuid4().hex[:10]}"},
+    ("POST", "/api/v1/cases/minimal-lookup"): lambda o, w: {"reference": o.reference},
     ("POST", "/api/v1/cases/{case_id}/snoozes"): lambda o, w: {
         "kind": "missed_appointment",
         "until": (clock.today() + timedelta(days=7)).isoformat(),

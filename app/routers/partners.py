@@ -11,7 +11,7 @@ from app.audit import Access
 from app.auth.policy import Op
 from app.deps import GuardDep
 from app.errors import NotFound
-from app.schemas.partners import MinimalCase, ReferenceCreate, ReferenceOut
+from app.schemas.partners import MinimalCase, ReferenceCreate, ReferenceLookup, ReferenceOut
 from app.services.cases import lifecycle as case_service
 from app.services.partners import minimal
 from app.services.partners import references as service
@@ -90,6 +90,22 @@ async def unlink_reference(case_id: uuid.UUID, reference_id: uuid.UUID, guard: G
         raise
     guard.audit.allowed(_access(loaded, "delete", reference_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/cases/minimal-lookup", response_model=MinimalCase)
+async def minimal_case_by_reference(body: ReferenceLookup, guard: GuardDep) -> MinimalCase:
+    """The minimal view of the case of the client your own reference names (the reference goes in
+    the body, never in a URL). An unknown reference answers like a missing case."""
+    await guard.require_system_scope(minimal.READ_SCOPE, Access(action="search", resource_type="case", part="minimal"))
+    case_id = await minimal.case_of_reference(guard.session, guard.principal, body.reference)
+    if case_id is None:
+        await guard.audit.denied(Access(action="search", resource_type="case", part="minimal", role="system"))
+        raise NotFound("case")
+    read, access = await minimal.minimal_case_read(guard.session, guard.principal, case_id)
+    if read is None:
+        await guard.audit.denied(access)
+        raise NotFound("case")
+    return guard.deliver(read)
 
 
 @router.get("/cases/{case_id}/minimal", response_model=MinimalCase)

@@ -19,6 +19,10 @@ class ReferenceCreate(Strict):
     reference: Reference
 
 
+class ReferenceLookup(Strict):
+    reference: Reference
+
+
 class ReferenceOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID

@@ -1,11 +1,13 @@
 """Acceptance 4: on the demo data, the README's example event (as a partner system with a token
 from the development identity provider, over real HTTP) raises a flag on a demo case and tells
-its case director."""
+its case director; and the example client in docs/ runs against the service."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import sys
 from pathlib import Path
 
 import httpx
@@ -58,3 +60,30 @@ async def test_the_readme_event_flags_a_demo_case(dev_server: tuple[str, DevKeyS
         notes = (await session.execute(sa.select(Notification).where(Notification.kind == "case_flagged"))).scalars().all()
     assert [f.kind for f in flags] == ["relapse"]
     assert len(notes) == 1 and notes[0].ref_id == flags[0].id
+
+
+async def test_the_example_client_runs_against_the_service(
+    dev_server: tuple[str, DevKeyStore], owner_db  # noqa: F811
+) -> None:
+    """docs/example_client.py, as a partner would run it (a separate process, real HTTP, a token
+    from the development provider): events in both modes and a batch, then the minimal view."""
+    base, store = dev_server
+    async with owner_db.sessions() as session:
+        assert await load_demo_data(session, base_url=base)
+        await session.commit()
+    token = system_token(store, base, "zorg-systeem")
+    script = README.parent / "docs" / "example_client.py"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), "--base-url", base, "--token", token, "--reference", "ZRG-0005",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, err.decode()
+    result = json.loads(out)
+    assert set(result["structured"]) == {"id", "source", "event", "received_at"}
+    assert set(result["binary"]) == {"id", "source", "event", "received_at"}
+    assert len(result["batch"]["receipts"]) == 2
+    assert result["case"]["references"] == ["ZRG-0005"] and result["case"]["phase"] == "active"
+    async with owner_db.sessions() as session:
+        kinds = sorted((await session.execute(sa.select(CaseFlag.kind))).scalars())
+    assert kinds == ["missed_appointment", "relapse"]

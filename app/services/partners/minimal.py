@@ -104,3 +104,20 @@ async def minimal_case_read(
         actions=[MinimalAction(id=a, status=s, due_date=d) for a, s, d in actions],
     )
     return Read(view, (access,)), access
+
+
+async def case_of_reference(session: AsyncSession, principal: Principal, reference: str) -> uuid.UUID | None:
+    """The case of the client the organisation's reference names (an open case first, else the
+    most recent), or None."""
+    return (
+        await session.execute(
+            sa.select(col(Case.id))
+            .join(ClientReference, col(ClientReference.client_id) == col(Case.client_id))
+            .where(
+                col(ClientReference.organisation_id) == principal.organisation_id,
+                col(ClientReference.reference) == reference,
+            )
+            .order_by(col(Case.phase) == "closed", col(Case.opened_at).desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
