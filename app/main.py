@@ -16,6 +16,7 @@ from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
 from app.http.middleware import RequestContextMiddleware
 from app.http.observability import ObservabilityMiddleware
+from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.logs import configure_logging
 from app.routers import API_PREFIX, register_routers
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_idp_enabled:
         app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")
     install_error_handlers(app)
+    install_openapi(app)
     register_routers(app, settings)
     if settings.metrics_served_on_public_port:
         from app.routers import metrics

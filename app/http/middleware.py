@@ -49,8 +49,23 @@ class RequestContextMiddleware:
                     raise _BodyTooLarge()
             return message
 
+        if_none_match = headers.get(b"if-none-match") if scope["method"] in ("GET", "HEAD") else None
+        not_modified = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal not_modified
+            if not_modified:  # a 304 carries no body: the first body message ends it
+                if message["type"] == "http.response.body" and not message.get("more_body", False):
+                    await send({"type": "http.response.body", "body": b""})
+                return
             if message["type"] == "http.response.start":
+                if if_none_match is not None and message["status"] == 200:
+                    etag = next((v for k, v in message.get("headers", []) if k.lower() == b"etag"), None)
+                    if etag is not None and _none_match_fails(if_none_match, etag):
+                        not_modified = True
+                        kept = [(k, v) for k, v in message.get("headers", [])
+                                if k.lower() not in (b"content-length", b"content-type")]
+                        message = {**message, "status": 304, "headers": kept}
                 extra = [(b"x-request-id", request_id.encode())]
                 existing = {k.lower() for k, _ in message.get("headers", [])}
                 if b"cache-control" not in existing:
@@ -63,6 +78,16 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
             await _too_large(send, limit)
+
+
+def _opaque(tag: bytes) -> bytes:
+    return tag.strip().removeprefix(b"W/")
+
+
+def _none_match_fails(if_none_match: bytes, etag: bytes) -> bool:
+    """RFC 9110 13.1.2: weak comparison; `*` matches any current representation."""
+    candidates = [c.strip() for c in if_none_match.split(b",")]
+    return b"*" in candidates or _opaque(etag) in {_opaque(c) for c in candidates}
 
 
 def _nul_in_url(scope: Scope) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -66,6 +67,15 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         # Never echo the input back: it may hold a BSN or a name.
         errors.append({"pointer": _pointer(err.get("loc", ())), "detail": err.get("msg", "invalid")})
     return errors
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        regex = getattr(context, "path_regex", None)
+        if context.methods and regex is not None and regex.match(request.url.path):
+            methods |= set(context.methods)
+    return sorted(methods)
 
 
 def _sqlstate(exc: Exception) -> str:
@@ -138,11 +148,18 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else "Request refused."
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource."
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route with this path only; a path served
+            # by several routes (GET in one, PATCH in another) allows all of theirs.
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}."
         return problem(
             exc.status_code,
             titles.get(exc.status_code, "Error"),
             detail,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
             instance=request.url.path,
         )
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
@@ -12,7 +11,7 @@ from app.deps import GuardDep
 from app.http.paging import PagingDep
 from app.models.enums import ActionStatus, Coverage
 from app.schemas.cases import ActionCreate, ActionOut, ActionUpdate
-from app.schemas.common import PageOut
+from app.schemas.common import IsoDate, PageOut
 from app.services.cases import actions as service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads
@@ -51,8 +50,8 @@ async def list_actions(
     assignee_id: uuid.UUID | None = None,
     organisation_id: uuid.UUID | None = None,
     status: Annotated[list[ActionStatus] | None, Query()] = None,
-    due_before: date | None = None,
-    due_after: date | None = None,
+    due_before: IsoDate | None = None,
+    due_after: IsoDate | None = None,
     coverage: Coverage | None = None,
 ) -> PageOut[ActionOut]:
     items, total = guard.deliver(await reads.action_list(

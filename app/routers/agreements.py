@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile, status
@@ -27,6 +26,7 @@ from app.schemas.agreements import (
     TemplateOut,
     WithdrawalCreate,
 )
+from app.schemas.common import IsoDate
 from app.services.agreements import lifecycle as service
 from app.services.agreements import render
 from app.services.agreements.present import (
@@ -176,7 +176,7 @@ async def sign_for_client(
     guard: GuardDep,
     settings: SettingsDep,
     attested_by_id: Annotated[uuid.UUID | None, Form(description="Default: you.")] = None,
-    signed_on: Annotated[date | None, Form(description="Default: today.")] = None,
+    signed_on: Annotated[IsoDate | None, Form(description="Default: today.")] = None,
     signed_in_person: Annotated[bool, Form()] = True,
     scan: Annotated[UploadFile | None, File(description="PDF, PNG or JPEG of the signed paper.")] = None,
 ) -> AgreementOut:

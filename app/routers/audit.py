@@ -4,7 +4,6 @@ the data export of one client. Every read of the log is itself written to the lo
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -18,7 +17,7 @@ from app.errors import Forbidden
 from app.http.paging import PagingDep
 from app.models.enums import Role
 from app.schemas.audit import AccessLogOut, AccessReportOut, ChainReportOut, ClientExportOut
-from app.schemas.common import INT64_MAX, PageOut
+from app.schemas.common import INT64_MAX, IsoDateTime, PageOut
 from app.services.privacy import officer as service
 from app.services.privacy.checkpoints import verify_against_checkpoint
 from app.services.privacy.documents import render_html, render_pdf
@@ -74,8 +73,8 @@ async def query_access_log(
     client_number: Annotated[str | None, Query(max_length=16)] = None,
     subject: Annotated[str | None, Query(max_length=255, description="The person's subject (sub).")] = None,
     organisation_id: uuid.UUID | None = None,
-    occurred_from: datetime | None = None,
-    occurred_to: datetime | None = None,
+    occurred_from: IsoDateTime | None = None,
+    occurred_to: IsoDateTime | None = None,
     outcome: Literal["allowed", "denied"] | None = None,
 ) -> PageOut[AccessLogOut]:
     """Query the access log by client, person, organisation and period (privacy officer). Without

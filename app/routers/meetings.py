@@ -7,7 +7,7 @@ from collections.abc import Collection
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BeforeValidator
 
 from app.audit import Access
 from app.auth.policy import Op, Target, visible_actions
@@ -15,6 +15,7 @@ from app.deps import GuardDep, SessionDep, SettingsDep
 from app.models import Meeting
 from app.models.enums import Role
 from app.routers import meeting_views as views
+from app.schemas.common import iso_only
 from app.schemas.meetings import (
     AdHocMeeting,
     AgendaItemAdd,
@@ -73,8 +74,8 @@ async def _meeting_for_change(guard: GuardDep, meeting_id: uuid.UUID, op: Op, if
 async def list_meetings(
     conference_id: uuid.UUID,
     guard: GuardDep,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[AwareDatetime | None, Query(alias="from"), BeforeValidator(iso_only)] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to"), BeforeValidator(iso_only)] = None,
 ) -> list[MeetingOut]:
     await guard.require(Op.meeting_read, _target(conference_id))
     meetings = await service.list_meetings(guard.session, conference_id, start=start, end=end)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from typing import Any, Generic, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -37,12 +39,43 @@ def nul_path(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, .
     return None
 
 
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+
+
+def iso_only(value: Any) -> Any:
+    """Dates and times are ISO 8601 text: pydantic would read a number (0) as seconds since 1970,
+    which no client means."""
+    if not isinstance(value, bool) and (
+        isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value))
+    ):
+        raise PydanticCustomError("iso_date", "Expected an ISO 8601 date or date-time (e.g. 2026-11-30), not a number.")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_only)]
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_only)]
+
+
+def _is_temporal(annotation: Any) -> bool:
+    if annotation in (date, datetime) or (isinstance(annotation, type) and issubclass(annotation, date)):
+        return True
+    return any(_is_temporal(arg) for arg in get_args(annotation) if arg is not type(None))
+
+
 class Strict(BaseModel):
     """Request bodies refuse unknown fields: writing `owner_org` or `created_by` is an error,
     not silently ignored. Every field of every request body refuses text with a NUL character
     (422 naming the field), so no input reaches the database that it cannot store."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _dates_are_text(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and not isinstance(value, list | dict) and _is_temporal(field.annotation):
+            return iso_only(value)
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,18 +23,32 @@ def etag_of(version: int) -> str:
     return f'"v{version}"'
 
 
+# RFC 9110 section 13.1.1: "*" or a comma-separated list of entity tags (opaque, quoted).
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"[!#-~\x80-\xff]*"(\s*,\s*(W/)?"[!#-~\x80-\xff]*")*)\s*$'
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+
+
 def check_if_match(if_match: str | None, version: int, what: str) -> None:
-    """A lost update is impossible: every update names the version it was based on."""
+    """A lost update is impossible: every update names the version it was based on.
+    RFC 9110 13.1.1: `*` matches any current representation; otherwise the comparison is strong,
+    so a weak tag (W/"v2") never matches."""
     if not if_match:
         raise PreconditionRequired(
             f"Updating this {what} needs an If-Match header with its current ETag "
             f"(read it first; it is {etag_of(version)} now)."
         )
-    candidates = [c.strip().removeprefix("W/") for c in if_match.split(",")]
-    if etag_of(version) not in candidates:
+    if not _IF_MATCH.match(if_match):
+        raise UnprocessableEntity(
+            f'If-Match must be * or a list of quoted ETags, such as {etag_of(version)} for this {what}.',
+            pointer="#header:If-Match",
+        )
+    candidates = [c.strip() for c in if_match.split(",")]
+    if "*" not in candidates and etag_of(version) not in candidates:
+        weak = any(c.startswith("W/") for c in candidates)
         raise PreconditionFailed(
             f"This {what} was changed by someone else since you read it (current ETag "
-            f"{etag_of(version)}). Read it again and reapply your change.",
+            f"{etag_of(version)}). Read it again and reapply your change."
+            + (" If-Match compares strongly: send the ETag without W/." if weak else ""),
             current_etag=etag_of(version),
         )
 
