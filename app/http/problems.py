@@ -83,15 +83,23 @@ def _sqlstate(exc: Exception) -> str:
     return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
 
 
+# Data exceptions that only a request's value causes: a character the database cannot store
+# (NUL, 22021; untranslatable, 22P05), a number out of range (22003), a date out of range (22008).
+# Not "value too long" (22001): a row the service builds itself can hit that, and it is a bug.
+_INPUT_SQLSTATES = ("22021", "22P05", "22003", "22008")
+
+
 def _input_the_database_refused(exc: Exception) -> bool:
-    """A data exception (SQLSTATE class 22: out of range, invalid byte sequence such as NUL,
-    invalid text) or the driver refusing an argument before sending it (asyncpg's DataError)."""
+    """A data exception caused by a request's value, or the driver refusing an argument before
+    sending it (asyncpg's DataError: an integer beyond its column)."""
     if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
         return False
-    if _sqlstate(exc).startswith("22"):
+    if _sqlstate(exc) in _INPUT_SQLSTATES:
         return True
     cause = getattr(exc.orig, "__cause__", None)
-    return type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg")
+    return type(cause).__name__ == "DataError" and type(cause).__module__.startswith("asyncpg") and not getattr(
+        cause, "sqlstate", None
+    )
 
 
 # What a client is told per cause of a temporary database fault (app.db.database_fault).
