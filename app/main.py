@@ -14,6 +14,7 @@ from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
+from app.deps import current_principal
 from app.http.middleware import RequestContextMiddleware
 from app.http.observability import ObservabilityMiddleware
 from app.http.openapi import install_openapi
@@ -100,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_idp_enabled:
         app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, principal=current_principal)
     register_routers(app, settings)
     if settings.metrics_served_on_public_port:
         from app.routers import metrics

@@ -10,6 +10,7 @@ EXTRA_STATUSES."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -73,10 +74,8 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
 }
 
 
-def _needs_principal(dependant: Dependant) -> bool:
-    from app.deps import current_principal
-
-    return dependant.call is current_principal or any(_needs_principal(d) for d in dependant.dependencies)
+def _needs(dependant: Dependant, dependency: Callable[..., Any]) -> bool:
+    return dependant.call is dependency or any(_needs(d, dependency) for d in dependant.dependencies)
 
 
 def _statuses(method: str, path: str, operation: dict[str, Any], authenticated: bool) -> set[int]:
@@ -129,13 +128,14 @@ def _mark_if_match_required(operation: dict[str, Any]) -> None:
                                    "description": 'The ETag read, e.g. "v3", or *.'}
 
 
-def document_errors(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
+def document_errors(app: FastAPI, document: dict[str, Any], principal: Callable[..., Any]) -> dict[str, Any]:
+    """`principal`: the dependency that authenticates the caller (app.deps.current_principal)."""
     authenticated = {
         (method.lower(), context.path)
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute)
         and route.include_in_schema
-        and _needs_principal(route.dependant)
+        and _needs(route.dependant, principal)
         for method in context.methods or ()
     }
     etag_reads = _etag_reads(document)
@@ -171,13 +171,13 @@ def document_errors(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, *, principal: Callable[..., Any]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(
                 title=app.title, version=app.version, description=app.description, routes=app.routes
             )
-            app.openapi_schema = document_errors(app, document)
+            app.openapi_schema = document_errors(app, document, principal)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
