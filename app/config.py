@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     token_max_lifetime_person_seconds: int = Field(default=3600, ge=60, le=24 * 3600)
     token_max_lifetime_system_seconds: int = Field(default=24 * 3600, ge=60, le=7 * 24 * 3600)
     max_authorization_header_bytes: int = 8192
+    # Validated tokens and their principals are kept in memory this long at most (and never past
+    # the token's exp), so that a warm request runs no SQL to authenticate. Any change of an
+    # organisation, membership or partner system empties the cache of every replica at once
+    # (PostgreSQL LISTEN/NOTIFY); this lifetime bounds a revocation should a notification be
+    # lost. 0 turns the cache off. See docs/performance.md.
+    auth_cache_seconds: int = Field(default=60, ge=0, le=600)
 
     # Request limits
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

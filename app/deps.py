@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, AuditTrail, Read
+from app.auth.cache import PrincipalCache
 from app.auth.identity import principal_from_claims, registered_issuers
 from app.auth.policy import Op, Target, authorize
 from app.auth.principal import Principal
@@ -58,11 +60,11 @@ def _bearer(authorization: str | None, max_bytes: int) -> str:
     return token.strip()
 
 
-async def principal_from_token(
+async def _resolve_token(
     request: Request, session: AsyncSession, token: str
-) -> Principal | None:
-    """Validate a bearer token against the registered issuers and map it to a Principal (None:
-    a valid token of a subject without membership). Shared by the API and the web sign-in."""
+) -> tuple[Principal | None, dict[str, Any]]:
+    """Validate a bearer token and map it to a Principal. Returns the principal (None: a valid
+    token of a subject without membership) and the verified claims."""
     validator: TokenValidator = request.app.state.token_validator
     try:
         claimed = unverified_parts(token)[1].get("iss")  # selects the keys to try, nothing more
@@ -85,7 +87,7 @@ async def principal_from_token(
             and token_lifetime(claims) > settings.token_max_lifetime_person_seconds
         ):
             raise InvalidToken("lifetime (exp - iat) longer than allowed for a person")
-        return principal
+        return principal, claims
     except InvalidToken as exc:
         log.info("token refused: %s", exc)
         raise Unauthorized(_development_hint(request, token, str(exc))) from None
@@ -114,14 +116,44 @@ def _development_hint(request: Request, token: str, reason: str) -> str:
             f"are under {base}/dev-idp/; mint a token for it with `casusoverleg token --base-url {base}`).")
 
 
+async def principal_from_token(
+    request: Request, session: AsyncSession, token: str
+) -> Principal | None:
+    """Validate a bearer token against the registered issuers and map it to a Principal (None:
+    a valid token of a subject without membership). Uncached: the web sign-in uses it."""
+    principal, _claims = await _resolve_token(request, session, token)
+    return principal
+
+
 async def current_principal(
     request: Request,
-    session: SessionDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
+    """The caller of an API request. No database session is opened before the token is known:
+    a missing or malformed token is refused without one, and a token seen within the cache's
+    lifetime (app/auth/cache.py) is answered from memory without any SQL."""
     settings: Settings = request.app.state.settings
     token = _bearer(authorization, settings.max_authorization_header_bytes)
-    principal = await principal_from_token(request, session, token)
+    cache: PrincipalCache = request.app.state.principal_cache
+    cached = cache.get(token)
+    if cached is not None:
+        principal: Principal | None = dataclasses.replace(
+            cached,
+            request_id=getattr(request.state, "request_id", None),
+            source_address=request.client.host if request.client else None,
+        )
+    else:
+        generation = cache.generation
+        db: Database = request.app.state.db
+        # Its own short transaction, committed before the request's work starts: the look-ups,
+        # and a first sign-in's memberships seeded from the groups claim (then the commit empties
+        # the cache, the generation moves on and this fill is dropped: the next request fills).
+        async with db.sessions() as session:
+            principal, claims = await _resolve_token(request, session, token)
+            if session.in_transaction():
+                await session.commit()
+        if principal is not None:
+            cache.put(token, principal, claims, generation)
     if principal is None:
         log.info("token of a subject without membership or partner-system registration")
         raise Unauthorized()

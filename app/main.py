@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.auth.cache import AuthChangeListener, PrincipalCache, connect_kwargs_of, watch_local_commits
 from app.auth.dev_idp import DevKeyStore
 from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.owner_url = urls.owner
         if not settings.is_development:
             await _refuse_development_issuers(app.state.db)
+        listener = None
+        if settings.auth_cache_seconds > 0:
+            listener = AuthChangeListener(app.state.principal_cache, connect_kwargs_of(app.state.db.engine))
+            await listener.start()
         scheduler = None
         if settings.scheduler_enabled:
             from app.jobs.scheduler import create_scheduler
@@ -71,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 refresher.cancel()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
+            if listener is not None:
+                await listener.stop()
             await app.state.health.close()
             await app.state.db.dispose()
 
@@ -85,6 +92,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Validated tokens and their principals; on only while the lifespan's listener is connected.
+    app.state.principal_cache = PrincipalCache(settings.auth_cache_seconds)
+    watch_local_commits(app.state.principal_cache)
     # Every agreement template is validated now: a broken one stops the start with its file named.
     app.state.agreement_templates = load_templates(settings.agreements_dir)
     app.state.token_validator = TokenValidator(

@@ -17,6 +17,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app import migrations
+from app.auth.cache import invalidate_all
 from app.clock import clock
 from app.config import PROJECT_ROOT, Settings
 from app.db import APP_ROLE, Database, DatabaseUrls, embedded_urls, start_embedded_postgres, to_async_url
@@ -123,6 +124,7 @@ async def _clean_database(owner_db: Database) -> AsyncIterator[None]:
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
     async with owner_db.engine.begin() as conn:
         await conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    invalidate_all()  # the next test's world reuses issuers and subjects: no principal may survive
 
 
 @pytest.fixture
