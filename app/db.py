@@ -9,7 +9,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -142,26 +142,66 @@ class Timeouts:
         return {name: str(max(1, round(seconds * 1000))) for name, seconds in values.items() if seconds}
 
 
+POOL_RECYCLE_SECONDS = 1800  # below the usual idle limits of firewalls and managed servers
+
+
 def make_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = None) -> AsyncEngine:
     timeouts = timeouts or Timeouts()
     # hide_parameters: a database error's text (which reaches the error log) never carries the
     # statement's values, which may be a name, a note or a BSN ciphertext.
+    # No pool_pre_ping (a round trip on every checkout): connections are recycled after
+    # POOL_RECYCLE_SECONDS, and a transaction's first statement on a connection found dropped is
+    # retried once on a fresh one (RetryingSession); the pool then replaces its older connections.
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         # The most recently used connections serve the next requests, so a connection keeps its
         # access-log chain head (app/audit.py) warm, and idle ones can time out.
         pool_use_lifo=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
         pool_timeout=timeouts.pool,
         hide_parameters=True,
         connect_args={"server_settings": timeouts.server_settings(), "timeout": timeouts.connect},
     )
 
 
+class RetryingSession(AsyncSession):
+    """Retries the first statement of a transaction once when the connection turns out to be
+    dropped (a restarted server, a cut idle connection). Safe: nothing of the transaction can
+    have been committed, and nothing is pending in the session (else it is not retried)."""
+
+    def _fresh(self) -> bool:
+        return not self.in_transaction() and not (self.new or self.dirty or self.deleted)
+
+    async def _retry(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+        fresh = self._fresh()
+        try:
+            return await method(*args, **kwargs)
+        except DBAPIError as exc:
+            if not (fresh and exc.connection_invalidated):
+                raise
+            log.warning("database connection was dropped; retrying the first statement once")
+            await self.rollback()
+            return await method(*args, **kwargs)
+
+    if not TYPE_CHECKING:  # the type checker keeps seeing AsyncSession's own signatures
+
+        async def execute(self, *args: Any, **kwargs: Any) -> Any:
+            return await self._retry(super().execute, *args, **kwargs)
+
+        async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+            return await self._retry(super().scalar, *args, **kwargs)
+
+        async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+            return await self._retry(super().scalars, *args, **kwargs)
+
+        async def get(self, *args: Any, **kwargs: Any) -> Any:
+            return await self._retry(super().get, *args, **kwargs)
+
+
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    return async_sessionmaker(engine, class_=RetryingSession, expire_on_commit=False, autoflush=False)
 
 
 class Database:
