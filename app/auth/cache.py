@@ -184,7 +184,7 @@ class AuthChangeListener:
             conn = None
             try:
                 settings = {**self._connect_kwargs.get("server_settings", {}), "application_name": LISTENER_NAME}
-                conn = await asyncpg.connect(**{**self._connect_kwargs, "server_settings": settings}, timeout=10)
+                conn = await asyncpg.connect(**{"timeout": 10, **self._connect_kwargs, "server_settings": settings})
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(AUTH_CHANNEL, self._on_notify)
