@@ -4,7 +4,7 @@ Each replica caches validated tokens and their principals (app/auth/cache.py) an
 this channel; a statement-level trigger notifies on commit of any change, TRUNCATE included.
 
 Revision ID: 0015_perf_auth_notify
-Revises: 0012_house_drop_expiry_warning
+Revises: 0008_faults_jobs
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015_perf_auth_notify"
-down_revision: str | Sequence[str] | None = "0012_house_drop_expiry_warning"
+down_revision: str | Sequence[str] | None = "0008_faults_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
