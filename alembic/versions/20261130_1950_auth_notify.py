@@ -1,10 +1,10 @@
-"""auth notify: organisation, membership and partner_system changes notify every replica
+"""auth notify: organisation, membership, partner_system and organisation_admin changes notify every replica
 
 Each replica caches validated tokens and their principals (app/auth/cache.py) and LISTENs on
 this channel; a statement-level trigger notifies on commit of any change, TRUNCATE included.
 
 Revision ID: 0015_perf_auth_notify
-Revises: 0008_faults_jobs
+Revises: 0009_admin_scope
 """
 
 from collections.abc import Sequence
@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015_perf_auth_notify"
-down_revision: str | Sequence[str] | None = "0008_faults_jobs"
+down_revision: str | Sequence[str] | None = "0009_admin_scope"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CHANNEL = "casusoverleg_auth_changed"  # app.auth.cache.AUTH_CHANNEL
-TABLES = ("organisation", "membership", "partner_system")  # app.auth.cache.AUTH_TABLES
+TABLES = ("organisation", "membership", "partner_system", "organisation_admin")  # app.auth.cache.AUTH_TABLES
 
 
 def upgrade() -> None:
