@@ -4,7 +4,7 @@ Each replica caches validated tokens and their principals (app/auth/cache.py) an
 this channel; a statement-level trigger notifies on commit of any change, TRUNCATE included.
 
 Revision ID: 0015_perf_auth_notify
-Revises: 0009_admin_scope
+Revises: 0008_faults_agreements
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015_perf_auth_notify"
-down_revision: str | Sequence[str] | None = "0009_admin_scope"
+down_revision: str | Sequence[str] | None = "0008_faults_agreements"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
