@@ -50,6 +50,7 @@ from app import migrations
 from app.config import PROJECT_ROOT, Settings
 from app.db import Database
 from bench.events import create_database, drop_database, free_port, wait_healthy
+from bench.registry import Figure, register
 
 EXTRA_CASES = 10_000
 AGENDA_CASES = 230
@@ -440,7 +441,43 @@ def report(paths: list[Path_], tool: str, args: argparse.Namespace) -> None:
         print(f"{p.title:42} {ours:>16} {bare:>16} {ratio:>6} {stmts:>16}  {p.goal}", flush=True)
 
 
-async def main_async(args: argparse.Namespace) -> int:
+def figures_of(paths: list[Path_]) -> list[Figure]:
+    """The table's rows for `python -m bench` (bench/registry.py)."""
+    out: list[Figure] = []
+    for p in paths:
+        if not p.ours:
+            continue
+        note = [f"statements per request: ours {p.statements}, bare {p.bare_statements}"]
+        if p.latency_only:
+            value, base, unit, better = _median(p.ours, "p95"), _median(p.bare, "p95"), "ms p95", False
+            limit = 15.0 if p.key == "agenda" else 30.0
+            met: bool | None = value <= limit
+        elif p.connections == 1:
+            value, base, unit, better = _median(p.ours, "p99"), _median(p.bare, "p99"), "ms p99", False
+            met = value <= 10.0
+        else:
+            value, base = _median(p.ours, "rate"), _median(p.bare, "rate")
+            unit, better = ("events/s" if p.batch else "req/s"), True
+            if p.batch:
+                met = value >= (1500 if p.batch == 1 else 10_000)
+            else:
+                met = bool(base) and value / base >= (0.5 if p.key == "401" else 0.6)
+        out.append(Figure(p.title, value, unit, baseline=base,
+                          baseline_what="bare hello" if p.key == "401" else "bare asyncpg, same SELECTs",
+                          higher_is_better=better, goal=p.goal, met=met, notes=note))
+    return out
+
+
+@register("paths", "issue 16's paths (detail, list, events, agenda, 401) against bare Starlette + asyncpg")
+async def collect(quick: bool) -> list[Figure]:
+    args = argparse.Namespace(seconds=3 if quick else 10, rounds=1 if quick else 3, connections=16, workers=2,
+                              httpx=False, only=None, explain=False)
+    paths: list[Path_] = []
+    await main_async(args, paths)
+    return figures_of(paths)
+
+
+async def main_async(args: argparse.Namespace, measured: list[Path_] | None = None) -> int:
     from tests.idp import TestIdentityProviders
 
     name = f"bench_paths_{uuid.uuid4().hex[:8]}"
@@ -502,6 +539,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     print(f"  {p.key:8} {side:4} round {round_}: {result.rate:9.1f}/s p50 {result.p50:6.1f} "
                           f"p95 {result.p95:6.1f} p99 {result.p99:6.1f} ms", flush=True)
         report(paths, tool, args)
+        if measured is not None:
+            measured.extend(paths)
         return 0
     finally:
         _stop(ours_server)
