@@ -551,6 +551,7 @@ async def main_async(args: argparse.Namespace, measured: list[Path_] | None = No
 
 
 def main() -> None:
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # no request line per request from the servers
     parser = argparse.ArgumentParser(prog="python -m bench.paths", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10)
