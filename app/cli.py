@@ -331,7 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMAND_MODULES = ("app.cli_agreements", "app.cli_meetings", "app.cli_events", "app.cli_audit")
+COMMAND_MODULES = ("app.cli_agreements", "app.cli_meetings", "app.cli_events", "app.cli_audit", "app.cli_admin")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -84,6 +84,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/reject"): Rule(
         ADMIN, "global"
     ),
+    ("GET", "/api/v1/organisations/{organisation_id}/administrators"): Rule(ADMIN, "global"),
+    ("POST", "/api/v1/organisations/{organisation_id}/administrators"): Rule(ADMIN, "global"),
     # the record of administrative changes: administrators and privacy officers (each their part)
     ("GET", "/api/v1/admin-changes"): Rule(ADMIN | PRIVACY_OFFICER, "global"),
     ("GET", "/api/v1/conferences"): Rule(PERSONS, "list"),

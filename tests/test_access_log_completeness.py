@@ -63,6 +63,8 @@ NO_CLIENT_DATA = {
     "PATCH /api/v1/organisations/{organisation_id}/partner-systems/{system_id}": "partner-system registrations",
     "POST /api/v1/organisations/{organisation_id}/identity-changes/{change_id}/approve": "identity-provider configuration",
     "POST /api/v1/organisations/{organisation_id}/identity-changes/{change_id}/reject": "identity-provider configuration",
+    "GET /api/v1/organisations/{organisation_id}/administrators": "an organisation's administrators",
+    "POST /api/v1/organisations/{organisation_id}/administrators": "an organisation's administrators",
     "GET /api/v1/admin-changes": "administrative changes: settings, roles and mandates of staff, no client",
     "GET /api/v1/subscriptions": "a partner system's webhook URLs and event types",
     "POST /api/v1/subscriptions": "a partner system's webhook URLs and event types",

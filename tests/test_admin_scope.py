@@ -275,3 +275,37 @@ async def test_an_organisation_admin_without_conference_role_sees_no_client(
     assert me.status_code == 200 and me.json()["organisation_admin"] is True and me.json()["memberships"] == []
     cases = await client.get("/api/v1/cases", headers=world.headers("police_admin"))
     assert cases.status_code == 200 and cases.json()["total"] == 0
+
+
+async def test_administrators_of_an_organisation_are_added_by_its_administrators_or_the_operator(
+    client: httpx.AsyncClient, world: World, owner_db, database_urls
+) -> None:
+    import io
+
+    from app.cli_admin import run_add, run_list
+
+    wijkteam = world.orgs["wijkteam"]
+    # the operator's bootstrap (owner rights), recorded as the operator's change
+    out, err = io.StringIO(), io.StringIO()
+    assert await run_add(database_urls.owner, "wijkteam", "wijk-beheer-2", "Wim Wijk", out, err) == 0, err.getvalue()
+    assert await run_add(database_urls.owner, "wijkteam", "wijk-beheer-2", "Wim Wijk", out, err) == 2  # twice
+    assert await run_add(database_urls.owner, "bestaat-niet", "x", "X", out, err) == 2
+    listed = io.StringIO()
+    assert await run_list(database_urls.owner, "wijkteam", listed, err) == 0
+    assert "wijk-beheer-2" in listed.getvalue()
+    token = world.idp.token("wijkteam", "wijk-beheer-2", audience="casusoverleg")
+    me = await client.get("/api/v1/me", headers=_bearer(token))
+    assert me.status_code == 200 and me.json()["organisation_admin"] is True
+    # an administrator adds another; a conference's administrator cannot; nobody adds themselves
+    url = f"/api/v1/organisations/{wijkteam.id}/administrators"
+    added = await client.post(url, json={"subject": "wijk-beheer-3", "display_name": "Wies"}, headers=_bearer(token))
+    assert added.status_code == 201, added.text
+    assert (await client.post(url, json={"subject": "x", "display_name": "X"},
+                              headers=world.headers("admin"))).status_code == 403
+    self_add = await client.post(url, json={"subject": "wijk-beheer-2", "display_name": "Ik"}, headers=_bearer(token))
+    assert self_add.status_code == 403
+    admins = await client.get(url, headers=_bearer(token))
+    assert sorted(a["subject"] for a in admins.json()) == ["wijk-beheer-2", "wijk-beheer-3", "wijkteam_admin-sub"]
+    changes = await _changes(client, world, "wijkteam_admin")
+    actors = sorted((c["entity_type"], c["actor_issuer"].startswith("urn:"), c["after"]["subject"]) for c in changes)
+    assert actors == [("organisation_admin", False, "wijk-beheer-3"), ("organisation_admin", True, "wijk-beheer-2")]

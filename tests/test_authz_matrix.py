@@ -487,6 +487,10 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "event_types": ["case.flagged"],
     },
     ("POST", "/api/v1/admin/dead-letters/{message_id}/replay"): lambda o, w: {},
+    ("POST", "/api/v1/organisations/{organisation_id}/administrators"): lambda o, w: {
+        "subject": f"beheer-{uuid.uuid4().hex[:8]}",
+        "display_name": "Nieuwe beheerder",
+    },
     ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/approve"): lambda o, w: None,
     ("POST", "/api/v1/organisations/{organisation_id}/identity-changes/{change_id}/reject"): lambda o, w: None,
 }

@@ -20,6 +20,8 @@ from app.schemas.common import PageOut
 from app.schemas.identity import (
     AdminChangeOut,
     IdentityChangeOut,
+    OrganisationAdminCreate,
+    OrganisationAdminOut,
     OrganisationIdentityOut,
     OrganisationIdentityUpdate,
     PartnerSystemCreate,
@@ -156,6 +158,35 @@ async def update_partner_system(
     org = await service.load_organisation(guard.session, organisation_id)
     system = await service.update_partner_system(guard.session, guard.principal, org, system_id, body)
     return PartnerSystemOut.model_validate(system)
+
+
+@router.get("/organisations/{organisation_id}/administrators", response_model=list[OrganisationAdminOut])
+async def list_organisation_admins(organisation_id: uuid.UUID, guard: GuardDep) -> list[OrganisationAdminOut]:
+    """The organisation's administrators (its administrators only)."""
+    await guard.require_organisation_admin(organisation_id, _access("list", organisation_id, "administrators"))
+    org = await service.load_organisation(guard.session, organisation_id)
+    return [OrganisationAdminOut.model_validate(a) for a in await service.list_organisation_admins(guard.session, org)]
+
+
+@router.post(
+    "/organisations/{organisation_id}/administrators",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrganisationAdminOut,
+)
+async def add_organisation_admin(
+    organisation_id: uuid.UUID, body: OrganisationAdminCreate, guard: GuardDep
+) -> OrganisationAdminOut:
+    """Another administrator of the organisation, known by its provider (by one of its
+    administrators; the others are notified). The first is registered by the operator
+    (`casusoverleg organisation-admin add`) or named when the organisation is created."""
+    access = _access("create", organisation_id, "administrators")
+    await guard.require_organisation_admin(organisation_id, access)
+    org = await service.load_organisation(guard.session, organisation_id)
+    async with guard.refusals_logged(access):
+        admin = await service.add_organisation_admin(
+            guard.session, guard.principal, org, subject=body.subject, display_name=body.display_name
+        )
+    return OrganisationAdminOut.model_validate(admin)
 
 
 @router.get("/admin-changes", response_model=PageOut[AdminChangeOut])

@@ -135,3 +135,18 @@ class AdminChangeOut(BaseModel):
     operation: str
     before: dict
     after: dict
+
+
+class OrganisationAdminCreate(Strict):
+    subject: Annotated[str, Field(min_length=1, max_length=255, description="Their `sub` at the organisation's provider.")]
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class OrganisationAdminOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    subject: str
+    display_name: str
+    active: bool
+    created_at: datetime

@@ -27,6 +27,7 @@ from app.models import (
     IdentityChange,
     Notification,
     Organisation,
+    OrganisationAdmin,
     PartnerSystem,
 )
 from app.models.enums import IdentityChangeStatus
@@ -294,3 +295,61 @@ async def update_partner_system(
             before=before, after=after, organisation_id=org.id,
         )
     return system
+
+
+# Who acts when an operator registers an organisation's first administrator from the command
+# line (`casusoverleg organisation-admin add`): recorded as such in the admin changes.
+OPERATOR_ISSUER = "urn:casusoverleg:operator"
+
+
+def operator(org: Organisation, who: str) -> Principal:
+    return Principal(kind="person", issuer=OPERATOR_ISSUER, subject=who[:255],
+                     display_name=f"operator {who}"[:200], organisation_id=org.id, organisation_kind=org.kind)
+
+
+async def load_organisation_by_slug(session: AsyncSession, slug: str) -> Organisation:
+    org = (await session.execute(sa.select(Organisation).where(col(Organisation.slug) == slug))).scalar_one_or_none()
+    if org is None:
+        raise NotFound("organisation")
+    return org
+
+
+async def add_organisation_admin(
+    session: AsyncSession, principal: Principal, org: Organisation, *, subject: str, display_name: str
+) -> OrganisationAdmin:
+    """Register an administrator of the organisation, known by its provider. Nobody makes
+    themselves one; the organisation's administrators are told."""
+    if org.issuer is None:
+        raise UnprocessableEntity("Register the organisation's identity provider first.", pointer="#/")
+    if (principal.issuer, principal.subject) == (org.issuer, subject):
+        raise Forbidden("Nobody makes themselves an administrator.")
+    admin = OrganisationAdmin(organisation_id=org.id, issuer=org.issuer, subject=subject, display_name=display_name)
+    session.add(admin)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise Conflict("This person administers the organisation already.") from None
+    record_admin_change(
+        session, principal, entity_type="organisation_admin", entity_id=admin.id, operation="create",
+        after=snapshot(admin, ("issuer", "subject", "display_name", "active")), organisation_id=org.id,
+    )
+    session.add(
+        Notification(
+            kind="organisation_admin_added", organisation_id=org.id, conference_id=None, membership_id=None,
+            ref_type="organisation_admin", ref_id=admin.id, on_date=clock.today(),
+        )
+    )
+    return admin
+
+
+async def list_organisation_admins(session: AsyncSession, org: Organisation) -> list[OrganisationAdmin]:
+    return list(
+        (
+            await session.execute(
+                sa.select(OrganisationAdmin)
+                .where(col(OrganisationAdmin.organisation_id) == org.id)
+                .order_by(col(OrganisationAdmin.display_name))
+            )
+        ).scalars()
+    )
