@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
@@ -19,11 +20,13 @@ from app.auth.identity import principal_from_claims, registered_issuers
 from app.auth.policy import Op, Target, authorize
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, TokenValidator, token_lifetime, unverified_parts
+from app.clock import clock
 from app.config import Settings
 from app.db import Database
-from app.errors import Forbidden, NotFound, Unauthorized
+from app.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from app.models import AccessLogEntry
 from app.models.enums import Role
+from app.services.cases.clients import bsn_searches_since
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -184,6 +187,12 @@ class Guard:
             separate.add_all(entries)
             await separate.commit()
 
+    def record(self, *accesses: Access) -> None:
+        """Rows of what a route did beyond a read path: a write and the object it created, a
+        publication, the privacy officer's own queries. Labelled content is never shown this
+        way: it goes through a read path (app/services/*/reads.py) and `deliver`."""
+        self.audit.allowed(*accesses)
+
     def deliver(self, read: Read[T]) -> T:
         """The one way data leaves through a route: its access-log rows go into the request's
         transaction (they commit with it, or the answer is refused)."""
@@ -213,6 +222,25 @@ class Guard:
         if record and access is not None:
             self.audit.allowed(access)  # a write's own row; reads return theirs with the data
         return decision.role
+
+    async def require_bsn_lookup(self, conference_id: uuid.UUID, settings: Settings, *, part: str = "bsn") -> Access:
+        """Every look-up by BSN, whatever route carries it (the look-up itself, a referral with a
+        BSN): the role rule for look-ups, the per-person throttle, and a "search" row in the access
+        log. Returns that row (without client) for the caller to complete."""
+        access = Access(action="search", resource_type="client", conference_id=conference_id, part=part)
+        await self.require(Op.client_lookup, Target(conference_id=conference_id), access)
+        window = timedelta(seconds=settings.bsn_lookup_window_seconds)
+        recent = await bsn_searches_since(self.session, issuer=self.principal.issuer,
+                                          subject=self.principal.subject, since=clock.now() - window)
+        if recent >= settings.bsn_lookup_limit:
+            # Bulk look-ups are refused and flagged for the privacy officer (part "bsn:throttled").
+            await self.audit.denied(Access(**{**access.__dict__, "part": "bsn:throttled"}))
+            raise TooManyRequests(
+                f"Too many look-ups by BSN: at most {settings.bsn_lookup_limit} per "
+                f"{settings.bsn_lookup_window_seconds // 60} minutes. This has been recorded.",
+                retry_after=settings.bsn_lookup_window_seconds,
+            )
+        return access
 
     async def require_member_somewhere(self, access: Access) -> None:
         """A person with a membership in some conference; refusals are logged like every denial."""

@@ -66,14 +66,15 @@ async def add_referral(
     return referral
 
 
-async def add_flag(owner_db: Database, case_id: uuid.UUID, kind: str, at: datetime, reason: str = "") -> None:
+async def add_flag(owner_db: Database, case_id: uuid.UUID, kind: str, at: datetime, reason: str = "",
+                   label: str = "general") -> None:
     async with owner_db.engine.begin() as conn:
         await conn.execute(
             sa.text(
                 "INSERT INTO case_flag (id, case_id, reason, kind, label, severity, created_at) "
-                "VALUES (:id, :c, :r, :k, 'general', 'high', :t)"
+                "VALUES (:id, :c, :r, :k, :label, 'high', :t)"
             ),
-            {"id": uuid.uuid4(), "c": case_id, "r": reason, "k": kind, "t": at},
+            {"id": uuid.uuid4(), "c": case_id, "r": reason, "k": kind, "t": at, "label": label},
         )
 
 

@@ -72,10 +72,8 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
         for key, c in cases.items()
         if str(c.id) in by_case
     }
-    # The chair leads the process: a relapse is health information, so the chair sees that a
-    # health signal needs discussion, not what it is (docs/need-to-know.md).
     assert codes == {
-        "relapse": ["signal"],
+        "relapse": ["relapse_flag"],
         "escalation": ["escalation_required"],
         "overdue": ["overdue_actions"],
         "review": ["review_due"],
@@ -91,7 +89,7 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
     ]
     assert [i["position"] for i in items] == [1, 2, 3, 4, 5, 6]
     texts = {k: by_case[str(cases[k].id)]["reasons"][0]["text"] for k in codes}
-    assert texts["relapse"] == "Signaal (gezondheid) ontvangen, inhoud afgeschermd: bespreken"
+    assert texts["relapse"] == "Terugval gemeld op 01-03-2026"  # a general-labelled flag (tests/meeting_helpers.py)
     assert texts["overdue"] == "1 actie over de termijn (oudste: 27-02-2026)"
     assert texts["escalation"] == "1 actie wacht op mandaat-escalatie"
     assert texts["review"].startswith("Evaluatiedatum 02-03-2026")

@@ -88,12 +88,11 @@ async def list_templates(guard: GuardDep, templates: TemplatesDep) -> list[Templ
 async def list_agreements(case_id: uuid.UUID, guard: GuardDep) -> list[AgreementSummary]:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "list")
-    await guard.require(Op.agreement_read, _target(loaded.case), access, hidden_as="case")
+    await guard.require(Op.agreement_read, _target(loaded.case), access, hidden_as="case", record=True)
     agreements = await service.agreements_of_case(guard.session, case_id)
     ids = [a.id for a in agreements]
     signatures = await service.signatures_of(guard.session, ids)
     withdrawals = await service.withdrawals_of(guard.session, ids)
-    guard.audit.allowed(access)
     return [
         agreement_summary(a, [s for s in signatures if s.agreement_id == a.id],
                           [w for w in withdrawals if w.agreement_id == a.id])
@@ -112,7 +111,7 @@ async def create_agreement(
         guard.session, guard.principal, case=loaded.case, client=loaded.client, templates=templates, data=body,
         created_by_id=_own_membership(guard, loaded.case.conference_id),
     )
-    guard.audit.allowed(Access(**{**access.__dict__, "resource_id": str(agreement.id)}))
+    guard.record(Access(**{**access.__dict__, "resource_id": str(agreement.id)}))
     return await _full(guard, service.LoadedAgreement(agreement, loaded.case, loaded.client))
 
 
@@ -224,8 +223,7 @@ async def withdraw(agreement_id: uuid.UUID, body: WithdrawalCreate, guard: Guard
 async def list_legal_bases(case_id: uuid.UUID, guard: GuardDep) -> list[LegalBasisOut]:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "list", resource_type="legal_basis")
-    await guard.require(Op.legal_basis_read, _target(loaded.case), access, hidden_as="case")
-    guard.audit.allowed(access)
+    await guard.require(Op.legal_basis_read, _target(loaded.case), access, hidden_as="case", record=True)
     return [legal_basis_out(b) for b in await service.legal_bases_of(guard.session, case_id)]
 
 
@@ -233,12 +231,11 @@ async def list_legal_bases(case_id: uuid.UUID, guard: GuardDep) -> list[LegalBas
 async def record_legal_basis(case_id: uuid.UUID, body: LegalBasisCreate, guard: GuardDep) -> LegalBasisOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "create", resource_type="legal_basis")
-    await guard.require(Op.legal_basis_record, _target(loaded.case), access, hidden_as="case")
+    await guard.require(Op.legal_basis_record, _target(loaded.case), access, hidden_as="case", record=True)
     chair = guard.principal.membership_in(loaded.case.conference_id, Role.chair)
     assert chair is not None  # the policy admitted a chair only
     basis = await service.record_legal_basis(guard.session, guard.principal, case=loaded.case, data=body,
                                              recorded_by_id=chair.id)
-    guard.audit.allowed(access)
     return legal_basis_out(basis)
 
 
@@ -246,12 +243,11 @@ async def record_legal_basis(case_id: uuid.UUID, body: LegalBasisCreate, guard: 
 async def end_legal_basis(case_id: uuid.UUID, basis_id: uuid.UUID, guard: GuardDep) -> LegalBasisOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "update", resource_type="legal_basis", resource_id=str(basis_id))
-    await guard.require(Op.legal_basis_record, _target(loaded.case), access, hidden_as="case")
+    await guard.require(Op.legal_basis_record, _target(loaded.case), access, hidden_as="case", record=True)
     basis = next((b for b in await service.legal_bases_of(guard.session, case_id) if b.id == basis_id), None)
     if basis is None:
         raise NotFound("legal basis for this case")
     basis = await service.end_legal_basis(guard.session, guard.principal, basis=basis)
-    guard.audit.allowed(access)
     return legal_basis_out(basis)
 
 
@@ -260,9 +256,8 @@ async def case_sharing(case_id: uuid.UUID, guard: GuardDep) -> CaseSharingOut:
     """Consent and legal bases in force now, side by side: the bases named in `basis` fields."""
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "read", resource_type="sharing")
-    await guard.require(Op.legal_basis_read, _target(loaded.case), access, hidden_as="case")
+    await guard.require(Op.legal_basis_read, _target(loaded.case), access, hidden_as="case", record=True)
     found = await service.bases_in_force(guard.session, case_id)
-    guard.audit.allowed(access)
     return CaseSharingOut(
         case_id=case_id,
         consent=[consent_basis_out(a, scope) for a, scope in found.agreements],

@@ -99,7 +99,7 @@ async def query_access_log(
         offset=page.offset,
     )
     shown = sorted({(r.conference_id, r.client_number) for r in rows if r.client_number}, key=str)
-    guard.audit.allowed(
+    guard.record(
         access, *[_log_access("list", conference_id=c, client_number=n, part="query") for c, n in shown]
     )
     return PageOut(
@@ -128,7 +128,7 @@ async def verify_access_log(
     report = await verify_against_checkpoint(
         guard.session, settings.checkpoint_dir, settings.audit_chain_key, from_seq=from_seq, to_seq=to_seq
     )
-    guard.audit.allowed(access)
+    guard.record(access)
     return ChainReportOut(**{k: v for k, v in report.__dict__.items() if k != "head_seqs"})
 
 
@@ -163,7 +163,7 @@ async def subject_access_report(
         guard, client_number, "read" if format == "json" else "print", "subject_access_report"
     )
     report = await service.access_report(guard.session, client)
-    guard.audit.allowed(access)
+    guard.record(access)
     if format == "html":
         return HTMLResponse(render_html(report))
     if format == "pdf":
@@ -180,7 +180,7 @@ async def client_data_export(client_number: str, guard: GuardDep, settings: Sett
     """Everything the service holds on one client, as JSON (privacy officer)."""
     client, access = await _client_for_officer(guard, client_number, "export", "export")
     data = await service.client_export(guard.session, client, settings)
-    guard.audit.allowed(access)
+    guard.record(access)
     return JSONResponse(
         jsonable_encoder(data),
         headers={"Content-Disposition": f'attachment; filename="export-{client.client_number}.json"'},

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Response
 from app.audit import Access, Read
 from app.auth.policy import Op
 from app.deps import GuardDep
+from app.errors import UnprocessableEntity
 from app.http.paging import PagingDep
 from app.models.enums import Phase
 from app.schemas.cases import (
@@ -63,7 +64,12 @@ async def break_glass(case_id: uuid.UUID, body: BreakGlassCreate, guard: GuardDe
     """Open hidden information on this case in an emergency: a stated reason, a short expiry; every
     read under it is marked in the access log, and the privacy officers and the case director are told."""
     loaded = await service.load_case(guard.session, case_id)
-    await guard.require(Op.break_glass, loaded.target, _access(loaded, "execute", part="break_glass"))
+    access = _access(loaded, "execute", part="break_glass")
+    await guard.require(Op.break_glass, loaded.target, access)
+    if not body.reason.strip():
+        await guard.audit.denied(access)  # a refused emergency opening is itself worth reviewing
+        raise UnprocessableEntity("State why you need to open hidden information on this case.",
+                                  pointer="/reason")
     grant, access = await open_break_glass(guard.session, guard.principal, case=loaded.case,
                                            client_number=loaded.client.client_number, reason=body.reason,
                                            minutes=body.minutes)

@@ -28,8 +28,7 @@ def _access(loaded: case_service.LoadedCase, action: str) -> Access:
 async def get_checklist(case_id: uuid.UUID, guard: GuardDep) -> ChecklistOut:
     loaded = await case_service.load_case(guard.session, case_id)
     access = _access(loaded, "read")
-    await guard.require(Op.checklist_read, loaded.target, access, hidden_as="case")
-    guard.audit.allowed(access)
+    await guard.require(Op.checklist_read, loaded.target, access, hidden_as="case", record=True)
     return checklist_out(await service.checklist_of(guard.session, loaded.case, loaded.client.client_number))
 
 
@@ -37,13 +36,12 @@ async def get_checklist(case_id: uuid.UUID, guard: GuardDep) -> ChecklistOut:
 async def tick(case_id: uuid.UUID, item: str, body: ChecklistTickIn, guard: GuardDep) -> ChecklistOut:
     loaded = await case_service.load_case(guard.session, case_id, for_update=True)
     access = _access(loaded, "update")
-    await guard.require(Op.checklist_update, loaded.target, access, hidden_as="case")
+    await guard.require(Op.checklist_update, loaded.target, access, hidden_as="case", record=True)
     membership = guard.principal.membership_in(loaded.case.conference_id, Role.chair, Role.member)
     if membership is None:
         raise Forbidden("Only a member of this conference can tick the checklist.")
     await service.set_tick(guard.session, guard.principal, case=loaded.case, item=item, done=body.done,
                            membership_id=membership.id)
-    guard.audit.allowed(access)
     return checklist_out(await service.checklist_of(guard.session, loaded.case, loaded.client.client_number))
 
 
@@ -63,7 +61,7 @@ async def incomplete_checklists(
         raise Forbidden("Only the chair sees the checklists of all cases.")
     lists = await service.checklists(guard.session, await service.open_cases_of(guard.session, chaired))
     shown = [c for c in lists if include_complete or not c.complete]
-    guard.audit.allowed(
+    guard.record(
         *[
             Access(action="list", resource_type="checklist", resource_id=str(c.case.id), case_id=c.case.id,
                    conference_id=c.case.conference_id, client_number=c.client_number)

@@ -196,7 +196,7 @@ async def case_snoozes(case_id: uuid.UUID, guard: GuardDep) -> list[SnoozeOut]:
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.snooze_read, loaded.target, _snooze_access(loaded, "read"), hidden_as="case")
     rows = await snooze_service.list_snoozes(guard.session, case_id)
-    guard.audit.allowed(_snooze_access(loaded, "read"))
+    guard.record(_snooze_access(loaded, "read"))
     return [snooze_service.snooze_out(s) for s in rows]
 
 
@@ -208,7 +208,7 @@ async def snooze(case_id: uuid.UUID, body: SnoozeCreate, guard: GuardDep, settin
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.snooze_manage, loaded.target, _snooze_access(loaded, "create"), hidden_as="case")
     row = await snooze_service.create_snooze(guard.session, guard.principal, loaded, body, settings)
-    guard.audit.allowed(_snooze_access(loaded, "create"))
+    guard.record(_snooze_access(loaded, "create"))
     return snooze_service.snooze_out(row)
 
 
@@ -217,5 +217,5 @@ async def lift_snooze(case_id: uuid.UUID, snooze_id: uuid.UUID, guard: GuardDep)
     loaded = await case_service.load_case(guard.session, case_id)
     await guard.require(Op.snooze_manage, loaded.target, _snooze_access(loaded, "update"), hidden_as="case")
     row = await snooze_service.lift_snooze(guard.session, case_id, snooze_id)
-    guard.audit.allowed(_snooze_access(loaded, "update"))
+    guard.record(_snooze_access(loaded, "update"))
     return snooze_service.snooze_out(row)

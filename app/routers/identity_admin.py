@@ -216,6 +216,6 @@ async def list_admin_changes(
         limit=page.limit,
         offset=page.offset,
     )
-    guard.audit.allowed(access)
+    guard.record(access)
     return PageOut(items=[AdminChangeOut.model_validate(r) for r in rows], total=total, limit=page.limit,
                    offset=page.offset, next=page.next_link(total))

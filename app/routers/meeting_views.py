@@ -64,12 +64,12 @@ async def agenda_for(
         )
         raise
     if shown:
-        guard.audit.allowed(
+        guard.record(
             *client_accesses(meeting.conference_id, view.clients, action=action, resource_type="agenda",
                              resource_id=meeting.id, part="agenda")
         )
     if change is not None:
-        guard.audit.allowed(
+        guard.record(
             *[
                 Access(
                     action=change,
@@ -95,7 +95,7 @@ async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, pa
     else:
         view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
         clients = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
-    guard.audit.allowed(
+    guard.record(
         *client_accesses(meeting.conference_id, clients, action="update",
                          resource_type="decision" if decisions else "agenda", resource_id=meeting.id, part=part)
     )
@@ -112,7 +112,7 @@ async def decisions_for(guard: Guard, meeting: Meeting, role: str | None, action
                    conference_id=meeting.conference_id, part="decisions")
         )
         raise
-    guard.audit.allowed(
+    guard.record(
         *client_accesses(meeting.conference_id, view.clients, action=action, resource_type="decision",
                          resource_id=meeting.id, part="decisions")
     )

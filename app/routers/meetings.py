@@ -245,13 +245,12 @@ async def request_discussion(body: DiscussionRequestCreate, guard: GuardDep) -> 
         conference_id=loaded.case.conference_id,
         client_number=loaded.client.client_number,
     )
-    await guard.require(Op.discussion_request_create, loaded.target, access, hidden_as="case")
+    await guard.require(Op.discussion_request_create, loaded.target, access, hidden_as="case", record=True)
     own = guard.principal.membership_in(loaded.case.conference_id, Role.member, Role.chair)
     assert own is not None
     request = await agenda_service.create_request(
         guard.session, guard.principal, case=loaded.case, membership_id=own.id, reason=body.reason
     )
-    guard.audit.allowed(access)
     return DiscussionRequestOut(
         id=request.id,
         case_id=request.case_id,
@@ -278,7 +277,7 @@ async def record_decision(
         guard.session, guard.principal, meeting=meeting, item_id=item_id, data=body
     )
 
-    guard.audit.allowed(*views.decision_accesses(meeting, decision, number, body))
+    guard.record(*views.decision_accesses(meeting, decision, number, body))
     return DecisionOut(
         id=decision.id,
         meeting_id=meeting.id,
@@ -409,7 +408,7 @@ async def my_digest(guard: GuardDep, settings: SettingsDep, conference_id: uuid.
         conference_id=conference_id,
         due_soon_days=settings.action_due_soon_days,
     )
-    guard.audit.allowed(
+    guard.record(
         *[
             Access(
                 action="list",

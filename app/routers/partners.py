@@ -53,7 +53,7 @@ async def list_references(case_id: uuid.UUID, guard: GuardDep) -> list[Reference
     """Your organisation's own references for the case's client (never another's)."""
     loaded = await _case_for(guard, case_id, Op.reference_read, "read")
     rows = await service.own_references(guard.session, guard.principal.organisation_id, loaded.client.id)
-    guard.audit.allowed(_access(loaded, "read"))
+    guard.record(_access(loaded, "read"))
     return [reference_out(r, case_id) for r in rows]
 
 
@@ -73,7 +73,7 @@ async def link_reference(
     row, created = await service.link(
         guard.session, guard.principal.organisation_id, loaded.client.id, body.reference
     )
-    guard.audit.allowed(_access(loaded, "create" if created else "read", row.id))
+    guard.record(_access(loaded, "create" if created else "read", row.id))
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/api/v1/cases/{case_id}/references/{row.id}"
@@ -88,7 +88,7 @@ async def unlink_reference(case_id: uuid.UUID, reference_id: uuid.UUID, guard: G
     except NotFound:
         await guard.audit.denied(_access(loaded, "delete", reference_id))
         raise
-    guard.audit.allowed(_access(loaded, "delete", reference_id))
+    guard.record(_access(loaded, "delete", reference_id))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,13 +5,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from app.audit import Access
-from app.auth.policy import Op, Target, visible_referrals
+from app.audit import Access, Read
+from app.auth.policy import Op, Target
 from app.deps import GuardDep, SettingsDep
 from app.http.paging import PagingDep
 from app.models.enums import ReferralStatus, Role
 from app.schemas.cases import CaseSummary, ReferralAccept, ReferralCreate, ReferralDecline, ReferralOut
 from app.schemas.common import PageOut
+from app.services.cases import reads as case_reads
 from app.services.cases import referrals as service
 from app.services.cases.present import case_summary, referral_out
 
@@ -25,14 +26,20 @@ async def create_referral(
     conference_id: uuid.UUID, body: ReferralCreate, guard: GuardDep, settings: SettingsDep
 ) -> ReferralOut:
     await guard.require(Op.referral_create, Target(conference_id=conference_id))
+    rows: tuple[Access, ...] = ()
+    if body.client.bsn is not None:
+        # A BSN finds an existing client: it is a look-up, by the look-up's rules and throttle, so a
+        # referral never tells someone who may not look up whether, or which, client exists.
+        rows = (await guard.require_bsn_lookup(conference_id, settings, part="bsn:referral"),)
     referral, client = await service.create_referral(
         guard.session, guard.principal, conference_id=conference_id, data=body, settings=settings
     )
-    guard.audit.allowed(
-        Access(action="create", resource_type="referral", resource_id=str(referral.id),
-               conference_id=conference_id, client_number=client.client_number)
-    )
-    return referral_out(referral, client.client_number, with_reason=True)
+    rows = tuple(Access(**{**a.__dict__, "client_number": client.client_number}) for a in rows)
+    return guard.deliver(Read(
+        referral_out(referral, client.client_number, with_reason=True),
+        (*rows, Access(action="create", resource_type="referral", resource_id=str(referral.id),
+                       conference_id=conference_id, client_number=client.client_number)),
+    ))
 
 
 @router.get("/referrals", response_model=PageOut[ReferralOut])
@@ -42,21 +49,10 @@ async def list_referrals(
     conference_id: uuid.UUID | None = None,
     status: Annotated[ReferralStatus | None, Query()] = None,
 ) -> PageOut[ReferralOut]:
-    rows, total = await service.list_referrals(
-        guard.session,
-        visible_referrals(guard.principal),
-        conference_id=conference_id,
-        status=status.value if status else None,
-        limit=page.limit,
-        offset=page.offset,
-    )
-    guard.audit.allowed(
-        *[
-            Access(action="list", resource_type="referral", resource_id=str(r.id),
-                   conference_id=r.conference_id, client_number=number)
-            for r, number in rows
-        ]
-    )
+    rows, total = guard.deliver(await case_reads.referral_list(
+        guard.session, guard.principal, conference_id=conference_id, status=status.value if status else None,
+        limit=page.limit, offset=page.offset,
+    ))
     return PageOut(
         items=[referral_out(r, n, with_reason=True) for r, n in rows],
         total=total, limit=page.limit, offset=page.offset, next=page.next_link(total),
@@ -71,10 +67,9 @@ async def get_referral(referral_id: uuid.UUID, guard: GuardDep) -> ReferralOut:
     target = Target(conference_id=referral.conference_id,
                     referring_organisation_id=referral.referring_organisation_id)
     if Role.chair in guard.principal.roles_in(referral.conference_id):
-        await guard.require(Op.referral_decide, target, access)
+        await guard.require(Op.referral_decide, target, access, record=True)
     else:
-        await guard.require(Op.referral_read, target, access)
-    guard.audit.allowed(access)
+        await guard.require(Op.referral_read, target, access, record=True)
     return referral_out(referral, client.client_number, with_reason=True)
 
 
@@ -83,14 +78,12 @@ async def accept_referral(referral_id: uuid.UUID, body: ReferralAccept, guard: G
     referral, client = await service.load_referral(guard.session, referral_id)
     access = Access(action="update", resource_type="referral", resource_id=str(referral.id),
                     conference_id=referral.conference_id, client_number=client.client_number)
-    await guard.require(Op.referral_decide, Target(conference_id=referral.conference_id), access)
+    await guard.require(Op.referral_decide, Target(conference_id=referral.conference_id), access, record=True)
     case = await service.accept_referral(guard.session, guard.principal, referral=referral, data=body)
-    guard.audit.allowed(
-        access,
+    return guard.deliver(Read(case_summary(case, client.client_number), (
         Access(action="create", resource_type="case", resource_id=str(case.id), case_id=case.id,
                conference_id=case.conference_id, client_number=client.client_number),
-    )
-    return case_summary(case, client.client_number)
+    )))
 
 
 @router.post("/referrals/{referral_id}/decline", response_model=ReferralOut)
@@ -98,7 +91,6 @@ async def decline_referral(referral_id: uuid.UUID, body: ReferralDecline, guard:
     referral, client = await service.load_referral(guard.session, referral_id)
     access = Access(action="update", resource_type="referral", resource_id=str(referral.id),
                     conference_id=referral.conference_id, client_number=client.client_number)
-    await guard.require(Op.referral_decide, Target(conference_id=referral.conference_id), access)
+    await guard.require(Op.referral_decide, Target(conference_id=referral.conference_id), access, record=True)
     referral = await service.decline_referral(guard.session, guard.principal, referral=referral, reason=body.reason)
-    guard.audit.allowed(access)
     return referral_out(referral, client.client_number, with_reason=True)

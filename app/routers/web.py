@@ -15,21 +15,20 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from app.audit import Access
-from app.auth.policy import Op, Target, label_visibility, visible_actions, visible_referrals
+from app.audit import Access, Read
+from app.auth.policy import Op, Target
 from app.auth.principal import Principal
 from app.auth.tokens import TokenValidator
 from app.clock import clock
 from app.config import Settings
 from app.deps import principal_from_token
-from app.errors import PreconditionFailed, UnprocessableEntity
+from app.errors import Forbidden, PreconditionFailed, TooManyRequests, UnprocessableEntity
 from app.models.enums import ActionStatus, Role
 from app.schemas.cases import ActionUpdate, ReferralCreate
 from app.services.access import web_sessions as web_auth
-from app.services.agreements.sharing import sharing_bases
 from app.services.cases import actions as action_service
 from app.services.cases import lifecycle as case_service
-from app.services.cases import plans as plan_service
+from app.services.cases import reads as case_reads
 from app.services.cases import referrals as referral_service
 from app.web import signin
 from app.web.csrf import checked_form
@@ -133,16 +132,17 @@ def _action_access(action_id: uuid.UUID, case_id: uuid.UUID, conference_id: uuid
 
 async def _actions_page(request: Request, ctx: WebContext, *, status: int = 200, errors: dict | None = None,
                         kept: dict | None = None, saved: str = "") -> HTMLResponse:
-    rows, total = await action_service.list_actions(
+    shaped, total = ctx.guard.deliver(await case_reads.action_list(
         ctx.guard.session,
-        visible_actions(ctx.principal),
+        ctx.principal,
         action_service.ActionFilter(organisation_id=ctx.principal.organisation_id, open_only=True),
         limit=200, offset=0,
-    )
-    ctx.guard.audit.allowed(*[_action_access(a.id, a.case_id, a.conference_id, n, "list") for a, n in rows])
-    items = [{"action": a, "number": n, "overdue": action_service.is_overdue(a)} for a, n in rows]
+    ))
+    items = [{"action": a, "number": a.client_number, "overdue": a.overdue} for a in shaped]
+    # The saved action is named by its id in the URL; its title is shown from the shaped list.
+    saved_title = next((a.title for a in shaped if str(a.id) == saved), "") if saved else ""
     return page(request, "actions.html", ctx, status=status, items=items, total=total, errors=errors or {},
-                 kept=kept or {}, saved=saved, statuses=list(ActionStatus))
+                 kept=kept or {}, saved=saved_title or ("de actie" if saved else ""), statuses=list(ActionStatus))
 
 
 @router.get("/acties", response_class=HTMLResponse)
@@ -158,8 +158,9 @@ async def update_my_action(action_id: uuid.UUID, request: Request, ctx: Ctx) -> 
     access = _action_access(action.id, case.id, case.conference_id, number, "update")
     await ctx.guard.require(
         Op.action_update,
-        Target(conference_id=case.conference_id, owner_organisation_id=action.owner_organisation_id),
-        access,
+        Target(conference_id=case.conference_id, owner_organisation_id=action.owner_organisation_id,
+               phase=case.phase),
+        access, record=True,
     )
     mine = {"status": str(form.get("status") or ""), "note": str(form.get("note") or "").strip()}
     errors = {}
@@ -176,7 +177,7 @@ async def update_my_action(action_id: uuid.UUID, request: Request, ctx: Ctx) -> 
         return await _actions_page(request, ctx, status=422, errors={str(action_id): errors},
                                    kept={str(action_id): mine})
     if version != action.version:
-        return _conflict(request, ctx, action, number, mine)
+        return await _conflict(request, ctx, action, case, number, mine)
     try:
         async with refusable(session):
             await action_service.update_action(
@@ -185,14 +186,15 @@ async def update_my_action(action_id: uuid.UUID, request: Request, ctx: Ctx) -> 
             )
     except PreconditionFailed:
         action, case, number = await action_service.load_action(session, action_id)
-        return _conflict(request, ctx, action, number, mine)
-    ctx.guard.audit.allowed(access)
-    return RedirectResponse(f"/web/acties?{urlencode({'opgeslagen': action.title})}", status_code=303)
+        return await _conflict(request, ctx, action, case, number, mine)
+    # Ids only in URLs: the title is client data (it lands in server logs and browser history).
+    return RedirectResponse(f"/web/acties?{urlencode({'opgeslagen': str(action.id)})}", status_code=303)
 
 
-def _conflict(request: Request, ctx: WebContext, action: Any, number: str, mine: dict) -> HTMLResponse:
-    ctx.guard.audit.allowed(_action_access(action.id, action.case_id, action.conference_id, number, "read"))
-    return page(request, "conflict.html", ctx, status=409, action=action, number=number, mine=mine)
+async def _conflict(request: Request, ctx: WebContext, action: Any, case: Any, number: str,
+                    mine: dict) -> HTMLResponse:
+    current = ctx.guard.deliver(await case_reads.action_read(ctx.guard.session, ctx.principal, action, case, number))
+    return page(request, "conflict.html", ctx, status=409, action=current, number=number, mine=mine)
 
 
 # --- case page -------------------------------------------------------------------------------
@@ -218,35 +220,24 @@ def _zrm_series(assessments: list[Any]) -> list[dict]:
 
 @router.get("/casussen/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx) -> HTMLResponse:
+    """The case as the API's read path shapes it: labelled content the reader may not see reads
+    "afgeschermd", exactly as in the API."""
     session = ctx.guard.session
     loaded = await case_service.load_case(session, case_id)
-    case, client = loaded.case, loaded.client
-    access = Access(action="read", resource_type="case", resource_id=str(case.id), case_id=case.id,
-                    conference_id=case.conference_id, client_number=client.client_number)
-    await ctx.guard.require(Op.case_read, loaded.target, access)
-    plan, goals = await plan_service.load_plan(session, case.id)
-    assessments = await plan_service.assessments_of(session, case.id)
-    bases = await sharing_bases(session, case.id)
-    visible, basis = label_visibility(ctx.principal, label="health", conference_id=case.conference_id,
-                                      owning_organisation_id=None, bases=bases)
-    shown = assessments if visible else []
-    actions, _ = await action_service.list_actions(
-        session, visible_actions(ctx.principal), action_service.ActionFilter(case_id=case.id), limit=1000, offset=0
-    )
-    director = await web_auth.get_membership(session, case.case_director_id)
+    await ctx.guard.require(Op.case_read, loaded.target, case_reads.case_access(loaded, "read"))
+    detail = ctx.guard.deliver(await case_reads.case_detail(session, ctx.principal, loaded))
+    director = await web_auth.get_membership(session, detail.case_director_id)
     director_org = await web_auth.get_organisation(session, director.organisation_id if director else None)
-    ctx.guard.audit.allowed(
-        access,
-        *([Access(action="read", resource_type="assessment", case_id=case.id, conference_id=case.conference_id,
-                  client_number=client.client_number, part="assessments", basis=basis)] if shown else []),
-    )
     goals_by_domain: dict[str, list[str]] = {}
-    for goal in goals:
-        goals_by_domain.setdefault(goal.life_domain, []).append(goal.description)
-    return page(request, "case.html", ctx, case=case, client=client, plan=plan, goals=goals_by_domain,
-                 zrm=_zrm_series(shown), zrm_hidden=bool(assessments) and not visible, basis=basis,
-                 assessments=shown, actions=[{"action": a, "overdue": action_service.is_overdue(a)}
-                                             for a, _n in actions],
+    for goal in detail.plan.goals if detail.plan else []:
+        goals_by_domain.setdefault(goal.life_domain or "afgeschermd", []).append(goal.description)
+    shown = detail.assessments.items
+    basis = shown[0].basis if shown else None
+    return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
+                                                               "name": detail.client_name},
+                 plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
+                 zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
+                 actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],
                  director=director, director_org=director_org)
 
 
@@ -270,13 +261,9 @@ def _referral_conferences(principal: Principal) -> list[uuid.UUID]:
 
 async def _referrals_page(request: Request, ctx: WebContext, *, status: int = 200, errors: dict | None = None,
                           kept: dict | None = None, saved: bool = False) -> HTMLResponse:
-    rows, total = await referral_service.list_referrals(
-        ctx.guard.session, visible_referrals(ctx.principal), conference_id=None, status=None, limit=200, offset=0
-    )
-    ctx.guard.audit.allowed(*[
-        Access(action="list", resource_type="referral", resource_id=str(r.id), conference_id=r.conference_id,
-               client_number=number) for r, number in rows
-    ])
+    rows, total = ctx.guard.deliver(await case_reads.referral_list(
+        ctx.guard.session, ctx.principal, conference_id=None, status=None, limit=200, offset=0
+    ))
     conferences = await web_auth.get_conferences(ctx.guard.session, _referral_conferences(ctx.principal))
     return page(request, "referrals.html", ctx, status=status, referrals=rows, total=total, errors=errors or {},
                  kept=kept or {}, saved=saved, conferences=conferences)
@@ -320,6 +307,18 @@ async def create_referral(request: Request, ctx: Ctx) -> Response:
     if errors or data is None or conference_id is None:
         return await _referrals_page(request, ctx, status=422, errors=errors, kept=kept)
     await ctx.guard.require(Op.referral_create, Target(conference_id=conference_id))
+    searched: tuple[Access, ...] = ()
+    if data.client.bsn is not None:
+        # A BSN is a look-up, with the look-up's role rule, throttle and log row (as in the API).
+        try:
+            searched = (await ctx.guard.require_bsn_lookup(conference_id, _settings(request),
+                                                           part="bsn:referral"),)
+        except Forbidden:
+            return await _referrals_page(request, ctx, status=403, kept={**kept, "bsn": ""}, errors={
+                "bsn": "U mag niet zoeken op BSN. Laat het BSN leeg; de voorzitter koppelt de aanmelding."})
+        except TooManyRequests:
+            return await _referrals_page(request, ctx, status=429, kept={**kept, "bsn": ""}, errors={
+                "bsn": "U heeft te vaak op BSN gezocht. Probeer het later opnieuw; dit is vastgelegd."})
     try:
         async with refusable(ctx.guard.session):
             referral, client = await referral_service.create_referral(
@@ -330,7 +329,10 @@ async def create_referral(request: Request, ctx: Ctx) -> Response:
         pointer = (exc.extra.get("errors") or [{}])[0].get("pointer", "")
         field = REFERRAL_FIELDS.get(pointer.removeprefix("#/").replace("/", "."), "reden")
         return await _referrals_page(request, ctx, status=422, errors={field: REFERRAL_MESSAGES[field]}, kept=kept)
-    ctx.guard.audit.allowed(Access(action="create", resource_type="referral", resource_id=str(referral.id),
-                                   conference_id=conference_id, client_number=client.client_number))
+    ctx.guard.deliver(Read(None, (
+        *(Access(**{**a.__dict__, "client_number": client.client_number}) for a in searched),
+        Access(action="create", resource_type="referral", resource_id=str(referral.id),
+               conference_id=conference_id, client_number=client.client_number),
+    )))
     return RedirectResponse("/web/aanmeldingen?opgeslagen=1", status_code=303)
 

@@ -229,7 +229,7 @@ async def _agenda_page(
     chair = role == Role.chair
     editable = _editable(meeting, role)
     candidates = await agenda_service.addable_cases(session, meeting) if editable else []
-    ctx.guard.audit.allowed(*[
+    ctx.guard.record(*[
         Access(action="list", resource_type="case", resource_id=str(c.case_id), case_id=c.case_id,
                conference_id=meeting.conference_id, client_number=c.client_number, part="agenda_candidates")
         for c in candidates
@@ -560,7 +560,7 @@ async def record_decision(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Re
         meeting = await _fresh(ctx, meeting_id)
         return await _decisions_page(request, ctx, meeting, role, status=409, kept={key: kept},
                                      problem=_decision_blocked_text(meeting))
-    ctx.guard.audit.allowed(*views.decision_accesses(meeting, decision, number, data))
+    ctx.guard.record(*views.decision_accesses(meeting, decision, number, data))
     return RedirectResponse(_meeting_url(meeting_id, "/besluiten", anchor=f"besluit-{decision.id}",
                                          besluit=str(decision.id)), status_code=303)
 

@@ -264,7 +264,7 @@ class NoteList(BaseModel):
 
 
 class BreakGlassCreate(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=1000)]
+    reason: Annotated[str, Field(max_length=1000, description="Why hidden information is needed now.")] = ""
     minutes: Annotated[int, Field(ge=5, le=240)] = 60
 
 

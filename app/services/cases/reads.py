@@ -11,9 +11,9 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, Read
-from app.auth.policy import NeedToKnow, visible_actions, visible_cases
+from app.auth.policy import NeedToKnow, visible_actions, visible_cases, visible_referrals
 from app.auth.principal import Principal
-from app.models import Action, Case
+from app.models import Action, Case, Referral
 from app.models.enums import Label, Phase
 from app.schemas.cases import (
     ActionOut,
@@ -28,6 +28,7 @@ from app.services.cases import checklist as checklist_service
 from app.services.cases import lifecycle
 from app.services.cases import notes as note_service
 from app.services.cases import plans as plan_service
+from app.services.cases import referrals as referral_service
 from app.services.cases.present import action_out, assessment_out, case_summary, plan_out
 from app.services.need_to_know import need_to_know, need_to_know_by_ids
 
@@ -135,6 +136,19 @@ async def notes_read(session: AsyncSession, principal: Principal, loaded: lifecy
     access = case_access(loaded, "read", "notes")
     return Read(NoteList(items=notes, hidden=any(n.hidden for n in notes)),
                 _basis_rows(access, {n.basis for n in notes if not n.hidden}))
+
+
+async def referral_list(
+    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, status: str | None,
+    limit: int, offset: int,
+) -> Read[tuple[list[tuple[Referral, str]], int]]:
+    """Referrals the caller may see (the chair all of the conference's, others their organisation's)."""
+    rows, total = await referral_service.list_referrals(session, visible_referrals(principal),
+                                                        conference_id=conference_id, status=status,
+                                                        limit=limit, offset=offset)
+    access = tuple(Access(action="list", resource_type="referral", resource_id=str(r.id),
+                          conference_id=r.conference_id, client_number=number) for r, number in rows)
+    return Read((rows, total), access)
 
 
 def _action_access(a: ActionOut, verb: str) -> Access:

@@ -141,11 +141,11 @@ _FLAGS = """
     LEFT JOIN last_discussed ld ON ld.case_id = ac.id
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE f.kind IN ('relapse', 'lapse')) AS relapses,
-               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
+               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at, 'label', f.label)
                           ORDER BY f.created_at DESC) FILTER (WHERE f.kind IN ('relapse', 'lapse')))[1]
                    AS last_relapse,
                count(*) FILTER (WHERE f.kind NOT IN ('relapse', 'lapse')) AS others,
-               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at)
+               (array_agg(jsonb_build_object('kind', f.kind, 'reason', f.reason, 'at', f.created_at, 'label', f.label)
                           ORDER BY f.created_at DESC) FILTER (WHERE f.kind NOT IN ('relapse', 'lapse')))[1]
                    AS last_other
         FROM case_flag f
@@ -207,7 +207,9 @@ class Candidate:
 
 def _flag_reason(flag: dict[str, Any], more: int) -> dict[str, Any]:
     kind = str(flag.get("kind") or "")
-    name, label = FLAG_KINDS.get(kind, (kind.replace("_", " ") or "signaal", "general"))
+    name, kind_label = FLAG_KINDS.get(kind, (kind.replace("_", " ") or "signaal", "general"))
+    # The flag's own label (that of the event that raised it), as /cases/{id}/flags reads it.
+    label = str(flag.get("label") or kind_label)
     at = datetime.fromisoformat(str(flag["at"]))
     code = "relapse_flag" if kind in ("relapse", "lapse") else "serious_event"
     text = f"{name.capitalize()} gemeld op {nl_date(at)}"
