@@ -63,6 +63,10 @@ def web_server(database_urls: DatabaseUrls, tmp_path_factory: pytest.TempPathFac
 @pytest.fixture
 async def web_world(world: World, owner_db: Database, web_server: WebServer) -> World:
     """The test world, with each organisation's issuer pointed at the server's development provider."""
+    return await use_dev_providers(world, owner_db, web_server)
+
+
+async def use_dev_providers(world: World, owner_db: Database, web_server: WebServer) -> World:
     async with owner_db.sessions() as session:
         for slug, org in world.orgs.items():
             issuer = f"{web_server.base}/dev-idp/{DEV_SLUGS.get(slug, slug)}"

@@ -1,0 +1,41 @@
+"""Issue 11, acceptance 1 for the web client: every page, signed in as a police liaison and as a
+neighbourhood-team member, shows none of the health-labelled texts of the seeded case."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.db import Database
+from tests.factories import World
+from tests.routes import app_routes
+from tests.test_leak_crawl import HEALTH_TEXTS, _chair_builds_the_agenda, _ids, _seed, _text
+from tests.web.conftest import use_dev_providers
+from tests.web.test_web import sign_in
+
+
+@pytest.mark.parametrize("reader", ["police_liaison", "wijkteam_member"])
+async def test_no_health_text_on_any_web_page(reader: str, world: World, owner_db: Database, web_server: Any,
+                                              client: httpx.AsyncClient, app: FastAPI) -> None:
+    seeded = await _seed(owner_db, world)
+    await _chair_builds_the_agenda(client, world, seeded["meeting"].id)  # with the test providers' tokens
+    web_world = await use_dev_providers(world, owner_db, web_server)  # then sign-in moves to the web's providers
+    ids = _ids(web_world, seeded, None)
+    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as browser:
+        assert (await sign_in(browser, web_world, reader)).status_code == 200
+        visited = 0
+        for methods, path in app_routes(app):
+            if "GET" not in methods or not path.startswith("/web"):
+                continue
+            names = re.findall(r"{(\w+)}", path)
+            if any(n not in ids for n in names) or "uitloggen" in path:
+                continue
+            response = await browser.get(path.format(**{n: ids[n] for n in names}))
+            assert response.status_code < 500, f"{reader} {path}: {response.status_code}"
+            visited += 1
+            assert [t for t in HEALTH_TEXTS if t in _text(response)] == [], f"{reader} {path}"
+        assert visited >= 5
