@@ -1,8 +1,6 @@
-"""Where the access policy gets its sharing bases: consent in an active agreement (its scope minus
-withdrawals), or a legal basis that the chair recorded, each in force at this very moment.
-
-No basis: no sharing of labelled information beyond what each organisation sees natively. The
-bases are read again on every request, so a withdrawal or an expiry counts from the next one."""
+"""Consent questions asked where information flows (an aftercare relapse arriving). The sharing
+bases of the read paths are gathered by app/services/need_to_know.py; both read them again on
+every request, so a withdrawal or an expiry counts from the next one."""
 
 from __future__ import annotations
 
@@ -10,23 +8,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.policy import SharingBasis
 from app.services.agreements.lifecycle import bases_in_force
-
-
-async def sharing_bases(session: AsyncSession, case_id: uuid.UUID) -> list[SharingBasis]:
-    found = await bases_in_force(session, case_id)
-    bases = [
-        SharingBasis(kind="agreement", reference=str(agreement.id),
-                     labels_to_kinds={label: frozenset(kinds) for label, kinds in scope.items()})
-        for agreement, scope in found.agreements
-    ]
-    bases.extend(
-        SharingBasis(kind="legal_basis", reference=str(basis.id),
-                     labels_to_kinds={label: frozenset(kinds) for label, kinds in basis.scope.items()})
-        for basis in found.legal_bases
-    )
-    return bases
 
 
 async def has_aftercare_consent(session: AsyncSession, case_id: uuid.UUID) -> bool:

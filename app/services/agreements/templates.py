@@ -117,6 +117,11 @@ class TemplateHeader(BaseModel):
         keys = [o.key for o in self.options]
         if len(set(keys)) != len(keys):
             raise ValueError("an option key is used twice")
+        # Consent names its receivers one by one (issue 11): "other" is nobody in particular.
+        # Version 1 files predate this rule; they stay as they were signed, for the record.
+        scopes = [self.sharing, *(o.grants for o in self.options)]
+        if self.version >= 2 and any("other" in kinds for scope in scopes for kinds in scope.values()):
+            raise ValueError("consent must name each receiving organisation kind; 'other' is not one")
         return self
 
     @property
