@@ -96,6 +96,7 @@ async def test_subject_access_report_lists_exactly_the_accesses_with_their_bases
     ]
     agreement = consent_shares_health_with_police.describe()
     assert seen == [
+        ("Wijkteam", "member", "search", "client", None),  # a referral with a BSN is a look-up
         ("Wijkteam", "member", "create", "referral", None),
         ("Gemeente", "chair", "update", "referral", None),
         ("Gemeente", "chair", "create", "case", None),
@@ -104,7 +105,7 @@ async def test_subject_access_report_lists_exactly_the_accesses_with_their_bases
         ("Politie", "member", "read", "assessment", agreement),
         ("Zorg", "liaison", "read", "plan", None),
     ]
-    assert [e["person"] for e in report["entries"]][4] == "Police Member"
+    assert [e["person"] for e in report["entries"]][5] == "Police Member"
     times = [e["occurred_at"] for e in report["entries"]]
     assert times == sorted(times)
 
@@ -119,7 +120,7 @@ async def test_subject_access_report_lists_exactly_the_accesses_with_their_bases
     html = response.text
     assert "Wie heeft uw gegevens ingezien of gewijzigd?" in html and number in html
     assert "uw toestemming (driepartijenovereenkomst" in html
-    assert html.count("<tr>") == 1 + 7 + 1  # header, the accesses, and the JSON report just read
+    assert html.count("<tr>") == 1 + 8 + 1  # header, the accesses, and the JSON report just read
     assert "Sanne" not in html and BSN not in html
     response = await client.get(
         f"/api/v1/audit/clients/{number}/report",
