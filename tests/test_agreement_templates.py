@@ -24,7 +24,7 @@ from tests.conftest import make_settings
 from tests.factories import World, add_mandate
 
 AGREEMENTS = PROJECT_ROOT / "agreements"
-GOOD = (AGREEMENTS / "driepartijen" / "v1.md").read_text(encoding="utf-8")
+GOOD = (AGREEMENTS / "driepartijen" / "v2.md").read_text(encoding="utf-8")
 
 # The organisation of each kind in the test world.
 ORG_OF_KIND = {"municipality": "gemeente", "addiction_care": "zorg", "neighbourhood_team": "wijkteam",
@@ -42,7 +42,7 @@ def test_every_template_in_agreements_is_valid() -> None:
     assert nazorg is not None and "neighbourhood_team" in nazorg.header.sharing["health"]
 
 
-def _write(tmp_path: Path, text: str, name: str = "v1.md", folder: str = "driepartijen") -> Path:
+def _write(tmp_path: Path, text: str, name: str = "v2.md", folder: str = "driepartijen") -> Path:
     path = tmp_path / folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -58,7 +58,8 @@ def _write(tmp_path: Path, text: str, name: str = "v1.md", folder: str = "driepa
         (lambda t: t.replace("default_duration_days: 365\n", ""), "default_duration_days: Field required"),
         (lambda t: t.replace("parties: [client, municipality", "parties: [municipality"), "the client must be a party"),
         (lambda t: t.replace("{% endfor %}", ""), "placeholder syntax error"),
-        (lambda t: t.replace("version: 1", "version: 2"), "file name must be v2.md"),
+        (lambda t: t.replace("version: 2", "version: 3"), "file name must be v3.md"),
+        (lambda t: t.replace("health: [municipality]", "health: [municipality, other]"), "'other' is not one"),
         (lambda t: t.split("---", 2)[2], "YAML header"),
         (lambda t: t.replace("title: Driepartijenovereenkomst", "title: [kapot"), "YAML header"),
     ],
@@ -154,18 +155,19 @@ async def test_a_template_change_never_alters_a_signed_agreement(
     text, digest = signed.get("rendered_text"), signed["text_hash"]
     assert text is None or hashlib.sha256(text.encode()).hexdigest() == digest
 
-    # The municipality rewrites version 1 in place and publishes a version 2.
-    v1 = folder / "driepartijen" / "v1.md"
-    v1.write_text(v1.read_text(encoding="utf-8").replace("Waarom deze afspraken?", "Waarom dit papier?"),
+    # The municipality rewrites version 2 (the one signed) in place and publishes a version 3.
+    v2 = folder / "driepartijen" / "v2.md"
+    v2.write_text(v2.read_text(encoding="utf-8").replace("Waarom deze afspraken?", "Waarom dit papier?"),
                   encoding="utf-8")
-    v2 = v1.read_text(encoding="utf-8").replace("version: 1", "version: 2").replace(
-        "Deze afspraken maken wij samen:", "Dit spreken wij in versie 2 af:")
-    (folder / "driepartijen" / "v2.md").write_text(v2, encoding="utf-8")
+    current = v2.read_text(encoding="utf-8")
+    v3 = current.replace("version: 2", "version: 3").replace(
+        "Deze afspraken maken wij samen:", "Dit spreken wij in versie 3 af:")
+    (folder / "driepartijen" / "v3.md").write_text(v3, encoding="utf-8")
 
     second_case = await case_with_assessment(owner_db, world, mandates=False)
     async with _service(database_urls, tmp_path / "data", folder) as service:
         again = (await service.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("chair"))).json()
-        assert again["text_hash"] == digest and again["template_version"] == 1
+        assert again["text_hash"] == digest and again["template_version"] == 2
         assert hashlib.sha256(again["rendered_text"].encode()).hexdigest() == digest
         assert "Waarom deze afspraken?" in again["rendered_text"]
         assert "Waarom dit papier?" not in again["rendered_text"]
@@ -175,6 +177,6 @@ async def test_a_template_change_never_alters_a_signed_agreement(
 
         newer = await create(service, world, second_case)
         assert newer.status_code == 201, newer.text
-        assert newer.json()["template_version"] == 2
-        assert "Dit spreken wij in versie 2 af:" in newer.json()["rendered_text"]
+        assert newer.json()["template_version"] == 3
+        assert "Dit spreken wij in versie 3 af:" in newer.json()["rendered_text"]
         assert newer.json()["text_hash"] != digest

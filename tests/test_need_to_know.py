@@ -238,7 +238,7 @@ def _referral(bsn: str | None) -> dict:
 
 
 async def test_a_referral_with_a_bsn_follows_the_look_up_rules(
-    client: httpx.AsyncClient, world: World, owner_db, app: FastAPI, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, world: World, owner_db, app: FastAPI
 ) -> None:
     url = f"/api/v1/conferences/{world.a.id}/referrals"
     first = await client.post(url, json=_referral(BSN), headers=world.headers("police_member"))
@@ -256,11 +256,15 @@ async def test_a_referral_with_a_bsn_follows_the_look_up_rules(
     assert plain.status_code == 201 and plain.json()["client_number"] != number
 
     # Look-ups through referrals count against the same throttle as the look-up route.
-    monkeypatch.setattr(app.state, "settings", app.state.settings.model_copy(update={"bsn_lookup_limit": 2}))
-    second = await client.post(url, json=_referral(BSN), headers=world.headers("police_member"))
-    assert second.status_code == 201
-    lookup = await client.post(f"/api/v1/conferences/{world.a.id}/clients/lookup", json={"bsn": BSN},
-                               headers=world.headers("police_member"))
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"bsn_lookup_limit": 2})
+    try:
+        second = await client.post(url, json=_referral(BSN), headers=world.headers("police_member"))
+        assert second.status_code == 201
+        lookup = await client.post(f"/api/v1/conferences/{world.a.id}/clients/lookup", json={"bsn": BSN},
+                                   headers=world.headers("police_member"))
+    finally:
+        app.state.settings = settings
     assert lookup.status_code == 429 and "Retry-After" in lookup.headers
     searches = await _rows(owner_db, action="search", outcome="allowed")
     assert [r.part for r in searches] == ["bsn:referral", "bsn:referral"]
