@@ -43,7 +43,8 @@ async def _situation(owner_db, world: World, client: httpx.AsyncClient, *, with_
         await s.commit()
     if with_flag:
         await add_flag(
-            owner_db, cases["relapse"].id, "relapse", NOW - timedelta(days=1), reason="GHB-terugval"
+            owner_db, cases["relapse"].id, "relapse", NOW - timedelta(days=1), reason="GHB-terugval",
+            label="health",  # as the care system's relapse event labels it
         )
         await add_flag(owner_db, cases["quiet"].id, "relapse", NOW - timedelta(days=1), reason="opgeheven")
         async with owner_db.engine.begin() as conn:
@@ -72,8 +73,10 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
         for key, c in cases.items()
         if str(c.id) in by_case
     }
+    # The chair leads the process: a relapse is health information, so without a basis the chair
+    # sees that a health signal needs discussion, not what it is (docs/need-to-know.md).
     assert codes == {
-        "relapse": ["relapse_flag"],
+        "relapse": ["signal"],
         "escalation": ["escalation_required"],
         "overdue": ["overdue_actions"],
         "review": ["review_due"],
@@ -89,7 +92,7 @@ async def test_draft_agenda_lists_every_reason_in_order_of_urgency(client, world
     ]
     assert [i["position"] for i in items] == [1, 2, 3, 4, 5, 6]
     texts = {k: by_case[str(cases[k].id)]["reasons"][0]["text"] for k in codes}
-    assert texts["relapse"] == "Terugval gemeld op 01-03-2026"  # a general-labelled flag (tests/meeting_helpers.py)
+    assert texts["relapse"] == "Signaal (gezondheid) ontvangen, inhoud afgeschermd: bespreken"
     assert texts["overdue"] == "1 actie over de termijn (oudste: 27-02-2026)"
     assert texts["escalation"] == "1 actie wacht op mandaat-escalatie"
     assert texts["review"].startswith("Evaluatiedatum 02-03-2026")
