@@ -17,7 +17,7 @@ from app.audit import Access, Read
 from app.auth.principal import Principal
 from app.clock import clock
 from app.models import Action, Case, Client, ClientReference, Meeting, Membership, Organisation
-from app.models.enums import MeetingStatus
+from app.models.enums import MeetingStatus, Phase
 from app.schemas.partners import MinimalAction, MinimalCase
 from app.services.partners.references import organisation_takes_part
 
@@ -117,7 +117,7 @@ async def case_of_reference(session: AsyncSession, principal: Principal, referen
                 col(ClientReference.organisation_id) == principal.organisation_id,
                 col(ClientReference.reference) == reference,
             )
-            .order_by(col(Case.phase) == "closed", col(Case.opened_at).desc())
+            .order_by(col(Case.phase) == Phase.closed, col(Case.opened_at).desc())
             .limit(1)
         )
     ).scalar_one_or_none()
