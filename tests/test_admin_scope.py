@@ -309,3 +309,21 @@ async def test_administrators_of_an_organisation_are_added_by_its_administrators
     changes = await _changes(client, world, "wijkteam_admin")
     actors = sorted((c["entity_type"], c["actor_issuer"].startswith("urn:"), c["after"]["subject"]) for c in changes)
     assert actors == [("organisation_admin", False, "wijk-beheer-3"), ("organisation_admin", True, "wijk-beheer-2")]
+
+
+async def test_an_organisation_admin_is_never_seeded_from_their_own_group_mapping(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    mapping = {"groups": "groups",
+               "group_roles": {"cg-voorzitter": {"role": "chair", "conference_id": str(world.a.id)}}}
+    response = await client.patch(f"/api/v1/organisations/{world.orgs['politie'].id}",
+                                  json={"claim_mapping": mapping}, headers=world.headers("police_admin"))
+    assert response.status_code == 200, response.text
+    token = world.idp.token("politie", "police_admin-sub", audience="casusoverleg",
+                            extra={"groups": ["cg-voorzitter"]})
+    me = await client.get("/api/v1/me", headers=_bearer(token))
+    assert me.status_code == 200 and me.json()["memberships"] == []
+    # a colleague in that group is seeded as the mapping says
+    colleague = world.idp.token("politie", "collega", audience="casusoverleg", extra={"groups": ["cg-voorzitter"]})
+    seeded = await client.get("/api/v1/me", headers=_bearer(colleague))
+    assert [m["role"] for m in seeded.json()["memberships"]] == ["chair"]

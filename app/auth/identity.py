@@ -225,7 +225,10 @@ async def principal_from_claims(
         return None
     name = _text(claims, mapping.name, 200)
     memberships = await _memberships(session, org, subject)
-    if not memberships:
+    admin = await _organisation_admin(session, org, subject)
+    # An organisation's administrator writes its group mapping: it never seeds their own roles
+    # (nobody grants a role to themselves); a conference's administrators give them one.
+    if not memberships and admin is None:
         grants = mapping.roles_from(claims)
         if grants:
             memberships = await _seed_from_groups(
@@ -241,7 +244,6 @@ async def principal_from_claims(
         "source_address": source_address,
         "amr": tuple(str(a) for a in amr) if isinstance(amr, list) else (),
     }
-    admin = await _organisation_admin(session, org, subject)
     if memberships or admin is not None:
         refs = tuple(MembershipRef(m.id, m.conference_id, m.organisation_id, m.role) for m in memberships)
         display = name or (memberships[0].display_name if memberships else admin.display_name if admin else subject)
