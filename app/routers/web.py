@@ -23,7 +23,7 @@ from app.clock import clock
 from app.config import Settings
 from app.deps import principal_from_token
 from app.errors import Forbidden, PreconditionFailed, TooManyRequests, UnprocessableEntity
-from app.models.enums import ActionStatus, Role
+from app.models.enums import ActionStatus, Phase, Role
 from app.schemas.cases import ActionUpdate, ReferralCreate
 from app.services.access import web_sessions as web_auth
 from app.services.cases import actions as action_service
@@ -216,6 +216,16 @@ def _zrm_series(assessments: list[Any]) -> list[dict]:
         series.append({"domain": domain, "label": label, "points": points, "first": scores[0][1],
                        "latest": scores[-1][1], "dates": [d for d, _s in scores]})
     return series
+
+
+@router.get("/casussen", response_class=HTMLResponse)
+async def case_list_page(request: Request, ctx: Ctx, fase: str = "") -> HTMLResponse:
+    """Every case the policy lets the caller see (closed cases have left a liaison's view), by the
+    API's read path, filtered by phase."""
+    phase = Phase(fase) if fase in {p.value for p in Phase} else None
+    cases, total = ctx.guard.deliver(await case_reads.case_list(
+        ctx.guard.session, ctx.principal, conference_id=None, phase=phase, limit=200, offset=0))
+    return page(request, "cases.html", ctx, cases=cases, total=total, phase=phase.value if phase else "")
 
 
 @router.get("/casussen/{case_id}", response_class=HTMLResponse)

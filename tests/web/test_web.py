@@ -623,3 +623,26 @@ async def test_a_form_with_a_nul_character_is_refused_not_a_server_error(
     # Forms read without a schema (sign-in) reach the database's own refusal: still no 500.
     start = await browser.post("/web/inloggen", data={"organisatie": "politie\u0000"})
     assert start.status_code == 422
+
+
+async def test_case_list_shows_what_the_policy_lets_each_reader_see(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    async with owner_db.sessions() as session:
+        active = await add_case(session, web_world, name="Actieve Casus")
+        closed = await add_case(session, web_world, name="Gesloten Casus", phase="closed")
+        other = await add_case(session, web_world, conference=web_world.b, name="Ander Overleg")
+        numbers = {}
+        for case in (active, closed, other):
+            numbers[case.id] = (await session.execute(
+                sa.text("SELECT client_number FROM client WHERE id = :c"), {"c": case.client_id})).scalar_one()
+        await session.commit()
+    page = await sign_in(browser, web_world, "chair", start="/web/casussen")
+    assert page.status_code == 200 and page.url.path == "/web/casussen"
+    assert numbers[active.id] in page.text and numbers[closed.id] in page.text
+    assert numbers[other.id] not in page.text  # another conference's case is not listed
+    assert "Actieve Casus" not in page.text  # client numbers in lists, never names
+    only_closed = await browser.get("/web/casussen", params={"fase": "closed"})
+    assert numbers[closed.id] in only_closed.text and numbers[active.id] not in only_closed.text
+    liaison = await sign_in(browser2, web_world, "police_liaison", start="/web/casussen")
+    assert numbers[active.id] in liaison.text and numbers[closed.id] not in liaison.text  # minimisation
