@@ -38,11 +38,6 @@ from app.services.common import named_member, record_change
 
 log = logging.getLogger(__name__)
 
-DRAFT, SIGNED, ACTIVE, EXPIRED, WITHDRAWN, SUPERSEDED = (
-    AgreementStatus.draft, AgreementStatus.signed, AgreementStatus.active, AgreementStatus.expired,
-    AgreementStatus.withdrawn, AgreementStatus.superseded,
-)
-
 MAX_LEAD_DAYS = 366
 MAX_DURATION_DAYS = 5 * 366
 
@@ -57,13 +52,13 @@ SCAN_TYPES: tuple[tuple[bytes, str], ...] = (
 def effective_status(agreement: Agreement, today: date | None = None) -> AgreementStatus:
     """Active and expired follow from the dates, so expiry takes effect on the next request."""
     today = today or clock.today()
-    if agreement.status != SIGNED:
+    if agreement.status != AgreementStatus.signed:
         return agreement.status
     if today > agreement.ends_on:
-        return EXPIRED
+        return AgreementStatus.expired
     if today < agreement.starts_on:
-        return SIGNED
-    return ACTIVE
+        return AgreementStatus.signed
+    return AgreementStatus.active
 
 
 def effective_scope(
@@ -71,7 +66,7 @@ def effective_scope(
 ) -> dict[str, list[str]]:
     """What may be shared on this agreement at `now`: nothing unless active; minus withdrawals."""
     now = now or clock.now()
-    if effective_status(agreement, now.date()) != ACTIVE:
+    if effective_status(agreement, now.date()) != AgreementStatus.active:
         return {}
     scope = {label: set(kinds) for label, kinds in agreement.scope.items()}
     for w in withdrawals:
@@ -280,9 +275,9 @@ async def create_agreement(
 
     existing = await agreements_of_case(session, case.id)
     same = [a for a in existing if a.template_id == header.id]
-    if any(a.status == DRAFT for a in same):
+    if any(a.status == AgreementStatus.draft for a in same):
         raise Conflict("There is already a draft of this agreement for this case; sign or withdraw it first.")
-    running = [a for a in same if effective_status(a, today) in (SIGNED, ACTIVE)]
+    running = [a for a in same if effective_status(a, today) in (AgreementStatus.signed, AgreementStatus.active)]
     if data.replaces_id is not None:
         replaced = next((a for a in running if a.id == data.replaces_id), None)
         if replaced is None:
@@ -311,7 +306,7 @@ async def create_agreement(
         template_version=header.version,
         template_sha256=template.source_sha256,
         title=header.title,
-        status=DRAFT,
+        status=AgreementStatus.draft,
         parties=parties,
         commitments=commitments,
         options=sorted(set(data.options)),
@@ -332,7 +327,7 @@ async def create_agreement(
     record_change(session, principal, case_id=case.id, entity_type="agreement", entity_id=agreement.id,
                   version=1, operation="create",
                   changes={"template": {"from": None, "to": f"{header.id}/v{header.version}"},
-                           "status": {"from": None, "to": DRAFT}})
+                           "status": {"from": None, "to": AgreementStatus.draft}})
     return agreement
 
 
@@ -340,7 +335,7 @@ async def create_agreement(
 
 
 def _require_draft(agreement: Agreement) -> None:
-    if agreement.status != DRAFT:
+    if agreement.status != AgreementStatus.draft:
         raise Conflict(f"This agreement is {effective_status(agreement)}; signatures are only added to a draft.")
 
 
@@ -459,7 +454,7 @@ async def _add_signature(
     changes: dict = {"signed": {"from": None, "to": signature.party}}
     if signed >= set(agreement.parties):
         await _activate(session, agreement)
-        changes["status"] = {"from": DRAFT, "to": SIGNED}
+        changes["status"] = {"from": AgreementStatus.draft, "to": AgreementStatus.signed}
     await _bump(session, principal, agreement, changes)
 
 
@@ -469,17 +464,17 @@ async def _activate(session: AsyncSession, agreement: Agreement) -> None:
     others = [
         a for a in await agreements_of_case(session, agreement.case_id)
         if a.template_id == agreement.template_id and a.id != agreement.id
-        and effective_status(a, now.date()) in (SIGNED, ACTIVE)
+        and effective_status(a, now.date()) in (AgreementStatus.signed, AgreementStatus.active)
     ]
     for other in others:
         if other.id != agreement.replaces_id:
             raise Conflict("This case already has another active agreement of this template.")
-        other.status = SUPERSEDED
+        other.status = AgreementStatus.superseded
         other.superseded_at = now
         other.updated_at = now
         other.version += 1
     await session.flush()  # superseded first: two signed ones never overlap (ex_agreement_one_active)
-    agreement.status = SIGNED
+    agreement.status = AgreementStatus.signed
     agreement.signed_at = now
 
 
@@ -505,7 +500,7 @@ async def withdraw(
     """The client withdraws consent, recorded by a member; it takes effect at once."""
     now = clock.now()
     status = effective_status(agreement, now.date())
-    if status not in (DRAFT, SIGNED, ACTIVE):
+    if status not in (AgreementStatus.draft, AgreementStatus.signed, AgreementStatus.active):
         raise Conflict(f"This agreement is {status}; there is no consent left to withdraw.")
     if data.whole:
         if data.label is not None or data.organisation_kinds:
@@ -513,9 +508,9 @@ async def withdraw(
         withdrawal = ConsentWithdrawal(agreement_id=agreement.id, whole=True, recorded_by_id=recorded_by_id,
                                        effective_at=now)
         before = agreement.status
-        agreement.status = WITHDRAWN
+        agreement.status = AgreementStatus.withdrawn
         agreement.withdrawn_at = now
-        changes: dict[str, dict[str, str | None]] = {"status": {"from": before, "to": WITHDRAWN}}
+        changes: dict[str, dict[str, str | None]] = {"status": {"from": before, "to": AgreementStatus.withdrawn}}
     else:
         if data.label is None or not data.organisation_kinds:
             raise UnprocessableEntity("A partial withdrawal names a label and the organisation kinds.",
