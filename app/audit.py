@@ -178,9 +178,19 @@ def _keyed(key: bytes) -> hmac.HMAC:
     return hmac.new(key, digestmod=hashlib.sha256)  # copied per row: the key schedule once
 
 
+_process_secret: str | None = None
+
+
+def use_chain_secret(secret: str) -> None:
+    """The application sets its AUDIT_CHAIN_KEY at start-up (app/main.py), so that the writer,
+    which runs in a session hook without the settings, seals with the key verify uses."""
+    global _process_secret
+    _process_secret = secret
+
+
 def chain_secret() -> str:
     """AUDIT_CHAIN_KEY of this process (a development default is refused in production)."""
-    return get_settings().audit_chain_key
+    return _process_secret or get_settings().audit_chain_key
 
 
 def row_hash(values: Mapping[str, Any], key: bytes) -> str:

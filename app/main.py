@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.audit import use_chain_secret
 from app.auth.cache import AuthChangeListener, PrincipalCache, connect_kwargs_of, watch_local_commits
 from app.auth.dev_idp import DevKeyStore
 from app.auth.identity import development_issuer_organisations
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         urls = resolve_urls(settings)
         if not settings.database_url:
             await ensure_database(urls.owner, DEFAULT_DB_NAME)
+        use_chain_secret(settings.audit_chain_key)  # the access log's writer seals with this key
         app.state.db = Database(urls.app, pool_size=settings.db_pool_size, timeouts=Timeouts.from_settings(settings))
         app.state.health = HealthProbe(urls.app, timeout=settings.health_timeout_seconds)
         app.state.owner_url = urls.owner
