@@ -139,7 +139,7 @@ CHAINED_COLUMNS: tuple[str, ...] = (
     "source_address",
     "prev_hash",
 )
-_VALUE_COLUMNS = CHAINED_COLUMNS[1:-1]  # what the application supplies per row
+_VALUE_COLUMNS = CHAINED_COLUMNS[1:-1]  # what the application supplies per row (json positions 1..18)
 _chained_values = operator.itemgetter(*CHAINED_COLUMNS)
 
 
@@ -199,25 +199,30 @@ def row_hash(values: Mapping[str, Any], key: bytes) -> str:
     return mac.hexdigest()
 
 
-def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> str:
-    """Link the rows into `chain` after `prev` (in place); returns the new head."""
+def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
+    """Link the rows into `chain` after `prev` (in place): the new head, and per row its
+    canonical text and row_hash."""
+    texts: list[bytes] = []
+    hashes: list[str] = []
     for row in rows:
         row["chain"] = chain
         row["prev_hash"] = prev
-        prev = row["row_hash"] = row_hash(row, key)
-    return prev
+        text = canonical_bytes(row)
+        mac = _keyed(key).copy()
+        mac.update(text)
+        prev = row["row_hash"] = mac.hexdigest()
+        texts.append(text)
+        hashes.append(prev)
+    return prev, texts, hashes
 
 
-# One statement appends a request's rows: access_log_append (migration 0011_accesslog_keyed) takes
-# the chain's lock until commit, checks that the chain's head is still `prev`, and inserts all rows
-# from arrays (unnest) with consecutive seq. When the head moved (another connection wrote the
-# chain), it inserts nothing and returns the actual head; the rows are sealed again on top of it.
+# One statement appends a request's rows: access_log_append (migrations 0011_accesslog_keyed and
+# _json) takes the chain's lock until commit, checks that the chain's head is still `prev`, and
+# inserts all rows, sent as the JSON array of their canonical texts (what was hashed is what is
+# stored), with consecutive seq. When the head moved (another connection wrote the chain), it
+# inserts nothing and returns the actual head; the rows are sealed again on top of it.
 _CLAIM = sa.text("SELECT lane, head, claimed FROM access_log_claim()")
-_APPEND = sa.text(
-    "SELECT access_log_append(:chain, :prev, "
-    + ", ".join(f":{c}" for c in _VALUE_COLUMNS)
-    + ", :row_hash)"
-)
+_APPEND = sa.text("SELECT access_log_append(:chain, :prev, :rows, :hashes)")
 
 
 def _append(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -231,9 +236,13 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     key = row_key(chain_secret())
     chain, head = state[0], state[1]
     for _attempt in range(5):
-        new_head = seal(rows, chain, head, key)
-        params: dict[str, Any] = {c: [r.get(c) for r in rows] for c in _VALUE_COLUMNS}
-        params.update(chain=chain, prev=head, row_hash=[r["row_hash"] for r in rows])
+        new_head, texts, hashes = seal(rows, chain, head, key)
+        params = {
+            "chain": chain,
+            "prev": head,
+            "rows": (b"[" + b",".join(texts) + b"]").decode("utf-8"),
+            "hashes": ",".join(hashes),
+        }
         actual = connection.execute(_APPEND, params).scalar()
         if actual is None:
             session.info[_SEALED] = (state, new_head)

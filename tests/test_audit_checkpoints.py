@@ -242,9 +242,7 @@ async def test_application_role_appends_only_through_the_chain(
             )
         # A stale head (another writer got there first) inserts nothing and returns the real head.
         lane, head, _claimed = await conn.fetchrow("SELECT lane, head, claimed FROM access_log_claim()")
-        moved = await conn.fetchval(
-            "SELECT access_log_append($1, $2, " + ", ".join(["NULL"] * 18) + ", ARRAY[]::text[])", lane, "f" * 64
-        )
+        moved = await conn.fetchval("SELECT access_log_append($1, $2, '[]'::jsonb, '')", lane, "f" * 64)
         assert moved == head
     finally:
         await conn.close()
