@@ -1,7 +1,7 @@
 """accesslog json: access_log_append takes the rows as the JSON array of their canonical texts
 
 Revision ID: 0011_accesslog_json
-Revises: 0008_faults_agreements
+Revises: 0015_perf_case_list_index
 Create Date: 2026-11-30 21:00:00+00:00
 
 0011_accesslog_keyed passed the rows as 18 typed arrays; asyncpg checks every array element
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011_accesslog_json"
-down_revision: str | Sequence[str] | None = "0008_faults_agreements"
+down_revision: str | Sequence[str] | None = "0015_perf_case_list_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
