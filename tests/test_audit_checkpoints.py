@@ -246,3 +246,38 @@ async def test_application_role_appends_only_through_the_chain(
         assert moved == head
     finally:
         await conn.close()
+
+
+async def test_a_list_appends_all_its_rows_with_one_statement(
+    app: object, client: httpx.AsyncClient, world: World, owner_db: Database
+) -> None:
+    """Issue 16: the access log as a set. 30 cases listed, 30 rows, one append (and no trigger)."""
+    from sqlalchemy import event
+
+    async with owner_db.sessions() as session:
+        for i in range(30):
+            await add_case(session, world, name=f"Persoon {i}")
+        await session.commit()
+    headers = world.headers("police_member")
+    assert (await client.get("/api/v1/cases?limit=50", headers=headers)).status_code == 200  # warm: claim
+    appends: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if "access_log" in statement:
+            appends.append(statement)
+
+    engine = app.state.db.engine.sync_engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        before = len(await _rows(owner_db))
+        response = await client.get("/api/v1/cases?limit=50", headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code == 200 and len(response.json()["items"]) == 30
+    assert len(await _rows(owner_db)) - before == 30
+    assert len(appends) == 1 and appends[0].startswith("SELECT access_log_append(")
+    async with owner_db.engine.connect() as conn:
+        triggers = (
+            await conn.execute(sa.text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'access_log'::regclass"))
+        ).scalar()
+    assert triggers == 0
