@@ -24,6 +24,7 @@ from app.http.problems import install_error_handlers
 from app.logs import configure_logging
 from app.routers import API_PREFIX, register_routers
 from app.services.agreements.templates import load_templates
+from app.web.render import web_error_page
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     if settings.dev_idp_enabled:
         app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")
-    install_error_handlers(app)
+    install_error_handlers(app, html_page=web_error_page)
     install_openapi(app, principal=current_principal)
     register_routers(app, settings)
     if settings.metrics_served_on_public_port:

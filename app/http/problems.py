@@ -4,11 +4,12 @@ application/problem+json (RFC 9457). Also the database's outages: 503 with Retry
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -115,7 +116,15 @@ RETRY_AFTER_SECONDS = 2
 _RACE_LOST = frozenset({"23505", "23P01"})  # unique_violation, exclusion_violation
 
 
-def install_error_handlers(app: FastAPI) -> None:
+# The HTML page for an error on a path that is a browser's (app.web's /web pages): given the request
+# and the status, a page, or None where the path is the API's (problem+json).
+HtmlErrorPage = Callable[[Request, int], Response | None]
+
+
+def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None) -> None:
+    def as_page(request: Request, status: int) -> Response | None:
+        return html_page(request, status) if html_page is not None else None
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem(
@@ -129,7 +138,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        # A malformed id in a page's path is a page that does not exist.
+        in_path = any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors())
+        if (page := as_page(request, 404 if in_path else 422)) is not None:
+            return page
         errors = validation_errors(exc)
         first = errors[0] if errors else {"pointer": "#/", "detail": "invalid"}
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
@@ -151,7 +164,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
         detail = exc.detail if isinstance(exc.detail, str) else "Request refused."
         if exc.status_code == 404 and detail == "Not Found":
@@ -163,6 +176,10 @@ def install_error_handlers(app: FastAPI) -> None:
             allowed = _allowed_methods(request)
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}."
+        if (page := as_page(request, exc.status_code)) is not None:
+            for key, value in headers.items():
+                page.headers[key] = value
+            return page
         return problem(
             exc.status_code,
             titles.get(exc.status_code, "Error"),
@@ -172,8 +189,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        if (page := as_page(request, 500)) is not None:
+            return page
         return problem(
             500, "Internal server error", "Something went wrong on our side.", instance=request.url.path
         )
@@ -181,7 +200,7 @@ def install_error_handlers(app: FastAPI) -> None:
     # The database is unreachable or restarting, a lock or a statement took longer than its bound,
     # or no connection was free in time: a temporary condition, so 503 with Retry-After (never
     # 500, never a hang), logged with its cause; clients with idempotent requests retry safely.
-    async def _database_fault(request: Request, exc: Exception) -> JSONResponse:
+    async def _database_fault(request: Request, exc: Exception) -> Response:
         if _input_the_database_refused(exc):
             # The request schemas refuse such input first (app/schemas/common.py); this is the net
             # behind them, so that input never gets a 500. The value stays out of the log.

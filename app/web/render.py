@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from app.models.enums import ActionStatus, Phase, ReferralStatus
@@ -64,8 +64,14 @@ def nl_date(value: date | datetime | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
+def aantal(count: int, one: str, many: str) -> str:
+    """A count with its noun in the right number: "1 actie", "2 acties", "0 acties"."""
+    return f"{count} {one if count == 1 else many}"
+
+
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters["nl_date"] = nl_date
+templates.env.filters["aantal"] = aantal
 templates.env.globals.update(
     ACTION_STATUS=ACTION_STATUS, PHASES=PHASES, LIFE_DOMAINS=LIFE_DOMAINS, REFERRAL_STATUS=REFERRAL_STATUS,
     PRIORITY=PRIORITY,
@@ -85,9 +91,11 @@ ERROR_TEXT = {
     400: ("Ongeldig verzoek", "Dit verzoek kon niet worden verwerkt."),
     401: ("Aanmelden mislukt", "Uw aanmelding kon niet worden bevestigd. Probeer het opnieuw."),
     403: ("Geen toegang", "U heeft geen toegang tot deze pagina of deze handeling."),
-    404: ("Niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
+    404: ("Pagina niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
     409: ("Niet mogelijk", "Deze wijziging is nu niet mogelijk."),
+    405: ("Niet mogelijk", "Deze handeling is op deze pagina niet mogelijk."),
     422: ("Ongeldige invoer", "De invoer is niet geldig."),
+    500: ("Er ging iets mis", "Er ging bij ons iets mis. Probeer het later opnieuw."),
 }
 
 
@@ -106,3 +114,16 @@ def error_page(request: Request, status: int, detail: str | None = None) -> HTML
          "csrf": ctx.csrf if ctx else None},
         status_code=status,
     )
+
+
+def web_error_page(request: Request, status: int) -> Response | None:
+    """The Dutch page for an error the framework raises on a /web path (an unknown page, a malformed
+    id in the path, a method the page does not take): never problem+json in the browser. None for
+    every other path (app.http.problems answers those)."""
+    path = request.url.path
+    if path != "/web" and not path.startswith("/web/"):
+        return None
+    response = error_page(request, status)
+    for key, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(key, value)
+    return response

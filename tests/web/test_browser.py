@@ -242,7 +242,7 @@ async def test_chair_builds_reorders_and_publishes_an_agenda_then_a_decision_rea
     await item.get_by_label("Leefgebied").select_option("housing")
     await item.get_by_label("Uitvoerende organisatie").select_option(label="Politie")
     await item.get_by_label("Uitvoerder (niet verplicht)").select_option(str(web_world.members["police_liaison"].id))
-    await item.get_by_label("Deadline").fill((clock.today() + timedelta(days=14)).isoformat())
+    await item.get_by_label("Uiterlijk klaar op").fill((clock.today() + timedelta(days=14)).isoformat())
     await item.get_by_label("Middel waarvoor mandaat nodig is (niet verplicht)").select_option("enforcement_priority")
     await item.get_by_role("button", name="Besluit vastleggen").click()
     await page.wait_for_selector("text=Mandaat-escalatie nodig")

@@ -198,7 +198,7 @@ async def test_a_police_session_cannot_reach_care_data(
         "csrf": csrf_of(page.text), "version": "1", "status": "done", "note": ""})
     assert refused.status_code == 403 and "Geen toegang" in refused.text
     hidden = await browser.get(f"/web/casussen/{other.id}")  # a conference the liaison is not in
-    assert hidden.status_code == 404 and "Niet gevonden" in hidden.text
+    assert hidden.status_code == 404 and "Pagina niet gevonden" in hidden.text
     async with owner_db.sessions() as session:
         unchanged = await session.get(Action, care.id)
         assert unchanged is not None and unchanged.status == "open"
@@ -472,6 +472,7 @@ async def test_chair_records_a_decision_that_creates_an_action_for_the_police(
     page = await browser.post(decide, data={**form_of(page.text, decide), **action,
                                             "eigenaar": str(web_world.orgs["politie"].id)})
     assert page.status_code == 200 and "is vastgelegd" in page.text
+    assert "met 1 actie die nu in de lijst van de uitvoerende organisatie staat." in page.text
     assert "Mandaat-escalatie nodig" in page.text and "Huisbezoek met wijkcoach" in page.text
     async with owner_db.sessions() as session:
         created = (await session.execute(sa.select(Action).where(Action.title == "Huisbezoek met wijkcoach"))
@@ -518,10 +519,12 @@ async def test_chair_plans_meetings_and_finds_the_next_one(
     assert page.url.path == "/web/agenda" and "geen vergaderingen gepland" in page.text
     plan = "/web/vergaderingen/plannen"
     page = await browser.post(plan, data=form_of(page.text, plan))
-    assert page.url.path == "/web/vergaderingen" and "vergadering(en) ingepland" in page.text
+    assert page.url.path == "/web/vergaderingen" and "(en)" not in page.text
     assert "Volgende" in page.text
     async with owner_db.sessions() as session:
         meetings = (await session.execute(sa.select(Meeting).order_by(Meeting.starts_at))).scalars().all()
+    planned = f"{len(meetings)} vergadering{'' if len(meetings) == 1 else 'en'} ingepland."
+    assert planned in page.text
     assert meetings and {m.conference_id for m in meetings} == {web_world.a.id}
     nxt = await browser.get("/web/agenda")
     assert nxt.url.path == f"/web/vergaderingen/{meetings[0].id}"
@@ -597,7 +600,7 @@ async def test_a_liaison_cannot_post_the_chair_forms_and_another_conference_sees
     assert "Casusoverleg B" in other.text and "Casusoverleg A" not in other.text
     for path in (base, f"{base}/besluiten", f"{base}/agenda/afdrukken"):
         hidden = await browser2.get(path)
-        assert hidden.status_code == 404 and "Niet gevonden" in hidden.text
+        assert hidden.status_code == 404 and "Pagina niet gevonden" in hidden.text
         assert data["numbers"]["overdue"] not in hidden.text and "Casusoverleg A" not in hidden.text
     posted = await browser2.post(f"{base}/agenda/publiceren", data={"csrf": csrf_of(other.text),
                                                                      "versie": str(before)})
@@ -646,3 +649,34 @@ async def test_case_list_shows_what_the_policy_lets_each_reader_see(
     assert numbers[closed.id] in only_closed.text and numbers[active.id] not in only_closed.text
     liaison = await sign_in(browser2, web_world, "police_liaison", start="/web/casussen")
     assert numbers[active.id] in liaison.text and numbers[closed.id] not in liaison.text  # minimisation
+
+
+# --- Dutch error pages for every /web path ---------------------------------------------------------
+
+
+def assert_dutch_error_page(response: httpx.Response, status: int, title: str) -> None:
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl">' in response.text
+    assert f"<title>{title} · Casusoverleg</title>" in response.text and f"<h1>{title}</h1>" in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+async def test_unknown_pages_and_malformed_ids_answer_with_a_dutch_page_never_json(
+    web_world: World, browser: httpx.AsyncClient
+) -> None:
+    # Before signing in: an unknown page is a page too.
+    assert_dutch_error_page(await browser.get("/web/bestaat-niet"), 404, "Pagina niet gevonden")
+    await sign_in(browser, web_world, "chair")
+    assert_dutch_error_page(await browser.get("/web/bestaat-niet"), 404, "Pagina niet gevonden")
+    assert_dutch_error_page(await browser.get("/web/casussen/not-a-uuid"), 404, "Pagina niet gevonden")
+    assert_dutch_error_page(await browser.get("/web/vergaderingen/12/besluiten"), 404, "Pagina niet gevonden")
+    assert_dutch_error_page(await browser.get("/web/static/bestaat-niet.css"), 404, "Pagina niet gevonden")
+    not_allowed = await browser.delete("/web/casussen")
+    assert_dutch_error_page(not_allowed, 405, "Niet mogelijk")
+    assert not_allowed.headers["allow"] == "GET"
+    # The API keeps answering problem+json.
+    api = await browser.get("/api/v1/bestaat-niet")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    api = await browser.get("/api/v1/cases/not-a-uuid")
+    assert api.headers["content-type"] == "application/problem+json"
