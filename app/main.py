@@ -17,6 +17,7 @@ from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
 from app.deps import current_principal
+from app.http.docs import install_docs
 from app.http.middleware import RequestContextMiddleware
 from app.http.observability import ObservabilityMiddleware
 from app.http.openapi import install_openapi
@@ -90,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Coordination service for the municipal approach to complex substance problems.",
         openapi_url=f"{API_PREFIX}/openapi.json" if docs else None,
-        docs_url=f"{API_PREFIX}/docs" if docs else None,
+        docs_url=None,  # served from the service's own files below (app/http/docs.py)
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -116,6 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app, html_page=web_error_page)
     install_openapi(app, principal=current_principal)
     register_routers(app, settings)
+    if docs:
+        install_docs(app, API_PREFIX)
     if settings.metrics_served_on_public_port:
         from app.routers import metrics
 
