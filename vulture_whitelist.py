@@ -4,6 +4,7 @@ a framework or by the tests by design. Add a name here only with the reason besi
 from app.auth.dev_idp import DevKeyStore
 from app.clock import Clock
 from app.main import create_app
+from app.services.agreements.readability import Readability, measure, template_text
 from app.services.privacy.exports import _Pdf
 from app.services.privacy.verify import ChainReport
 
@@ -14,6 +15,9 @@ Clock.reset
 DevKeyStore.drop_old  # key-rotation tests retire a development key
 ChainReport.heads  # part of the verification report (the API returns its __dict__)
 _Pdf.footer  # fpdf calls it on every page
+measure  # the readability check of every agreement template runs in tests/test_readability.py
+template_text
+Readability.passes
 
 _.exc_text  # logging.LogRecord: cleared so that a formatted traceback is redacted again
 _.superseded_at  # model columns, assigned by the services
