@@ -138,6 +138,7 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # agreements: templates hold no client data; reading for case workers, the text only for the
     # chair, the case director and the parties; making, signing and withdrawing for members
     ("GET", "/api/v1/agreement-templates"): Rule(PERSONS, "global"),
+    ("GET", "/api/v1/zrm/anchors"): Rule(PERSONS, "global"),
     ("GET", "/api/v1/cases/{case_id}/agreements"): Rule(WORKERS, "conference"),
     ("POST", "/api/v1/cases/{case_id}/agreements"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/agreements/{agreement_id}"): Rule(WORKERS, "conference"),

@@ -72,6 +72,7 @@ NO_CLIENT_DATA = {
     "GET /api/v1/admin/dead-letters": "outbox message ids, types and delivery status, no payload",
     "POST /api/v1/admin/dead-letters/{message_id}/replay": "outbox message ids, types and delivery status",
     "GET /api/v1/agreement-templates": "template texts, no agreement of a client",
+    "GET /api/v1/zrm/anchors": "the ZRM's score descriptions per life domain, the same for every client",
     "POST /api/v1/calendar-feeds": "a feed URL for the caller's own membership",
     "GET /api/v1/calendar/{token}.ics": "meeting dates only",
     "GET /api/v1/conferences/{conference_id}/meetings": "meeting dates and status only",

@@ -35,6 +35,8 @@ NOT_CLIENT_DATA = frozenset({
     "SubscriptionOut", "TemplateOut", "CalendarFeedOut", "MeetingOut", "BreakGlassOut",
     # administrative changes: who changed which organisation's identity settings or memberships
     "AdminChangeOut", "IdentityChangeOut",
+    # the score descriptions of the ZRM per life domain: metadata, the same for every client
+    "ZrmAnchorsOut", "ZrmDomainAnchorsOut", "ZrmScoreAnchorOut",
 })
 
 _METADATA = re.compile(

@@ -10,15 +10,26 @@ from app.auth.policy import Op
 from app.deps import GuardDep
 from app.errors import Forbidden
 from app.schemas.cases import AssessmentCreate, AssessmentOut, PlanOut, PlanUpdate
+from app.schemas.zrm import ZrmAnchorsOut
 from app.services.cases import lifecycle as case_service
 from app.services.cases import plans as service
-from app.services.cases import reads
+from app.services.cases import reads, zrm
 from app.services.cases.present import assessment_out
 from app.services.common import check_if_match, etag_of
 
 router = APIRouter(tags=["plans"])
 
 IfMatch = Annotated[str | None, Header(description="The ETag of the plan version you read.")]
+
+
+@router.get("/zrm/anchors", response_model=ZrmAnchorsOut)
+async def zrm_anchors(guard: GuardDep) -> ZrmAnchorsOut:
+    """What a ZRM score of 1 to 5 means per life domain, with the source named. Metadata for any
+    signed-in person; partner systems are refused (and the refusal is logged like every denial)."""
+    if guard.principal.kind != "person":
+        await guard.audit.denied(Access(action="read", resource_type="zrm_anchors"))
+        raise Forbidden("The ZRM anchors are for people signed in to the service.")
+    return ZrmAnchorsOut.model_validate({"source": zrm.SOURCE, "domains": zrm.anchors()})
 
 
 @router.get("/cases/{case_id}/plan", response_model=PlanOut)
