@@ -217,13 +217,15 @@ async def test_concurrent_requests_keep_every_chain_whole(
         case = await add_case(session, world)
         await session.commit()
     headers = world.headers("police_member")
+    # Concurrent, but within the pool (10 + 10 overflow): beyond it a request waits at most the pool
+    # timeout and is answered 503 by design (tests/test_bounded_waits.py), which is not this test.
     responses = await asyncio.gather(
-        *[client.get(f"/api/v1/cases/{case.id}", headers=headers) for _ in range(40)],
-        *[client.get("/api/v1/cases", headers=headers) for _ in range(10)],
+        *[client.get(f"/api/v1/cases/{case.id}", headers=headers) for _ in range(12)],
+        *[client.get("/api/v1/cases", headers=headers) for _ in range(4)],
     )
     assert {r.status_code for r in responses} == {200}
     rows = await _rows(owner_db)
-    assert len(rows) >= 50 and len({c for _s, c in rows}) > 1  # several connections, several chains
+    assert len(rows) >= 16 and len({c for _s, c in rows}) > 1  # several connections, several chains
     await _checkpoint(owner_db, tmp_path)
     code, text = await _verify(database_urls, tmp_path)
     assert code == 0, text

@@ -34,7 +34,7 @@ NOT_CLIENT_DATA = frozenset({
     "OrganisationIdentityOut", "OrganisationOut", "PartnerSystemOut", "SubscriptionCreated",
     "SubscriptionOut", "TemplateOut", "CalendarFeedOut", "MeetingOut", "BreakGlassOut",
     # administrative changes: who changed which organisation's identity settings or memberships
-    "AdminChangeOut", "IdentityChangeOut",
+    "AdminChangeOut", "IdentityChangeOut", "OrganisationAdminOut",
     # the score descriptions of the ZRM per life domain: metadata, the same for every client
     "ZrmAnchorsOut", "ZrmDomainAnchorsOut", "ZrmScoreAnchorOut",
 })
