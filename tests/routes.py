@@ -5,6 +5,7 @@ prefixes, so the list is what the application serves, not what the OpenAPI docum
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,4 +23,5 @@ def _walk(routes: Any, prefix: str) -> Iterator[tuple[frozenset[str], str]]:
         if context is not None:
             yield from _walk(context.included_router.routes, prefix + context.prefix)
         elif isinstance(route, APIRoute):
-            yield frozenset(route.methods), prefix + route.path
+            # "{case_id:uuid}" (a path convertor) is "{case_id}" to a caller, as in the OpenAPI document
+            yield frozenset(route.methods), re.sub(r"{(\w+):\w+}", r"{\1}", prefix + route.path)

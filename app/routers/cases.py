@@ -51,7 +51,7 @@ async def list_cases(
 _access = reads.case_access
 
 
-@router.get("/cases/{case_id}", response_model=CaseDetail)
+@router.get("/cases/{case_id:uuid}", response_model=CaseDetail)
 async def get_case(case_id: uuid.UUID, guard: GuardDep, response: Response) -> CaseDetail:
     loaded = await service.load_case(guard.session, case_id)
     await guard.require(Op.case_read, loaded.target, _access(loaded, "read"))
@@ -90,7 +90,7 @@ async def transition_case(
     return case_summary(case, loaded.client.client_number)
 
 
-@router.patch("/cases/{case_id}", response_model=CaseSummary)
+@router.patch("/cases/{case_id:uuid}", response_model=CaseSummary)
 async def update_case(
     case_id: uuid.UUID, body: CaseUpdate, guard: GuardDep, response: Response, if_match: IfMatch = None
 ) -> CaseSummary:

@@ -62,6 +62,14 @@ def _is_temporal(annotation: Any) -> bool:
     return any(_is_temporal(arg) for arg in get_args(annotation) if arg is not type(None))
 
 
+def _is_number(annotation: Any) -> bool:
+    """An int or float field (or an optional one), where true/false is no answer."""
+    if annotation in (int, float):
+        return True
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return bool(args) and all(_is_number(arg) for arg in args)
+
+
 class Strict(BaseModel):
     """Request bodies refuse unknown fields: writing `owner_org` or `created_by` is an error,
     not silently ignored. Every field of every request body refuses text with a NUL character
@@ -75,6 +83,8 @@ class Strict(BaseModel):
         field = cls.model_fields.get(info.field_name or "")
         if field is not None and not isinstance(value, list | dict) and _is_temporal(field.annotation):
             return iso_only(value)
+        if field is not None and isinstance(value, bool) and _is_number(field.annotation):
+            raise PydanticCustomError("int_type", "Input should be a number, not true or false")
         return value
 
     @field_validator("*", mode="after")
