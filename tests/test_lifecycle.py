@@ -91,3 +91,18 @@ async def test_only_the_chair_moves_phases(client, world: World, owner_db) -> No
     other = await client.post(f"/api/v1/cases/{case.id}/transitions", json={"to": "prioritised"},
                               headers=world.headers("chair_b", **{"If-Match": etag}))
     assert other.status_code == 404
+
+
+async def test_a_required_field_sent_as_null_is_refused_not_a_server_error(client, world, owner_db) -> None:
+    """Found by the fuzzer: null for a field that always has a value gave a 500."""
+    from tests.factories import add_case
+
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        await session.commit()
+    for body in ({"priority": None}, {"substances": None}):
+        response = await client.patch(f"/api/v1/cases/{case.id}", json=body,
+                                      headers=world.headers("chair", **{"If-Match": "*"}))
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert list(body)[0] in response.json()["detail"]

@@ -97,6 +97,11 @@ async def update_case(session: AsyncSession, principal: Principal, *, case: Case
     if case.phase == Phase.closed:
         raise InvalidTransition("A closed case cannot be changed.", allowed=[])
     fields = data.model_dump(exclude_unset=True)
+    for required in ("priority", "substances"):  # these always have a value; [] clears substances
+        if required in fields and fields[required] is None:
+            raise UnprocessableEntity(f"{required} cannot be null: leave it out to keep it"
+                                      + (", or send [] to clear it." if required == "substances" else "."),
+                                      pointer=f"#/{required}")
     if "case_director_id" in fields and fields["case_director_id"] is not None:
         await named_member(
             session, fields["case_director_id"], case.conference_id, Role.member, Role.chair,
