@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 
 import sqlalchemy as sa
@@ -19,6 +20,9 @@ from app.metrics import HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_SQL, set_outbox
 log = logging.getLogger("casusoverleg.request")
 
 
+_CONVERTOR = re.compile(r"{(\w+):\w+}")
+
+
 def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
     """The matched route's template, with the prefix of the router that included it (FastAPI
     hands us the route as declared, without that prefix). Only known, static prefixes are used,
@@ -28,11 +32,12 @@ def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
     regex = getattr(route, "path_regex", None)
     raw = str(scope.get("path", ""))
     if isinstance(path, str):
+        template = _CONVERTOR.sub(r"{\1}", path)  # "{case_id:uuid}" is "{case_id}" to a reader
         if regex is None or regex.match(raw):
-            return path
+            return template
         for prefix in prefixes:
             if raw.startswith(prefix) and regex.match(raw[len(prefix) :]):
-                return prefix + path
+                return prefix + template
         return "unmatched"
     # Mounted apps (static files) have no route object: name the mount, never the file asked for.
     return "/web/static" if raw.startswith("/web/static/") else "unmatched"

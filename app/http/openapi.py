@@ -10,6 +10,7 @@ EXTRA_STATUSES."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -128,10 +129,14 @@ def _mark_if_match_required(operation: dict[str, Any]) -> None:
                                    "description": 'The ETag read, e.g. "v3", or *.'}
 
 
+# "{case_id:uuid}" (a path convertor) is "{case_id}" in the OpenAPI document.
+_CONVERTOR = re.compile(r"{(\w+):\w+}")
+
+
 def document_errors(app: FastAPI, document: dict[str, Any], principal: Callable[..., Any]) -> dict[str, Any]:
     """`principal`: the dependency that authenticates the caller (app.deps.current_principal)."""
     authenticated = {
-        (method.lower(), context.path)
+        (method.lower(), _CONVERTOR.sub(r"{\1}", context.path))
         for context in iter_route_contexts(app.routes)
         if isinstance(route := context.original_route, APIRoute)
         and route.include_in_schema
