@@ -40,7 +40,7 @@ def case_access(loaded: lifecycle.LoadedCase, action: str, part: str | None = No
                   basis=basis)
 
 
-def _basis_rows(template: Access, bases: set[str | None]) -> tuple[Access, ...]:
+def basis_rows(template: Access, bases: set[str | None]) -> tuple[Access, ...]:
     """One row per basis under which something was shown (None: own or native access)."""
     named = sorted(b for b in bases if b)
     rows = [template] if None in bases or not named else []
@@ -88,7 +88,7 @@ async def case_detail(session: AsyncSession, principal: Principal, loaded: lifec
     bases |= {a.basis for a in actions_shaped if not a.hidden}
     if substances_visible and case.substances:
         bases.add(substances_basis)
-    rows = _basis_rows(case_access(loaded, "read"), bases)
+    rows = basis_rows(case_access(loaded, "read"), bases)
     if assessments_shown:
         rows += (Access(action="read", resource_type="assessment", case_id=case.id, conference_id=case.conference_id,
                         client_number=client.client_number, part="assessments", basis=assessment_basis),)
@@ -115,7 +115,7 @@ async def plan_read(session: AsyncSession, principal: Principal, loaded: lifecyc
     shaped = plan_out(plan, goals, ntk)
     access = Access(action="read", resource_type="plan", case_id=loaded.case.id,
                     conference_id=loaded.case.conference_id, client_number=loaded.client.client_number, part="plan")
-    return Read(shaped, _basis_rows(access, {g.basis for g in shaped.goals if not g.hidden}))
+    return Read(shaped, basis_rows(access, {g.basis for g in shaped.goals if not g.hidden}))
 
 
 async def plan_shaped(session: AsyncSession, principal: Principal, case: Case, plan: object, goals: list) -> PlanOut:
@@ -135,7 +135,7 @@ async def notes_read(session: AsyncSession, principal: Principal, loaded: lifecy
     notes = await note_service.visible_notes(session, ntk, case=loaded.case)
     access = case_access(loaded, "read", "notes")
     return Read(NoteList(items=notes, hidden=any(n.hidden for n in notes)),
-                _basis_rows(access, {n.basis for n in notes if not n.hidden}))
+                basis_rows(access, {n.basis for n in notes if not n.hidden}))
 
 
 async def referral_list(

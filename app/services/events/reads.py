@@ -17,16 +17,13 @@ from app.models import CaseFlag
 from app.models.enums import Label
 from app.schemas.events import FlagOut, RelapseHistory, TimelineItem
 from app.services.cases.lifecycle import LoadedCase
-from app.services.cases.reads import case_access
+from app.services.cases.reads import basis_rows, case_access
 from app.services.events import history
 from app.services.need_to_know import hidden_signal_text, need_to_know
 
 
 def _rows(loaded: LoadedCase, part: str, bases: set[str | None]) -> tuple[Access, ...]:
-    named = sorted(b for b in bases if b)
-    rows = [case_access(loaded, "read", part)] if None in bases or not named else []
-    rows += [case_access(loaded, "read", part, b) for b in named]
-    return tuple(rows)
+    return basis_rows(case_access(loaded, "read", part), bases)
 
 
 def _judge(events: list, ntk: NeedToKnow) -> list[history.Shown]:
