@@ -183,7 +183,9 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
 # Which organisation kinds see a label without any sharing basis.
 NATIVE_READERS: dict[str, frozenset[str]] = {
     Label.general: frozenset(k.value for k in OrganisationKind),
-    Label.health: frozenset({OrganisationKind.addiction_care}),
+    # GGZ and general practice are care providers like the addiction care institution.
+    Label.health: frozenset({OrganisationKind.addiction_care, OrganisationKind.mental_health_care,
+                             OrganisationKind.general_practice}),
     Label.justice: frozenset({OrganisationKind.police}),
 }
 

@@ -18,6 +18,13 @@ class OrganisationKind(StrEnum):
     probation = "probation"
     public_health = "public_health"
     neighbourhood_team = "neighbourhood_team"
+    # The wider ring (issue 17): organisations that refer, consult or join as guests.
+    mental_health_care = "mental_health_care"  # GGZ
+    general_practice = "general_practice"  # huisarts, praktijkondersteuner (POH)
+    work_income = "work_income"  # werk en inkomen
+    reintegration = "reintegration"
+    education = "education"
+    peer_support = "peer_support"  # ervaringsdeskundigen
     other = "other"
 
 
@@ -27,6 +34,11 @@ class Role(StrEnum):
     liaison = "liaison"
     privacy_officer = "privacy_officer"
     admin = "admin"
+    # A professional of a non-member organisation who may refer and follow only their own
+    # referrals' status; no case access (issue 17).
+    referrer = "referrer"
+    # The municipality's policy staff: outcome figures (aggregates) only, never a case (issue 18).
+    policy_staff = "policy_staff"
 
 
 class MandateScope(StrEnum):
