@@ -9,16 +9,18 @@ import re
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
+from app.clock import clock
 from app.config import PROJECT_ROOT
 from app.db import DatabaseUrls
 from app.main import create_app
-from app.services.agreements.templates import TemplateError, load_templates, parse_template
+from app.services.agreements.templates import TemplateError, dutch_date, load_templates, parse_template
 from tests.agreements_support import case_with_assessment, create, driepartijen_body, sign_all
 from tests.conftest import make_settings
 from tests.factories import World, add_mandate
@@ -155,19 +157,19 @@ async def test_a_template_change_never_alters_a_signed_agreement(
     text, digest = signed.get("rendered_text"), signed["text_hash"]
     assert text is None or hashlib.sha256(text.encode()).hexdigest() == digest
 
-    # The municipality rewrites version 2 (the one signed) in place and publishes a version 3.
-    v2 = folder / "driepartijen" / "v2.md"
-    v2.write_text(v2.read_text(encoding="utf-8").replace("Waarom deze afspraken?", "Waarom dit papier?"),
+    # The municipality rewrites version 3 (the one signed) in place and publishes a version 4.
+    v3 = folder / "driepartijen" / "v3.md"
+    v3.write_text(v3.read_text(encoding="utf-8").replace("Waarom deze afspraken?", "Waarom dit papier?"),
                   encoding="utf-8")
-    current = v2.read_text(encoding="utf-8")
-    v3 = current.replace("version: 2", "version: 3").replace(
-        "Deze afspraken maken wij samen:", "Dit spreken wij in versie 3 af:")
-    (folder / "driepartijen" / "v3.md").write_text(v3, encoding="utf-8")
+    current = v3.read_text(encoding="utf-8")
+    v4 = current.replace("version: 3", "version: 4").replace(
+        "Deze afspraken maken wij samen:", "Dit spreken wij in versie 4 af:")
+    (folder / "driepartijen" / "v4.md").write_text(v4, encoding="utf-8")
 
     second_case = await case_with_assessment(owner_db, world, mandates=False)
     async with _service(database_urls, tmp_path / "data", folder) as service:
         again = (await service.get(f"/api/v1/agreements/{agreement_id}", headers=world.headers("chair"))).json()
-        assert again["text_hash"] == digest and again["template_version"] == 2
+        assert again["text_hash"] == digest and again["template_version"] == 3
         assert hashlib.sha256(again["rendered_text"].encode()).hexdigest() == digest
         assert "Waarom deze afspraken?" in again["rendered_text"]
         assert "Waarom dit papier?" not in again["rendered_text"]
@@ -177,6 +179,70 @@ async def test_a_template_change_never_alters_a_signed_agreement(
 
         newer = await create(service, world, second_case)
         assert newer.status_code == 201, newer.text
-        assert newer.json()["template_version"] == 3
-        assert "Dit spreken wij in versie 3 af:" in newer.json()["rendered_text"]
+        assert newer.json()["template_version"] == 4
+        assert "Dit spreken wij in versie 4 af:" in newer.json()["rendered_text"]
         assert newer.json()["text_hash"] != digest
+
+
+async def test_version_3_renders_the_new_sections_from_the_agreements_data(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    """Issue 21: relapse plan, evaluation date, the case director as contact person, what happens
+    when a party does not keep its word, the client's rights with the privacy officer's contact;
+    the aftercare template with the neighbourhood team's way back to care."""
+    for template_id in ("driepartijen", "nazorg"):
+        template = load_templates(AGREEMENTS).get(template_id)
+        assert template is not None and template.header.version >= 3
+        case = await case_with_assessment(owner_db, world)
+        body = {
+            "template_id": template_id,
+            "parties": {k: str(world.orgs[ORG_OF_KIND[k]].id) for k in template.header.organisation_kinds},
+            "commitments": {p: "Ik kom elke week op de afspraak." for p in template.header.parties},
+            "relapse_wishes": "Bel eerst mijn zus. Daarna de huisarts.",
+            "relapse_told": "Mijn zus Anna en het wijkteam.",
+            "evaluation_on": str(clock.today() + timedelta(days=60)),
+        }
+        created = await create(client, world, case, body)
+        assert created.status_code == 201, created.text
+        data = created.json()
+        text = _normalise(data["rendered_text"])
+        assert data["template_version"] == template.header.version
+        assert data["relapse_wishes"] == body["relapse_wishes"] and data["evaluation_on"] == body["evaluation_on"]
+        assert "Bel eerst mijn zus. Daarna de huisarts." in text and "Mijn zus Anna en het wijkteam." in text
+        assert f"Op {dutch_date(clock.today() + timedelta(days=60))} praten we samen" in text
+        director = world.members["care_member"]
+        assert f"Uw vaste contactpersoon is **{director.display_name}** van {world.orgs['zorg'].name}" in text
+        assert "Als iemand zich niet aan de afspraken houdt" in text
+        for right in ("Inzage", "Correctie", "Verwijdering", "Beperking", "Bezwaar", "Klacht"):
+            assert f"**{right}**" in text
+        officer = world.members["privacy_officer"]
+        assert f"{officer.display_name} ({world.orgs['gemeente'].name})" in text
+        if template_id == "nazorg":
+            assert "Terug naar de zorg" in text and "meldt dat dan meteen aan de verslavingszorg" in text
+        pdf = await client.get(f"/api/v1/agreements/{data['id']}/pdf", headers=world.headers("chair"))
+        pdf_text = _normalise(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages))
+        assert "Bel eerst mijn zus." in pdf_text and "Uw rechten" in pdf_text
+
+
+async def test_without_relapse_plan_the_template_says_so_and_evaluation_defaults(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    case = await case_with_assessment(owner_db, world, director=None)
+    created = await create(client, world, case)
+    assert created.status_code == 201, created.text
+    text = _normalise(created.json()["rendered_text"])
+    assert "Dat heeft u nog niet gezegd." in text
+    assert "De voorzitter van het casusoverleg laat u weten wie dat is." in text
+    assert created.json()["evaluation_on"] == str(clock.today() + timedelta(days=91))
+
+
+async def test_an_evaluation_date_outside_the_period_is_refused(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    case = await case_with_assessment(owner_db, world)
+    body = driepartijen_body(world, evaluation_on=str(clock.today() + timedelta(days=800)))
+    response = await create(client, world, case, body)
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+    assert "evaluation" in response.text
+    listed = await client.get(f"/api/v1/cases/{case.id}/agreements", headers=world.headers("chair"))
+    assert listed.json()["items"] == [] if "items" in listed.json() else listed.json() == []

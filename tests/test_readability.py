@@ -1,8 +1,12 @@
-"""Issue 21, acceptance 1: the readability check runs over every agreement template (the latest
-version of each must be B1: Flesch-Douma >= 60 and none of the words to avoid) and fails on a
-deliberately hard sentence."""
+"""Issue 21, acceptance 1: the readability check runs over every agreement template (every version
+in use must be B1: Flesch-Douma >= 60 and none of the words to avoid) and fails on a
+deliberately hard sentence; a template with that sentence is refused when the service loads it."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from app.config import PROJECT_ROOT
 from app.services.agreements.readability import (
@@ -12,7 +16,7 @@ from app.services.agreements.readability import (
     template_text,
     words_to_avoid,
 )
-from app.services.agreements.templates import load_templates
+from app.services.agreements.templates import TemplateError, load_templates
 
 AGREEMENTS = PROJECT_ROOT / "agreements"
 
@@ -33,6 +37,29 @@ def test_every_latest_template_is_b1() -> None:
     failing = [f"{t.header.id} v{t.header.version}" for t in latest.values()
                if t is not None and not measure(template_text(t.body)).passes()]
     assert not failing, f"not B1 (minimum {B1_MINIMUM}): {failing}. Scores: {report}"
+
+
+def test_every_version_in_use_is_b1() -> None:
+    registry = load_templates(AGREEMENTS)
+    versions = registry.all()
+    assert {t.key for t in versions} >= {("driepartijen", 3), ("nazorg", 3)}
+    for template in versions:
+        result = measure(template_text(template.body))
+        assert result.passes(), f"{template.key}: {result}"
+
+
+def test_a_template_with_a_hard_sentence_is_refused_at_load(tmp_path: Path) -> None:
+    good = (AGREEMENTS / "nazorg" / "v3.md").read_text(encoding="utf-8")
+    # Ten times the hard sentence pulls the whole text below B1, and it uses formal words.
+    hard = good.replace("## Terug naar de zorg\n", "## Terug naar de zorg\n\n" + " ".join([HARD] * 10) + "\n")
+    assert hard != good
+    path = tmp_path / "nazorg" / "v3.md"
+    path.parent.mkdir()
+    path.write_text(hard, encoding="utf-8")
+    with pytest.raises(TemplateError) as raised:
+        load_templates(tmp_path)
+    message = str(raised.value)
+    assert str(path) in message and "not at B1 level" in message and "derhalve" in message
 
 
 def test_a_hard_sentence_fails() -> None:

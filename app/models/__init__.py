@@ -12,6 +12,7 @@ from app.models.agreement import (
 from app.models.audit import AccessLogEntry
 from app.models.case import BreakGlass, Case, CaseNote
 from app.models.client import Client, ClientReference
+from app.models.client_request import ClientCorrection, ClientRequest
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
 from app.models.event import (
     AftercareWatch,
@@ -49,7 +50,9 @@ __all__ = [
     "ChangeRecord",
     "ChecklistTick",
     "Client",
+    "ClientCorrection",
     "ClientReference",
+    "ClientRequest",
     "Conference",
     "ConferenceOrganisation",
     "ConsentWithdrawal",

@@ -54,6 +54,11 @@ class Agreement(SQLModel, table=True):
     rendered_text: str = Field(sa_type=sa.Text)
     text_hash: str = Field(max_length=64)
     replaces_id: uuid.UUID | None = Field(default=None, foreign_key="agreement.id")
+    # The relapse plan in the client's words (what should happen, who is told) and the date the
+    # parties evaluate the agreement: the sections of the templates' version 3 (issue 21).
+    relapse_wishes: str = Field(default="", sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    relapse_told: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
+    evaluation_on: date | None = None
     created_by_id: uuid.UUID = Field(foreign_key="membership.id")
     created_at: datetime = ts_field()
     signed_at: datetime | None = ts_field(nullable=True, default_now=False)

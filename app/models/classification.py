@@ -87,7 +87,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "ReferenceOut": {"reference": Label.org_internal},
     "AgreementOut": {
         "title": Label.general, "parties": BY_BASIS, "scope": BY_BASIS, "effective_scope": BY_BASIS, "rendered_text": BY_BASIS,
-        "commitments": BY_BASIS, "options": BY_BASIS,
+        "commitments": BY_BASIS, "options": BY_BASIS, "relapse_wishes": BY_BASIS, "relapse_told": BY_BASIS,
     },
     "AgreementSummary": {"title": Label.general, "parties": BY_BASIS, "scope": BY_BASIS, "effective_scope": BY_BASIS},
     "SignatureOut": {"signer_name": Label.general, "attested_by_name": Label.general},

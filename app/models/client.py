@@ -26,6 +26,12 @@ class Client(SQLModel, table=True):
     date_of_birth: date | None = None
     bsn_ciphertext: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
     bsn_hash: str | None = Field(default=None, max_length=64)
+    # The client needs plain language or support in reading (many clients of the approach have a
+    # mild intellectual disability): texts for them are B1-checked and printed larger (issue 21).
+    plain_language: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    # A restriction of processing (AVG art. 18) granted on the client's request: the retention
+    # purge keeps the client's data until it is lifted (app/services/privacy/retention.py).
+    restricted_at: datetime | None = ts_field(nullable=True, default_now=False)
     created_at: datetime = ts_field()
     anonymised_at: datetime | None = ts_field(nullable=True, default_now=False)
 

@@ -176,3 +176,48 @@ class PartnerScope(StrEnum):
     events_write = "events:write"
     cases_read_minimal = "cases:read-minimal"
     webhooks_manage = "webhooks:manage"
+
+
+class ClientRequestKind(StrEnum):
+    """A request of the client under the AVG (issue 21): inzage, correctie, verwijdering,
+    beperking, bezwaar, klacht."""
+
+    inspection = "inspection"  # inzage, art. 15
+    rectification = "rectification"  # correctie, art. 16
+    erasure = "erasure"  # verwijdering, art. 17
+    restriction = "restriction"  # beperking, art. 18
+    objection = "objection"  # bezwaar, art. 21
+    complaint = "complaint"  # klacht
+
+
+class ClientRequestChannel(StrEnum):
+    """How a client request came in."""
+
+    letter = "letter"
+    email = "email"
+    in_person = "in_person"
+    phone = "phone"
+    via_professional = "via_professional"
+
+
+class ClientRequestStatus(StrEnum):
+    open = "open"
+    answered = "answered"
+
+
+class ClientRequestDecision(StrEnum):
+    granted = "granted"
+    partly_granted = "partly_granted"
+    refused = "refused"
+
+
+class CorrectionField(StrEnum):
+    """What a correction (AVG art. 16) may change: the client's personal details and free text
+    written about them. An agreement's text is never corrected: it is signed (record a new one)."""
+
+    name = "name"  # the client's name
+    date_of_birth = "date_of_birth"  # the client's date of birth
+    note_text = "note_text"
+    goal_text = "goal_text"
+    action_title = "action_title"
+    agreement_text = "agreement_text"

@@ -40,6 +40,15 @@ class AgreementCreate(Strict):
     starts_on: date | None = None
     ends_on: date | None = None
     replaces_id: uuid.UUID | None = Field(default=None, description="The active agreement this one renews.")
+    relapse_wishes: CommitmentText = Field(
+        default="", description="The relapse plan in the client's words: what should happen at a relapse."
+    )
+    relapse_told: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = Field(
+        default="", description="Who is told of a relapse, in the client's words."
+    )
+    evaluation_on: date | None = Field(
+        default=None, description="When the parties evaluate the agreement. Default: three months after the start."
+    )
 
 
 class OrganisationSign(Strict):
@@ -103,6 +112,9 @@ class AgreementOut(AgreementSummary):
     commitments: dict[str, str] | None
     options: list[str]
     template_sha256: str
+    relapse_wishes: str | None
+    relapse_told: str | None
+    evaluation_on: date | None
     signatures: list[SignatureOut]
     withdrawals: list[WithdrawalOut]
     created_at: datetime

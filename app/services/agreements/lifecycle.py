@@ -33,13 +33,15 @@ from app.models import (
 from app.models.enums import AgreementStatus, MandateScope, Phase, Role
 from app.models.predicates import agreement_is_active
 from app.schemas.agreements import AgreementCreate, LegalBasisCreate, WithdrawalCreate
-from app.services.agreements.templates import CLIENT, TemplateRegistry
+from app.services.agreements.readability import B1_MINIMUM, measure
+from app.services.agreements.templates import CLIENT, AgreementDetails, TemplateRegistry
 from app.services.common import named_member, record_change
 
 log = logging.getLogger(__name__)
 
 MAX_LEAD_DAYS = 366
 MAX_DURATION_DAYS = 5 * 366
+EVALUATION_AFTER_DAYS = 91  # the default evaluation: about three months after the start
 
 # Magic bytes of the scan types we accept; the declared content type is not trusted.
 SCAN_TYPES: tuple[tuple[bytes, str], ...] = (
@@ -273,6 +275,14 @@ async def create_agreement(
     if ends_on > starts_on + timedelta(days=MAX_DURATION_DAYS):
         raise UnprocessableEntity("Consent is given for five years at most.", pointer="#/ends_on")
 
+    evaluation_on = data.evaluation_on or min(ends_on, starts_on + timedelta(days=EVALUATION_AFTER_DAYS))
+    if not starts_on <= evaluation_on <= ends_on:
+        raise UnprocessableEntity("The evaluation date lies within the agreement's period.", pointer="#/evaluation_on")
+    relapse_wishes, relapse_told = data.relapse_wishes.strip(), data.relapse_told.strip()
+    commitments = {party: data.commitments[party].strip() for party in header.parties}
+    if client.plain_language:
+        _require_plain(commitments, relapse_wishes, relapse_told)
+
     existing = await agreements_of_case(session, case.id)
     same = [a for a in existing if a.template_id == header.id]
     if any(a.status == AgreementStatus.draft for a in same):
@@ -292,10 +302,10 @@ async def create_agreement(
         )
 
     scope = template.scope(list(data.options))
-    commitments = {party: data.commitments[party].strip() for party in header.parties}
+    details = await _details(session, case, evaluation_on, relapse_wishes, relapse_told)
     try:
         text = template.render(client_name=client.name, parties=party_names, commitments=commitments,
-                               starts_on=starts_on, ends_on=ends_on, scope=scope)
+                               starts_on=starts_on, ends_on=ends_on, scope=scope, details=details)
     except jinja2.UndefinedError as exc:
         raise UnprocessableEntity(f"A placeholder of the template has no value: {exc.message}") from None
 
@@ -316,6 +326,9 @@ async def create_agreement(
         rendered_text=text,
         text_hash=text_hash(text),
         replaces_id=data.replaces_id,
+        relapse_wishes=relapse_wishes,
+        relapse_told=relapse_told,
+        evaluation_on=evaluation_on,
         created_by_id=created_by_id,
     )
     session.add(agreement)
@@ -329,6 +342,63 @@ async def create_agreement(
                   changes={"template": {"from": None, "to": f"{header.id}/v{header.version}"},
                            "status": {"from": None, "to": AgreementStatus.draft}})
     return agreement
+
+
+def _require_plain(commitments: dict[str, str], relapse_wishes: str, relapse_told: str) -> None:
+    """For a client who needs plain language, every text filled in must pass the B1 check the
+    templates pass (app/services/agreements/readability.py), so the whole document is B1."""
+    texts = [(f"#/commitments/{party}", text) for party, text in commitments.items()]
+    texts += [("#/relapse_wishes", relapse_wishes), ("#/relapse_told", relapse_told)]
+    for pointer, text in texts:
+        if not text:
+            continue
+        result = measure(text)
+        if not result.passes():
+            avoid = f"; avoid: {', '.join(result.avoided)}" if result.avoided else ""
+            raise UnprocessableEntity(
+                "This client needs plain language; this text is not at B1 level "
+                f"(Flesch-Douma {result.score}, minimum {B1_MINIMUM}{avoid}). Use short sentences and everyday words.",
+                pointer=pointer,
+            )
+
+
+async def _details(
+    session: AsyncSession, case: Case, evaluation_on: date, relapse_wishes: str, relapse_told: str
+) -> AgreementDetails:
+    """The values of the templates' version 3 sections: the case director as the named contact
+    person, and the conference's privacy officers (name, organisation, e-mail)."""
+    contact_name = contact_organisation = contact_email = ""
+    if case.case_director_id is not None:
+        row = (
+            await session.execute(
+                sa.select(Membership.display_name, Membership.email, Organisation.name)
+                .join(Organisation, Organisation.id == Membership.organisation_id)
+                .where(Membership.id == case.case_director_id)
+            )
+        ).first()
+        if row is not None:
+            contact_name, contact_email, contact_organisation = row[0], row[1] or "", row[2]
+    officers = (
+        await session.execute(
+            sa.select(Membership.display_name, Membership.email, Organisation.name)
+            .join(Organisation, Organisation.id == Membership.organisation_id)
+            .where(
+                Membership.conference_id == case.conference_id,
+                Membership.role == Role.privacy_officer.value,
+                Membership.active.is_(True),  # type: ignore[attr-defined]
+            )
+            .order_by(Membership.display_name)
+        )
+    ).all()
+    return AgreementDetails(
+        evaluation_on=evaluation_on,
+        relapse_wishes=relapse_wishes,
+        relapse_told=relapse_told,
+        contact_name=contact_name,
+        contact_organisation=contact_organisation,
+        contact_email=contact_email,
+        privacy_officers=tuple(f"{n} ({org})" + (f", {mail}" if mail else "") for n, mail, org in officers),
+    )
 
 
 # --- signing ---------------------------------------------------------------------------------
@@ -639,12 +709,14 @@ REMOVED_TEXT = "[verwijderd na de bewaartermijn]"
 
 
 async def anonymise_case_agreements(session: AsyncSession, case_id: uuid.UUID) -> int:
-    """For the retention purge: remove the client's name, the commitments and the signature scans
+    """For the retention purge: remove the client's name, the commitments, the relapse plan and the signature scans
     of a case's agreements, and the justification of its legal bases. The text hash, the scope,
     the dates and who signed stay: the record that consent existed, without its content."""
     ids = sa.select(Agreement.id).where(Agreement.case_id == case_id).scalar_subquery()
     result = await session.execute(
-        sa.update(Agreement).where(Agreement.case_id == case_id).values(rendered_text=REMOVED_TEXT, commitments={})
+        sa.update(Agreement).where(Agreement.case_id == case_id).values(
+            rendered_text=REMOVED_TEXT, commitments={}, relapse_wishes="", relapse_told=""
+        )
     )
     await session.execute(
         sa.update(AgreementSignature)

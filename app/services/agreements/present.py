@@ -84,6 +84,9 @@ def agreement_out(
         commitments=dict(agreement.commitments) if with_text else None,
         options=list(agreement.options),
         template_sha256=agreement.template_sha256,
+        relapse_wishes=agreement.relapse_wishes if with_text else None,
+        relapse_told=agreement.relapse_told if with_text else None,
+        evaluation_on=agreement.evaluation_on,
         signatures=[signature_out(s, names) for s in mine],
         withdrawals=[
             WithdrawalOut(id=w.id, whole=w.whole, label=w.label, organisation_kinds=list(w.organisation_kinds),

@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from app.models.enums import Label, OrganisationKind
+from app.services.agreements.readability import B1_MINIMUM, measure, template_text
 
 CLIENT = "client"
 SHAREABLE_LABELS = frozenset({Label.general.value, Label.health.value, Label.justice.value})
@@ -164,8 +165,10 @@ class AgreementTemplate:
         starts_on: date,
         ends_on: date,
         scope: dict[str, list[str]],
+        details: AgreementDetails | None = None,
     ) -> str:
         """The agreement text. Raises jinja2.UndefinedError when a placeholder has no value."""
+        details = details or AgreementDetails(evaluation_on=starts_on)
         return self._compiled.render(
             client_name=client_name,
             parties=parties,
@@ -173,7 +176,28 @@ class AgreementTemplate:
             starts_on=dutch_date(starts_on),
             ends_on=dutch_date(ends_on),
             sharing_lines=sharing_lines(scope),
+            relapse={"wishes": details.relapse_wishes, "told": details.relapse_told},
+            evaluation_on=dutch_date(details.evaluation_on),
+            contact={"name": details.contact_name, "organisation": details.contact_organisation,
+                     "email": details.contact_email},
+            privacy_officers=list(details.privacy_officers),
         )
+
+
+@dataclass(frozen=True)
+class AgreementDetails:
+    """The values of the sections added in version 3 of the templates (issue 21): the relapse
+    plan in the client's words and who is told, the evaluation date, the named contact person
+    (the case director) and how to reach the conference's privacy officer(s). Empty texts render
+    the template's own fallback sentence."""
+
+    evaluation_on: date
+    relapse_wishes: str = ""
+    relapse_told: str = ""
+    contact_name: str = ""
+    contact_organisation: str = ""
+    contact_email: str = ""
+    privacy_officers: tuple[str, ...] = ()
 
 
 def sharing_lines(scope: dict[str, list[str]]) -> list[str]:
@@ -220,7 +244,19 @@ def parse_template(path: Path) -> AgreementTemplate:
         raise TemplateError(f"{where}: placeholder syntax error on line {exc.lineno}: {exc.message}") from None
     template = AgreementTemplate(header, body, hashlib.sha256(raw).hexdigest(), path, compiled)
     _check_placeholders(template, where)
+    _check_readability(body, where)
     return template
+
+
+def _check_readability(body: str, where: str) -> None:
+    """Every template is written at B1 level (Flesch-Douma >= 60, none of the formal words)."""
+    result = measure(template_text(body))
+    if not result.passes():
+        avoid = f"; words to avoid: {', '.join(result.avoided)}" if result.avoided else ""
+        raise TemplateError(
+            f"{where}: the text is not at B1 level: Flesch-Douma {result.score} "
+            f"(minimum {B1_MINIMUM}){avoid}"
+        )
 
 
 def _check_placeholders(template: AgreementTemplate, where: str) -> None:
@@ -237,6 +273,12 @@ def _check_placeholders(template: AgreementTemplate, where: str) -> None:
             starts_on=date(2000, 1, 1),
             ends_on=date(2000, 12, 31),
             scope=template.scope([o.key for o in header.options]),
+            details=AgreementDetails(
+                evaluation_on=date(2000, 6, 30), relapse_wishes="[[relapse:wishes]]",
+                relapse_told="[[relapse:told]]", contact_name="[[contact:name]]",
+                contact_organisation="[[contact:organisation]]", contact_email="[[contact:email]]",
+                privacy_officers=("[[privacy_officer]]",),
+            ),
         )
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{where}: unknown placeholder: {exc.message}") from None
