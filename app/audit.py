@@ -299,9 +299,15 @@ class AuditTrail:
         self._write_separately = write_separately
         # The role that the policy granted per conference (e.g. case_director), for the log rows.
         self._granted: dict[uuid.UUID, str] = {}
+        # The basis of an access the policy granted on one case (a guest's invitation), for the
+        # rows of that case that name no sharing basis of their own.
+        self._granted_basis: dict[uuid.UUID, str] = {}
 
     def note_granted_role(self, conference_id: uuid.UUID, role: str) -> None:
         self._granted[conference_id] = role
+
+    def note_granted_basis(self, case_id: uuid.UUID, basis: str) -> None:
+        self._granted_basis[case_id] = basis
 
     def allowed(self, *accesses: Access) -> None:
         """Collect the rows in the request's session: they are inserted in one statement at
@@ -319,7 +325,9 @@ class AuditTrail:
 
     def _with_role(self, access: Access) -> Access:
         if access.role is None and access.conference_id in self._granted:
-            return replace(access, role=self._granted[access.conference_id])
+            access = replace(access, role=self._granted[access.conference_id])
+        if access.basis is None and access.case_id in self._granted_basis:
+            access = replace(access, basis=self._granted_basis[access.case_id])
         return access
 
     async def denied(self, access: Access) -> None:

@@ -219,6 +219,8 @@ class Guard:
             raise Forbidden(f"You may not do this: {decision.reason}.")
         if decision.role:
             self.audit.note_granted_role(target.conference_id, decision.role)
+        if decision.basis and target.case_id is not None:
+            self.audit.note_granted_basis(target.case_id, decision.basis)
         if record and access is not None:
             self.audit.allowed(access)  # a write's own row; reads return theirs with the data
         return decision.role

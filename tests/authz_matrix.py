@@ -111,6 +111,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/cases/{case_id}/transitions"): Rule(CHAIR, "conference"),
     # break-glass: the chair and members open hidden information in an emergency; never liaisons
     ("POST", "/api/v1/cases/{case_id}/break-glass"): Rule(MEMBERS, "conference"),
+    # guests of a case (issue 17): the chair invites and ends; everyone on the case sees who and why
+    ("POST", "/api/v1/cases/{case_id}/guests"): Rule(CHAIR, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/guests"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/guests/{invitation_id}/revoke"): Rule(CHAIR, "conference"),
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/cases/{case_id}/assessments"): Rule(WORKERS, "conference"),
     # the chair, and the case director (member_other_org directs conference A's case)

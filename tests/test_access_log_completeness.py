@@ -120,6 +120,7 @@ class Ctx:
     draft_number: str = ""
     draft_case_id: uuid.UUID | None = None
     legal_basis_id: uuid.UUID | None = None
+    invitation_id: str = ""  # a guest invited to the case (then revoked)
 
     async def call(
         self, person: str, method: str, url: str, json: object = None, *, form: dict[str, str] | None = None,
@@ -353,6 +354,23 @@ async def _add_note(c: Ctx):
     response = await c.call("care_member", "POST", f"/api/v1/cases/{c.case.id}/notes",
                             {"label": "health", "text": "Gesprek gevoerd."})
     return response, [c.row("create", "case")]
+
+
+async def _invite_guest(c: Ctx):
+    body = {"organisation_id": str(c.world.orgs["wijkteam"].id), "subject": f"gast-{uuid.uuid4().hex[:8]}",
+            "display_name": "Gast", "reason": "Afstemming", "ends_on": str(clock.today() + timedelta(days=7))}
+    response = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/guests", body)
+    c.invitation_id = response.json()["id"]
+    return response, [c.row("create", "guest_invitation")]
+
+
+async def _guests(c: Ctx):
+    return await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/guests"), [c.row("list", "guest_invitation")]
+
+
+async def _revoke_guest(c: Ctx):
+    response = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/guests/{c.invitation_id}/revoke")
+    return response, [c.row("update", "guest_invitation")]
 
 
 async def _break_glass(c: Ctx):
@@ -652,6 +670,9 @@ CALLS: dict[str, Call] = {
     "PATCH /api/v1/cases/{case_id}": _patch_case,
     "POST /api/v1/cases/{case_id}/transitions": _transition,
     "POST /api/v1/cases/{case_id}/break-glass": _break_glass,
+    "POST /api/v1/cases/{case_id}/guests": _invite_guest,
+    "GET /api/v1/cases/{case_id}/guests": _guests,
+    "POST /api/v1/cases/{case_id}/guests/{invitation_id}/revoke": _revoke_guest,
     "GET /api/v1/cases/{case_id}/history": _history,
     "GET /api/v1/cases/{case_id}/assessments": _assessments,
     "POST /api/v1/cases/{case_id}/assessments": _add_assessment,

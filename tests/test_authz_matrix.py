@@ -38,6 +38,7 @@ from app.models import (
     Conference,
     ConferenceOrganisation,
     Decision,
+    GuestInvitation,
     IdentityChange,
     LegalBasis,
     Meeting,
@@ -129,6 +130,7 @@ class Objects:
     held_meeting_id: uuid.UUID | None = None  # a held meeting with a published decision
     subscription_id: uuid.UUID | None = None  # a webhook subscription ...
     message_id: uuid.UUID | None = None  # ... with a dead letter
+    invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
 
 
 # Which group of objects makes an attribute that is not always there.
@@ -147,6 +149,7 @@ GROUP = {
     "subscription_id": "subscription",
     "message_id": "subscription",
     "change_id": "identity_change",
+    "invitation_id": "guest",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -309,6 +312,14 @@ async def _make_groups(
             )
         else:
             o.unsigned_agreement_id = agreement.id
+    if "guest" in needs:
+        invitation = GuestInvitation(case_id=case.id, conference_id=conference.id, organisation_id=world.orgs["wijkteam"].id,
+                                     issuer=world.orgs["wijkteam"].issuer or "", subject=f"gast-{uuid.uuid4().hex[:8]}",
+                                     display_name="Gast", reason="Afstemming", invited_by_id=chair_id,
+                                     ends_at=clock.now() + timedelta(days=7))
+        session.add(invitation)
+        await session.flush()
+        o.invitation_id = invitation.id
     if "basis" in needs:
         basis = LegalBasis(case_id=case.id, conference_id=conference.id, article="Art. 9 lid 2 sub g AVG",
                            justification="Zwaarwegend algemeen belang", scope={"health": ["police"]},
@@ -408,6 +419,12 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
     ("PATCH", "/api/v1/cases/{case_id}"): lambda o, w: {"priority": "high"},
     ("POST", "/api/v1/cases/{case_id}/transitions"): lambda o, w: {"to": "monitoring"},
     ("POST", "/api/v1/cases/{case_id}/break-glass"): lambda o, w: {"reason": "Crisis: overdosis gemeld", "minutes": 30},
+    ("POST", "/api/v1/cases/{case_id}/guests"): lambda o, w: {
+        "organisation_id": str(w.orgs["wijkteam"].id), "subject": f"gast-{uuid.uuid4().hex[:8]}",
+        "display_name": "Gast", "reason": "Afstemming over de woning",
+        "ends_on": (clock.today() + timedelta(days=7)).isoformat(),
+    },
+    ("POST", "/api/v1/cases/{case_id}/guests/{invitation_id}/revoke"): lambda o, w: {},
     ("POST", "/api/v1/cases/{case_id}/assessments"): lambda o, w: {
         "assessed_on": _today(),
         "scores": {"housing": 2},

@@ -23,6 +23,7 @@ from app.models import Action, CaseNote, Goal, PartnerEvent, Plan
 from tests.agreements_support import create, driepartijen_body, sign_all
 from tests.factories import World, add_case, add_mandate
 from tests.meeting_helpers import add_flag, add_meeting, chair_post
+from tests.ring_support import headers_of, invitation_body, invite, outside_organisation
 from tests.routes import app_routes
 
 GOAL = "Klinische opname voor GHB-detox regelen"
@@ -91,10 +92,10 @@ def _text(response: httpx.Response) -> str:
 
 
 async def _crawl(client: httpx.AsyncClient, app: FastAPI, world: World, reader: str,
-                 ids: dict[str, str]) -> dict[str, list[str]]:
+                 ids: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, list[str]]:
     """Health texts found per route; also the routes visited, to prove the crawl covered them."""
     found: dict[str, list[str]] = {}
-    headers = world.headers(reader)
+    headers = headers or world.headers(reader)
     for methods, path in app_routes(app):
         if "GET" not in methods or not path.startswith("/api/v1"):
             continue
@@ -152,3 +153,32 @@ async def test_consent_opens_health_to_the_police_and_its_withdrawal_closes_it(
                                   headers=world.headers("care_member"))
     assert withdrawn.status_code == 201, withdrawn.text
     assert _leaks(await _crawl(client, app, world, "police_member", ids)) == {}
+
+
+async def test_guests_see_only_what_their_invitation_and_kind_give(
+    client: httpx.AsyncClient, app: FastAPI, world: World, owner_db: Database
+) -> None:
+    """Issue 17: guests in the crawl. A guest of work and income invited to the case, a GGZ guest
+    invited to another case, and a GGZ guest whose invitation ended find no health text anywhere;
+    a GGZ guest during the invitation does (GGZ reads health natively), so the crawl reaches it."""
+    seeded = await _seed(owner_db, world)
+    await _chair_builds_the_agenda(client, world, seeded["meeting"].id)
+    ids = _ids(world, seeded, None)
+    ggz = await outside_organisation(owner_db, world)
+    work = await outside_organisation(owner_db, world, "werk", "work_income")
+    async with owner_db.sessions() as session:
+        other = await add_case(session, world, name="Els Ander")
+        await session.commit()
+    case_id = seeded["case"].id
+    for org, subject, on_case, days in ((work, "klantmanager", case_id, 30), (ggz, "ggz-elders", other.id, 30),
+                                        (ggz, "ggz-tijdelijk", case_id, 1), (ggz, "ggz-nu", case_id, 30)):
+        response = await invite(client, world, on_case, invitation_body(org, subject, days=days))
+        assert response.status_code == 201, response.text
+
+    native = await _crawl(client, app, world, "ggz-nu", ids, headers_of(world, "ggz", "ggz-nu"))
+    assert GOAL in set().union(*_leaks(native).values()), "the crawl must reach the case as a guest"
+    clock.travel(timedelta(days=3))  # the one-day invitation has ended
+    for slug, subject in (("werk", "klantmanager"), ("ggz", "ggz-elders"), ("ggz", "ggz-tijdelijk")):
+        found = await _crawl(client, app, world, subject, ids, headers_of(world, slug, subject))
+        assert len(found) > 20, f"{subject}: the crawl visited too few routes"
+        assert _leaks(found) == {}, subject

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 AUTH_CHANNEL = "casusoverleg_auth_changed"
 LISTENER_NAME = "casusoverleg-auth-listener"  # its application_name in pg_stat_activity
-AUTH_TABLES = frozenset({"organisation", "membership", "partner_system", "organisation_admin"})  # the same as the triggers'
+AUTH_TABLES = frozenset({"organisation", "membership", "partner_system", "organisation_admin", "guest_invitation"})  # the same as the triggers'
 MAX_ENTRIES = 10_000  # distinct live tokens per process; beyond it the cache starts over
 _CHANGED = "auth_tables_changed"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,9 +27,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.auth.principal import MembershipRef, Principal
+from app.auth.principal import GuestGrant, MembershipRef, Principal
 from app.auth.tokens import IssuerConfig, is_development_issuer
-from app.models import ConferenceOrganisation, Membership, Organisation, OrganisationAdmin, PartnerSystem
+from app.clock import clock
+from app.models import (
+    ConferenceOrganisation,
+    GuestInvitation,
+    Membership,
+    Organisation,
+    OrganisationAdmin,
+    PartnerSystem,
+)
 from app.models.enums import Role
 
 log = logging.getLogger(__name__)
@@ -151,6 +160,30 @@ async def _memberships(session: AsyncSession, org: Organisation, subject: str) -
     )
 
 
+# An ended invitation still makes its person known for this long, so that a read after the end is
+# refused like a missing case (and logged), not answered 401 as if they had never been invited.
+GUEST_MEMORY_DAYS = 365
+MAX_GUEST_GRANTS = 100
+
+
+async def _guest_grants(session: AsyncSession, org: Organisation, subject: str) -> tuple[GuestGrant, ...]:
+    rows = (
+        await session.execute(
+            sa.select(GuestInvitation).where(
+                col(GuestInvitation.organisation_id) == org.id,  # never another organisation's guests
+                col(GuestInvitation.issuer) == org.issuer,
+                col(GuestInvitation.subject) == subject,
+                col(GuestInvitation.ends_at) > clock.now() - timedelta(days=GUEST_MEMORY_DAYS),
+            ).order_by(col(GuestInvitation.ends_at).desc()).limit(MAX_GUEST_GRANTS)
+        )
+    ).scalars().all()
+    return tuple(
+        GuestGrant(invitation_id=g.id, case_id=g.case_id, conference_id=g.conference_id, kind=g.kind.value,
+                   starts_at=g.starts_at, ends_at=g.ends_at, revoked=g.revoked_at is not None)
+        for g in rows
+    )
+
+
 async def _organisation_admin(session: AsyncSession, org: Organisation, subject: str) -> OrganisationAdmin | None:
     return (
         await session.execute(
@@ -244,11 +277,12 @@ async def principal_from_claims(
         "source_address": source_address,
         "amr": tuple(str(a) for a in amr) if isinstance(amr, list) else (),
     }
-    if memberships or admin is not None:
+    guests = await _guest_grants(session, org, subject)
+    if memberships or admin is not None or guests:
         refs = tuple(MembershipRef(m.id, m.conference_id, m.organisation_id, m.role) for m in memberships)
         display = name or (memberships[0].display_name if memberships else admin.display_name if admin else subject)
         return Principal(kind="person", display_name=display, memberships=refs,
-                         organisation_admin=admin is not None, **common)
+                         organisation_admin=admin is not None, guest_grants=guests, **common)
     system = (
         await session.execute(
             sa.select(PartnerSystem).where(

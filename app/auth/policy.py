@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
-from app.auth.principal import Principal
+from app.auth.principal import GuestGrant, Principal
+from app.clock import clock
 from app.models import Action, AdminChange, Case, Membership, Referral
 from app.models.enums import Label, LifeDomain, OrganisationKind, Phase, Role
 
@@ -70,6 +71,9 @@ class Op(StrEnum):
     snooze_read = "snooze:read"
     snooze_manage = "snooze:manage"
     break_glass = "case:break_glass"
+    # guests of one case, peer supporters and buddies (issue 17)
+    guest_read = "guest:read"
+    guest_manage = "guest:manage"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -125,12 +129,21 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.snooze_manage: frozenset({Role.chair}),  # + the case director
     # Emergency opening of hidden information on one case: members and the chair, never liaisons.
     Op.break_glass: frozenset({Role.chair, Role.member}),
+    # Who is invited to a case, why and until when, and their reads: everyone working on it; the
+    # chair invites and ends an invitation.
+    Op.guest_read: CASE_WORKERS,
+    Op.guest_manage: frozenset({Role.chair}),
 }
+
+# What an invited guest (and a peer supporter or buddy) may do on the one case they were invited
+# to, while the invitation runs: read it, shaped by the labels like anyone else's read.
+GUEST_OPS = frozenset({Op.case_read})
 
 
 @dataclass(frozen=True)
 class Target:
     conference_id: uuid.UUID
+    case_id: uuid.UUID | None = None  # the case the object belongs to (guests' grants are per case)
     case_director_id: uuid.UUID | None = None
     owner_organisation_id: uuid.UUID | None = None
     referring_organisation_id: uuid.UUID | None = None
@@ -144,12 +157,37 @@ class Decision:
     hidden: bool = False  # deny as 404: the caller may not even know the object exists
     reason: str = ""
     role: str | None = None
+    basis: str | None = None  # an access granted on a basis of its own (a guest's invitation)
+
+
+def _guest_grants(principal: Principal, case_id: uuid.UUID | None) -> list[GuestGrant]:
+    if principal.kind != "person" or case_id is None:
+        return []
+    return [g for g in principal.guest_grants if g.case_id == case_id]
+
+
+def _as_guest(principal: Principal, op: Op, target: Target) -> Decision | None:
+    """A guest's access to the one case they were invited to, decided here like every other
+    access: while the invitation runs, the operations of GUEST_OPS; after it, or on a closed case,
+    the case reads like a missing one."""
+    grants = _guest_grants(principal, target.case_id)
+    if not grants:
+        return None
+    now = clock.now()
+    active = [g for g in grants if g.active(now) and g.conference_id == target.conference_id]
+    if not active or target.phase == Phase.closed:
+        return Decision(False, hidden=True, reason="the invitation to this case has ended")
+    if op not in GUEST_OPS:
+        return Decision(False, reason="a guest may only read the case they were invited to")
+    grant = max(active, key=lambda g: g.ends_at)
+    return Decision(True, role=grant.kind, basis=grant.basis)
 
 
 def authorize(principal: Principal, op: Op, target: Target) -> Decision:
     roles = principal.roles_in(target.conference_id)
     if principal.kind == "system" or not roles:
-        return Decision(False, hidden=True, reason="not a member of this conference")
+        return _as_guest(principal, op, target) or Decision(False, hidden=True,
+                                                            reason="not a member of this conference")
     if target.phase is not None and case_gone_for(principal, target.conference_id, target.phase):
         return Decision(False, hidden=True, reason="the case has left your view (minimisation by phase)")
     if op is Op.agreement_withdraw and Role.chair not in roles and (
@@ -316,9 +354,22 @@ def _conferences_with(principal: Principal, roles: frozenset[str]) -> list[uuid.
     return sorted({m.conference_id for m in principal.memberships if m.role in roles})
 
 
+def guest_case_ids(principal: Principal) -> list[uuid.UUID]:
+    """The cases the principal is a guest of at this moment (not their closed ones: below)."""
+    if principal.kind != "person":
+        return []
+    now = clock.now()
+    return sorted({g.case_id for g in principal.guest_grants
+                   if g.active(now) and not principal.roles_in(g.conference_id)})
+
+
 def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """Cases of the caller's conferences, minus those minimisation took out of their view."""
+    """Cases of the caller's conferences, minus those minimisation took out of their view, and
+    the open cases the caller is a guest of."""
     clauses: list[ColumnElement[bool]] = []
+    guest_of = guest_case_ids(principal)
+    if guest_of:
+        clauses.append(sa.and_(col(Case.id).in_(guest_of), col(Case.phase) != Phase.closed.value))
     for conference_id in _conferences_with(principal, ROLE_MATRIX[Op.case_list]):
         roles = principal.roles_in(conference_id) & CASE_WORKERS
         gone = [phase for phase, by in PHASE_GONE.items() if roles <= by]
@@ -330,8 +381,15 @@ def visible_cases(principal: Principal) -> ColumnElement[bool]:
 
 
 def visible_actions(principal: Principal) -> ColumnElement[bool]:
+    """Actions of the caller's conferences, and of the cases the caller is a guest of."""
     ids = _conferences_with(principal, ROLE_MATRIX[Op.action_list])
-    return Action.conference_id.in_(ids) if ids else sa.false()  # type: ignore[attr-defined]
+    clauses: list[ColumnElement[bool]] = []
+    if ids:
+        clauses.append(col(Action.conference_id).in_(ids))
+    guest_of = guest_case_ids(principal)
+    if guest_of:
+        clauses.append(col(Action.case_id).in_(guest_of))
+    return sa.or_(*clauses) if clauses else sa.false()
 
 
 def visible_referrals(principal: Principal) -> ColumnElement[bool]:

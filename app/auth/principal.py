@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 
@@ -13,6 +14,26 @@ class MembershipRef:
     conference_id: uuid.UUID
     organisation_id: uuid.UUID
     role: str
+
+
+@dataclass(frozen=True)
+class GuestGrant:
+    """An invitation of this person to one case (app/models/guest.py), as the policy needs it."""
+
+    invitation_id: uuid.UUID
+    case_id: uuid.UUID
+    conference_id: uuid.UUID
+    kind: str  # GuestKind: guest, peer_supporter, buddy
+    starts_at: datetime
+    ends_at: datetime
+    revoked: bool = False
+
+    def active(self, now: datetime) -> bool:
+        return not self.revoked and self.starts_at <= now < self.ends_at
+
+    @property
+    def basis(self) -> str:
+        return f"guest:{self.invitation_id}"
 
 
 @dataclass(frozen=True)
@@ -34,6 +55,9 @@ class Principal:
     # An administrator of their own organisation (organisation_id): its identity settings and
     # partner systems. Not a conference role (app/models/administration.py OrganisationAdmin).
     organisation_admin: bool = False
+    # Invitations to single cases (guests, peer supporters, buddies), active or not: the policy
+    # decides by their dates, so an ended one is refused (and logged) rather than unknown.
+    guest_grants: tuple[GuestGrant, ...] = ()
 
     def roles_in(self, conference_id: uuid.UUID) -> frozenset[str]:
         return frozenset(m.role for m in self.memberships if m.conference_id == conference_id)

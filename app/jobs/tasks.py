@@ -19,6 +19,7 @@ from app.events.delivery import deliver_due
 from app.models import Conference, Meeting
 from app.models.enums import AgendaStatus, MeetingStatus
 from app.models.predicates import open_action_sql, open_case_sql, signed_agreement_sql
+from app.services.cases import guests as guest_service
 from app.services.meetings import agenda as agenda_service
 from app.services.meetings import sittings as meeting_service
 
@@ -129,7 +130,8 @@ def _count(result: Any) -> int:
 
 async def expiry_warnings(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
     """Warn members whose mandate ends within `expiry_warning_days` (once per mandate and day),
-    and the case director of an open case whose signed agreement ends within the same window."""
+    and the case director of an open case whose signed agreement ends within the same window;
+    write the end of every guest invitation that ran out into its case's history (once)."""
     day = _local_day(slot, settings)
     params = {"day": day, "until": day + timedelta(days=settings.expiry_warning_days), "now": clock.now()}
     async with db.sessions() as session:
@@ -139,8 +141,9 @@ async def expiry_warnings(db: Database, slot: datetime, *, settings: Settings) -
         agreements = await session.execute(
             sa.text(_INSERT_NOTIFICATION + _AGREEMENT_WARNINGS + _ON_CONFLICT), params
         )
+        guests = await guest_service.record_expiries(session)
         await session.commit()
-    return {"mandates": _count(mandates), "agreements": _count(agreements)}
+    return {"mandates": _count(mandates), "agreements": _count(agreements), "guest_invitations_ended": guests}
 
 
 async def deliver_outbox(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:

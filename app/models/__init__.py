@@ -22,6 +22,7 @@ from app.models.event import (
     SignalSnooze,
     Subscription,
 )
+from app.models.guest import GuestInvitation
 from app.models.history import ChangeRecord
 from app.models.job import JobRun, Notification
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
@@ -60,6 +61,7 @@ __all__ = [
     "DevAuthorizationCode",
     "DiscussionRequest",
     "Goal",
+    "GuestInvitation",
     "IdentityChange",
     "JobRun",
     "LegalBasis",

@@ -117,6 +117,11 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "SnoozeOut": {"kind": Label.general, "reason": Label.general, "until": Label.general,
                   "active": Label.general, "ended_reason": Label.general},
     "PeriodCount": {},
+    # Guests of a case (issue 17): who was invited, from which organisation, why; the reason is
+    # written by the chair for everyone on the case (process information, like a referral reason).
+    "GuestInvitationOut": {"kind": Label.general, "organisation_name": Label.general,
+                           "display_name": Label.general, "reason": Label.general},
+    "GuestReadOut": {"part": Label.general, "outcome": Label.general},
 }
 
 

@@ -41,6 +41,24 @@ class Role(StrEnum):
     policy_staff = "policy_staff"
 
 
+class GuestKind(StrEnum):
+    """Someone outside the conference given read access to one case for a while (issue 17): a
+    professional of another organisation invited by the chair, or a peer supporter or buddy who
+    takes part in the plan with the client's recorded consent."""
+
+    guest = "guest"
+    peer_supporter = "peer_supporter"  # ervaringsdeskundige
+    buddy = "buddy"
+
+
+class GuestStatus(StrEnum):
+    """Never stored: an invitation is active, ended or revoked by its dates."""
+
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+
+
 class MandateScope(StrEnum):
     housing_allocation = "housing_allocation"
     debt_fast_track = "debt_fast_track"

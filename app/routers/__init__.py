@@ -16,6 +16,7 @@ from app.routers import (
     clients,
     dev_idp,
     events,
+    guests,
     health,
     identity_admin,
     me,
@@ -33,7 +34,7 @@ API_PREFIX = "/api/v1"
 
 # The order is the order of the OpenAPI document.
 API_ROUTERS = (
-    health, admin, clients, referrals, cases, plans, actions, agreements, checklist, identity_admin, me,
+    health, admin, clients, referrals, cases, guests, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
 )
 WEB_ROUTERS = (web, web_meetings)

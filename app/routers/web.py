@@ -27,6 +27,7 @@ from app.models.enums import ActionStatus, Phase, Role
 from app.schemas.cases import ActionUpdate, ReferralCreate
 from app.services.access import web_sessions as web_auth
 from app.services.cases import actions as action_service
+from app.services.cases import guests as guest_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
 from app.services.cases import referrals as referral_service
@@ -243,8 +244,9 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx) -> HTMLRespo
         goals_by_domain.setdefault(goal.life_domain or "afgeschermd", []).append(goal.description)
     shown = detail.assessments.items
     basis = shown[0].basis if shown else None
+    guests = ctx.guard.deliver(await guest_service.guests_read(session, ctx.principal, loaded))
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
-                                                               "name": detail.client_name},
+                                                               "name": detail.client_name}, guests=guests,
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],

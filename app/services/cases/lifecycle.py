@@ -26,8 +26,8 @@ class LoadedCase:
 
     @property
     def target(self) -> Target:
-        return Target(conference_id=self.case.conference_id, case_director_id=self.case.case_director_id,
-                      phase=self.case.phase)
+        return Target(conference_id=self.case.conference_id, case_id=self.case.id,
+                      case_director_id=self.case.case_director_id, phase=self.case.phase)
 
 
 async def load_case(session: AsyncSession, case_id: uuid.UUID, *, for_update: bool = False) -> LoadedCase:
