@@ -4,7 +4,7 @@ A change of an invitation notifies every replica like a membership change (the p
 app/auth/cache.py AUTH_TABLES), so a new or revoked invitation takes effect at once.
 
 Revision ID: ring17b_01
-Revises: 0011_accesslog_json
+Revises: client21_02
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'ring17b_01'
-down_revision: str | Sequence[str] | None = '0011_accesslog_json'
+down_revision: str | Sequence[str] | None = 'client21_02'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
