@@ -49,8 +49,8 @@ def _prepare_database(settings: Settings, *, quiet: bool = False) -> DatabaseUrl
     return urls
 
 
-async def _load_demo(owner_url: str, settings: Settings) -> bool:
-    from app.demo.seed import load_demo_data, point_demo_issuers
+async def _load_demo(owner_url: str, settings: Settings) -> tuple[bool, str | None]:
+    from app.demo.seed import demo_agenda_line, load_demo_data, point_demo_issuers
     from app.progress import Progress
 
     db = Database(owner_url, pool_size=1)
@@ -66,14 +66,16 @@ async def _load_demo(owner_url: str, settings: Settings) -> bool:
                     if moved:
                         progress.item(f"demo issuers moved to {settings.public_base_url}")
             await session.commit()
-            return created
+            return created, await demo_agenda_line(session, base_url=settings.public_base_url)
     finally:
         await db.dispose()
 
 
 def _seed(settings: Settings, urls: DatabaseUrls) -> None:
-    created = asyncio.run(_load_demo(urls.owner, settings))
+    created, agenda = asyncio.run(_load_demo(urls.owner, settings))
     print("Demo data loaded." if created else "Demo data present already; left as it is.")
+    if agenda:
+        print(agenda)
 
 
 def _ensure_dev_keys(settings: Settings) -> None:

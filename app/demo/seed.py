@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from app.demo.people import (
 )
 from app.models import (
     Action,
+    AgendaItem,
     Assessment,
     Case,
     Client,
@@ -53,6 +55,8 @@ from app.models.enums import (
     Role,
 )
 from app.services.cases.clients import bsn_hash, encrypt_bsn, new_client_number
+from app.services.meetings import agenda as agenda_service
+from app.services.meetings import sittings as meeting_service
 
 DEMO_CONFERENCE_NAME = "Casusoverleg Zuiderstad"
 DEMO_MARKER_SLUG = "gemeente"
@@ -734,4 +738,31 @@ async def load_demo_data(
         )
         report("referrals", number, len(REFERRALS))
     await session.flush()
+
+    # The meetings of the cadence, and the draft agenda of the next one, as the scheduler's morning
+    # jobs would make them (their first run is tomorrow): a fresh install opens with an agenda.
+    await meeting_service.generate_meetings(session, conference, weeks=settings.meeting_horizon_weeks)
+    upcoming = await meeting_service.current_meetings(session, [conference.id])
+    if upcoming:
+        await agenda_service.build_draft(session, upcoming[0], conference.cadence)
+    report("meetings and the draft agenda of the next one", 1, 1)
     return True
+
+
+async def demo_agenda_line(session: AsyncSession, *, base_url: str) -> str | None:
+    """One line for the start-up banner: the demo conference's next meeting, the number of items
+    on its draft agenda and where the chair finds it (None without a demo conference or meeting)."""
+    conference_id = await session.scalar(
+        sa.select(col(Conference.id)).where(col(Conference.name) == DEMO_CONFERENCE_NAME)
+    )
+    upcoming = await meeting_service.current_meetings(session, [conference_id]) if conference_id else []
+    if not upcoming:
+        return None
+    meeting = upcoming[0]
+    items = await session.scalar(
+        sa.select(sa.func.count()).select_from(AgendaItem).where(
+            col(AgendaItem.meeting_id) == meeting.id, col(AgendaItem.removed).is_(False))
+    )
+    when = meeting.starts_at.astimezone(ZoneInfo(DEMO_CADENCE["timezone"]))
+    return (f"Next meeting {when:%Y-%m-%d %H:%M}, agenda ({meeting.agenda_status}): {items} items: "
+            f"{base_url.rstrip('/')}/web/vergaderingen/{meeting.id}")

@@ -26,6 +26,7 @@ from app.routers import (
     referrals,
     web,
     web_meetings,
+    web_referrals,
     webhooks,
 )
 from app.web import STATIC_DIR
@@ -37,7 +38,7 @@ API_ROUTERS = (
     health, admin, clients, referrals, cases, guests, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
 )
-WEB_ROUTERS = (web, web_meetings)
+WEB_ROUTERS = (web, web_meetings, web_referrals)
 
 
 def register_routers(app: FastAPI, settings: Settings) -> None:

@@ -1,5 +1,5 @@
-"""The web client's pages for liaisons and members: sign-in and sign-out, my actions, the case,
-referrals. The web client's machinery (session, CSRF, OIDC sign-in, rendering, the route class)
+"""The web client's pages for liaisons and members: sign-in and sign-out, my actions, the case
+(referrals: app/routers/web_referrals.py). The web client's machinery (session, CSRF, OIDC sign-in, rendering, the route class)
 is in app/web/.
 
 Every page builds the same Guard as the API from the session's principal, so the policy and the
@@ -13,27 +13,23 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 
-from app.audit import Access, Read
+from app.audit import Access
 from app.auth.policy import Op, Target
-from app.auth.principal import Principal
 from app.auth.tokens import TokenValidator
-from app.clock import clock
 from app.config import Settings
 from app.deps import principal_from_token
-from app.errors import Forbidden, PreconditionFailed, TooManyRequests, UnprocessableEntity
-from app.models.enums import ActionStatus, Phase, Role
-from app.schemas.cases import ActionUpdate, ReferralCreate
+from app.errors import PreconditionFailed
+from app.models.enums import ActionStatus, Phase
+from app.schemas.cases import ActionUpdate
 from app.services.access import web_sessions as web_auth
 from app.services.cases import actions as action_service
 from app.services.cases import guests as guest_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
-from app.services.cases import referrals as referral_service
 from app.web import signin
 from app.web.csrf import checked_form
-from app.web.forms import parse_date, refusable
+from app.web.forms import refusable
 from app.web.render import LIFE_DOMAINS, error_page, page
 from app.web.route import WebRoute
 from app.web.session import Ctx, WebContext, WebDb
@@ -251,100 +247,3 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx) -> HTMLRespo
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],
                  director=director, director_org=director_org)
-
-
-# --- referrals (aanmeldingen) ----------------------------------------------------------------
-
-REFERRAL_FIELDS = {"client.name": "naam", "client.date_of_birth": "geboortedatum", "client.bsn": "bsn",
-                   "reason": "reden"}
-REFERRAL_MESSAGES = {
-    "naam": "Vul de naam in (maximaal 200 tekens).",
-    "geboortedatum": "Vul een geldige geboortedatum in (dd-mm-jjjj of jjjj-mm-dd).",
-    "bsn": "Dit is geen geldig BSN (9 cijfers, elfproef).",
-    "reden": "Beschrijf de reden van aanmelding (maximaal 4000 tekens).",
-    "overleg": "Kies een casusoverleg.",
-}
-
-
-def _referral_conferences(principal: Principal) -> list[uuid.UUID]:
-    roles = {Role.chair.value, Role.member.value, Role.liaison.value}
-    return sorted({m.conference_id for m in principal.memberships if m.role in roles}, key=str)
-
-
-async def _referrals_page(request: Request, ctx: WebContext, *, status: int = 200, errors: dict | None = None,
-                          kept: dict | None = None, saved: bool = False) -> HTMLResponse:
-    rows, total = ctx.guard.deliver(await case_reads.referral_list(
-        ctx.guard.session, ctx.principal, conference_id=None, status=None, limit=200, offset=0
-    ))
-    conferences = await web_auth.get_conferences(ctx.guard.session, _referral_conferences(ctx.principal))
-    return page(request, "referrals.html", ctx, status=status, referrals=rows, total=total, errors=errors or {},
-                 kept=kept or {}, saved=saved, conferences=conferences)
-
-
-@router.get("/aanmeldingen", response_class=HTMLResponse)
-async def referrals(request: Request, ctx: Ctx, opgeslagen: str = "") -> HTMLResponse:
-    return await _referrals_page(request, ctx, saved=bool(opgeslagen))
-
-
-@router.post("/aanmeldingen", response_class=HTMLResponse)
-async def create_referral(request: Request, ctx: Ctx) -> Response:
-    form = await checked_form(request, ctx)
-    kept = {k: str(form.get(k) or "") for k in ("naam", "geboortedatum", "bsn", "reden", "overleg")}
-    conferences = _referral_conferences(ctx.principal)
-    errors: dict[str, str] = {}
-    conference_id: uuid.UUID | None = None
-    if len(conferences) == 1 and not kept["overleg"]:
-        conference_id = conferences[0]
-    else:
-        try:
-            conference_id = uuid.UUID(kept["overleg"])
-        except ValueError:
-            errors["overleg"] = REFERRAL_MESSAGES["overleg"]
-        if conference_id not in conferences:
-            errors["overleg"] = REFERRAL_MESSAGES["overleg"]
-    data = None
-    try:
-        data = ReferralCreate.model_validate({
-            "client": {"name": kept["naam"].strip(), "date_of_birth": parse_date(kept["geboortedatum"]),
-                       "bsn": kept["bsn"].replace(" ", "") or None},
-            "reason": kept["reden"].strip(),
-        })
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = REFERRAL_FIELDS.get(".".join(str(p) for p in err["loc"]))
-            if field:
-                errors.setdefault(field, REFERRAL_MESSAGES[field])
-    if data is not None and data.client.date_of_birth > clock.today():
-        errors.setdefault("geboortedatum", "De geboortedatum ligt in de toekomst.")
-    if errors or data is None or conference_id is None:
-        return await _referrals_page(request, ctx, status=422, errors=errors, kept=kept)
-    await ctx.guard.require(Op.referral_create, Target(conference_id=conference_id))
-    searched: tuple[Access, ...] = ()
-    if data.client.bsn is not None:
-        # A BSN is a look-up, with the look-up's role rule, throttle and log row (as in the API).
-        try:
-            searched = (await ctx.guard.require_bsn_lookup(conference_id, _settings(request),
-                                                           part="bsn:referral"),)
-        except Forbidden:
-            return await _referrals_page(request, ctx, status=403, kept={**kept, "bsn": ""}, errors={
-                "bsn": "U mag niet zoeken op BSN. Laat het BSN leeg; de voorzitter koppelt de aanmelding."})
-        except TooManyRequests:
-            return await _referrals_page(request, ctx, status=429, kept={**kept, "bsn": ""}, errors={
-                "bsn": "U heeft te vaak op BSN gezocht. Probeer het later opnieuw; dit is vastgelegd."})
-    try:
-        async with refusable(ctx.guard.session):
-            referral, client = await referral_service.create_referral(
-                ctx.guard.session, ctx.principal, conference_id=conference_id, data=data,
-                settings=_settings(request),
-            )
-    except UnprocessableEntity as exc:
-        pointer = (exc.extra.get("errors") or [{}])[0].get("pointer", "")
-        field = REFERRAL_FIELDS.get(pointer.removeprefix("#/").replace("/", "."), "reden")
-        return await _referrals_page(request, ctx, status=422, errors={field: REFERRAL_MESSAGES[field]}, kept=kept)
-    ctx.guard.deliver(Read(None, (
-        *(Access(**{**a.__dict__, "client_number": client.client_number}) for a in searched),
-        Access(action="create", resource_type="referral", resource_id=str(referral.id),
-               conference_id=conference_id, client_number=client.client_number),
-    )))
-    return RedirectResponse("/web/aanmeldingen?opgeslagen=1", status_code=303)
-

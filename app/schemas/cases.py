@@ -68,6 +68,18 @@ class ReferralOut(BaseModel):
     decided_at: datetime | None = None
 
 
+class ReferralView(ReferralOut):
+    """A referral as the triage page shows it: who referred (person, role, organisation) and, for
+    the chair who decides on it, whom (identity-labelled)."""
+
+    version: int
+    referred_by_name: str
+    referred_by_role: str
+    referring_organisation_name: str
+    client_name: str | None = None
+    client_date_of_birth: date | None = None
+
+
 class ClientLookup(Strict):
     bsn: str = Field(max_length=12)
 

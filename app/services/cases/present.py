@@ -14,8 +14,10 @@ from app.schemas.cases import (
     GoalOut,
     PlanOut,
     ReferralOut,
+    ReferralView,
 )
 from app.services.cases.actions import is_overdue
+from app.services.cases.referrals import ReferralRow
 
 
 def case_summary(case: Case, client_number: str) -> CaseSummary:
@@ -106,6 +108,20 @@ def referral_out(r: Referral, client_number: str, *, with_reason: bool) -> Refer
         case_id=r.case_id,
         created_at=r.created_at,
         decided_at=r.decided_at,
+    )
+
+
+def referral_view(row: ReferralRow, *, identity: bool) -> ReferralView:
+    """A referral for the triage page; the client's name and date of birth only with `identity`."""
+    r = row.referral
+    return ReferralView(
+        **referral_out(r, row.client.client_number, with_reason=True).model_dump(),
+        version=r.version,
+        referred_by_name=row.referrer.display_name if row.referrer else "",
+        referred_by_role=row.referrer.role if row.referrer else "",
+        referring_organisation_name=row.organisation.name if row.organisation else "",
+        client_name=row.client.name if identity else None,
+        client_date_of_birth=row.client.date_of_birth if identity else None,
     )
 
 

@@ -14,7 +14,7 @@ from app.audit import Access, Read
 from app.auth.policy import NeedToKnow, visible_actions, visible_cases, visible_referrals
 from app.auth.principal import Principal
 from app.models import Action, Case, Referral
-from app.models.enums import Label, Phase
+from app.models.enums import Label, Phase, Role
 from app.schemas.cases import (
     ActionOut,
     AssessmentHistory,
@@ -22,6 +22,7 @@ from app.schemas.cases import (
     CaseSummary,
     NoteList,
     PlanOut,
+    ReferralView,
 )
 from app.services.cases import actions as action_service
 from app.services.cases import checklist as checklist_service
@@ -29,7 +30,7 @@ from app.services.cases import lifecycle
 from app.services.cases import notes as note_service
 from app.services.cases import plans as plan_service
 from app.services.cases import referrals as referral_service
-from app.services.cases.present import action_out, assessment_out, case_summary, plan_out
+from app.services.cases.present import action_out, assessment_out, case_summary, plan_out, referral_view
 from app.services.need_to_know import need_to_know, need_to_know_by_ids
 
 
@@ -149,6 +150,34 @@ async def referral_list(
     access = tuple(Access(action="list", resource_type="referral", resource_id=str(r.id),
                           conference_id=r.conference_id, client_number=number) for r, number in rows)
     return Read((rows, total), access)
+
+
+def referral_access(row: referral_service.ReferralRow, action: str) -> Access:
+    return Access(action=action, resource_type="referral", resource_id=str(row.referral.id),
+                  conference_id=row.referral.conference_id, client_number=row.client.client_number)
+
+
+def _identity_on_referral(principal: Principal, conference_id: uuid.UUID) -> bool:
+    """Whom a referral is about (name, date of birth: identity) is for the chair who decides on it;
+    the referring organisation follows its referral by client number and status."""
+    return Role.chair in principal.roles_in(conference_id)
+
+
+async def referral_triage(
+    session: AsyncSession, principal: Principal, *, limit: int, offset: int
+) -> Read[tuple[list[ReferralView], int]]:
+    """The referrals the caller may see (the chair all of the conference's, others their
+    organisation's), with who referred them; waiting ones first."""
+    rows, total = await referral_service.list_referral_rows(session, visible_referrals(principal),
+                                                            limit=limit, offset=offset)
+    shaped = [referral_view(r, identity=_identity_on_referral(principal, r.referral.conference_id)) for r in rows]
+    return Read((shaped, total), tuple(referral_access(r, "list") for r in rows))
+
+
+def referral_read(principal: Principal, row: referral_service.ReferralRow, verb: str = "read") -> Read[ReferralView]:
+    """One referral, after the policy admitted the caller (Op.referral_read or referral_decide)."""
+    shaped = referral_view(row, identity=_identity_on_referral(principal, row.referral.conference_id))
+    return Read(shaped, (referral_access(row, verb),))
 
 
 def _action_access(a: ActionOut, verb: str) -> Access:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,7 +12,7 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.config import Settings
 from app.errors import Conflict, NotFound, UnprocessableEntity
-from app.models import Case, Client, Plan, Referral
+from app.models import Case, Client, Membership, Organisation, Plan, Referral
 from app.models.enums import ReferralStatus, Role
 from app.schemas.cases import ReferralAccept, ReferralCreate
 from app.services.cases.clients import get_or_create_client
@@ -150,3 +151,47 @@ async def list_referrals(
         count_from=Referral, where=where, limit=limit, offset=offset,
     )
     return [(r[0], r[1]) for r in rows], total
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """A referral with whom it is about and who referred it (person and organisation)."""
+
+    referral: Referral
+    client: Client
+    referrer: Membership | None
+    organisation: Organisation | None
+
+
+def _rows_query() -> sa.Select:
+    return (
+        sa.select(Referral, Client, Membership, Organisation)
+        .join(Client, Client.id == Referral.client_id)
+        .outerjoin(Membership, Membership.id == Referral.referred_by_id)
+        .outerjoin(Organisation, Organisation.id == Referral.referring_organisation_id)
+    )
+
+
+async def list_referral_rows(
+    session: AsyncSession, visibility: sa.ColumnElement[bool], *, limit: int, offset: int
+) -> tuple[list[ReferralRow], int]:
+    """The referrals `visibility` admits: those waiting for a decision first, newest first."""
+    waiting = sa.case((Referral.status == ReferralStatus.pending, 0), else_=1)
+    rows, total = await paged(
+        session,
+        _rows_query().order_by(waiting, Referral.created_at.desc(), Referral.id),  # type: ignore[attr-defined]
+        count_from=Referral, where=[visibility], limit=limit, offset=offset,
+    )
+    return [ReferralRow(*row) for row in rows], total
+
+
+async def load_referral_row(session: AsyncSession, referral_id: uuid.UUID, *,
+                            for_update: bool = False) -> ReferralRow:
+    """One referral; `for_update` locks it, so two decisions on it cannot both pass."""
+    query = _rows_query().where(Referral.id == referral_id)
+    if for_update:
+        query = query.with_for_update(of=Referral)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound("referral")
+    return ReferralRow(*row)
