@@ -116,6 +116,9 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id}/guests"): Rule(WORKERS, "conference"),
     ("POST", "/api/v1/cases/{case_id}/guests/{invitation_id}/revoke"): Rule(CHAIR, "conference"),
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(MEMBERS, "conference"),
+    # the case as a FHIR Bundle: the care part for case workers, the access-log part for the
+    # privacy officer (docs/fhir.md)
+    ("GET", "/api/v1/cases/{case_id}/fhir"): Rule(WORKERS | PRIVACY_OFFICER, "conference"),
     ("GET", "/api/v1/cases/{case_id}/assessments"): Rule(WORKERS, "conference"),
     # the chair, and the case director (member_other_org directs conference A's case)
     ("POST", "/api/v1/cases/{case_id}/assessments"): Rule(

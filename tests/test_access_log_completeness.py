@@ -196,6 +196,16 @@ async def _get_case(c: Ctx):
     ]
 
 
+async def _fhir(c: Ctx):
+    # The privacy officer's export holds the client's access log: that read is logged too.
+    officer = await c.call("privacy_officer", "GET", f"/api/v1/cases/{c.case.id}/fhir")
+    officer_rows = await _rows(c.db, officer.headers["x-request-id"])
+    assert [(r.action, r.resource_type, r.client_number) for r in officer_rows] == [
+        ("export", "access_log", c.number)], officer_rows
+    police = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/fhir")
+    return police, [c.row("export", "case"), c.row("export", "agreement")]
+
+
 async def _patch_case(c: Ctx):
     etag = await c.etag("chair", f"/api/v1/cases/{c.case.id}")
     response = await c.call(
@@ -668,6 +678,7 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases": _list_cases,
     "GET /api/v1/cases/{case_id}": _get_case,
     "PATCH /api/v1/cases/{case_id}": _patch_case,
+    "GET /api/v1/cases/{case_id}/fhir": _fhir,
     "POST /api/v1/cases/{case_id}/transitions": _transition,
     "POST /api/v1/cases/{case_id}/break-glass": _break_glass,
     "POST /api/v1/cases/{case_id}/guests": _invite_guest,

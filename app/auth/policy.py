@@ -74,6 +74,8 @@ class Op(StrEnum):
     # guests of one case, peer supporters and buddies (issue 17)
     guest_read = "guest:read"
     guest_manage = "guest:manage"
+    # one case as a FHIR Bundle for care systems (docs/fhir.md): its parts follow case_read and audit_read
+    case_export = "case:export"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -133,11 +135,25 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     # chair invites and ends an invitation.
     Op.guest_read: CASE_WORKERS,
     Op.guest_manage: frozenset({Role.chair}),
+    # The FHIR export: case workers get the care part (by labels), the privacy officer the
+    # access-log part; who holds both roles gets both (app/services/fhir/export.py).
+    Op.case_export: CASE_WORKERS | {Role.privacy_officer},
 }
 
 # What an invited guest (and a peer supporter or buddy) may do on the one case they were invited
 # to, while the invitation runs: read it, shaped by the labels like anyone else's read.
 GUEST_OPS = frozenset({Op.case_read})
+
+
+# RFC 8176 method values that show a second factor. Where the provider reports `amr`, the access
+# log is only readable after a multi-factor sign-in (NEN 7513); where it reports nothing, the
+# provider's own policy applies.
+SECOND_FACTORS = frozenset({"mfa", "otp", "hwk", "sms", "tel", "fpt", "face", "iris", "retina", "sc"})
+
+
+def strong_sign_in(principal: Principal) -> bool:
+    """May this sign-in read the access log: a second factor, or a provider that reports none."""
+    return not principal.amr or bool(SECOND_FACTORS & set(principal.amr))
 
 
 @dataclass(frozen=True)

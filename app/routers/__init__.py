@@ -16,6 +16,7 @@ from app.routers import (
     clients,
     dev_idp,
     events,
+    fhir,
     guests,
     health,
     identity_admin,
@@ -37,6 +38,7 @@ API_PREFIX = "/api/v1"
 API_ROUTERS = (
     health, admin, clients, referrals, cases, guests, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
+    fhir,
 )
 WEB_ROUTERS = (web, web_meetings, web_referrals)
 

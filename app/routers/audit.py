@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.audit import Access
-from app.auth.policy import Op, Target
+from app.auth.policy import Op, Target, strong_sign_in
 from app.deps import GuardDep, SettingsDep
 from app.errors import Forbidden
 from app.http.paging import PagingDep
@@ -38,15 +38,8 @@ def _log_access(
     )
 
 
-# RFC 8176 method values that show a second factor. Where the provider reports `amr`, the access
-# log is only readable after a multi-factor sign-in (NEN 7513); where it reports nothing, the
-# provider's own policy applies.
-SECOND_FACTORS = frozenset({"mfa", "otp", "hwk", "sms", "tel", "fpt", "face", "iris", "retina", "sc"})
-
-
 async def _require_strong_sign_in(guard: GuardDep, access: Access) -> None:
-    amr = guard.principal.amr
-    if amr and not SECOND_FACTORS & set(amr):
+    if not strong_sign_in(guard.principal):
         await guard.audit.denied(access)
         raise Forbidden("Reading the access log needs a multi-factor sign-in.")
 

@@ -1,0 +1,1 @@
+"""FHIR exports for care systems (docs/fhir.md)."""
