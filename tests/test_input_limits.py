@@ -98,3 +98,29 @@ async def test_integers_beyond_their_column_are_refused(client: httpx.AsyncClien
               "due_date": (clock.today() + timedelta(days=7)).isoformat(), "resource_amount_cents": 9_999_999_999}
     created = await client.post(f"/api/v1/cases/{case.id}/actions", json=action, headers=world.headers("chair"))
     assert created.status_code in (201, 403, 422), created.text
+
+
+def _organisation(**override: object) -> dict[str, object]:
+    return {"name": "Buurtzorg Oost", "slug": "buurtzorg-oost", "kind": "other",
+            "issuer": "https://login.buurtzorg.example/", **override}
+
+
+async def test_a_provider_url_longer_than_its_column_is_refused(client: httpx.AsyncClient, world: World) -> None:
+    # 500 characters as sent; the normalised URL gains a trailing slash (found by the fuzzer as a 500)
+    long_host = "https://" + ("a" * 62 + ".") * 7 + "b" * 43 + ".example"
+    assert len(long_host) == 500
+    r = await client.post("/api/v1/organisations", json=_organisation(jwks_uri=long_host), headers=world.headers("admin"))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["pointer"] == "#/jwks_uri"
+    assert "500 characters" in r.json()["detail"]
+    listed = await client.get("/api/v1/organisations", headers=world.headers("admin"))
+    assert "buurtzorg-oost" not in listed.text
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "true"])
+async def test_a_number_or_text_is_no_true_or_false(client: httpx.AsyncClient, world: World, value: object) -> None:
+    r = await client.post("/api/v1/organisations", json=_organisation(require_typ_at_jwt=value),
+                          headers=world.headers("admin"))
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["pointer"] == "#/require_typ_at_jwt"
+    assert r.json()["errors"][0]["detail"] == "Input should be true or false"

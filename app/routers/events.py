@@ -125,8 +125,10 @@ _EXAMPLE = {
             "required": True,
             "content": {
                 SINGLE: {"schema": {"type": "object"}, "example": _EXAMPLE},
-                BATCH: {"schema": {"type": "array", "items": {"type": "object"}}, "example": [_EXAMPLE]},
-                "application/json": {"schema": {"oneOf": [{"type": "object"}, {"type": "array"}]}},
+                BATCH: {"schema": {"type": "array", "items": {"type": "object"}, "minItems": 1},
+                        "example": [_EXAMPLE]},
+                "application/json": {"schema": {"oneOf": [{"type": "object"},
+                                                          {"type": "array", "minItems": 1}]}},
             },
         }
     },

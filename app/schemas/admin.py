@@ -4,10 +4,10 @@ import uuid
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.models.enums import MandateScope, OrganisationKind, Role
-from app.schemas.common import Strict
+from app.schemas.common import ProviderUrl, Strict
 
 # The largest amount an action may claim or a mandate may cover (100 million euro); the columns
 # are bigint, so every value the schema lets through fits.
@@ -28,10 +28,10 @@ class OrganisationCreate(Strict):
     name: Name
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
     kind: OrganisationKind
-    issuer: HttpUrl | None = None
+    issuer: ProviderUrl | None = None
     audience: str | None = Field(default=None, max_length=500)
-    discovery_url: HttpUrl | None = None
-    jwks_uri: HttpUrl | None = None
+    discovery_url: ProviderUrl | None = None
+    jwks_uri: ProviderUrl | None = None
     claim_mapping: dict[str, Any] = Field(default_factory=dict)
     require_typ_at_jwt: bool = False
     administrators: list[AdministratorIn] = Field(

@@ -5,7 +5,16 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    HttpUrl,
+    UrlConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -70,9 +79,30 @@ def _is_number(annotation: Any) -> bool:
     return bool(args) and all(_is_number(arg) for arg in args)
 
 
+def _is_boolean(annotation: Any) -> bool:
+    """A bool field (or an optional one), where 0, 1, "yes" or "on" is no answer."""
+    if annotation is bool:
+        return True
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return bool(args) and all(arg is bool for arg in args)
+
+
+def _fits_column(url: HttpUrl) -> HttpUrl:
+    # The check after normalising: a trailing slash or a punycoded host makes the URL longer.
+    if len(str(url)) > PROVIDER_URL_MAX:
+        raise PydanticCustomError("url_too_long", f"URL should have at most {PROVIDER_URL_MAX} characters")
+    return url
+
+
+# An identity provider's URL (issuer, discovery document, JWKS): as long as its column holds.
+PROVIDER_URL_MAX = 500
+ProviderUrl = Annotated[HttpUrl, UrlConstraints(max_length=PROVIDER_URL_MAX), AfterValidator(_fits_column)]
+
+
 class Strict(BaseModel):
     """Request bodies refuse unknown fields: writing `owner_org` or `created_by` is an error,
-    not silently ignored. Every field of every request body refuses text with a NUL character
+    not silently ignored. JSON types are taken as they are: true/false is no number and a number or
+text is no true/false (Pydantic would read 0 or "yes" as a boolean). Every field of every request body refuses text with a NUL character
     (422 naming the field), so no input reaches the database that it cannot store."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -85,6 +115,8 @@ class Strict(BaseModel):
             return iso_only(value)
         if field is not None and isinstance(value, bool) and _is_number(field.annotation):
             raise PydanticCustomError("int_type", "Input should be a number, not true or false")
+        if field is not None and _is_boolean(field.annotation) and not isinstance(value, bool) and value is not None:
+            raise PydanticCustomError("bool_type", "Input should be true or false")
         return value
 
     @field_validator("*", mode="after")

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.models.enums import IdentityChangeStatus, OrganisationKind, PartnerScope, Role
-from app.schemas.common import Strict
+from app.schemas.common import ProviderUrl, Strict
 
 ClaimName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_:./-]{1,100}$")]
 GroupName = Annotated[str, Field(min_length=1, max_length=200)]
@@ -49,10 +49,10 @@ class ClaimMappingIn(Strict):
 class OrganisationIdentityUpdate(Strict):
     """Only the fields sent are changed. `issuer: null` withdraws the trust in a provider."""
 
-    issuer: HttpUrl | None = None
+    issuer: ProviderUrl | None = None
     audience: str | None = Field(default=None, min_length=1, max_length=500)
-    discovery_url: HttpUrl | None = None
-    jwks_uri: HttpUrl | None = None
+    discovery_url: ProviderUrl | None = None
+    jwks_uri: ProviderUrl | None = None
     claim_mapping: ClaimMappingIn | None = None
     require_typ_at_jwt: bool | None = None
 
