@@ -26,3 +26,4 @@ _.decided_by_subject  # identity_change: who approved or rejected (shown in Iden
 _.decided_by_id
 
 _.disabled  # logging.Logger: app.logs switches uvicorn's access log off
+_.justification_hidden  # read by the case page template (agreements/case_section.html)

@@ -19,6 +19,7 @@ from sqlmodel import col
 from app.auth.dev_idp import DEV_AUDIENCE, issuer_url
 from app.clock import clock
 from app.config import Settings, get_settings
+from app.demo.agreements import add_demo_agreements
 from app.demo.people import (
     DEMO_ORGANISATIONS,
     DEMO_REFERENCE_PREFIX,
@@ -627,6 +628,7 @@ async def load_demo_data(
         )
 
     report("organisations, people and mandates", 1, 1)
+    demo_cases: dict[str, tuple[Case, Client]] = {}  # client name -> case (the demo agreements find them)
     for number, spec in enumerate(CASES, start=1):
         opened_on = today - timedelta(days=spec.opened_days_ago)
         client = new_client(spec.name, spec.date_of_birth, spec.bsn, spec.opened_days_ago)
@@ -656,6 +658,7 @@ async def load_demo_data(
         )
         session.add(case)
         await session.flush()
+        demo_cases[spec.name] = (case, client)
 
         plan = Plan(case_id=case.id, client_goals=spec.client_goals, updated_at=now)
         session.add(plan)
@@ -746,6 +749,9 @@ async def load_demo_data(
     if upcoming:
         await agenda_service.build_draft(session, upcoming[0], conference.cadence)
     report("meetings and the draft agenda of the next one", 1, 1)
+    made = await add_demo_agreements(session, settings=settings, cases=demo_cases, organisations=organisations,
+                                     memberships=memberships, mandates=mandates)
+    report("agreements", made, made)
     return True
 
 

@@ -26,6 +26,7 @@ from app.routers import (
     plans,
     referrals,
     web,
+    web_agreements,
     web_meetings,
     web_referrals,
     webhooks,
@@ -40,7 +41,7 @@ API_ROUTERS = (
     meetings, events, webhooks, partners, audit,
     fhir,
 )
-WEB_ROUTERS = (web, web_meetings, web_referrals)
+WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements)
 
 
 def register_routers(app: FastAPI, settings: Settings) -> None:

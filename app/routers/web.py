@@ -28,6 +28,7 @@ from app.services.cases import guests as guest_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
 from app.web import signin
+from app.web.consent import consent_section
 from app.web.csrf import checked_form
 from app.web.forms import refusable
 from app.web.render import LIFE_DOMAINS, error_page, page
@@ -246,4 +247,4 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx) -> HTMLRespo
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],
-                 director=director, director_org=director_org)
+                 director=director, director_org=director_org, consent=await consent_section(ctx, loaded))

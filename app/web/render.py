@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.models.enums import ActionStatus, Phase, ReferralStatus
 from app.web import TEMPLATE_DIR
+from app.web.consent import template_globals as consent_globals
 
 if TYPE_CHECKING:
     from app.web.session import WebContext
@@ -76,6 +77,7 @@ templates.env.globals.update(
     ACTION_STATUS=ACTION_STATUS, PHASES=PHASES, LIFE_DOMAINS=LIFE_DOMAINS, REFERRAL_STATUS=REFERRAL_STATUS,
     PRIORITY=PRIORITY,
 )
+templates.env.globals.update(consent_globals())
 
 
 SECURITY_HEADERS = {
@@ -84,6 +86,13 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
+}
+
+# Print views (agreements, agendas): documents with their own inline print styles and no scripts.
+PRINT_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+                               "base-uri 'none'; form-action 'none'",
 }
 
 # The Dutch page for each status of the AppError hierarchy (app/errors.py).

@@ -11,9 +11,10 @@ import pytest
 from fastapi import FastAPI
 
 from app.db import Database
+from tests.agreements_support import create, driepartijen_body, sign_all
 from tests.factories import World
 from tests.routes import app_routes
-from tests.test_leak_crawl import HEALTH_TEXTS, _chair_builds_the_agenda, _ids, _seed, _text
+from tests.test_leak_crawl import GOAL, HEALTH_TEXTS, _chair_builds_the_agenda, _ids, _seed, _text
 from tests.web.conftest import use_dev_providers
 from tests.web.test_web import sign_in
 
@@ -23,11 +24,18 @@ async def test_no_health_text_on_any_web_page(reader: str, world: World, owner_d
                                               client: httpx.AsyncClient, app: FastAPI) -> None:
     seeded = await _seed(owner_db, world)
     await _chair_builds_the_agenda(client, world, seeded["meeting"].id)  # with the test providers' tokens
+    # A signed three-party agreement whose commitments hold a health text: it shares health with the
+    # municipality only, so its pages show these readers the status and the scope, never the text.
+    body = driepartijen_body(world, options=[])
+    body["commitments"]["addiction_care"] = GOAL
+    created = await create(client, world, seeded["case"], body)
+    assert created.status_code == 201, created.text
+    await sign_all(client, world, created.json()["id"])
     web_world = await use_dev_providers(world, owner_db, web_server)  # then sign-in moves to the web's providers
-    ids = _ids(web_world, seeded, None)
+    ids = _ids(web_world, seeded, created.json()["id"])
     async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as browser:
         assert (await sign_in(browser, web_world, reader)).status_code == 200
-        visited = 0
+        visited, reached = 0, False
         for methods, path in app_routes(app):
             if "GET" not in methods or not path.startswith("/web"):
                 continue
@@ -36,6 +44,9 @@ async def test_no_health_text_on_any_web_page(reader: str, world: World, owner_d
                 continue
             response = await browser.get(path.format(**{n: ids[n] for n in names}))
             assert response.status_code < 500, f"{reader} {path}: {response.status_code}"
+            if path == "/web/overeenkomsten/{agreement_id}":  # the crawl reached the agreement itself
+                assert response.status_code == 200 and "getekend en geldig" in response.text, reader
+                reached = True
             visited += 1
             assert [t for t in HEALTH_TEXTS if t in _text(response)] == [], f"{reader} {path}"
-        assert visited >= 5
+        assert visited >= 5 and reached

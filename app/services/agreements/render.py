@@ -140,9 +140,13 @@ tot en met {{ p.ends_on }}</p>
 )
 
 
+def text_html(text: str) -> jinja2.utils.markupsafe.Markup:
+    """The stored agreement text as HTML (for a page that shows the signed text)."""
+    return jinja2.utils.markupsafe.Markup(_MARKDOWN.render(text))  # safe: html disabled above
+
+
 def render_html(p: Printable) -> str:
-    body = jinja2.utils.markupsafe.Markup(_MARKDOWN.render(p.text))  # safe: html disabled above
-    return _HTML.render(p=p, body=body)
+    return _HTML.render(p=p, body=text_html(p.text))
 
 
 _REPLACEMENTS = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
