@@ -20,7 +20,7 @@ from app.models.enums import AgreementStatus
 from tests.agreements_support import PDF, PNG
 from tests.factories import World, add_case, add_mandate
 from tests.web.conftest import WebServer
-from tests.web.test_web import csrf_of, hidden_fields, sign_in
+from tests.web.test_web import hidden_fields, sign_in
 
 CLIENT_WORDS = "Ik kom elke week naar de afspraak en vertel eerlijk over mijn gebruik."
 CARE_WORDS = "De verslavingszorg biedt binnen een maand een plek in de GHB-detox."
@@ -60,7 +60,6 @@ def _form_of(page: str, action: str, marker: str = "") -> dict[str, str]:
 
 def _fields(world: World, **overrides: str) -> dict[str, str]:
     data = {
-        "sjabloon": "driepartijen", "sjabloonversie": "2",
         "organisatie_municipality": str(world.orgs["gemeente"].id),
         "organisatie_addiction_care": str(world.orgs["zorg"].id),
         "afspraak_client": CLIENT_WORDS, "afspraak_municipality": TOWN_WORDS,
@@ -75,7 +74,7 @@ async def _start(browser: httpx.AsyncClient, world: World, case: Case) -> httpx.
     form = await browser.get(f"/web/casussen/{case.id}/overeenkomsten/nieuw?sjabloon=driepartijen")
     assert form.status_code == 200, form.text
     created = await browser.post(f"/web/casussen/{case.id}/overeenkomsten", data={
-        "csrf": csrf_of(form.text), **_fields(world), "opties": ["health_to_police"]})
+        **hidden_fields(form.text), **_fields(world), "opties": ["health_to_police"]})
     assert created.status_code == 200 and "/web/overeenkomsten/" in str(created.url), created.text
     return created
 
@@ -164,7 +163,7 @@ async def test_every_error_of_the_start_form_in_one_round_and_nothing_written(
     case = await _case(owner_db, web_world)
     form = await sign_in(browser, web_world, "chair", start=f"/web/casussen/{case.id}/overeenkomsten/nieuw?sjabloon=driepartijen")
     bad = await browser.post(f"/web/casussen/{case.id}/overeenkomsten", data={
-        "csrf": csrf_of(form.text), **_fields(web_world, afspraak_client=" ", afspraak_addiction_care="",
+        **hidden_fields(form.text), **_fields(web_world, afspraak_client=" ", afspraak_addiction_care="",
                                                organisatie_municipality=str(web_world.orgs["politie"].id),
                                                ingangsdatum="31-02-2027")})
     assert bad.status_code == 422
@@ -175,7 +174,7 @@ async def test_every_error_of_the_start_form_in_one_round_and_nothing_written(
     assert "Vul in: wat ik zelf doe." in bad.text and "Vul een geldige datum in" in bad.text
     assert TOWN_WORDS in bad.text and 'value="31-02-2027"' in bad.text  # what was typed stays
     past = await browser.post(f"/web/casussen/{case.id}/overeenkomsten", data={
-        "csrf": csrf_of(form.text), **_fields(web_world, ingangsdatum="01-01-2020")})
+        **hidden_fields(form.text), **_fields(web_world, ingangsdatum="01-01-2020")})
     assert past.status_code == 422 and "De ingangsdatum ligt in het verleden." in past.text
     assert 'href="#ingangsdatum"' in past.text
     assert await _stored(owner_db, case) == []  # nothing written
