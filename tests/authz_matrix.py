@@ -97,6 +97,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # clients and referrals
     ("POST", "/api/v1/conferences/{conference_id}/clients/lookup"): Rule(MEMBERS, "conference"),
     ("POST", "/api/v1/conferences/{conference_id}/referrals"): Rule(WORKERS, "conference"),
+    # a worry from the social surroundings, recorded by the chair or a member (issue 17)
+    ("POST", "/api/v1/conferences/{conference_id}/concerns"): Rule(MEMBERS, "conference"),
     # the test referral comes from the police: the chair and the police's own people see it
     ("GET", "/api/v1/referrals"): Rule(frozenset({"chair", "member", "liaison", "member_b"}), "list"),
     ("GET", "/api/v1/referrals/{referral_id}"): Rule(

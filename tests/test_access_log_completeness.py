@@ -306,6 +306,15 @@ async def _create_referral(c: Ctx):
     return response, [("create", "referral", response.json()["client_number"])]
 
 
+async def _create_concern(c: Ctx):
+    response = await c.call(
+        "wijkteam_member", "POST", f"/api/v1/conferences/{c.world.a.id}/concerns",
+        {"client": {"name": "Henk Visser", "date_of_birth": "1962-08-30"}, "reporter": "Buurvrouw",
+         "relation": "neighbour", "observation": "De post stapelt zich op."},
+    )
+    return response, [("create", "referral", response.json()["client_number"])]
+
+
 async def _list_referrals(c: Ctx):
     return await c.call("chair", "GET", "/api/v1/referrals"), [("list", "referral", c.referral_number, None)]
 
@@ -695,6 +704,7 @@ CALLS: dict[str, Call] = {
     "PATCH /api/v1/actions/{action_id}": _patch_action,
     "GET /api/v1/conferences/{conference_id}/escalations": _escalations,
     "POST /api/v1/conferences/{conference_id}/referrals": _create_referral,
+    "POST /api/v1/conferences/{conference_id}/concerns": _create_concern,
     "GET /api/v1/referrals": _list_referrals,
     "GET /api/v1/referrals/{referral_id}": _get_referral,
     "POST /api/v1/referrals/{referral_id}/accept": _accept,

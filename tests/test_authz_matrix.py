@@ -414,6 +414,10 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"},
         "reason": "Overlast en schulden",
     },
+    ("POST", "/api/v1/conferences/{conference_id}/concerns"): lambda o, w: {
+        "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"},
+        "reporter": "Buurman", "relation": "neighbour", "observation": "Geluidsoverlast en verwaarlozing",
+    },
     ("POST", "/api/v1/referrals/{referral_id}/accept"): lambda o, w: {},
     ("POST", "/api/v1/referrals/{referral_id}/decline"): lambda o, w: {"reason": "Past niet"},
     ("PATCH", "/api/v1/cases/{case_id}"): lambda o, w: {"priority": "high"},

@@ -24,6 +24,7 @@ from tests.agreements_support import create, driepartijen_body, sign_all
 from tests.factories import World, add_case, add_mandate
 from tests.meeting_helpers import add_flag, add_meeting, chair_post
 from tests.ring_support import headers_of, invitation_body, invite, outside_organisation
+from tests.referrer_support import add_gp_referrer
 from tests.routes import app_routes
 
 GOAL = "Klinische opname voor GHB-detox regelen"
@@ -92,7 +93,8 @@ def _text(response: httpx.Response) -> str:
 
 
 async def _crawl(client: httpx.AsyncClient, app: FastAPI, world: World, reader: str,
-                 ids: dict[str, str], headers: dict[str, str] | None = None) -> dict[str, list[str]]:
+                 ids: dict[str, str], headers: dict[str, str] | None = None,
+                 texts: tuple[str, ...] = HEALTH_TEXTS) -> dict[str, list[str]]:
     """Health texts found per route; also the routes visited, to prove the crawl covered them."""
     found: dict[str, list[str]] = {}
     headers = headers or world.headers(reader)
@@ -106,7 +108,7 @@ async def _crawl(client: httpx.AsyncClient, app: FastAPI, world: World, reader: 
         response = await client.get(url, headers=headers)
         assert response.status_code < 500, f"{reader} GET {url}: {response.status_code} {response.text[:300]}"
         text = _text(response)
-        found[path] = [t for t in HEALTH_TEXTS if t in text]
+        found[path] = [t for t in texts if t in text]
     # Notifications and webhook payloads are ids only: they are among the routes above
     # (/me/notifications) and the outbox rows checked by the caller.
     return found
@@ -182,3 +184,31 @@ async def test_guests_see_only_what_their_invitation_and_kind_give(
         found = await _crawl(client, app, world, subject, ids, headers_of(world, slug, subject))
         assert len(found) > 20, f"{subject}: the crawl visited too few routes"
         assert _leaks(found) == {}, subject
+
+
+async def test_a_referrer_sees_nothing_of_any_case(
+    client: httpx.AsyncClient, app: FastAPI, world: World, owner_db: Database
+) -> None:
+    """Issue 17, acceptance 3: a general practice's practice nurse (a referrer) crawls every GET
+    route with the ids the care member uses. A general practice reads health natively, so any
+    case access would show the texts; the referrer sees none of them, nor the client's name, nor
+    the case's client number (their own referral is the only client data they see)."""
+    seeded = await _seed(owner_db, world)
+    await _chair_builds_the_agenda(client, world, seeded["meeting"].id)
+    async with owner_db.sessions() as session:
+        poh = await add_gp_referrer(session, world)
+        await session.commit()
+        number = (await session.execute(sa.text("SELECT client_number FROM client WHERE id = :i"),
+                                        {"i": seeded["case"].client_id})).scalar_one()
+    own = await client.post(f"/api/v1/conferences/{world.a.id}/referrals", headers=poh.headers(),
+                            json={"client": {"name": "Karin Linde", "date_of_birth": "1979-04-12"},
+                                  "reason": "Zorgen om alcoholgebruik."})
+    assert own.status_code == 201, own.text
+    ids = {**_ids(world, seeded, None), "referral_id": own.json()["id"]}
+    texts = (*HEALTH_TEXTS, "Jan Testpersoon", number)
+    found = await _crawl(client, app, world, "referrer", ids, headers=poh.headers(), texts=texts)
+    assert len(found) > 20, "the crawl visited too few routes"
+    assert _leaks(found) == {}
+    # ... while their own referral's status is there for them.
+    status = await client.get(f"/api/v1/referrals/{own.json()['id']}", headers=poh.headers())
+    assert status.status_code == 200 and status.json()["status"] == "pending"

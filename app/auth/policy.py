@@ -76,9 +76,14 @@ class Op(StrEnum):
     guest_manage = "guest:manage"
     # one case as a FHIR Bundle for care systems (docs/fhir.md): its parts follow case_read and audit_read
     case_export = "case:export"
+    # the wider ring (issue 17): a worry from the social surroundings, recorded by a member
+    concern_create = "concern:create"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
+# A referrer (a professional of a non-member organisation) refers and follows the status of their
+# own referrals, nothing else: every other operation answers as if the object did not exist.
+REFERRER_OPS = frozenset({Op.referral_create, Op.referral_read})
 
 # Which conference roles may perform each operation. Extra relations (case director, owner
 # organisation) are decided in `authorize` below.
@@ -94,7 +99,8 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.action_create: frozenset({Role.chair, Role.member}),
     Op.action_update: frozenset({Role.chair}),  # + members and liaisons of the owner organisation
     Op.escalation_list: frozenset({Role.chair}),
-    Op.referral_create: CASE_WORKERS,
+    Op.referral_create: CASE_WORKERS | {Role.referrer},
+    Op.concern_create: frozenset({Role.chair, Role.member}),
     Op.referral_read: frozenset({Role.chair}),  # + workers of the referring organisation (below)
     Op.referral_decide: frozenset({Role.chair}),
     Op.client_lookup: frozenset({Role.chair, Role.member}),
@@ -163,6 +169,7 @@ class Target:
     case_director_id: uuid.UUID | None = None
     owner_organisation_id: uuid.UUID | None = None
     referring_organisation_id: uuid.UUID | None = None
+    referred_by_id: uuid.UUID | None = None  # the membership that made a referral
     phase: str | None = None  # of the case: minimisation may take a closed case out of view
     party_organisation_ids: frozenset[uuid.UUID] | None = None  # of an agreement
 
@@ -210,6 +217,8 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
         principal.organisation_id not in (target.party_organisation_ids or frozenset())
     ):
         return Decision(False, reason="only the chair or a member of a party to the agreement records a withdrawal")
+    if roles <= {Role.referrer}:
+        return _referrer_decision(principal, op, target)
     allowed_roles = ROLE_MATRIX[op]
     direct = sorted(roles & allowed_roles)
     if direct:
@@ -227,6 +236,20 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
         if target.referring_organisation_id == principal.organisation_id:
             return Decision(True, role=sorted(roles)[0])
     return Decision(False, reason=f"the role(s) {', '.join(sorted(roles))} may not {op.value}")
+
+
+def _referrer_decision(principal: Principal, op: Op, target: Target) -> Decision:
+    """A referrer refers, and reads their own referrals (the person's, not the organisation's);
+    a look-up by BSN is refused as for a liaison; anything else is as if it did not exist, unless
+    a guest invitation admits it."""
+    own = op is Op.referral_create or target.referred_by_id in principal.membership_ids()
+    if op in REFERRER_OPS and own:
+        return Decision(True, role=Role.referrer)
+    if op is Op.client_lookup:
+        return Decision(False, reason="a referrer may not look up a client by BSN (refer without it)")
+    # A referrer may also be invited as a guest to one case (the invitation decides).
+    return _as_guest(principal, op, target) or Decision(
+        False, hidden=True, reason="a referrer has no access beyond their own referrals")
 
 
 # --- need-to-know labels ---------------------------------------------------------------------
@@ -409,9 +432,14 @@ def visible_actions(principal: Principal) -> ColumnElement[bool]:
 
 
 def visible_referrals(principal: Principal) -> ColumnElement[bool]:
+    """The chair: all of the conference's; other case workers: their organisation's; a
+    referrer: their own (made under their referrer membership)."""
     chair_of = _conferences_with(principal, frozenset({Role.chair}))
     worker_in = _conferences_with(principal, CASE_WORKERS)
     clauses: list[ColumnElement[bool]] = []
+    referrer_of = [m.id for m in principal.memberships if m.role == Role.referrer] if principal.kind == "person" else []
+    if referrer_of:
+        clauses.append(col(Referral.referred_by_id).in_(referrer_of))
     if chair_of:
         clauses.append(Referral.conference_id.in_(chair_of))  # type: ignore[attr-defined]
     if worker_in:

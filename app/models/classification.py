@@ -80,10 +80,13 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "Reason": {"text": BY_ROW, "detail": BY_ROW},
     "AgendaItemOut": {"client_name": Label.identity, "kind": Label.general},
     "DecisionOut": {"text": Label.general, "phase_from": Label.general, "phase_to": Label.general},  # decisions are recorded for the whole conference
-    "ReferralOut": {"reason": Label.general, "decline_reason": Label.general},
+    # who reported a worry from the social surroundings is a third person: identity, like a name
+    "ReferralOut": {"reason": Label.general, "decline_reason": Label.general, "kind": Label.general,
+                    "reporter": Label.identity, "reporter_relation": Label.general},
     # The web's triage page: the referrer is staff (general); the client's name and date of birth
     # are shown to the chair of the referral's conference only (app/services/cases/reads.py).
-    "ReferralView": {"reason": Label.general, "decline_reason": Label.general,
+    "ReferralView": {"reason": Label.general, "decline_reason": Label.general, "kind": Label.general,
+                     "reporter": Label.identity, "reporter_relation": Label.general,
                      "referred_by_name": Label.general, "referred_by_role": Label.general,
                      "referring_organisation_name": Label.general, "client_name": Label.identity,
                      "client_date_of_birth": Label.identity},

@@ -137,6 +137,40 @@ class ReferralStatus(StrEnum):
     declined = "declined"
 
 
+class ReferralKind(StrEnum):
+    """Where a referral comes from (issue 17): each lands in the chair's triage."""
+
+    professional = "professional"  # a member of the conference
+    external = "external"  # a referrer: a professional of a non-member organisation
+    surroundings = "surroundings"  # a worry from the client's surroundings, recorded by a member
+    consultation = "consultation"  # a consultation (spreekuur) turned into a referral with consent
+
+
+class ReporterRelation(StrEnum):
+    """Who in the social surroundings reported a worry (zorgmelding uit de omgeving)."""
+
+    family = "family"
+    partner = "partner"
+    neighbour = "neighbour"
+    friend = "friend"
+    landlord = "landlord"
+    colleague = "colleague"
+    other = "other"
+
+
+class ConsultationAddressee(StrEnum):
+    """Whom a consultation (spreekuur) asks: the conference, or the addiction care institution."""
+
+    conference = "conference"
+    addiction_care = "addiction_care"
+
+
+class ConsultationStatus(StrEnum):
+    open = "open"
+    answered = "answered"
+    converted = "converted"  # turned into a referral with consent; the consultation keeps the link
+
+
 class LifeDomain(StrEnum):
     """The 13 domains of the self-sufficiency matrix (Zelfredzaamheid-Matrix)."""
 

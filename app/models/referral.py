@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from app.models.base import id_field, state_field, ts_field
-from app.models.enums import ReferralStatus
+from app.models.enums import ReferralKind, ReferralStatus, ReporterRelation
 
 
 class Referral(SQLModel, table=True):
@@ -24,6 +24,12 @@ class Referral(SQLModel, table=True):
     # as a client reference when the referral is accepted.
     client_reference: str | None = Field(default=None, max_length=128)
     status: ReferralStatus = state_field(ReferralStatus, ReferralStatus.pending, index=True)
+    # Where it comes from (issue 17). A worry from the social surroundings names who reported it
+    # (as the member recorded it: "buurvrouw", a first name) and their relation; `reason` holds
+    # what they saw.
+    kind: ReferralKind = state_field(ReferralKind, ReferralKind.professional)
+    reporter: str | None = Field(default=None, max_length=200)
+    reporter_relation: ReporterRelation | None = state_field(ReporterRelation, None)
     decline_reason: str | None = Field(default=None, max_length=4000)
     decided_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
     decided_at: datetime | None = ts_field(nullable=True, default_now=False)

@@ -10,7 +10,14 @@ from app.auth.policy import Op, Target
 from app.deps import GuardDep, SettingsDep
 from app.http.paging import PagingDep
 from app.models.enums import ReferralStatus, Role
-from app.schemas.cases import CaseSummary, ReferralAccept, ReferralCreate, ReferralDecline, ReferralOut
+from app.schemas.cases import (
+    CaseSummary,
+    ConcernCreate,
+    ReferralAccept,
+    ReferralCreate,
+    ReferralDecline,
+    ReferralOut,
+)
 from app.schemas.common import PageOut
 from app.services.cases import reads as case_reads
 from app.services.cases import referrals as service
@@ -42,6 +49,29 @@ async def create_referral(
     ))
 
 
+@router.post(
+    "/conferences/{conference_id}/concerns", status_code=status.HTTP_201_CREATED, response_model=ReferralOut
+)
+async def create_concern(
+    conference_id: uuid.UUID, body: ConcernCreate, guard: GuardDep, settings: SettingsDep
+) -> ReferralOut:
+    """A worry from the client's social surroundings (zorgmelding uit de omgeving), recorded by a
+    member: a referral of the kind `surroundings` in the chair's triage."""
+    await guard.require(Op.concern_create, Target(conference_id=conference_id))
+    rows: tuple[Access, ...] = ()
+    if body.client.bsn is not None:
+        rows = (await guard.require_bsn_lookup(conference_id, settings, part="bsn:referral"),)
+    referral, client = await service.create_concern(
+        guard.session, guard.principal, conference_id=conference_id, data=body, settings=settings
+    )
+    rows = tuple(Access(**{**a.__dict__, "client_number": client.client_number}) for a in rows)
+    return guard.deliver(Read(
+        referral_out(referral, client.client_number, with_reason=True),
+        (*rows, Access(action="create", resource_type="referral", resource_id=str(referral.id),
+                       conference_id=conference_id, client_number=client.client_number, part="surroundings")),
+    ))
+
+
 @router.get("/referrals", response_model=PageOut[ReferralOut])
 async def list_referrals(
     guard: GuardDep,
@@ -61,16 +91,18 @@ async def list_referrals(
 
 @router.get("/referrals/{referral_id}", response_model=ReferralOut)
 async def get_referral(referral_id: uuid.UUID, guard: GuardDep) -> ReferralOut:
-    referral, client = await service.load_referral(guard.session, referral_id)
-    access = Access(action="read", resource_type="referral", resource_id=str(referral.id),
-                    conference_id=referral.conference_id, client_number=client.client_number)
+    row = await service.load_referral_row(guard.session, referral_id)
+    referral = row.referral
+    access = case_reads.referral_access(row, "read")
     target = Target(conference_id=referral.conference_id,
-                    referring_organisation_id=referral.referring_organisation_id)
+                    referring_organisation_id=referral.referring_organisation_id,
+                    referred_by_id=referral.referred_by_id)
     if Role.chair in guard.principal.roles_in(referral.conference_id):
-        await guard.require(Op.referral_decide, target, access, record=True)
+        await guard.require(Op.referral_decide, target, access)
     else:
-        await guard.require(Op.referral_read, target, access, record=True)
-    return referral_out(referral, client.client_number, with_reason=True)
+        await guard.require(Op.referral_read, target, access)
+    # The read path's view, answered as a ReferralOut (the response model leaves out the rest).
+    return guard.deliver(case_reads.referral_read(guard.principal, row))
 
 
 @router.post("/referrals/{referral_id}/accept", status_code=status.HTTP_201_CREATED, response_model=CaseSummary)

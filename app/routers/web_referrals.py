@@ -178,7 +178,8 @@ async def _load(ctx: WebContext, referral_id: uuid.UUID, *, decide: bool,
                                 hidden_as="referral", record=decide)
     else:
         await ctx.guard.require(Op.referral_read, Target(
-            conference_id=conference_id, referring_organisation_id=row.referral.referring_organisation_id),
+            conference_id=conference_id, referring_organisation_id=row.referral.referring_organisation_id,
+            referred_by_id=row.referral.referred_by_id),
             access, hidden_as="referral")
     return row, access, chair
 

@@ -15,7 +15,9 @@ from app.models.enums import (
     MandateScope,
     Phase,
     Priority,
+    ReferralKind,
     ReferralStatus,
+    ReporterRelation,
 )
 from app.schemas.admin import MAX_AMOUNT_CENTS
 from app.schemas.common import Strict
@@ -43,6 +45,16 @@ class ReferralCreate(Strict):
     )
 
 
+class ConcernCreate(Strict):
+    """A worry from the client's social surroundings (zorgmelding uit de omgeving), recorded by a
+    member: who reported it, their relation, what they saw. It lands in the chair's triage."""
+
+    client: ClientIn
+    reporter: Name = Field(description="Who reported the worry, as they want to be known (\"buurvrouw\", a first name).")
+    relation: ReporterRelation
+    observation: Text = Field(description="What they saw or heard.")
+
+
 class ReferralAccept(Strict):
     case_director_id: uuid.UUID | None = None
     priority: Priority = Priority.normal
@@ -62,6 +74,9 @@ class ReferralOut(BaseModel):
     referring_organisation_id: uuid.UUID
     reason: str | None = None
     status: ReferralStatus
+    kind: ReferralKind = ReferralKind.professional
+    reporter: str | None = None
+    reporter_relation: ReporterRelation | None = None
     decline_reason: str | None = None
     case_id: uuid.UUID | None = None
     created_at: datetime

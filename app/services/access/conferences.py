@@ -128,7 +128,9 @@ async def create_membership(
     if _is_self(principal, org.issuer, data.subject):
         raise Forbidden("Nobody grants a role to themselves: ask another administrator of the conference.")
     takes_part = await session.get(ConferenceOrganisation, (conference_id, org.id))
-    if takes_part is None:
+    # A referrer's organisation does not take part: it is not a party, owner or addressee of
+    # anything in the conference; its professional only refers (issue 17).
+    if takes_part is None and data.role != Role.referrer:
         session.add(ConferenceOrganisation(conference_id=conference_id, organisation_id=org.id))
     membership = Membership(
         conference_id=conference_id,

@@ -1,4 +1,5 @@
-"""Referrals: any member refers a person; the chair accepts (a case opens) or declines."""
+"""Referrals: any case worker, or a referrer of a non-member organisation, refers a person; a
+member records a worry from the social surroundings; the chair accepts (a case opens) or declines."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from app.clock import clock
 from app.config import Settings
 from app.errors import Conflict, NotFound, UnprocessableEntity
 from app.models import Case, Client, Membership, Organisation, Plan, Referral
-from app.models.enums import ReferralStatus, Role
-from app.schemas.cases import ReferralAccept, ReferralCreate
+from app.models.enums import ReferralKind, ReferralStatus, Role
+from app.schemas.cases import ConcernCreate, ReferralAccept, ReferralCreate
 from app.services.cases.clients import get_or_create_client
 from app.services.common import named_member, paged, record_change
 from app.services.partners import references
@@ -27,9 +28,12 @@ async def create_referral(
     conference_id: uuid.UUID,
     data: ReferralCreate,
     settings: Settings,
+    kind: ReferralKind | None = None,
 ) -> tuple[Referral, Client]:
     membership = principal.membership_in(conference_id)
     assert membership is not None  # the guard has checked membership
+    if kind is None:
+        kind = ReferralKind.external if membership.role == Role.referrer else ReferralKind.professional
     client = await get_or_create_client(
         session,
         conference_id=conference_id,
@@ -47,8 +51,30 @@ async def create_referral(
         referring_organisation_id=principal.organisation_id,
         reason=data.reason,
         client_reference=data.reference,
+        kind=kind,
     )
     session.add(referral)
+    await session.flush()
+    return referral, client
+
+
+async def create_concern(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    conference_id: uuid.UUID,
+    data: ConcernCreate,
+    settings: Settings,
+) -> tuple[Referral, Client]:
+    """A worry from the social surroundings: a referral of its own kind, with who reported it and
+    their relation; what they saw is its reason."""
+    referral, client = await create_referral(
+        session, principal, conference_id=conference_id,
+        data=ReferralCreate(client=data.client, reason=data.observation), settings=settings,
+        kind=ReferralKind.surroundings,
+    )
+    referral.reporter = data.reporter
+    referral.reporter_relation = data.relation
     await session.flush()
     return referral, client
 
