@@ -3,7 +3,7 @@ non-member organisation, a worry from the social surroundings, a consultation tu
 and, for a worry from the surroundings, who reported it and their relation.
 
 Revision ID: ring17a_01
-Revises: client21_02
+Revises: ring17b_01
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "ring17a_01"
-down_revision: str | None = "client21_02"
+down_revision: str | None = "ring17b_01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
