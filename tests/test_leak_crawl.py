@@ -23,8 +23,8 @@ from app.models import Action, CaseNote, Goal, PartnerEvent, Plan
 from tests.agreements_support import create, driepartijen_body, sign_all
 from tests.factories import World, add_case, add_mandate
 from tests.meeting_helpers import add_flag, add_meeting, chair_post
-from tests.ring_support import headers_of, invitation_body, invite, outside_organisation
 from tests.referrer_support import add_gp_referrer
+from tests.ring_support import headers_of, invitation_body, invite, outside_organisation
 from tests.routes import app_routes
 
 GOAL = "Klinische opname voor GHB-detox regelen"
