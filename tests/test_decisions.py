@@ -184,7 +184,7 @@ async def test_a_refused_part_rolls_back_the_whole_decision(client, world: World
         json=body,
     )
     assert wrong_committer.status_code == 422, wrong_committer.text
-    assert wrong_committer.json()["errors"][0]["pointer"] == "#/committed_by_id"
+    assert wrong_committer.json()["errors"][0]["pointer"] == "#/actions/0/committed_by_id"  # its place in the body
     member = await client.post(
         f"/api/v1/meetings/{meeting.id}/agenda/items/{item['id']}/decisions",
         headers=world.headers("police_member"),

@@ -1,8 +1,10 @@
 """The web client's meeting pages (Dutch, server-rendered, plain forms).
 
 The chair prepares the agenda of the next meeting (the draft with its reasons; regenerate, add a
-case, remove, move up or down, time-box, publish), records the decisions that create actions
-during the meeting and publishes the list of decisions. Members and liaisons read what is
+case, remove, move up or down, time-box, publish), runs the meeting in meeting mode (one agenda
+item at a time) or on the decisions page (the items collapsed), records per item a decision with
+its actions, phase change, review date and case director (one savepoint: all or nothing; the form
+is app/web/decision_form.py) and publishes the list of decisions. Members and liaisons read what is
 published, with only what the policy lets them see. Print views reuse the exports.
 
 The same Guard, policy and access log as the API: the agenda and the list of decisions, and their
@@ -15,13 +17,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from decimal import InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from app.audit import Access
@@ -29,17 +29,17 @@ from app.auth.policy import Op, Target
 from app.clock import clock
 from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed, UnprocessableEntity
 from app.models import Meeting
-from app.models.enums import AgendaStatus, MandateScope, MeetingStatus, Role
+from app.models.enums import PHASE_TRANSITIONS, AgendaStatus, ClosureReason, MandateScope, MeetingStatus, Role
 from app.routers import meeting_views as views
-from app.schemas.cases import ActionCreate
-from app.schemas.meetings import AgendaItemAdd, AgendaOut, DecisionCreate
+from app.schemas.meetings import AgendaItemAdd, AgendaOut
 from app.services.access import web_sessions as web_auth
 from app.services.meetings import agenda as agenda_service
 from app.services.meetings import decisions as decision_service
 from app.services.meetings import sittings as meeting_service
 from app.services.privacy import exports
 from app.web.csrf import checked_form
-from app.web.forms import cents, int_or_none, parse_date, refusable
+from app.web.decision_form import DecisionForm
+from app.web.forms import int_or_none, refusable
 from app.web.render import SECURITY_HEADERS, page
 from app.web.route import WebRoute
 from app.web.session import Ctx, WebContext
@@ -69,30 +69,13 @@ MANDATE_SCOPES = {
     MandateScope.enforcement_priority.value: "Prioriteit bij handhaving",
     MandateScope.budget.value: "Budget",
 }
-DECISION_FIELDS = ("tekst", "actie", "leefgebied", "eigenaar", "uitvoerder", "deadline", "middel", "bedrag",
-                   "toegezegd")
-ACTION_FIELDS = {"title": "actie", "life_domain": "leefgebied", "owner_organisation_id": "eigenaar",
-                 "assignee_id": "uitvoerder", "due_date": "deadline", "resource_scope": "middel",
-                 "resource_amount_cents": "bedrag", "committed_by_id": "toegezegd", "actions": "tekst"}
-DECISION_MESSAGES = {
-    "tekst": "Beschrijf het besluit (maximaal 4000 tekens).",
-    "actie": "Geef de actie een titel (maximaal 200 tekens).",
-    "leefgebied": "Kies een leefgebied.",
-    "eigenaar": "Kies de organisatie die de actie uitvoert.",
-    "uitvoerder": "Kies een uitvoerder uit de lijst.",
-    "deadline": "Vul een geldige deadline in (dd-mm-jjjj).",
-    "middel": "Kies een middel uit de lijst.",
-    "bedrag": "Vul een bedrag in euro in, bijvoorbeeld 250 of 1250,50.",
-    "toegezegd": "Kies wie de toezegging doet.",
-}
-# What the services' refusals mean on the decision form (by the field they point at).
-DECISION_REFUSALS = {
-    "eigenaar": "Deze organisatie neemt niet deel aan dit casusoverleg.",
-    "uitvoerder": "De uitvoerder moet bij de organisatie horen die de actie uitvoert.",
-    "deadline": "De deadline ligt vóór de opening van de casus.",
-    "middel": "Kies bij een bedrag ook het middel.",
-    "toegezegd": "Deze persoon neemt niet deel aan dit casusoverleg.",
-    "tekst": "Bij een aanmelding legt u alleen een tekst vast; acties horen bij een casus.",
+CLOSURE_REASONS = {
+    ClosureReason.goals_reached: "Doelen bereikt",
+    ClosureReason.moved: "Verhuisd",
+    ClosureReason.refused_care: "Zorg geweigerd",
+    ClosureReason.deceased: "Overleden",
+    ClosureReason.transferred: "Overgedragen",
+    ClosureReason.other: "Andere reden",
 }
 
 
@@ -443,7 +426,7 @@ async def reopen_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
     return RedirectResponse(_meeting_url(meeting_id, gewijzigd="heropend"), status_code=303)
 
 
-# --- decisions ----------------------------------------------------------------------------------
+# --- decisions: the decisions page and meeting mode ---------------------------------------------
 
 
 def _decision_blocked_text(meeting: Meeting) -> str:
@@ -456,20 +439,20 @@ def _decision_blocked_text(meeting: Meeting) -> str:
     return "Dit besluit kan nu niet worden vastgelegd (is de casus afgesloten?)."
 
 
-async def _decisions_page(
-    request: Request, ctx: WebContext, meeting: Meeting, role: str | None, *, status: int = 200,
-    recorded: str = "", published: bool = False, problem: str = "", errors: dict | None = None,
-    kept: dict | None = None,
-) -> HTMLResponse:
+def _decidable(meeting: Meeting, chair: bool) -> bool:
+    return (chair and meeting.status == MeetingStatus.scheduled and meeting.agenda_status == AgendaStatus.published
+            and meeting.decisions_published_at is None)
+
+
+async def _decision_context(ctx: WebContext, meeting: Meeting, role: str | None) -> dict[str, Any] | None:
+    """What the decisions page and meeting mode show: the agenda's items (the chair's, once the
+    agenda is published), the decisions per item, and the choices of the decision form. None: a
+    list not yet published, asked for by a member or liaison (the refusal is logged)."""
     session = ctx.guard.session
-    conference = await meeting_service.load_conference(session, meeting.conference_id)
-    zone = exports.zone_of(conference)
-    common: dict[str, Any] = dict(meeting=meeting, conference=conference, active="agenda",
-                                  when=exports.when_nl(meeting.starts_at, zone))
     try:
         decisions = await views.decisions_for(ctx.guard, meeting, role, "list")
-    except NotFound:  # not yet published, asked for by a member or liaison (the refusal is logged)
-        return await _not_published(request, ctx, meeting, "meeting_decisions.html")
+    except NotFound:
+        return None
     chair = role == Role.chair
     agenda: AgendaOut | None = None
     if chair and meeting.agenda_status == AgendaStatus.published:
@@ -480,19 +463,44 @@ async def _decisions_page(
     by_item: dict[uuid.UUID, list[Any]] = {}
     for decision in decisions.items:
         by_item.setdefault(decision.agenda_item_id, []).append(decision)
-    just = next((d for d in decisions.items if str(d.id) == recorded), None)
-    decidable = (chair and meeting.status == MeetingStatus.scheduled and meeting.agenda_status == AgendaStatus.published
-                 and meeting.decisions_published_at is None)
-    return page(
-        request, "meeting_decisions.html", ctx, status=status, decisions=decisions, chair=chair, agenda=agenda,
-        items=[i for i in agenda.items if not i.removed] if agenda else [], by_item=by_item,
+    decidable = _decidable(meeting, chair)
+    return dict(
+        decisions=decisions, chair=chair, agenda=agenda, by_item=by_item,
+        items=[i for i in agenda.items if not i.removed] if agenda else [],
         organisations=organisations, people=people, org_names=org_names,
-        person_names={p.id: p.display_name for p in people}, person_orgs={p.id: org_names.get(p.organisation_id, "")
-                                                                             for p in people},
-        just=just, just_escalated=[a for a in (just.actions if just else []) if a.coverage == "escalation_required"],
-        published_now=published, decidable=decidable, can_publish=decidable and clock.now() >= meeting.starts_at,
-        scopes=MANDATE_SCOPES, problem=problem, errors=errors or {}, kept=kept or {},
-        **common,
+        directors=[p for p in people if p.role in (Role.member, Role.chair)],
+        person_names={p.id: p.display_name for p in people},
+        person_orgs={p.id: org_names.get(p.organisation_id, "") for p in people},
+        transitions={p.value: [t.value for t in ts] for p, ts in PHASE_TRANSITIONS.items()},
+        closure_reasons=CLOSURE_REASONS, decidable=decidable, today=clock.today().isoformat(),
+        can_publish=decidable and clock.now() >= meeting.starts_at, scopes=MANDATE_SCOPES,
+    )
+
+
+def _form_state(errors: dict | None, form: DecisionForm | None, item_id: uuid.UUID | None) -> dict[str, Any]:
+    """Per agenda item: the messages, what was typed and the number of action rows."""
+    key = str(item_id) if item_id else ""
+    return dict(errors={key: errors} if errors and key else {}, kept={key: form.kept} if form and key else {},
+                rows={key: form.rows} if form and key else {})
+
+
+async def _decisions_page(
+    request: Request, ctx: WebContext, meeting: Meeting, role: str | None, *, status: int = 200,
+    recorded: str = "", published: bool = False, problem: str = "", errors: dict | None = None,
+    form: DecisionForm | None = None, item_id: uuid.UUID | None = None,
+) -> HTMLResponse:
+    conference = await meeting_service.load_conference(ctx.guard.session, meeting.conference_id)
+    common: dict[str, Any] = dict(meeting=meeting, conference=conference, active="agenda",
+                                  when=exports.when_nl(meeting.starts_at, exports.zone_of(conference)))
+    shown = await _decision_context(ctx, meeting, role)
+    if shown is None:
+        return await _not_published(request, ctx, meeting, "meeting_decisions.html")
+    just = next((d for d in shown["decisions"].items if str(d.id) == recorded), None)
+    return page(
+        request, "meeting_decisions.html", ctx, status=status, just=just,
+        just_escalated=[a for a in (just.actions if just else []) if a.coverage == "escalation_required"],
+        published_now=published, problem=problem, open_item=str(item_id) if item_id else "",
+        **_form_state(errors, form, item_id), **shown, **common,
     )
 
 
@@ -503,75 +511,94 @@ async def decisions_page(meeting_id: uuid.UUID, request: Request, ctx: Ctx, besl
     return await _decisions_page(request, ctx, meeting, role, recorded=besluit, published=bool(gepubliceerd))
 
 
-def _decision_data(kept: dict[str, str]) -> tuple[DecisionCreate | None, dict[str, str]]:
-    errors: dict[str, str] = {}
-    if not kept["tekst"] or len(kept["tekst"]) > 4000:
-        errors["tekst"] = DECISION_MESSAGES["tekst"]
-    actions: list[ActionCreate] = []
-    if any(kept[f] for f in ("actie", "eigenaar", "uitvoerder", "deadline", "middel", "bedrag")):
-        amount: int | None = None
-        if kept["bedrag"]:
-            try:
-                amount = cents(kept["bedrag"])
-            except (ValueError, InvalidOperation):
-                errors["bedrag"] = DECISION_MESSAGES["bedrag"]
-        try:
-            actions.append(ActionCreate.model_validate({
-                "title": kept["actie"], "life_domain": kept["leefgebied"] or None,
-                "owner_organisation_id": kept["eigenaar"] or None, "assignee_id": kept["uitvoerder"] or None,
-                "due_date": parse_date(kept["deadline"]) if kept["deadline"] else None,
-                "resource_scope": kept["middel"] or None, "resource_amount_cents": amount,
-                "committed_by_id": kept["toegezegd"] or None,
-            }))
-        except ValidationError as exc:
-            for err in exc.errors():
-                field = ACTION_FIELDS.get(str(err["loc"][0]) if err["loc"] else "", "actie")
-                errors.setdefault(field, DECISION_MESSAGES[field])
-    if errors:
-        return None, errors
-    return DecisionCreate(text=kept["tekst"], actions=actions), {}
+async def _meeting_mode_page(
+    request: Request, ctx: WebContext, meeting: Meeting, role: str | None, *, position: int = 1,
+    item_id: uuid.UUID | None = None, status: int = 200, recorded: str = "", problem: str = "",
+    errors: dict | None = None, form: DecisionForm | None = None,
+) -> HTMLResponse:
+    """One agenda item at a time: item n of m, its reasons, what was decided on it (collapsed) and
+    the decision form; the list of decisions is published from the last item."""
+    conference = await meeting_service.load_conference(ctx.guard.session, meeting.conference_id)
+    shown = await _decision_context(ctx, meeting, role)
+    assert shown is not None  # the chair sees the list of decisions before it is published
+    items = shown["items"]
+    if item_id is not None:
+        position = next((n for n, i in enumerate(items, start=1) if i.id == item_id), position)
+    position = min(max(position, 1), max(len(items), 1))
+    item = items[position - 1] if items else None
+    just = next((d for d in shown["decisions"].items if str(d.id) == recorded), None)
+    return page(
+        request, "meeting_mode.html", ctx, status=status, item=item, position=position, count=len(items),
+        just=just, just_escalated=[a for a in (just.actions if just else []) if a.coverage == "escalation_required"],
+        problem=problem, meeting=meeting, conference=conference, active="agenda",
+        when=exports.when_nl(meeting.starts_at, exports.zone_of(conference)),
+        **_form_state(errors, form, item.id if item else None), **shown,
+    )
+
+
+@router.get("/vergaderingen/{meeting_id}/vergadering", response_class=HTMLResponse)
+async def meeting_mode(meeting_id: uuid.UUID, request: Request, ctx: Ctx, punt: str = "1",
+                       besluit: str = "") -> HTMLResponse:
+    meeting, role = await _load(ctx, meeting_id, Op.decision_create)
+    return await _meeting_mode_page(request, ctx, meeting, role, position=int_or_none(punt) or 1, recorded=besluit)
 
 
 @router.post("/vergaderingen/{meeting_id}/punten/{item_id}/besluit", response_class=HTMLResponse)
 async def record_decision(meeting_id: uuid.UUID, item_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
+    """One decision with its actions, phase change, review date and case director: all of it in
+    one savepoint, so a refused part leaves nothing written and the form shows what was typed.
+    The form's "Actie toevoegen" button only shows the form again with one more action row."""
     form = await checked_form(request, ctx)
     meeting, role = await _load(ctx, meeting_id, Op.decision_create, for_update=True)
-    kept = {k: str(form.get(k) or "").strip() for k in DECISION_FIELDS}
-    key = str(item_id)
-    data, errors = _decision_data(kept)
+    typed = DecisionForm.read(form)
+    in_meeting = form.get("weergave") == "vergadering"
+
+    async def again(status: int, *, errors: dict | None = None, problem: str = "", shown: DecisionForm | None = None,
+                    fresh: bool = True) -> HTMLResponse:
+        current = await _fresh(ctx, meeting_id) if fresh else meeting
+        render = _meeting_mode_page if in_meeting else _decisions_page
+        return await render(request, ctx, current, role, status=status, errors=errors, problem=problem,
+                            form=shown or typed, item_id=item_id)
+
+    if form.get("knop") == "actie-erbij":
+        return await again(200, shown=typed.with_row(), fresh=False)
+    data, errors = typed.decision()
     if data is None:
-        return await _decisions_page(request, ctx, meeting, role, status=422, errors={key: errors},
-                                     kept={key: kept})
+        return await again(422, errors=errors, fresh=False)
     try:
         async with refusable(ctx.guard.session):
             decision, number = await decision_service.record_decision(
                 ctx.guard.session, ctx.principal, meeting=meeting, item_id=item_id, data=data
             )
-    except UnprocessableEntity as exc:
-        pointer = str((exc.extra.get("errors") or [{}])[0].get("pointer", ""))
-        field = ACTION_FIELDS.get(pointer.removeprefix("#/"), "tekst")
-        return await _decisions_page(request, ctx, await _fresh(ctx, meeting_id), role, status=422,
-                                     errors={key: {field: DECISION_REFUSALS.get(field, DECISION_MESSAGES[field])}},
-                                     kept={key: kept})
+    except (UnprocessableEntity, InvalidTransition) as exc:
+        return await again(422, errors=typed.refused(exc))
     except NotFound:
-        return await _decisions_page(request, ctx, await _fresh(ctx, meeting_id), role, status=422,
-                                     problem=UNKNOWN_ITEM)
-    except (Conflict, InvalidTransition, PreconditionFailed):
-        meeting = await _fresh(ctx, meeting_id)
-        return await _decisions_page(request, ctx, meeting, role, status=409, kept={key: kept},
-                                     problem=_decision_blocked_text(meeting))
+        return await again(422, problem=UNKNOWN_ITEM)
+    except (Conflict, PreconditionFailed):
+        return await again(409, problem=_decision_blocked_text(await _fresh(ctx, meeting_id)))
     ctx.guard.record(*views.decision_accesses(meeting, decision, number, data))
+    if in_meeting:
+        position = await _position_of(ctx, meeting, role, item_id)
+        return RedirectResponse(_meeting_url(meeting_id, "/vergadering", punt=str(position), besluit=str(decision.id)),
+                                status_code=303)
     return RedirectResponse(_meeting_url(meeting_id, "/besluiten", anchor=f"besluit-{decision.id}",
                                          besluit=str(decision.id)), status_code=303)
+
+
+async def _position_of(ctx: WebContext, meeting: Meeting, role: str | None, item_id: uuid.UUID) -> int:
+    agenda = await views.agenda_for(ctx.guard, meeting, role, shown=False)
+    items = [i for i in agenda.items if not i.removed]
+    return next((n for n, i in enumerate(items, start=1) if i.id == item_id), 1)
 
 
 @router.post("/vergaderingen/{meeting_id}/besluiten/publiceren", response_class=HTMLResponse)
 async def publish_decisions(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
     form = await checked_form(request, ctx)
     meeting, role = await _load(ctx, meeting_id, Op.decision_create, for_update=True)
+    render = _meeting_mode_page if form.get("weergave") == "vergadering" else _decisions_page
     if int_or_none(form.get("versie")) != meeting.version:
-        return await _decisions_page(request, ctx, meeting, role, status=409,
-                                     problem=STALE.replace("De agenda", "De vergadering"))
+        return await render(request, ctx, meeting, role, status=409,
+                            problem=STALE.replace("De agenda", "De vergadering"))
     try:
         async with refusable(ctx.guard.session):
             await decision_service.publish_decisions(ctx.guard.session, meeting)
@@ -579,7 +606,7 @@ async def publish_decisions(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -
         meeting = await _fresh(ctx, meeting_id)
         problem = ("De besluitenlijst kan pas worden gepubliceerd als de vergadering is begonnen."
                    if clock.now() < meeting.starts_at else _decision_blocked_text(meeting))
-        return await _decisions_page(request, ctx, meeting, role, status=409, problem=problem)
+        return await render(request, ctx, meeting, role, status=409, problem=problem)
     await views.audit_published(ctx.guard, meeting, decisions=True, part="published")
     return RedirectResponse(_meeting_url(meeting_id, "/besluiten", gepubliceerd="1"), status_code=303)
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from app.db import Database
 from tests.agreements_support import create, driepartijen_body, sign_all
 from tests.factories import World
+from tests.meeting_helpers import add_referral
 from tests.routes import app_routes
 from tests.test_leak_crawl import GOAL, HEALTH_TEXTS, _chair_builds_the_agenda, _ids, _seed, _text
 from tests.web.conftest import use_dev_providers
@@ -33,6 +34,9 @@ async def test_no_health_text_on_any_web_page(reader: str, world: World, owner_d
     await sign_all(client, world, created.json()["id"])
     web_world = await use_dev_providers(world, owner_db, web_server)  # then sign-in moves to the web's providers
     ids = _ids(web_world, seeded, created.json()["id"])
+    async with owner_db.sessions() as session:  # a referral of the police, for the triage pages
+        ids["referral_id"] = str((await add_referral(session, web_world, by="police_member")).id)
+        await session.commit()
     async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as browser:
         assert (await sign_in(browser, web_world, reader)).status_code == 200
         visited, reached = 0, False

@@ -449,20 +449,21 @@ async def test_chair_records_a_decision_that_creates_an_action_for_the_police(
     assert page.status_code == 200 and "Besluit vastleggen" in page.text
     decide = f"{base}/punten/{item}/besluit"
     deadline = (clock.today() + timedelta(days=14)).isoformat()
-    action = {"tekst": "Politie legt samen met de wijkcoach een huisbezoek af.", "actie": "Huisbezoek met wijkcoach",
-              "leefgebied": "housing", "eigenaar": "", "uitvoerder": str(web_world.members["police_liaison"].id),
-              "deadline": deadline, "middel": "enforcement_priority", "bedrag": "", "toegezegd": ""}
+    action = {"tekst": "Politie legt samen met de wijkcoach een huisbezoek af.", "a0-titel": "Huisbezoek met wijkcoach",
+              "a0-leefgebied": "housing", "a0-eigenaar": "",
+              "a0-uitvoerder": str(web_world.members["police_liaison"].id), "a0-uiterlijk": deadline,
+              "a0-middel": "enforcement_priority", "a0-bedrag": "", "a0-toegezegd": ""}
 
     # Missing owner: shown next to the field, the input kept.
     bad = await browser.post(decide, data={**form_of(page.text, decide), **action})
-    assert bad.status_code == 422 and f'id="eigenaar-fout-{item}"' in bad.text
+    assert bad.status_code == 422 and f'id="a0-eigenaar-{item}-fout"' in bad.text
     assert 'value="Huisbezoek met wijkcoach"' in bad.text
     unknown = await browser.post(f"{base}/punten/{uuid.uuid4()}/besluit", data={
-        **form_of(page.text, decide), **action, "eigenaar": str(web_world.orgs["politie"].id)})
+        **form_of(page.text, decide), **action, "a0-eigenaar": str(web_world.orgs["politie"].id)})
     assert unknown.status_code == 422 and "staat niet (meer) op de agenda" in unknown.text
     wrong = await browser.post(decide, data={**form_of(page.text, decide), **action,
-                                             "eigenaar": str(web_world.orgs["zorg"].id)})
-    assert wrong.status_code == 422 and f'id="uitvoerder-fout-{item}"' in wrong.text  # assignee not of that org
+                                             "a0-eigenaar": str(web_world.orgs["zorg"].id)})
+    assert wrong.status_code == 422 and f'id="a0-uitvoerder-{item}-fout"' in wrong.text  # assignee not of that org
     async with owner_db.sessions() as session:
         assert (await session.execute(sa.select(sa.func.count()).select_from(Action)
                                       .where(Action.title == "Huisbezoek met wijkcoach"))).scalar_one() == 0
@@ -470,7 +471,7 @@ async def test_chair_records_a_decision_that_creates_an_action_for_the_police(
     # The chair commits the police to an enforcement priority: no mandate of the chair's, so the
     # action is recorded as an escalation and the page says so.
     page = await browser.post(decide, data={**form_of(page.text, decide), **action,
-                                            "eigenaar": str(web_world.orgs["politie"].id)})
+                                            "a0-eigenaar": str(web_world.orgs["politie"].id)})
     assert page.status_code == 200 and "is vastgelegd" in page.text
     assert "met 1 actie die nu in de lijst van de uitvoerende organisatie staat." in page.text
     assert "Mandaat-escalatie nodig" in page.text and "Huisbezoek met wijkcoach" in page.text

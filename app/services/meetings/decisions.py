@@ -76,6 +76,8 @@ async def record_decision(
             )
         except UnprocessableEntity as exc:
             exc.detail = f"Action {index + 1}: {exc.detail}"
+            for error in exc.extra.get("errors") or []:  # the field's place in the request body
+                error["pointer"] = f"#/actions/{index}/" + str(error.get("pointer", "")).removeprefix("#/")
             raise
         action_ids.append(action.id)
     update: dict[str, Any] = {}
