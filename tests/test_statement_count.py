@@ -28,7 +28,7 @@ async def test_case_detail_statements_at_the_driver(client: httpx.AsyncClient, w
     assert len(warm_big) == len(warm_small)  # independent of the plan's size
     assert not [s for s in warm_small if "FROM organisation" in s or "FROM membership" in s]
     assert warm_small[0].startswith("BEGIN") and warm_small[-1].startswith("COMMIT")
-    # The goal is 4 (one JSON-building query, the access log, BEGIN, COMMIT); what the
-    # read path runs today: BEGIN, 10 SELECTs, one access-log call, COMMIT (docs/performance.md
-    # says what stands in the way of 4):
-    assert len(warm_small) <= 13
+    # BEGIN, one statement that loads the case and builds every part's rows as JSON in PostgreSQL,
+    # one access-log call (every row of the request in one set), COMMIT.
+    assert len(warm_small) == 4, warm_small
+    assert warm_small[-2].startswith("SELECT access_log_append")

@@ -71,12 +71,24 @@ async def _open_break_glass(
             )
         )
     ).all()
-    return {
-        case_id: SharingBasis(kind="break_glass", reference=str(grant_id),
-                              labels_to_kinds={label: frozenset({principal.organisation_kind})
-                                               for label in _BREAK_GLASS_LABELS})
-        for case_id, grant_id in rows
-    }
+    return {case_id: _break_glass_basis(principal, grant_id) for case_id, grant_id in rows}
+
+
+def _break_glass_basis(principal: Principal, grant_id: uuid.UUID) -> SharingBasis:
+    return SharingBasis(kind="break_glass", reference=str(grant_id),
+                        labels_to_kinds={label: frozenset({principal.organisation_kind})
+                                         for label in _BREAK_GLASS_LABELS})
+
+
+def need_to_know_from(
+    principal: Principal, case: Case, found: BasesInForce, break_glass_ids: list[uuid.UUID]
+) -> NeedToKnow:
+    """NeedToKnow of one case from parts its read path loaded itself (the case detail loads them
+    in the same statement as the case, app/services/cases/detail.py)."""
+    if principal.kind == "system":
+        return NeedToKnow(principal, case.conference_id, case.phase)
+    glass = _break_glass_basis(principal, break_glass_ids[0]) if break_glass_ids else None
+    return NeedToKnow(principal, case.conference_id, case.phase, _bases(found), glass)
 
 
 @dataclass(frozen=True)

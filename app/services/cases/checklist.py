@@ -64,6 +64,37 @@ class Checklist:
         return self.done == len(self.items)
 
 
+@dataclass(frozen=True)
+class ChecklistFacts:
+    """What the computed items are answered from, per case."""
+
+    signed: bool  # a signed, unexpired agreement
+    has_goals: bool
+    goals_made_at: datetime | None  # when the plan first got goals (else its last change)
+
+
+def checklist_from(case: Case, number: str, facts: ChecklistFacts, ticks: dict[str, ChecklistTick]) -> Checklist:
+    today = clock.today()
+    states = []
+    for spec in ITEMS:
+        if not spec.automatic:
+            tick = ticks.get(spec.key)
+            states.append(ItemState(spec, tick is not None, tick.ticked_by_id if tick else None,
+                                    tick.ticked_at if tick else None))
+        elif spec.key == "agreement_signed":
+            states.append(ItemState(spec, facts.signed))
+        elif spec.key == "case_director_named":
+            states.append(ItemState(spec, case.case_director_id is not None))
+        elif spec.key == "first_review_date_set":
+            states.append(ItemState(spec, case.next_review_date is not None))
+        else:
+            due = case.opened_on + timedelta(days=PLAN_DEADLINE_DAYS)
+            made = facts.goals_made_at
+            done = facts.has_goals and made is not None and made.date() <= due
+            states.append(ItemState(spec, done, due_on=due, overdue=not done and today > due))
+    return Checklist(case, number, states)
+
+
 async def checklists(session: AsyncSession, cases: list[tuple[Case, str]]) -> list[Checklist]:
     """Checklists of many cases in a fixed number of queries."""
     ids = [c.id for c, _ in cases]
@@ -85,38 +116,17 @@ async def checklists(session: AsyncSession, cases: list[tuple[Case, str]]) -> li
     )
     plan_updated = sa.select(Plan.updated_at).where(Plan.case_id == Case.id).limit(1).scalar_subquery()
     facts = {
-        r[0]: (bool(r[1]), bool(r[2]), r[3] or r[4])
+        r[0]: ChecklistFacts(signed=bool(r[1]), has_goals=bool(r[2]), goals_made_at=r[3] or r[4])
         for r in await session.execute(
             sa.select(Case.id, signed, has_goals, first_goals, plan_updated).where(Case.id.in_(ids))  # type: ignore[attr-defined]
         )
     }
-    ticks: dict[tuple[uuid.UUID, str], ChecklistTick] = {
-        (t.case_id, t.item): t
-        for t in (
-            await session.execute(sa.select(ChecklistTick).where(ChecklistTick.case_id.in_(ids)))  # type: ignore[attr-defined]
-        ).scalars()
-    }
-    result = []
-    for case, number in cases:
-        states = []
-        for spec in ITEMS:
-            if not spec.automatic:
-                tick = ticks.get((case.id, spec.key))
-                states.append(ItemState(spec, tick is not None, tick.ticked_by_id if tick else None,
-                                        tick.ticked_at if tick else None))
-            elif spec.key == "agreement_signed":
-                states.append(ItemState(spec, facts[case.id][0]))
-            elif spec.key == "case_director_named":
-                states.append(ItemState(spec, case.case_director_id is not None))
-            elif spec.key == "first_review_date_set":
-                states.append(ItemState(spec, case.next_review_date is not None))
-            else:
-                due = case.opened_on + timedelta(days=PLAN_DEADLINE_DAYS)
-                _, goals_exist, made = facts[case.id]
-                done = goals_exist and made is not None and made.date() <= due
-                states.append(ItemState(spec, done, due_on=due, overdue=not done and today > due))
-        result.append(Checklist(case, number, states))
-    return result
+    ticks: dict[uuid.UUID, dict[str, ChecklistTick]] = {}
+    for t in (
+        await session.execute(sa.select(ChecklistTick).where(ChecklistTick.case_id.in_(ids)))  # type: ignore[attr-defined]
+    ).scalars():
+        ticks.setdefault(t.case_id, {})[t.item] = t
+    return [checklist_from(case, number, facts[case.id], ticks.get(case.id, {})) for case, number in cases]
 
 
 async def checklist_of(session: AsyncSession, case: Case, client_number: str) -> Checklist:

@@ -26,12 +26,14 @@ from app.schemas.cases import (
 )
 from app.services.cases import actions as action_service
 from app.services.cases import checklist as checklist_service
+from app.services.cases import detail as detail_service
 from app.services.cases import lifecycle
 from app.services.cases import notes as note_service
 from app.services.cases import plans as plan_service
 from app.services.cases import referrals as referral_service
+from app.services.cases.detail import CaseDetailParts
 from app.services.cases.present import action_out, assessment_out, case_summary, plan_out, referral_view
-from app.services.need_to_know import need_to_know, need_to_know_by_ids
+from app.services.need_to_know import need_to_know, need_to_know_by_ids, need_to_know_from
 
 
 def case_access(loaded: lifecycle.LoadedCase, action: str, part: str | None = None,
@@ -58,20 +60,27 @@ def _assessments(assessments: list, ntk: NeedToKnow) -> tuple[AssessmentHistory,
 
 
 async def case_detail(session: AsyncSession, principal: Principal, loaded: lifecycle.LoadedCase) -> Read[CaseDetail]:
+    """The case detail of a case already loaded (and admitted by the policy)."""
+    return case_detail_of(principal, await detail_service.load_case_detail(session, principal, loaded.case.id))
+
+
+async def load_case_detail(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseDetailParts:
+    """Everything the case detail shows, in one statement: `parts.loaded.target` goes to the
+    policy, then `case_detail_of` shapes it (no further SQL)."""
+    return await detail_service.load_case_detail(session, principal, case_id)
+
+
+def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDetail]:
+    loaded = parts.loaded
     case, client = loaded.case, loaded.client
-    ntk = await need_to_know(session, principal, case)
-    plan, goals = await plan_service.load_plan(session, case.id)
-    history, assessment_basis, assessments_shown = _assessments(
-        await plan_service.assessments_of(session, case.id), ntk)
-    actions, _ = await action_service.list_actions(
-        session, visible_actions(principal), action_service.ActionFilter(case_id=case.id), limit=1000, offset=0,
-        with_total=False,
-    )
+    ntk = need_to_know_from(principal, case, parts.bases, parts.break_glass_ids)
+    history, assessment_basis, assessments_shown = _assessments(parts.assessments, ntk)
     substances_visible, substances_basis = ntk.sees(Label.health, None)
     identity_visible, _ = ntk.sees(Label.identity, None)
-    plan_shaped = plan_out(plan, goals, ntk)
-    actions_shaped = [action_out(a, n, ntk) for a, n in actions]
-    progress = await checklist_service.checklist_of(session, case, client.client_number)
+    plan_shaped = plan_out(parts.plan, parts.goals, ntk)
+    actions_shaped = [action_out(a, client.client_number, ntk) for a in parts.actions]
+    progress = checklist_service.checklist_from(case, client.client_number, parts.checklist,
+                                                {t.item: t for t in parts.ticks})
     detail = CaseDetail(
         **case_summary(case, client.client_number).model_dump(),
         client_name=client.name if identity_visible else None,
