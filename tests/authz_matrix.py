@@ -117,6 +117,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/cases/{case_id}/guests"): Rule(CHAIR, "conference"),
     ("GET", "/api/v1/cases/{case_id}/guests"): Rule(WORKERS, "conference"),
     ("POST", "/api/v1/cases/{case_id}/guests/{invitation_id}/revoke"): Rule(CHAIR, "conference"),
+    # two-way aftercare (issue 17): everyone on the case reads (by labels); only people of the
+    # neighbourhood team report (none among these callers: tests/test_aftercare_two_way.py), only
+    # people of addiction care answer
+    ("GET", "/api/v1/cases/{case_id}/aftercare-reports"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/aftercare-reports"): Rule(NOBODY, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/aftercare-reports/{report_id}/reply"): Rule(frozenset({"member_other_org"}), "conference"),
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(MEMBERS, "conference"),
     # the case as a FHIR Bundle: the care part for case workers, the access-log part for the
     # privacy officer (docs/fhir.md)

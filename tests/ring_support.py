@@ -48,3 +48,28 @@ def local_today() -> date:
 
 async def invite(client: httpx.AsyncClient, world: World, case_id: object, body: dict[str, Any]) -> httpx.Response:
     return await client.post(f"/api/v1/cases/{case_id}/guests", json=body, headers=world.headers("chair"))
+
+
+async def add_aftercare_watch(owner_db: Database, world: World, case: Any) -> None:
+    """A signed nazorg agreement in force (health shared with the neighbourhood team) and a
+    running aftercare watch, written directly (for tests whose tokens cannot make them)."""
+    import hashlib
+
+    from app.models import AftercareWatch, Agreement
+
+    today = clock.today()
+    text = f"Afspraken voor de nazorg {case.id}"
+    async with owner_db.sessions() as session:
+        session.add(Agreement(
+            case_id=case.id, conference_id=case.conference_id, template_id="nazorg", template_version=1,
+            template_sha256="0" * 64, title="Afspraken voor de nazorg", status="signed",
+            parties={"client": {"client_id": str(case.client_id)},
+                     "addiction_care": {"organisation_id": str(world.orgs["zorg"].id), "name": "Zorg"},
+                     "neighbourhood_team": {"organisation_id": str(world.orgs["wijkteam"].id), "name": "Wijkteam"}},
+            commitments={}, options=[], scope={"health": ["neighbourhood_team"]},
+            starts_on=today - timedelta(days=10), ends_on=today + timedelta(days=170), rendered_text=text,
+            text_hash=hashlib.sha256(text.encode()).hexdigest(), created_by_id=world.members["chair"].id))
+        session.add(AftercareWatch(case_id=case.id, client_id=case.client_id,
+                                   started_at=clock.now() - timedelta(days=5),
+                                   ends_at=clock.now() + timedelta(days=170)))
+        await session.commit()

@@ -121,6 +121,7 @@ class Ctx:
     draft_case_id: uuid.UUID | None = None
     legal_basis_id: uuid.UUID | None = None
     invitation_id: str = ""  # a guest invited to the case (then revoked)
+    report_id: str = ""  # an aftercare report of the neighbourhood team (then answered)
 
     async def call(
         self, person: str, method: str, url: str, json: object = None, *, form: dict[str, str] | None = None,
@@ -390,6 +391,35 @@ async def _guests(c: Ctx):
 async def _revoke_guest(c: Ctx):
     response = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/guests/{c.invitation_id}/revoke")
     return response, [c.row("update", "guest_invitation")]
+
+
+async def _aftercare_reports(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/aftercare-reports")
+    return response, [c.row("list", "aftercare_report")]
+
+
+async def _aftercare_report(c: Ctx):
+    """A nazorg agreement, the care system's completed treatment (the watch), then the team's report."""
+    async with c.db.sessions() as session:
+        await add_mandate(session, c.world.members["wijkteam_member"], "sign_agreements")
+        await session.commit()
+    body = {"template_id": "nazorg", "parties": {"addiction_care": str(c.world.orgs["zorg"].id),
+                                                 "neighbourhood_team": str(c.world.orgs["wijkteam"].id)},
+            "commitments": {"client": "Ik bel.", "addiction_care": "Wij reageren.", "neighbourhood_team": "Wij komen langs."}}
+    agreement = (await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/agreements", body)).json()["id"]
+    await sign_all(c.http, c.world, agreement, {"addiction_care": "care_member", "neighbourhood_team": "wijkteam_member"})
+    event = {**_event("relapse"), "type": "nl.casusoverleg.event.treatment_completed", "data": {"programme": "detox"}}
+    await c.call("care_system", "POST", "/api/v1/events", event, **{"Content-Type": "application/cloudevents+json"})
+    response = await c.call("wijkteam_member", "POST", f"/api/v1/cases/{c.case.id}/aftercare-reports",
+                            {"kind": "missed_contact"})
+    c.report_id = response.json()["id"]
+    return response, [c.row("create", "aftercare_report")]
+
+
+async def _aftercare_reply(c: Ctx):
+    response = await c.call("care_liaison", "POST", f"/api/v1/cases/{c.case.id}/aftercare-reports/{c.report_id}/reply",
+                            {"text": "We bellen de cliënt."})
+    return response, [c.row("update", "aftercare_report")]
 
 
 async def _break_glass(c: Ctx):
@@ -691,6 +721,9 @@ CALLS: dict[str, Call] = {
     "POST /api/v1/cases/{case_id}/transitions": _transition,
     "POST /api/v1/cases/{case_id}/break-glass": _break_glass,
     "POST /api/v1/cases/{case_id}/guests": _invite_guest,
+    "GET /api/v1/cases/{case_id}/aftercare-reports": _aftercare_reports,
+    "POST /api/v1/cases/{case_id}/aftercare-reports": _aftercare_report,
+    "POST /api/v1/cases/{case_id}/aftercare-reports/{report_id}/reply": _aftercare_reply,
     "GET /api/v1/cases/{case_id}/guests": _guests,
     "POST /api/v1/cases/{case_id}/guests/{invitation_id}/revoke": _revoke_guest,
     "GET /api/v1/cases/{case_id}/history": _history,

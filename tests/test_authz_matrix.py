@@ -26,6 +26,8 @@ from app.events.signing import SECRET_PURPOSE, new_secret
 from app.main import create_app
 from app.models import (
     AccessLogEntry,
+    AftercareReport,
+    AftercareWatch,
     AgendaItem,
     Agreement,
     AgreementSignature,
@@ -131,6 +133,7 @@ class Objects:
     subscription_id: uuid.UUID | None = None  # a webhook subscription ...
     message_id: uuid.UUID | None = None  # ... with a dead letter
     invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
+    report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
 
 
 # Which group of objects makes an attribute that is not always there.
@@ -150,6 +153,7 @@ GROUP = {
     "message_id": "subscription",
     "change_id": "identity_change",
     "invitation_id": "guest",
+    "report_id": "aftercare",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -320,6 +324,16 @@ async def _make_groups(
         session.add(invitation)
         await session.flush()
         o.invitation_id = invitation.id
+    if "aftercare" in needs:
+        watch = AftercareWatch(case_id=case.id, client_id=case.client_id, started_at=clock.now() - timedelta(days=5),
+                               ends_at=clock.now() + timedelta(days=100))
+        session.add(watch)
+        await session.flush()
+        report = AftercareReport(case_id=case.id, conference_id=conference.id, watch_id=watch.id, kind="worry",
+                                 organisation_id=world.orgs["wijkteam"].id, observed_on=today)
+        session.add(report)
+        await session.flush()
+        o.report_id = report.id
     if "basis" in needs:
         basis = LegalBasis(case_id=case.id, conference_id=conference.id, article="Art. 9 lid 2 sub g AVG",
                            justification="Zwaarwegend algemeen belang", scope={"health": ["police"]},
@@ -429,6 +443,8 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "ends_on": (clock.today() + timedelta(days=7)).isoformat(),
     },
     ("POST", "/api/v1/cases/{case_id}/guests/{invitation_id}/revoke"): lambda o, w: {},
+    ("POST", "/api/v1/cases/{case_id}/aftercare-reports"): lambda o, w: {"kind": "worry", "note": "Zorgen"},
+    ("POST", "/api/v1/cases/{case_id}/aftercare-reports/{report_id}/reply"): lambda o, w: {"text": "We bellen."},
     ("POST", "/api/v1/cases/{case_id}/assessments"): lambda o, w: {
         "assessed_on": _today(),
         "scores": {"housing": 2},

@@ -78,6 +78,10 @@ class Op(StrEnum):
     case_export = "case:export"
     # the wider ring (issue 17): a worry from the social surroundings, recorded by a member
     concern_create = "concern:create"
+    # two-way aftercare (issue 17): the neighbourhood team reports, addiction care answers
+    aftercare_read = "aftercare:read"
+    aftercare_report = "aftercare:report"
+    aftercare_reply = "aftercare:reply"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -144,6 +148,15 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     # The FHIR export: case workers get the care part (by labels), the privacy officer the
     # access-log part; who holds both roles gets both (app/services/fhir/export.py).
     Op.case_export: CASE_WORKERS | {Role.privacy_officer},
+    Op.aftercare_read: CASE_WORKERS,
+    Op.aftercare_report: frozenset({Role.member, Role.liaison}),  # of a neighbourhood team (below)
+    Op.aftercare_reply: frozenset({Role.member, Role.liaison}),  # of an addiction care institution (below)
+}
+
+# Operations that only people of these organisation kinds perform (besides their role).
+OP_ORGANISATION_KINDS: dict[Op, frozenset[str]] = {
+    Op.aftercare_report: frozenset({OrganisationKind.neighbourhood_team}),
+    Op.aftercare_reply: frozenset({OrganisationKind.addiction_care}),
 }
 
 # What an invited guest (and a peer supporter or buddy) may do on the one case they were invited
@@ -219,6 +232,9 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
         return Decision(False, reason="only the chair or a member of a party to the agreement records a withdrawal")
     if roles <= {Role.referrer}:
         return _referrer_decision(principal, op, target)
+    kinds = OP_ORGANISATION_KINDS.get(op)
+    if kinds is not None and principal.organisation_kind not in kinds:
+        return Decision(False, reason=f"only {' or '.join(sorted(kinds))} organisations may {op.value}")
     allowed_roles = ROLE_MATRIX[op]
     direct = sorted(roles & allowed_roles)
     if direct:

@@ -21,7 +21,7 @@ from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
 
-from app.models.enums import Label, OrganisationKind
+from app.models.enums import AftercareReportKind, Label, OrganisationKind
 from app.schemas.common import NUL_DETAIL, nul_path
 
 EVENT_NAMESPACE = "nl.casusoverleg.event."
@@ -39,6 +39,10 @@ class EventType(StrEnum):
     eviction_threat = "eviction_threat"
     detention = "detention"
     treatment_completed = "treatment_completed"
+    # The neighbourhood team's reports during an aftercare watch (issue 17).
+    aftercare_worry = "aftercare_worry"
+    aftercare_missed_contact = "aftercare_missed_contact"
+    aftercare_suspected_relapse = "aftercare_suspected_relapse"
 
 
 class Severity(StrEnum):
@@ -69,7 +73,8 @@ ALLOWED_TYPES: dict[str, frozenset[EventType]] = {
     K.housing: frozenset({T.eviction_threat, T.nuisance_report}),
     K.probation: frozenset({T.missed_appointment, T.detention}),
     K.public_health: frozenset({T.overdose, T.admission, T.discharge, T.missed_appointment}),
-    K.neighbourhood_team: frozenset({T.missed_appointment, T.nuisance_report}),
+    K.neighbourhood_team: frozenset({T.missed_appointment, T.nuisance_report, T.aftercare_worry,
+                                     T.aftercare_missed_contact, T.aftercare_suspected_relapse}),
     K.other: frozenset(),
 }
 
@@ -96,7 +101,21 @@ FLAG_REASONS: dict[EventType, str] = {
 SEVERITY_ORDER: tuple[str, ...] = ("low", "medium", "high", "critical")
 
 
-def label_for(organisation_kind: str) -> Label:
+# Types whose content carries a label of its own, whoever reports it: a suspected relapse is health
+# information, also when the neighbourhood team reports it (it owns its own report).
+LABEL_OF_TYPE: dict[EventType, Label] = {T.aftercare_suspected_relapse: Label.health}
+
+# The aftercare reports of the neighbourhood team, and the kind of report each one makes.
+AFTERCARE_REPORT_TYPES: dict[EventType, AftercareReportKind] = {
+    T.aftercare_worry: AftercareReportKind.worry,
+    T.aftercare_missed_contact: AftercareReportKind.missed_contact,
+    T.aftercare_suspected_relapse: AftercareReportKind.suspected_relapse,
+}
+
+
+def label_for(organisation_kind: str, event_type: EventType | None = None) -> Label:
+    if event_type is not None and event_type in LABEL_OF_TYPE:
+        return LABEL_OF_TYPE[event_type]
     return LABEL_OF_KIND.get(organisation_kind, Label.general)
 
 
@@ -168,6 +187,19 @@ class TreatmentCompletedData(_Data):
     aftercare_planned: bool = True
 
 
+class AftercareWorryData(_Data):
+    concern: Literal["wellbeing", "housing", "money", "social", "other"] = "other"
+
+
+class AftercareMissedContactData(_Data):
+    contact_kind: Literal["home_visit", "appointment", "phone", "other"] = "other"
+    consecutive: int = Field(default=1, ge=1, le=100)
+
+
+class AftercareSuspectedRelapseData(_Data):
+    substances: list[SubstanceName] = Field(default_factory=list, max_length=10)
+
+
 DATA_SCHEMAS: dict[EventType, type[_Data]] = {
     T.relapse: RelapseData,
     T.lapse: LapseData,
@@ -180,6 +212,9 @@ DATA_SCHEMAS: dict[EventType, type[_Data]] = {
     T.eviction_threat: EvictionThreatData,
     T.detention: DetentionData,
     T.treatment_completed: TreatmentCompletedData,
+    T.aftercare_worry: AftercareWorryData,
+    T.aftercare_missed_contact: AftercareMissedContactData,
+    T.aftercare_suspected_relapse: AftercareSuspectedRelapseData,
 }
 
 
@@ -201,6 +236,8 @@ def severity_of(event_type: EventType, data: _Data) -> Severity:
             return Severity.medium if n >= 3 else Severity.low
         case MissedAppointmentData(consecutive=n):
             return Severity.medium if n >= 3 else Severity.low
+        case AftercareSuspectedRelapseData():
+            return Severity.medium
         case AdmissionData():
             return Severity.medium
         case DischargeData(against_advice=against):

@@ -29,6 +29,8 @@ OUTBOUND_TYPES: tuple[str, ...] = (
     "agenda.published",
     "decisions.published",
     "aftercare.relapse",
+    "aftercare.report",  # the neighbourhood team reported during an aftercare watch (to addiction care)
+    "aftercare.reply",  # addiction care answered such a report (to the neighbourhood team)
 )
 
 

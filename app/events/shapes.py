@@ -23,6 +23,8 @@ _ZGW: dict[str, tuple[str, str, str, str, str]] = {
     "case.phase_changed": ("casussen", "casus", "partial_update", CASE, CASE),
     "case.flagged": ("casussen", "signaal", "create", CASE, CASE),
     "aftercare.relapse": ("casussen", "signaal", "create", CASE, CASE),
+    "aftercare.report": ("casussen", "nazorgmelding", "create", CASE, CASE),
+    "aftercare.reply": ("casussen", "nazorgmelding", "update", CASE, CASE),
     "action.created": ("casussen", "actie", "create", CASE, CASE),
     "agenda.published": ("vergaderingen", "agenda", "update", "meetings/{meeting_id}", "meetings/{meeting_id}/agenda"),
     "decisions.published": (

@@ -15,6 +15,7 @@ from app.models.client import Client, ClientReference
 from app.models.client_request import ClientCorrection, ClientRequest
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
 from app.models.event import (
+    AftercareReport,
     AftercareWatch,
     CaseFlag,
     OutboxMessage,
@@ -37,6 +38,7 @@ __all__ = [
     "AccessLogEntry",
     "Action",
     "AdminChange",
+    "AftercareReport",
     "AftercareWatch",
     "AgendaItem",
     "Agreement",

@@ -131,6 +131,12 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "GuestInvitationOut": {"kind": Label.general, "organisation_name": Label.general,
                            "display_name": Label.general, "reason": Label.general},
     "GuestReadOut": {"part": Label.general, "outcome": Label.general},
+    # The neighbourhood team's aftercare reports: kind and note carry the report's label (a
+    # suspected relapse is health, owned by the reporter); the answer is the institution's health
+    # information (shared with the team by the nazorg agreement).
+    "AftercareReportOut": {"kind": BY_ROW, "note": BY_ROW, "reply": Label.health,
+                           "via_partner_event": Label.general, "answered": Label.general,
+                           "reply_hidden": Label.general, "reply_basis": Label.general},
 }
 
 

@@ -59,6 +59,15 @@ class GuestStatus(StrEnum):
     revoked = "revoked"
 
 
+class AftercareReportKind(StrEnum):
+    """What the neighbourhood team reports to the addiction care institution during an aftercare
+    watch (issue 17). A suspected relapse is health information (label), the others general."""
+
+    worry = "worry"  # zorgen
+    missed_contact = "missed_contact"  # gemist contact
+    suspected_relapse = "suspected_relapse"  # vermoeden van terugval
+
+
 class MandateScope(StrEnum):
     housing_allocation = "housing_allocation"
     debt_fast_track = "debt_fast_track"

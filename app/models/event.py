@@ -9,7 +9,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.models.base import id_field, json_field, text_array_field, ts_field
+from app.models.base import StateColumn, id_field, json_field, text_array_field, ts_field
+from app.models.enums import AftercareReportKind
 
 
 class PartnerEvent(SQLModel, table=True):
@@ -157,3 +158,31 @@ class OutboxMessage(SQLModel, table=True):
     dead_at: datetime | None = ts_field(nullable=True, default_now=False)
     last_status: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
+
+
+class AftercareReport(SQLModel, table=True):
+    """What the neighbourhood team reports to the addiction care institution during an aftercare
+    watch (worry, a missed contact, a suspected relapse), through the web client or as a partner
+    event, and the institution's answer (issue 17). The report is owned by the reporting
+    organisation and carries the label of its kind; the answer is health information of the
+    institution, which the nazorg agreement shares with the neighbourhood team."""
+
+    __tablename__ = "aftercare_report"
+
+    id: uuid.UUID = id_field()
+    case_id: uuid.UUID = Field(foreign_key="case.id", index=True)
+    conference_id: uuid.UUID = Field(foreign_key="conference.id")
+    watch_id: uuid.UUID = Field(foreign_key="aftercare_watch.id")
+    kind: AftercareReportKind = Field(default=AftercareReportKind.worry,
+                                      sa_type=StateColumn(AftercareReportKind, 24), nullable=False)
+    label: str = Field(default="general", max_length=16)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
+    reported_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")  # None: a partner system
+    partner_event_id: uuid.UUID | None = Field(default=None, foreign_key="partner_event.id")
+    observed_on: date
+    note: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = ts_field()
+    reply: str | None = Field(default=None, max_length=2000)
+    reply_organisation_id: uuid.UUID | None = Field(default=None, foreign_key="organisation.id")
+    replied_by_id: uuid.UUID | None = Field(default=None, foreign_key="membership.id")
+    replied_at: datetime | None = ts_field(nullable=True, default_now=False)

@@ -9,6 +9,7 @@ from app.config import Settings
 from app.routers import (
     actions,
     admin,
+    aftercare,
     agreements,
     audit,
     cases,
@@ -29,6 +30,7 @@ from app.routers import (
     web_agreements,
     web_meetings,
     web_referrals,
+    web_ring,
     webhooks,
 )
 from app.web import STATIC_DIR
@@ -37,11 +39,11 @@ API_PREFIX = "/api/v1"
 
 # The order is the order of the OpenAPI document.
 API_ROUTERS = (
-    health, admin, clients, referrals, cases, guests, plans, actions, agreements, checklist, identity_admin, me,
+    health, admin, clients, referrals, cases, guests, aftercare, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
     fhir,
 )
-WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements)
+WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring)
 
 
 def register_routers(app: FastAPI, settings: Settings) -> None:

@@ -27,6 +27,7 @@ from app.services.cases import actions as action_service
 from app.services.cases import guests as guest_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
+from app.services.events import aftercare as aftercare_service
 from app.web import signin
 from app.web.consent import consent_section
 from app.web.csrf import checked_form
@@ -227,7 +228,7 @@ async def case_list_page(request: Request, ctx: Ctx, fase: str = "") -> HTMLResp
 
 
 @router.get("/casussen/{case_id}", response_class=HTMLResponse)
-async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx) -> HTMLResponse:
+async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str = "") -> HTMLResponse:
     """The case as the API's read path shapes it: labelled content the reader may not see reads
     "afgeschermd", exactly as in the API."""
     session = ctx.guard.session
@@ -242,8 +243,10 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx) -> HTMLRespo
     shown = detail.assessments.items
     basis = shown[0].basis if shown else None
     guests = ctx.guard.deliver(await guest_service.guests_read(session, ctx.principal, loaded))
+    aftercare = ctx.guard.deliver(await aftercare_service.aftercare_page(session, ctx.principal, loaded))
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
                                                                "name": detail.client_name}, guests=guests,
+                 aftercare=aftercare, aftercare_saved=nazorg,
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],

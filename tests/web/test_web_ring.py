@@ -3,6 +3,7 @@ often they read it) for the people working on the case."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -13,12 +14,19 @@ from app.clock import clock
 from app.db import Database
 from app.models import GuestInvitation
 from tests.factories import World, add_case
+from tests.ring_support import add_aftercare_watch
 from tests.web.conftest import WebServer
-from tests.web.test_web import sign_in
+from tests.web.test_web import csrf_of, sign_in
 
 
 @pytest.fixture
 async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
+        yield c
+
+
+@pytest.fixture
+async def browser2(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
         yield c
 
@@ -38,3 +46,31 @@ async def test_the_case_page_lists_its_guests(web_world: World, owner_db: Databa
     assert "Gasten en deelnemers van buiten het overleg" in page.text
     assert "Sanne Gast" in page.text and "Afstemming over de dagbesteding" in page.text and "Loopt" in page.text
     assert "0 keer ingezien" in page.text
+
+
+async def test_a_wijkteam_member_reports_on_the_case_page_and_the_care_liaison_answers(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        await session.commit()
+    await add_aftercare_watch(owner_db, web_world, case)
+    page = await sign_in(browser, web_world, "wijkteam_member", start=f"/web/casussen/{case.id}")
+    assert "Melding doen aan de verslavingszorg" in page.text
+    sent = await browser.post(f"/web/casussen/{case.id}/nazorg", data={
+        "csrf": csrf_of(page.text), "soort": "worry", "datum": "", "toelichting": "Hij neemt de telefoon niet op"})
+    assert sent.status_code == 200 and "Uw melding is verstuurd" in sent.text
+    assert "Hij neemt de telefoon niet op" in sent.text
+    wrong = await browser.post(f"/web/casussen/{case.id}/nazorg", data={"csrf": csrf_of(page.text), "soort": "x"})
+    assert wrong.status_code == 422 and "Kies wat u wilt melden" in wrong.text
+
+    care = await sign_in(browser2, web_world, "care_liaison", start=f"/web/casussen/{case.id}")
+    assert "Zorgen" in care.text and "Hij neemt de telefoon niet op" in care.text
+    assert "Melding doen aan de verslavingszorg" not in care.text  # only the neighbourhood team reports
+    report_id = re.search(r'/nazorg/([0-9a-f-]{36})/antwoord', care.text)
+    assert report_id is not None
+    answered = await browser2.post(f"/web/casussen/{case.id}/nazorg/{report_id.group(1)}/antwoord",
+                                   data={"csrf": csrf_of(care.text), "antwoord": "We gaan vandaag langs."})
+    assert answered.status_code == 200 and "Uw antwoord is verstuurd" in answered.text
+    team = await browser.get(f"/web/casussen/{case.id}")
+    assert "Antwoord van de verslavingszorg" in team.text and "We gaan vandaag langs." in team.text

@@ -36,6 +36,7 @@ from app.clock import clock
 from app.config import Settings
 from app.errors import Conflict, UnprocessableEntity
 from app.events.cloudevents import (
+    AFTERCARE_REPORT_TYPES,
     FLAG_REASONS,
     FLAGGING_TYPES,
     SEVERITY_ORDER,
@@ -64,6 +65,7 @@ from app.models import (
 )
 from app.models.enums import OrganisationKind, Phase, Role
 from app.services.agreements import sharing
+from app.services.events import aftercare
 
 UNKNOWN_REFERENCE = "The subject is not a client reference of your organisation that is linked to a case."
 
@@ -255,7 +257,6 @@ async def _ingest(
         raise _problem(unknown, batch=batch)
     new = [e for e in fresh if e.subject in linked]
 
-    label = label_for(principal.organisation_kind).value
     inserted: dict[tuple[str, str], StoredEvent] = {}
     if new:
         rows = [
@@ -269,7 +270,7 @@ async def _ingest(
                 case_id=linked[e.subject].case_id,
                 occurred_at=e.occurred_at,
                 received_at=now,
-                label=label,
+                label=label_for(principal.organisation_kind, e.type).value,
                 severity=e.severity.value,
             )
             for e in new
@@ -307,7 +308,7 @@ async def _ingest(
 
     if inserted:
         await _effects(
-            session, settings, sorted(inserted.values(), key=lambda r: (r.occurred_at, r.id)), linked
+            session, settings, sorted(inserted.values(), key=lambda r: (r.occurred_at, r.id)), linked, org_id
         )
         audit.allowed(
             *[
@@ -382,6 +383,7 @@ EFFECT_TYPES = frozenset(
         *(t.value for t in FLAGGING_TYPES),
         *(t.value for t in AFTERCARE_ALERT_TYPES),
         EventType.treatment_completed.value,
+        *(t.value for t in AFTERCARE_REPORT_TYPES),
     }
 )
 
@@ -412,7 +414,8 @@ class _Snooze:
 
 
 async def _effects(
-    session: AsyncSession, settings: Settings, events: list[StoredEvent], linked: dict[str, Linked]
+    session: AsyncSession, settings: Settings, events: list[StoredEvent], linked: dict[str, Linked],
+    sender: uuid.UUID,
 ) -> None:
     """Flags, aftercare watches, notifications and outbox rows, in the event's own time order.
     Flags are set-based: the request's flag-raising events are folded per case and kind in
@@ -513,6 +516,10 @@ async def _effects(
                 organisation_ids=await orgs_of(case_id),
                 organisation_kinds=[OrganisationKind.neighbourhood_team.value],
             )
+        if kind in AFTERCARE_REPORT_TYPES:
+            await aftercare.report_from_event(
+                session, case_id=case_id, conference_id=link.conference_id, organisation_id=sender,
+                kind=AFTERCARE_REPORT_TYPES[kind], event_id=event.id, occurred_at=event.occurred_at)
     for case_id, event in broken.items():
         await session.execute(
             sa.update(SignalSnooze)
