@@ -43,7 +43,10 @@ def invitation_body(org: Organisation, subject: str = "ggz-behandelaar", *, days
 
 
 def local_today() -> date:
-    return clock.now().date()
+    """Today in the Netherlands: an invitation's last day is a local date."""
+    from app.services.cases.guests import LOCAL
+
+    return clock.now().astimezone(LOCAL).date()
 
 
 async def invite(client: httpx.AsyncClient, world: World, case_id: object, body: dict[str, Any]) -> httpx.Response:
