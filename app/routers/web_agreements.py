@@ -280,7 +280,7 @@ async def _agreement_page(request: Request, ctx: WebContext, loaded: service.Loa
     return page(
         request, "agreements/agreement.html", ctx, status=status, agreement=agreement, case=loaded.case,
         client_number=loaded.client.client_number,
-        text=render.text_html(agreement.rendered_text) if agreement.rendered_text else None,
+        text=render.text_html(agreement.rendered_text, heading_offset=2) if agreement.rendered_text else None,
         own_parties=own_parties, client_form=client_form, people=people, may_withdraw=may_withdraw,
         withdrawable=_withdrawable(agreement) if may_withdraw else {}, errors=errors or {}, kept=kept,
         problem=problem, done=DONE.get(done, ""), has_scan=has_scan, scan_max_kb=_settings(request).agreement_scan_max_bytes // 1024,

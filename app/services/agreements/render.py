@@ -140,9 +140,15 @@ tot en met {{ p.ends_on }}</p>
 )
 
 
-def text_html(text: str) -> jinja2.utils.markupsafe.Markup:
-    """The stored agreement text as HTML (for a page that shows the signed text)."""
-    return jinja2.utils.markupsafe.Markup(_MARKDOWN.render(text))  # safe: html disabled above
+def text_html(text: str, *, heading_offset: int = 0) -> jinja2.utils.markupsafe.Markup:
+    """The stored agreement text as HTML; a page that shows it under its own headings moves the
+    text's headings down by `heading_offset` levels (its title becomes an h3 under an h2)."""
+    tokens = _MARKDOWN.parse(text)
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(6, int(token.tag[1]) + heading_offset)}"
+    html = _MARKDOWN.renderer.render(tokens, _MARKDOWN.options, {})
+    return jinja2.utils.markupsafe.Markup(html)  # safe: html disabled above
 
 
 def render_html(p: Printable) -> str:
