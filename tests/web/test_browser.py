@@ -235,8 +235,9 @@ async def test_chair_builds_reorders_and_publishes_an_agenda_then_a_decision_rea
     # During the meeting: a decision on the review item that gives the police an action.
     await page.get_by_role("link", name="Besluiten vastleggen").click()
     await page.wait_for_url(f"**{base}/besluiten")
-    item = page.locator("section.card").first
-    assert numbers["review"] in await item.locator("h2").inner_text()
+    item = page.locator("details.card.item").first  # the items are collapsed: open the first
+    assert numbers["review"] in await item.locator("summary").inner_text()
+    await item.locator("summary").click()
     await item.get_by_label("Besluit", exact=False).first.fill("Wijkagent en wijkcoach gaan samen op huisbezoek.")
     await item.get_by_label("Wat moet er gebeuren?").fill("Huisbezoek met de wijkcoach")
     await item.get_by_label("Leefgebied").select_option("housing")
