@@ -538,38 +538,10 @@ def _rank(column: Any) -> Any:
     return sa.func.array_position(sa.literal(list(SEVERITY_ORDER), ARRAY(sa.String())), column)
 
 
-async def _fold_flags(
-    session: AsyncSession, settings: Settings, folds: list[_Fold]
-) -> list[tuple[_Fold, uuid.UUID]]:
-    """Open a flag per (case, kind), or count up the open one (the partial unique index
-    `uq_case_flag_open` holds one open flag per kind and case, also under concurrent requests).
-    Returns the flags whose case director is to be told: new ones, and open ones whose last
-    telling lies more than the fold window (event time) before this request's latest repeat."""
-    if not folds:
-        return []
-    folds = sorted(folds, key=lambda f: (str(f.case_id), f.kind.value))  # one lock order for all
-    now = clock.now()
-    statement = pg_insert(_FLAG).values(
-        [
-            {
-                "id": uuid.uuid4(),
-                "case_id": f.case_id,
-                "kind": f.kind.value,
-                "reason": FLAG_REASONS[f.kind],
-                "label": f.first.label,
-                "severity": f.severity,
-                "source_event_id": f.first.id,
-                "created_at": now,
-                "count": f.count,
-                "last_seen_at": f.last_seen,
-                "notified_at": f.last_seen,
-            }
-            for f in folds
-        ]
-    )
+def _flag_upsert(window: timedelta) -> Any:
+    statement = pg_insert(_FLAG)
     new = statement.excluded
-    window = timedelta(hours=settings.events_fold_window_hours)
-    upsert = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=["case_id", "kind"],
         index_where=sa.text("cleared_at IS NULL"),
         set_={
@@ -585,9 +557,41 @@ async def _fold_flags(
         },
     ).returning(_FLAG.c.id, _FLAG.c.case_id, _FLAG.c.kind, _FLAG.c.notified_at,
                 sa.literal_column("(xmax = 0)").label("inserted"))
+
+
+async def _fold_flags(
+    session: AsyncSession, settings: Settings, folds: list[_Fold]
+) -> list[tuple[_Fold, uuid.UUID]]:
+    """Open a flag per (case, kind), or count up the open one (the partial unique index
+    `uq_case_flag_open` holds one open flag per kind and case, also under concurrent requests).
+    Returns the flags whose case director is to be told: new ones, and open ones whose last
+    telling lies more than the fold window (event time) before this request's latest repeat."""
+    if not folds:
+        return []
+    folds = sorted(folds, key=lambda f: (str(f.case_id), f.kind.value))  # one lock order for all
+    now = clock.now()
+    values = [
+        {
+            "id": uuid.uuid4(),
+            "case_id": f.case_id,
+            "kind": f.kind.value,
+            "reason": FLAG_REASONS[f.kind],
+            "label": f.first.label,
+            "severity": f.severity,
+            "source_event_id": f.first.id,
+            "created_at": now,
+            "count": f.count,
+            "last_seen_at": f.last_seen,
+            "notified_at": f.last_seen,
+        }
+        for f in folds
+    ]
+    # executemany ("insertmanyvalues", one round trip): the statement has no values of its own,
+    # so SQLAlchemy compiles it once per process (a multi-row .values() is compiled every time).
+    upsert = _flag_upsert(timedelta(hours=settings.events_fold_window_hours))
     by_key = {(f.case_id, f.kind.value): f for f in folds}
     told = []
-    for flag_id, case_id, kind, notified_at, inserted in (await session.execute(upsert)).all():
+    for flag_id, case_id, kind, notified_at, inserted in (await session.execute(upsert, values)).all():
         fold = by_key[(case_id, kind)]
         if inserted or notified_at == fold.last_seen:
             told.append((fold, flag_id))
