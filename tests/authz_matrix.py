@@ -96,6 +96,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/memberships/{membership_id}/mandates"): Rule(ADMIN, "conference"),
     # clients and referrals
     ("POST", "/api/v1/conferences/{conference_id}/clients/lookup"): Rule(MEMBERS, "conference"),
+    # known elsewhere (hit/no-hit): asked like a look-up by BSN; a question is read by the chairs
+    # of the asking conference and of a conference that knew the person
+    ("POST", "/api/v1/conferences/{conference_id}/known-elsewhere"): Rule(MEMBERS, "conference"),
+    ("GET", "/api/v1/known-elsewhere/{question_id}"): Rule(CHAIR, "conference"),
     ("POST", "/api/v1/conferences/{conference_id}/referrals"): Rule(WORKERS, "conference"),
     # a worry from the social surroundings, recorded by the chair or a member (issue 17)
     ("POST", "/api/v1/conferences/{conference_id}/concerns"): Rule(MEMBERS, "conference"),

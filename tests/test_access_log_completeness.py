@@ -26,7 +26,9 @@ from app.models import (
     Assessment,
     Case,
     ClientReference,
+    Conference,
     Decision,
+    KnownElsewhereQuestion,
     LegalBasis,
     Meeting,
     PartnerSystem,
@@ -38,7 +40,7 @@ from tests.factories import World, add_action, add_case, add_mandate
 # Paths with these words are client data by their name; they can never be exempted.
 CLIENT_WORDS = re.compile(
     r"case|action|referral|client|plan|assessment|escalation|audit|agenda|decision|agreements|note|"
-    r"events|flag|relapse|checklist|legal-bas|sharing|discussion|digest"
+    r"events|flag|relapse|checklist|legal-bas|sharing|discussion|digest|known-elsewhere"
 )
 
 # Routes that show or change no client data, each with the reason.
@@ -346,6 +348,25 @@ async def _lookup(c: Ctx):
     )
     assert response.status_code == 404
     return response, [("search", "client", None)]
+
+
+async def _ask_known_elsewhere(c: Ctx):
+    async with c.db.sessions() as session:
+        await session.execute(sa.update(Conference).where(Conference.id.in_([c.world.a.id, c.world.b.id]))
+                              .values(known_elsewhere=True))
+        await session.commit()
+    response = await c.call("chair", "POST", f"/api/v1/conferences/{c.world.a.id}/known-elsewhere",
+                            {"bsn": "111222333", "reason": "Verhuisd uit een andere gemeente"})
+    # asked in A (a look-up by BSN), answered in B (no: no client number)
+    return response, [("search", "client", None), ("search", "known_elsewhere", None)]
+
+
+async def _known_elsewhere_question(c: Ctx):
+    await _ask_known_elsewhere(c)
+    async with c.db.sessions() as session:
+        question = (await session.execute(sa.select(KnownElsewhereQuestion.id))).scalars().first()
+    response = await c.call("chair", "GET", f"/api/v1/known-elsewhere/{question}")
+    return response, [("read", "known_elsewhere", None)]
 
 
 async def _audit_log(c: Ctx):
@@ -743,6 +764,8 @@ CALLS: dict[str, Call] = {
     "POST /api/v1/referrals/{referral_id}/accept": _accept,
     "POST /api/v1/referrals/{referral_id}/decline": _decline,
     "POST /api/v1/conferences/{conference_id}/clients/lookup": _lookup,
+    "POST /api/v1/conferences/{conference_id}/known-elsewhere": _ask_known_elsewhere,
+    "GET /api/v1/known-elsewhere/{question_id}": _known_elsewhere_question,
     "GET /api/v1/audit/log": _audit_log,
     "GET /api/v1/audit/verify": _audit_verify,
     "GET /api/v1/audit/clients/{client_number}/report": _audit_report,

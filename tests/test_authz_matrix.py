@@ -42,6 +42,7 @@ from app.models import (
     Decision,
     GuestInvitation,
     IdentityChange,
+    KnownElsewhereQuestion,
     LegalBasis,
     Meeting,
     OutboxMessage,
@@ -98,6 +99,9 @@ async def mworld(world: World, owner_db) -> World:
         )
         session.add(care_system)
         session.add(ConferenceOrganisation(conference_id=world.b.id, organisation_id=world.orgs["zorg"].id))
+        # both take part in known-elsewhere questions (hit/no-hit)
+        await session.execute(sa.update(Conference).where(Conference.id.in_([world.a.id, world.b.id]))
+                              .values(known_elsewhere=True))
         await add_mandate(session, world.members["care_member"], "sign_agreements")
         await session.commit()
     world.systems["care_system"] = care_system
@@ -132,6 +136,7 @@ class Objects:
     held_meeting_id: uuid.UUID | None = None  # a held meeting with a published decision
     subscription_id: uuid.UUID | None = None  # a webhook subscription ...
     message_id: uuid.UUID | None = None  # ... with a dead letter
+    question_id: uuid.UUID | None = None  # a known-elsewhere question asked by the conference
     invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
     report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
 
@@ -154,6 +159,7 @@ GROUP = {
     "change_id": "identity_change",
     "invitation_id": "guest",
     "report_id": "aftercare",
+    "question_id": "question",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -272,6 +278,12 @@ async def _make_groups(
         session.add(reference)
         await session.flush()
         o.reference_id = reference.id
+    if "question" in needs:
+        question = KnownElsewhereQuestion(conference_id=conference.id, asked_by_id=chair_id, reason="Verhuisd",
+                                          known=False)
+        session.add(question)
+        await session.flush()
+        o.question_id = question.id
     if "snooze" in needs:
         snooze = SignalSnooze(case_id=case.id, kind="missed_appointment", until=today + timedelta(days=7),
                               reason="Opgenomen", created_by_id=chair_id)
@@ -424,6 +436,8 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "granted_by": "Directie",
     },
     ("POST", "/api/v1/conferences/{conference_id}/clients/lookup"): lambda o, w: {"bsn": "111222333"},
+    ("POST", "/api/v1/conferences/{conference_id}/known-elsewhere"): lambda o, w: {
+        "bsn": "111222333", "reason": "Verhuisd uit een andere gemeente"},
     ("POST", "/api/v1/conferences/{conference_id}/referrals"): lambda o, w: {
         "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"},
         "reason": "Overlast en schulden",

@@ -82,6 +82,9 @@ class Op(StrEnum):
     aftercare_read = "aftercare:read"
     aftercare_report = "aftercare:report"
     aftercare_reply = "aftercare:reply"
+    # known elsewhere (hit/no-hit): asking is a look-up by BSN (Op.client_lookup, throttled);
+    # a question is read by the chairs of the asking and the answering conferences
+    known_elsewhere_read = "known_elsewhere:read"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -151,6 +154,7 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.aftercare_read: CASE_WORKERS,
     Op.aftercare_report: frozenset({Role.member, Role.liaison}),  # of a neighbourhood team (below)
     Op.aftercare_reply: frozenset({Role.member, Role.liaison}),  # of an addiction care institution (below)
+    Op.known_elsewhere_read: frozenset({Role.chair}),
 }
 
 # Operations that only people of these organisation kinds perform (besides their role).

@@ -71,6 +71,7 @@ _HEADERS: dict[int, dict[str, Any]] = {
 # Answers only some operations give, beyond what follows from their shape.
 EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/v1/conferences/{conference_id}/clients/lookup"): (429,),
+    ("post", "/api/v1/conferences/{conference_id}/known-elsewhere"): (429,),
     ("post", "/api/v1/events"): (400, 413, 415),
 }
 

@@ -26,6 +26,7 @@ from app.models.event import (
 from app.models.guest import GuestInvitation
 from app.models.history import ChangeRecord
 from app.models.job import JobRun, Notification
+from app.models.known_elsewhere import KnownElsewhereAnswer, KnownElsewhereQuestion
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
 from app.models.organisation import Organisation, PartnerSystem
 from app.models.plan import Assessment, Goal, Plan
@@ -66,6 +67,8 @@ __all__ = [
     "GuestInvitation",
     "IdentityChange",
     "JobRun",
+    "KnownElsewhereAnswer",
+    "KnownElsewhereQuestion",
     "LegalBasis",
     "Mandate",
     "Meeting",

@@ -126,6 +126,12 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "SnoozeOut": {"kind": Label.general, "reason": Label.general, "until": Label.general,
                   "active": Label.general, "ended_reason": Label.general},
     "PeriodCount": {},
+    # Known elsewhere (hit/no-hit): whether a person identified by BSN is known in another
+    # conference, and where; only to the member who asked (docs/known-elsewhere.md).
+    "KnownElsewhereOut": {"known": Label.identity},
+    "KnownConference": {"name": Label.identity, "chair_contact": Label.general},
+    "KnownElsewhereQuestionOut": {"asking_conference": Label.general, "asked_by": Label.general,
+                                  "known": Label.identity},
     # Guests of a case (issue 17): who was invited, from which organisation, why; the reason is
     # written by the chair for everyone on the case (process information, like a referral reason).
     "GuestInvitationOut": {"kind": Label.general, "organisation_name": Label.general,

@@ -21,6 +21,9 @@ class Conference(SQLModel, table=True):
     #  "duration_minutes": 120, "anchor": "2026-01-06"}
     cadence: dict = json_field()
     retention_days: int = Field(default=730, ge=0)
+    # Takes part in known-elsewhere questions (hit/no-hit, docs/known-elsewhere.md): may ask, and
+    # is asked. Off until the municipality decides to join.
+    known_elsewhere: bool = Field(default=False, sa_column_kwargs={"server_default": "false"})
     created_at: datetime = ts_field()
 
 

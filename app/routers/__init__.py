@@ -21,6 +21,7 @@ from app.routers import (
     guests,
     health,
     identity_admin,
+    known_elsewhere,
     me,
     meetings,
     partners,
@@ -41,7 +42,7 @@ API_PREFIX = "/api/v1"
 API_ROUTERS = (
     health, admin, clients, referrals, cases, guests, aftercare, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
-    fhir,
+    fhir, known_elsewhere,
 )
 WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring)
 

@@ -65,6 +65,7 @@ class ConferenceCreate(Strict):
     cadence: Cadence
     organisation_ids: list[uuid.UUID] = Field(default_factory=list, max_length=50)
     retention_days: int = Field(default=730, ge=0, le=36500)
+    known_elsewhere: bool = Field(default=False, description="Take part in known-elsewhere (hit/no-hit) questions.")
 
 
 class ConferenceOut(BaseModel):
@@ -74,6 +75,7 @@ class ConferenceOut(BaseModel):
     municipality: str
     cadence: dict
     retention_days: int
+    known_elsewhere: bool = False
 
 
 class MembershipCreate(Strict):

@@ -27,7 +27,7 @@ from app.schemas.admin import ConferenceCreate, MandateCreate, MembershipCreate,
 from app.services.access.changes import record_admin_change, snapshot
 
 ORGANISATION_FIELDS = ("name", "slug", "kind", "issuer", "audience", "discovery_url", "jwks_uri", "claim_mapping")
-CONFERENCE_FIELDS = ("name", "municipality", "cadence", "retention_days")
+CONFERENCE_FIELDS = ("name", "municipality", "cadence", "retention_days", "known_elsewhere")
 MEMBERSHIP_FIELDS = ("conference_id", "organisation_id", "issuer", "subject", "display_name", "email", "role", "active")
 MANDATE_FIELDS = ("membership_id", "scope", "max_amount_cents", "valid_from", "valid_to", "granted_by")
 
@@ -78,6 +78,7 @@ async def create_conference(session: AsyncSession, principal: Principal, data: C
         municipality=data.municipality,
         cadence=data.cadence.model_dump(mode="json"),
         retention_days=data.retention_days,
+        known_elsewhere=data.known_elsewhere,
     )
     session.add(conference)
     await session.flush()
