@@ -28,7 +28,7 @@ class RequestContextMiddleware:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _too_large(send, self.max_body_bytes)
+            await _too_large(send, self.max_body_bytes, web=_is_web(scope))
             return
         nul_at = _nul_in_url(scope)
         if nul_at is not None:  # (request bodies: app/schemas/common.py Strict)
@@ -77,7 +77,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_headers)
         except _BodyTooLarge:
-            await _too_large(send, limit)
+            await _too_large(send, limit, web=_is_web(scope))
 
 
 def _opaque(tag: bytes) -> bytes:
@@ -107,9 +107,33 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _too_large(send: Send, limit: int) -> None:
+def _is_web(scope: Scope) -> bool:
+    path = scope.get("path", "")
+    return bool(path == "/web" or path.startswith("/web/"))
+
+
+# A browser that posts too much (a large scan on the agreement page) gets a Dutch page, never
+# problem+json; it is plain, without the web client's templates (they sit above this layer).
+_TOO_LARGE_PAGE = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>Te groot \u00b7 Casusoverleg</title></head>
+<body><main><h1>Het formulier is te groot</h1>
+<p>Wat u verstuurde is groter dan {kb} kB en is niet opgeslagen. Ga terug, kies een kleiner bestand
+(bijvoorbeeld een scan als PDF of als JPEG met een lagere resolutie) en probeer het opnieuw.</p>
+<p><a href="/web/">Naar Mijn acties</a></p></main></body></html>
+"""
+
+
+async def _too_large(send: Send, limit: int, *, web: bool = False) -> None:
     import json
 
+    if web:
+        page = _TOO_LARGE_PAGE.format(kb=limit // 1024).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode()),
+            (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        ]})
+        await send({"type": "http.response.body", "body": page})
+        return
     body = json.dumps(
         {
             "type": "https://casusoverleg.nl/problems/payload-too-large",

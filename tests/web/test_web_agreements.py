@@ -20,7 +20,7 @@ from app.models.enums import AgreementStatus
 from tests.agreements_support import PDF, PNG
 from tests.factories import World, add_case, add_mandate
 from tests.web.conftest import WebServer
-from tests.web.test_web import hidden_fields, sign_in
+from tests.web.test_web import csrf_of, hidden_fields, sign_in
 
 CLIENT_WORDS = "Ik kom elke week naar de afspraak en vertel eerlijk over mijn gebruik."
 CARE_WORDS = "De verslavingszorg biedt binnen een maand een plek in de GHB-detox."
@@ -323,3 +323,81 @@ async def test_the_demo_shows_a_signed_and_a_draft_three_party_agreement(
     agreement = await browser.get(f"/web/overeenkomsten/{stored[cases['Fatima Bouzid']].id}")
     assert "De getekende tekst" in agreement.text and "Fatima Bouzid" in agreement.text
     assert agreement.text.count("nog niet getekend") == 0
+
+
+async def test_a_scan_larger_than_any_request_gets_a_dutch_page_not_json(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    case = await _case(owner_db, web_world)
+    await sign_in(browser, web_world, "chair", start=f"/web/casussen/{case.id}")
+    draft = await _start(browser, web_world, case)
+    huge = await _client_signs(browser, draft, scan=PDF + b"0" * 1_100_000, name="enorm.pdf")
+    assert huge.status_code == 413 and huge.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl">' in huge.text and "Het formulier is te groot" in huge.text
+    async with owner_db.sessions() as session:
+        assert (await session.execute(sa.select(sa.func.count()).select_from(AgreementSignature))).scalar_one() == 0
+
+
+# Who may open each agreement page (200), is refused (403) or may not know it exists (404): case
+# workers read the agreement; chair and members start one; the text, print view, PDF and scan are
+# for the chair, the case director (care_member) and the parties' organisations (municipality,
+# addiction care); the privacy officer and the administrator read no case content; conference B
+# does not know the case.
+READERS: dict[str, tuple[int, int, int]] = {  # person: (agreement page, form to start one, text pages)
+    "chair": (200, 200, 200),
+    "care_member": (200, 200, 200),
+    "gemeente_member": (200, 200, 200),
+    "police_member": (200, 200, 403),
+    "police_liaison": (200, 403, 403),
+    "wijkteam_member": (200, 200, 403),
+    "privacy_officer": (403, 403, 403),
+    "admin": (403, 403, 403),
+    "police_member_b": (404, 404, 404),
+}
+# Changes refused by the policy (or the text rule) for these people, with nothing written.
+REFUSED_CHANGES: dict[str, tuple[tuple[str, dict[str, str], int], ...]] = {
+    "police_liaison": (("tekenen", {"partij": "municipality"}, 403),
+                       ("intrekken", {"geheel": "ja", "bevestig": "ja"}, 403)),
+    "police_member": (("handtekening-client", {"getuige": "", "in_bijzijn": "ja"}, 403),
+                      ("intrekken", {"label": "health", "organisaties": "police"}, 403)),
+    "wijkteam_member": (("intrekken", {"geheel": "ja", "bevestig": "ja"}, 403),),
+    "police_member_b": (("tekenen", {"partij": "municipality"}, 404),
+                        ("intrekken", {"geheel": "ja", "bevestig": "ja"}, 404)),
+}
+
+
+async def test_who_may_open_and_change_the_agreement_pages(
+    web_world: World, owner_db: Database, web_server: WebServer, browser: httpx.AsyncClient
+) -> None:
+    case = await _case(owner_db, web_world)
+    async with owner_db.sessions() as session:
+        await add_mandate(session, web_world.members["gemeente_member"], "sign_agreements")
+        await session.commit()
+    await sign_in(browser, web_world, "chair", start=f"/web/casussen/{case.id}")
+    draft = await _start(browser, web_world, case)
+    signed = await _client_signs(browser, draft)
+    assert signed.status_code == 200
+    url = draft.url.path
+    [before] = await _stored(owner_db, case)
+    for person, (agreement, start, text) in READERS.items():
+        async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
+            home = await sign_in(c, web_world, person, start="/web/casussen")
+            assert home.status_code == 200, person
+            got = {
+                "agreement": (await c.get(url)).status_code,
+                "start": (await c.get(f"/web/casussen/{case.id}/overeenkomsten/nieuw")).status_code,
+                **{suffix: (await c.get(url + suffix)).status_code for suffix in ("/afdrukken", "/pdf", "/scan")},
+            }
+            assert got == {"agreement": agreement, "start": start, "/afdrukken": text, "/pdf": text,
+                           "/scan": text}, person
+            for suffix, data, status in REFUSED_CHANGES.get(person, ()):
+                refused = await c.post(f"{url}/{suffix}", data={"csrf": csrf_of(home.text), "versie": "2", **data})
+                assert refused.status_code == status and "<html lang=\"nl\">" in refused.text, (person, suffix)
+        async with owner_db.sessions() as session:
+            denied = (await session.execute(sa.select(sa.func.count()).select_from(AccessLogEntry).where(
+                AccessLogEntry.outcome == "denied",
+                AccessLogEntry.actor_subject == web_world.members[person].subject))).scalar_one()
+        refusals = [s for s in (agreement, start, text, text, text) if s != 200]
+        assert denied == len(refusals) + len(REFUSED_CHANGES.get(person, ())), person
+    [after] = await _stored(owner_db, case)
+    assert after.version == before.version and after.status == AgreementStatus.draft
