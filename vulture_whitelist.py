@@ -15,9 +15,8 @@ Clock.reset
 DevKeyStore.drop_old  # key-rotation tests retire a development key
 ChainReport.heads  # part of the verification report (the API returns its __dict__)
 _Pdf.footer  # fpdf calls it on every page
-measure  # the readability check of every agreement template runs in tests/test_readability.py
-template_text
-Readability.passes
+NOT_CLIENT_DATA_TABLES  # tests/test_subject_access_complete.py: every client-data table is exported or named here
+client_data_tables
 
 _.exc_text  # logging.LogRecord: cleared so that a formatted traceback is redacted again
 _.superseded_at  # model columns, assigned by the services

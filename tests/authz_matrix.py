@@ -238,6 +238,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/audit/verify"): Rule(PRIVACY_OFFICER, "global"),
     ("GET", "/api/v1/audit/clients/{client_number}/report"): Rule(PRIVACY_OFFICER, "conference"),
     ("GET", "/api/v1/audit/clients/{client_number}/export"): Rule(PRIVACY_OFFICER, "conference"),
+    # a client's requests under the AVG (issue 21): the privacy officer of the client's conference
+    ("POST", "/api/v1/audit/clients/{client_number}/requests"): Rule(PRIVACY_OFFICER, "conference"),
+    ("GET", "/api/v1/client-requests"): Rule(PRIVACY_OFFICER, "list"),
+    ("GET", "/api/v1/client-requests/{request_id}"): Rule(PRIVACY_OFFICER, "conference"),
+    ("POST", "/api/v1/client-requests/{request_id}/extension"): Rule(PRIVACY_OFFICER, "conference"),
+    ("POST", "/api/v1/client-requests/{request_id}/corrections"): Rule(PRIVACY_OFFICER, "conference"),
+    ("POST", "/api/v1/client-requests/{request_id}/answer"): Rule(PRIVACY_OFFICER, "conference"),
 }
 
 # Routes without a bearer token (and so without a policy decision). The calendar feed is a

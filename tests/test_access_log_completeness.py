@@ -388,6 +388,56 @@ async def _audit_export(c: Ctx):
     return response, [("export", "client", c.number)]
 
 
+# --- a client's requests under the AVG (issue 21) ---------------------------------------------
+
+
+async def _new_request(c: Ctx, kind: str = "rectification") -> tuple[str, str]:
+    """A request of this test's client, recorded by the privacy officer: (id, ETag)."""
+    response = await c.call("privacy_officer", "POST", f"/api/v1/audit/clients/{c.number}/requests",
+                            {"kind": kind, "received_on": str(clock.today()), "channel": "email"})
+    return response.json()["id"], response.headers["ETag"]
+
+
+async def _record_request(c: Ctx):
+    response = await c.call("privacy_officer", "POST", f"/api/v1/audit/clients/{c.number}/requests",
+                            {"kind": "inspection", "received_on": str(clock.today()), "channel": "letter"})
+    return response, [("create", "client_request", c.number)]
+
+
+async def _request_register(c: Ctx):
+    await _new_request(c)
+    response = await c.call("privacy_officer", "GET", "/api/v1/client-requests")
+    return response, [("search", "client_request", None), ("list", "client_request", c.number)]
+
+
+async def _read_request(c: Ctx):
+    request_id, _etag = await _new_request(c)
+    response = await c.call("privacy_officer", "GET", f"/api/v1/client-requests/{request_id}")
+    return response, [("read", "client_request", c.number)]
+
+
+async def _extend_request(c: Ctx):
+    request_id, etag = await _new_request(c)
+    response = await c.call("privacy_officer", "POST", f"/api/v1/client-requests/{request_id}/extension",
+                            {"reason": "Veel gegevens bij drie organisaties."}, **{"If-Match": etag})
+    return response, [("update", "client_request", c.number)]
+
+
+async def _correct(c: Ctx):
+    request_id, _etag = await _new_request(c)
+    response = await c.call("privacy_officer", "POST", f"/api/v1/client-requests/{request_id}/corrections",
+                            {"field": "action_title", "entity_id": str(c.action.id), "new_value": "Huisbezoek (gecorrigeerd)"})
+    return response, [("update", "client_request", c.number), ("update", "action", c.number, c.case.id)]
+
+
+async def _answer_request(c: Ctx):
+    request_id, etag = await _new_request(c, "objection")
+    response = await c.call("privacy_officer", "POST", f"/api/v1/client-requests/{request_id}/answer",
+                            {"decision": "refused", "answer": "Het delen is nodig voor uw hulp."},
+                            **{"If-Match": etag})
+    return response, [("update", "client_request", c.number)]
+
+
 # --- notes, partner events, flags, relapses -----------------------------------------------------
 
 
@@ -770,6 +820,12 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/audit/verify": _audit_verify,
     "GET /api/v1/audit/clients/{client_number}/report": _audit_report,
     "GET /api/v1/audit/clients/{client_number}/export": _audit_export,
+    "POST /api/v1/audit/clients/{client_number}/requests": _record_request,
+    "GET /api/v1/client-requests": _request_register,
+    "GET /api/v1/client-requests/{request_id}": _read_request,
+    "POST /api/v1/client-requests/{request_id}/extension": _extend_request,
+    "POST /api/v1/client-requests/{request_id}/corrections": _correct,
+    "POST /api/v1/client-requests/{request_id}/answer": _answer_request,
     "GET /api/v1/cases/{case_id}/notes": _notes,
     "POST /api/v1/cases/{case_id}/notes": _add_note,
     "POST /api/v1/events": _push_events,

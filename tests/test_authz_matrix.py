@@ -37,6 +37,7 @@ from app.models import (
     CaseNote,
     Client,
     ClientReference,
+    ClientRequest,
     Conference,
     ConferenceOrganisation,
     Decision,
@@ -139,6 +140,7 @@ class Objects:
     question_id: uuid.UUID | None = None  # a known-elsewhere question asked by the conference
     invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
     report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
+    request_id: uuid.UUID | None = None  # an open client request for correction (issue 21)
 
 
 # Which group of objects makes an attribute that is not always there.
@@ -160,6 +162,7 @@ GROUP = {
     "invitation_id": "guest",
     "report_id": "aftercare",
     "question_id": "question",
+    "request_id": "client_request",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -346,6 +349,13 @@ async def _make_groups(
         session.add(report)
         await session.flush()
         o.report_id = report.id
+    if "client_request" in needs:
+        request = ClientRequest(conference_id=conference.id, client_id=case.client_id, kind="rectification",
+                                channel="letter", received_on=today, deadline_on=today + timedelta(days=30),
+                                recorded_by_id=chair_id)
+        session.add(request)
+        await session.flush()
+        o.request_id = request.id
     if "basis" in needs:
         basis = LegalBasis(case_id=case.id, conference_id=conference.id, article="Art. 9 lid 2 sub g AVG",
                            justification="Zwaarwegend algemeen belang", scope={"health": ["police"]},
@@ -405,6 +415,14 @@ class Form:
 
 
 BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
+    ("POST", "/api/v1/audit/clients/{client_number}/requests"): lambda o, w: {
+        "kind": "inspection", "received_on": _today(), "channel": "letter"},
+    ("POST", "/api/v1/client-requests/{request_id}/extension"): lambda o, w: {
+        "reason": "Meer tijd nodig voor het antwoord."},
+    ("POST", "/api/v1/client-requests/{request_id}/corrections"): lambda o, w: {
+        "field": "name", "new_value": "Nieuwe Naam"},
+    ("POST", "/api/v1/client-requests/{request_id}/answer"): lambda o, w: {
+        "decision": "refused", "answer": "Wij wijzen het verzoek af, omdat het niet klopt."},
     ("POST", "/api/v1/organisations"): lambda o, w: {
         "name": "Woningcorporatie",
         "kind": "housing",
@@ -554,6 +572,7 @@ LIST_ITEM = {  # list route -> (the id field of its items, which of the objects 
     "/api/v1/checklists": ("case_id", "case_id"),
     "/api/v1/me/digest": ("id", "action_id"),
     "/api/v1/subscriptions": ("id", "subscription_id"),
+    "/api/v1/client-requests": ("id", "request_id"),
 }
 
 HIDDEN = HIDDEN_SUFFIX  # the policy's 404 ends so, the same as for an id that does not exist

@@ -217,7 +217,7 @@ async def test_scheduler_starts_with_the_app_and_catches_up_every_registered_job
     async with application.router.lifespan_context(application):
         for _ in range(100):
             runs = {r.job_id: r.outcome for r in await _all_runs(owner_db)}
-            if len(runs) == 7 and "running" not in runs.values():
+            if len(runs) == 8 and "running" not in runs.values():
                 break
             await asyncio.sleep(0.1)
     assert runs == {
@@ -225,6 +225,7 @@ async def test_scheduler_starts_with_the_app_and_catches_up_every_registered_job
         "agenda.draft": "ok",
         "actions.reminders": "ok",
         "expiry.warnings": "ok",
+        "client_requests.overdue": "ok",
         "outbox.deliver": "ok",
         "retention.purge": "ok",
         "audit.checkpoint": "ok",

@@ -85,6 +85,8 @@ class Op(StrEnum):
     # known elsewhere (hit/no-hit): asking is a look-up by BSN (Op.client_lookup, throttled);
     # a question is read by the chairs of the asking and the answering conferences
     known_elsewhere_read = "known_elsewhere:read"
+    # a client's requests under the AVG: recorded, extended, corrected and answered (issue 21)
+    client_request = "client_request:manage"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -114,6 +116,7 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.conference_read: frozenset({Role.chair, Role.member, Role.liaison, Role.privacy_officer, Role.admin}),
     Op.admin_manage: frozenset({Role.admin}),
     Op.audit_read: frozenset({Role.privacy_officer}),
+    Op.client_request: frozenset({Role.privacy_officer}),
     Op.note_create: CASE_WORKERS,
     # Agreements: a case director is a member or the chair, so these roles include them. An
     # organisation's signature further needs a sign_agreements mandate (app/services/agreements/lifecycle.py).

@@ -31,6 +31,9 @@ OUTBOUND_TYPES: tuple[str, ...] = (
     "aftercare.relapse",
     "aftercare.report",  # the neighbourhood team reported during an aftercare watch (to addiction care)
     "aftercare.reply",  # addiction care answered such a report (to the neighbourhood team)
+    # A value the organisation's people read was corrected on the client's request (issue 21):
+    # ids only; the partner system fetches what it needs.
+    "client.corrected",
 )
 
 

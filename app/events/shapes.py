@@ -26,6 +26,7 @@ _ZGW: dict[str, tuple[str, str, str, str, str]] = {
     "aftercare.report": ("casussen", "nazorgmelding", "create", CASE, CASE),
     "aftercare.reply": ("casussen", "nazorgmelding", "update", CASE, CASE),
     "action.created": ("casussen", "actie", "create", CASE, CASE),
+    "client.corrected": ("casussen", "correctie", "update", CASE, CASE),
     "agenda.published": ("vergaderingen", "agenda", "update", "meetings/{meeting_id}", "meetings/{meeting_id}/agenda"),
     "decisions.published": (
         "vergaderingen", "besluitenlijst", "update", "meetings/{meeting_id}", "meetings/{meeting_id}/decisions",

@@ -42,6 +42,7 @@ def build_registry(settings: Settings) -> list[JobSpec]:
         ),
         JobSpec("actions.reminders", daily, partial(tasks.action_reminders, settings=settings)),
         JobSpec("expiry.warnings", daily, partial(tasks.expiry_warnings, settings=settings)),
+        JobSpec("client_requests.overdue", daily, partial(tasks.client_requests_overdue, settings=settings)),
         JobSpec("outbox.deliver", Every(30), partial(tasks.deliver_outbox, settings=settings)),
         JobSpec("retention.purge", Daily(time(3, 0), zone), partial(tasks.purge_retention, settings=settings)),
         JobSpec(

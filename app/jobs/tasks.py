@@ -22,6 +22,7 @@ from app.models.predicates import open_action_sql, open_case_sql, signed_agreeme
 from app.services.cases import guests as guest_service
 from app.services.meetings import agenda as agenda_service
 from app.services.meetings import sittings as meeting_service
+from app.services.privacy.requests import notify_overdue
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,15 @@ async def expiry_warnings(db: Database, slot: datetime, *, settings: Settings) -
         guests = await guest_service.record_expiries(session)
         await session.commit()
     return {"mandates": _count(mandates), "agreements": _count(agreements), "guest_invitations_ended": guests}
+
+
+async def client_requests_overdue(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:
+    """Tell the privacy officers and chairs of each open client request past its deadline (once
+    per request; ids and dates only)."""
+    async with db.sessions() as session:
+        reported = await notify_overdue(session, _local_day(slot, settings))
+        await session.commit()
+    return {"requests": reported}
 
 
 async def deliver_outbox(db: Database, slot: datetime, *, settings: Settings) -> dict[str, Any]:

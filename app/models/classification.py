@@ -60,6 +60,8 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "CaseDetail": {
         "client_name": Label.identity,
         "client_date_of_birth": Label.identity,
+        # that the client needs plain language: everyone who writes to or about them must know
+        "client_plain_language": Label.general,
         "substances": Label.health,
     },
     "ActionOut": {
@@ -112,10 +114,19 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         name: PRIVACY_OFFICER
         for name in ("organisation_name", "role", "person", "action", "resource_type", "part", "outcome")
     },
-    "AccessReportOut": {"conference_name": PRIVACY_OFFICER},
+    "AccessReportOut": {"conference_name": PRIVACY_OFFICER, "plain_language": PRIVACY_OFFICER},
     "ClientExportOut": {"client": PRIVACY_OFFICER, "references": PRIVACY_OFFICER,
-                        "referrals": PRIVACY_OFFICER, "cases": PRIVACY_OFFICER},
+                        "referrals": PRIVACY_OFFICER, "cases": PRIVACY_OFFICER, "kinds": PRIVACY_OFFICER},
+    # Everything held about a client, for the client (subject access, issue 21).
+    "HeldItem": {"kind": PRIVACY_OFFICER, "kind_nl": PRIVACY_OFFICER, "summary": PRIVACY_OFFICER},
+    "SharedWith": {"organisation_name": PRIVACY_OFFICER},
     "DiscussionRequestOut": {},
+    # A client's requests under the AVG and the corrections made on them: the privacy officer's
+    # register (issue 21).
+    "ClientRequestOut": {name: PRIVACY_OFFICER for name in (
+        "kind", "channel", "on_behalf_of", "description", "extension_reason", "extended_until", "decision",
+        "answer")},
+    "CorrectionOut": {"field": PRIVACY_OFFICER, "old_value": PRIVACY_OFFICER, "new_value": PRIVACY_OFFICER},
     # What a partner system reads with cases:read-minimal: its own references, the case director's
     # organisation and role (app/services/partners/).
     "MinimalCase": {"references": Label.org_internal, "case_director_organisation": Label.general,

@@ -14,6 +14,7 @@ from app.routers import (
     audit,
     cases,
     checklist,
+    client_requests,
     clients,
     dev_idp,
     events,
@@ -30,6 +31,7 @@ from app.routers import (
     web,
     web_agreements,
     web_meetings,
+    web_privacy,
     web_referrals,
     web_ring,
     webhooks,
@@ -42,9 +44,9 @@ API_PREFIX = "/api/v1"
 API_ROUTERS = (
     health, admin, clients, referrals, cases, guests, aftercare, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
-    fhir, known_elsewhere,
+    fhir, known_elsewhere, client_requests,
 )
-WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring)
+WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy)
 
 
 def register_routers(app: FastAPI, settings: Settings) -> None:

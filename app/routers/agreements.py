@@ -139,7 +139,7 @@ async def _printable(guard: GuardDep, agreement_id: uuid.UUID, action: str) -> r
     ids = {i for s in signatures for i in (s.signer_id, s.attested_by_id) if i is not None}
     names = await service.membership_names(guard.session, ids)
     return render.printable(loaded.agreement, client_name=loaded.client.name or "de cliënt",
-                            signatures=signatures, names=names)
+                            signatures=signatures, names=names, plain_language=loaded.client.plain_language)
 
 
 @router.get("/agreements/{agreement_id}/print", response_class=HTMLResponse,

@@ -168,10 +168,26 @@ async def subject_access_report(
     return report
 
 
-@router.get("/audit/clients/{client_number}/export", response_model=ClientExportOut)
-async def client_data_export(client_number: str, guard: GuardDep, settings: SettingsDep) -> JSONResponse:
-    """Everything the service holds on one client, as JSON (privacy officer)."""
+@router.get(
+    "/audit/clients/{client_number}/export",
+    response_model=ClientExportOut,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def client_data_export(
+    client_number: str, guard: GuardDep, settings: SettingsDep, format: Literal["json", "pdf"] = "json"
+) -> Response:
+    """Everything the service holds on one client, as JSON: every kind of client data, each item
+    with whom it was shared on which basis (privacy officer). `format=pdf` gives the Dutch document
+    for the client."""
     client, access = await _client_for_officer(guard, client_number, "export", "export")
+    if format == "pdf":
+        report = await service.access_report(guard.session, client)
+        guard.record(access)
+        return Response(
+            render_pdf(report),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="gegevens-{client.client_number}.pdf"'},
+        )
     data = await service.client_export(guard.session, client, settings)
     guard.record(access)
     return JSONResponse(

@@ -27,6 +27,7 @@ from app.services.cases import actions as action_service
 from app.services.cases import guests as guest_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
+from app.services.cases import zrm
 from app.services.events import aftercare as aftercare_service
 from app.web import signin
 from app.web.consent import consent_section
@@ -250,4 +251,5 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str 
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],
-                 director=director, director_org=director_org, consent=await consent_section(ctx, loaded))
+                 director=director, director_org=director_org, consent=await consent_section(ctx, loaded),
+                 zrm_anchors=zrm.anchors(), zrm_source=zrm.SOURCE)

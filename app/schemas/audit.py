@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AccessLogOut(BaseModel):
@@ -61,12 +61,38 @@ class AccessReportEntry(BaseModel):
     outcome: str
 
 
+class SharedWith(BaseModel):
+    """An organisation that was shown an item, on which basis (None: taking part in the
+    conference, or the organisation's own data), first and last time."""
+
+    organisation_id: uuid.UUID
+    organisation_name: str
+    basis: str | None
+    first_at: datetime
+    last_at: datetime
+
+
+class HeldItem(BaseModel):
+    """One item the service holds about the client, of one kind of client data."""
+
+    kind: str
+    kind_nl: str
+    id: str
+    case_id: uuid.UUID | None
+    summary: str
+    shared_with: list[SharedWith]
+
+
 class AccessReportOut(BaseModel):
     client_number: str
     conference_id: uuid.UUID
     conference_name: str
     generated_at: datetime
     entries: list[AccessReportEntry]
+    plain_language: bool = Field(default=False, description="The client needs plain language or reading support.")
+    data_held: list[HeldItem] = Field(
+        default_factory=list, description="Every item held about the client, by kind, with whom it was shared."
+    )
 
 
 class ClientExportOut(BaseModel):
@@ -77,3 +103,7 @@ class ClientExportOut(BaseModel):
     references: list[dict[str, Any]]
     referrals: list[dict[str, Any]]
     cases: list[dict[str, Any]]
+    kinds: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict, description="Every kind of client data (table) -> its rows for this client."
+    )
+    held: list[HeldItem] = Field(default_factory=list, description="Every item, with whom it was shared and on which basis.")

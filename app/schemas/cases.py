@@ -135,6 +135,9 @@ class CaseUpdate(Strict):
     substances: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(default=None,
                                                                                         max_length=20)
     next_review_date: date | None = None
+    client_plain_language: bool | None = Field(
+        default=None, description="Mark that the client needs plain language or support in reading (or clear it)."
+    )
 
 
 class GoalIn(Strict):
@@ -248,6 +251,9 @@ class ChecklistProgress(BaseModel):
 class CaseDetail(CaseSummary):
     client_name: str | None
     client_date_of_birth: date | None
+    client_plain_language: bool = Field(
+        default=False, description="The client needs plain language or support in reading: write to them at B1 level."
+    )
     closure_reason: ClosureReason | None
     substances: list[str]
     substances_hidden: bool = Field(default=False, description="True when substances are hidden from you.")

@@ -10,7 +10,7 @@ from app.schemas.common import Strict
 
 OutboundType = Literal[
     "case.phase_changed", "case.flagged", "action.created", "agenda.published", "decisions.published",
-    "aftercare.relapse", "aftercare.report", "aftercare.reply",
+    "aftercare.relapse", "aftercare.report", "aftercare.reply", "client.corrected",
 ]
 
 

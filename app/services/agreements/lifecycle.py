@@ -33,7 +33,7 @@ from app.models import (
 from app.models.enums import AgreementStatus, MandateScope, Phase, Role
 from app.models.predicates import agreement_is_active
 from app.schemas.agreements import AgreementCreate, LegalBasisCreate, WithdrawalCreate
-from app.services.agreements.readability import B1_MINIMUM, measure
+from app.services.agreements.readability import AVOID_AT_B1, B1_MINIMUM, measure, words_to_avoid
 from app.services.agreements.templates import CLIENT, AgreementDetails, TemplateRegistry
 from app.services.common import named_member, record_change
 
@@ -345,21 +345,30 @@ async def create_agreement(
 
 
 def _require_plain(commitments: dict[str, str], relapse_wishes: str, relapse_told: str) -> None:
-    """For a client who needs plain language, every text filled in must pass the B1 check the
-    templates pass (app/services/agreements/readability.py), so the whole document is B1."""
-    texts = [(f"#/commitments/{party}", text) for party, text in commitments.items()]
-    texts += [("#/relapse_wishes", relapse_wishes), ("#/relapse_told", relapse_told)]
+    """For a client who needs plain language, the texts filled in must be B1 as the templates are
+    (app/services/agreements/readability.py): none of the formal words to avoid in any of them, and
+    together (a score needs more than one short sentence to mean anything) Flesch-Douma >= 60."""
+    texts = [(f"#/commitments/{party}", text) for party, text in commitments.items() if text]
+    texts += [(pointer, text) for pointer, text in (("#/relapse_wishes", relapse_wishes),
+                                                    ("#/relapse_told", relapse_told)) if text]
     for pointer, text in texts:
-        if not text:
-            continue
-        result = measure(text)
-        if not result.passes():
-            avoid = f"; avoid: {', '.join(result.avoided)}" if result.avoided else ""
+        avoided = words_to_avoid(text)
+        if avoided:
             raise UnprocessableEntity(
-                "This client needs plain language; this text is not at B1 level "
-                f"(Flesch-Douma {result.score}, minimum {B1_MINIMUM}{avoid}). Use short sentences and everyday words.",
+                "This client needs plain language; this text uses words to avoid at B1 level: "
+                f"{', '.join(avoided)}. Use everyday words (for example: {', '.join(AVOID_AT_B1[w] for w in avoided)}).",
                 pointer=pointer,
             )
+    if not texts:
+        return
+    together = measure(" ".join(t if t.rstrip().endswith((".", "!", "?")) else f"{t}." for _, t in texts))
+    if together.score < B1_MINIMUM:
+        pointer, _ = min(texts, key=lambda item: measure(item[1]).score)
+        raise UnprocessableEntity(
+            "This client needs plain language; the texts filled in are not at B1 level "
+            f"(Flesch-Douma {together.score}, minimum {B1_MINIMUM}). Use short sentences and short, everyday words.",
+            pointer=pointer,
+        )
 
 
 async def _details(

@@ -59,6 +59,7 @@ class Printable:
     parties: list[PartyLine]
     signatures: list[SignatureLine]
     printed_on: str
+    plain_language: bool = False  # the client needs reading support: larger type (issue 21)
 
 
 def party_role(party: str) -> str:
@@ -71,6 +72,7 @@ def printable(
     client_name: str,
     signatures: list[AgreementSignature],
     names: dict[uuid.UUID, str],
+    plain_language: bool = False,
 ) -> Printable:
     parties = []
     for party, info in agreement.parties.items():
@@ -97,6 +99,7 @@ def printable(
         parties=parties,
         signatures=lines,
         printed_on=dutch_date(clock.today()),
+        plain_language=plain_language,
     )
 
 
@@ -111,10 +114,11 @@ _HTML = jinja2.Environment(autoescape=True).from_string(
   table { border-collapse: collapse; width: 100%; margin: 1em 0; }
   th, td { border: 1px solid #999; padding: .4em; text-align: left; vertical-align: top; }
   .meta { color: #444; font-size: .9em; }
+  body.plain { font-size: 1.25em; line-height: 1.7; }
   @media print { body { margin: 0; } }
 </style>
 </head>
-<body>
+<body{% if p.plain_language %} class="plain"{% endif %}>
 <p class="meta">{{ p.template }} &middot; status: {{ p.status }} &middot; geldig van {{ p.starts_on }}
 tot en met {{ p.ends_on }}</p>
 <article>{{ body }}</article>
@@ -182,7 +186,10 @@ def render_pdf(p: Printable, *, compress: bool = True) -> bytes:
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
+    larger = 3 if p.plain_language else 0  # reading support: larger type throughout
+
     def para(text: str, *, size: int = 11, style: str = "", gap: float = 2) -> None:
+        size += larger
         pdf.set_font("Helvetica", style=style, size=size)
         pdf.multi_cell(width, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)

@@ -97,6 +97,10 @@ async def update_case(session: AsyncSession, principal: Principal, *, case: Case
     if case.phase == Phase.closed:
         raise InvalidTransition("A closed case cannot be changed.", allowed=[])
     fields = data.model_dump(exclude_unset=True)
+    plain = fields.pop("client_plain_language", None)
+    if "client_plain_language" in data.model_fields_set and plain is None:
+        raise UnprocessableEntity("client_plain_language cannot be null: send true or false.",
+                                  pointer="#/client_plain_language")
     for required in ("priority", "substances"):  # these always have a value; [] clears substances
         if required in fields and fields[required] is None:
             raise UnprocessableEntity(f"{required} cannot be null: leave it out to keep it"
@@ -112,6 +116,14 @@ async def update_case(session: AsyncSession, principal: Principal, *, case: Case
     before = {k: getattr(case, k) for k in fields}
     for key, value in fields.items():
         setattr(case, key, value.value if hasattr(value, "value") else value)
+    if plain is not None:
+        client = await session.get(Client, case.client_id)
+        if client is not None and client.plain_language != plain:
+            record_change(session, principal, case_id=case.id, entity_type="client", entity_id=client.id,
+                          version=case.version + 1, operation="update",
+                          changes={"plain_language": {"from": client.plain_language, "to": plain}})
+            client.plain_language = plain
+            session.add(client)
     await _bump(session, principal, case, before)
     return case
 

@@ -101,13 +101,51 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+DOCUMENT_TITLE = "Uw gegevens in het casusoverleg"
+HELD_TITLE = "Welke gegevens hebben wij over u?"
+HELD_INTRO = (
+    "Hieronder staat alles wat het casusoverleg over u heeft vastgelegd, per soort. Bij elk onderdeel "
+    "staat met welke organisatie het is gedeeld, en waarom dat mocht."
+)
+
+
+def held_lines(report: AccessReportOut) -> list[tuple[str, list[str]]]:
+    """The items held, per kind (Dutch name), each a line with its short id, content and with whom
+    it was shared on which basis."""
+    out: dict[str, list[str]] = {}
+    for item in report.data_held:
+        line = f"[{item.id[:8]}] {item.summary}"
+        if item.shared_with:
+            line += " - Gedeeld met: " + ", ".join(
+                f"{s.organisation_name} ({nl_basis(s.basis)})" for s in item.shared_with
+            )
+        out.setdefault(item.kind_nl, []).append(line)
+    return list(out.items())
+
+
+def _held_pdf(pdf: FPDF, report: AccessReportOut, size: int) -> None:
+    pdf.set_font("Helvetica", "B", size + 3)
+    pdf.multi_cell(0, 8, _latin1(HELD_TITLE), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", size)
+    pdf.multi_cell(0, 5, _latin1(HELD_INTRO), new_x="LMARGIN", new_y="NEXT")
+    for kind, lines in held_lines(report):
+        pdf.ln(2)
+        pdf.set_font("Helvetica", "B", size + 1)
+        pdf.multi_cell(0, 6, _latin1(f"{kind} ({len(lines)})"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", size - 1)
+        for line in lines:
+            pdf.multi_cell(0, 4.5, _latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+
 def render_pdf(report: AccessReportOut) -> bytes:
     pdf = FPDF(orientation="L", format="A4")
-    pdf.set_title(_latin1(TITLE))
+    size = 12 if report.plain_language else 10  # reading support: larger type
+    pdf.set_title(_latin1(DOCUMENT_TITLE))
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 9, _latin1(TITLE), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    pdf.multi_cell(0, 9, _latin1(DOCUMENT_TITLE), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", size)
     pdf.multi_cell(
         0,
         5,
@@ -119,6 +157,10 @@ def render_pdf(report: AccessReportOut) -> bytes:
         new_y="NEXT",
     )
     pdf.ln(2)
+    _held_pdf(pdf, report, size)
+    pdf.set_font("Helvetica", "B", size + 3)
+    pdf.multi_cell(0, 8, _latin1(TITLE), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", size)
     pdf.multi_cell(0, 5, _latin1(INTRO), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     if not report.entries:

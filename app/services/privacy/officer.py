@@ -34,6 +34,7 @@ from app.models import (
 from app.schemas.audit import AccessReportEntry, AccessReportOut
 from app.services.cases.clients import decrypt_bsn
 from app.services.common import paged
+from app.services.privacy.dossier import dossier
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ async def load_client_by_number(session: AsyncSession, client_number: str) -> Cl
 
 
 async def access_report(session: AsyncSession, client: Client) -> AccessReportOut:
-    """Every allowed access to the client's data, oldest first, with organisation and basis."""
+    """Every item held about the client, with whom it was shared and on which basis; and every
+    allowed access to the client's data, oldest first, with organisation and basis."""
+    held = (await dossier(session, client)).held
     conference = await session.get(Conference, client.conference_id)
     rows = (
         await session.execute(
@@ -138,6 +141,8 @@ async def access_report(session: AsyncSession, client: Client) -> AccessReportOu
             )
             for e, org_name in rows
         ],
+        data_held=held,
+        plain_language=client.plain_language,
     )
 
 
@@ -200,10 +205,15 @@ async def client_export(session: AsyncSession, client: Client, settings: Setting
             )
         ]
         case_out.append(item)
+    everything = await dossier(session, client)
+    kinds = dict(everything.rows)
+    kinds["client"] = [client_data]
     return {
         "generated_at": clock.now(),
         "client": client_data,
         "references": [_plain(r) for r in references],
         "referrals": [_plain(r) for r in referrals],
         "cases": case_out,
+        "kinds": kinds,
+        "held": everything.held,
     }

@@ -90,6 +90,8 @@ def _due_query(now: datetime) -> sa.Select:
             Case.closed_at.is_not(None),
             Case.closed_at + sa.func.make_interval(0, 0, 0, Conference.retention_days) < now,
             ~sa.exists(already),
+            # A restriction granted on the client's request (AVG art. 18) keeps the data.
+            Client.restricted_at.is_(None),
         )
         .order_by(Case.closed_at, Case.id)
     )
@@ -102,7 +104,9 @@ async def due_cases(session: AsyncSession, now: datetime, *, limit: int | None =
     return [DueCase(*row) for row in (await session.execute(query)).all()]
 
 
-def _log_row(due: DueCase, now: datetime, *, resource_type: str, resource_id: str) -> AccessLogEntry:
+def _log_row(
+    due: DueCase, now: datetime, *, resource_type: str, resource_id: str, basis: str = "retention_period"
+) -> AccessLogEntry:
     return AccessLogEntry(
         occurred_at=now,
         actor_issuer=SYSTEM_ISSUER,
@@ -116,15 +120,18 @@ def _log_row(due: DueCase, now: datetime, *, resource_type: str, resource_id: st
         resource_id=resource_id,
         action="delete",
         part="anonymise",
-        basis="retention_period",
+        basis=basis,
         outcome="allowed",
         role="system",
     )
 
 
-async def anonymise_case(session: AsyncSession, due: DueCase, now: datetime) -> bool:
+async def anonymise_case(
+    session: AsyncSession, due: DueCase, now: datetime, *, basis: str = "retention_period"
+) -> bool:
     """Remove free text of the case, and the client's identity once none of their cases is open
-    or waiting for its retention period. Returns whether the client was anonymised too."""
+    or waiting for its retention period. Returns whether the client was anonymised too. `basis`
+    is the retention period, or the client's granted request for erasure."""
     case_id = due.case_id
     await session.execute(sa.update(CaseNote).where(CaseNote.case_id == case_id).values(text=REMOVED))
     await session.execute(sa.update(Plan).where(Plan.case_id == case_id).values(client_goals=""))
@@ -157,7 +164,7 @@ async def anonymise_case(session: AsyncSession, due: DueCase, now: datetime) -> 
     await session.execute(sa.update(PartnerEvent).where(PartnerEvent.case_id == case_id).values(data={}))
     await anonymise_case_agreements(session, case_id)
     session.add(AnonymisedCase(case_id=case_id, conference_id=due.conference_id, anonymised_at=now))
-    session.add(_log_row(due, now, resource_type="case", resource_id=str(case_id)))
+    session.add(_log_row(due, now, resource_type="case", resource_id=str(case_id), basis=basis))
     await session.flush()
     # The client keeps name, BSN and date of birth while any other case of theirs is kept.
     kept = (
@@ -185,7 +192,7 @@ async def anonymise_case(session: AsyncSession, due: DueCase, now: datetime) -> 
         )
     )
     await session.execute(sa.delete(ClientReference).where(ClientReference.client_id == due.client_id))
-    session.add(_log_row(due, now, resource_type="client", resource_id=due.client_number))
+    session.add(_log_row(due, now, resource_type="client", resource_id=due.client_number, basis=basis))
     await session.flush()
     return True
 

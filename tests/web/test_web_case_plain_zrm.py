@@ -1,0 +1,50 @@
+"""Issue 21 on the case page of the web client: the plain-language marker where people write to or
+about the client, and the ZRM anchors (what a score of 1 to 5 means per life domain) where scores
+are read, with the source named."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+import httpx
+import pytest
+
+from app.db import Database
+from app.models import Assessment, Client
+from app.services.cases import zrm
+from tests.factories import World, add_case
+from tests.web.conftest import WebServer
+from tests.web.test_web import sign_in
+
+
+@pytest.fixture
+async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
+        yield c
+
+
+async def test_case_page_shows_the_plain_language_marker_and_the_zrm_anchors(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    async with owner_db.sessions() as session:
+        plain = await add_case(session, web_world)
+        client = await session.get(Client, plain.client_id)
+        assert client is not None
+        client.plain_language = True
+        session.add(Assessment(case_id=plain.id, assessed_on=date(2026, 3, 1),
+                               assessed_by_id=web_world.members["care_member"].id, scores={"housing": 2}))
+        ordinary = await add_case(session, web_world)
+        await session.commit()
+    page = await sign_in(browser, web_world, "care_member", start=f"/web/casussen/{plain.id}")
+    assert page.status_code == 200, page.text[:500]
+    assert "Eenvoudige taal." in page.text and "Eenvoudige taal (B1) of hulp bij lezen nodig" in page.text
+    housing = next(a for a in zrm.anchors() if a["domain"] == "housing")
+    assert f"Nu: niet zelfredzaam – {housing['scores'][1]['description']}" in page.text  # type: ignore[index]
+    assert "Wat betekenen de scores 1 tot 5 per leefgebied?" in page.text
+    assert f"Bron: {zrm.SOURCE}." in page.text
+    for domain in zrm.DOMAIN_NAMES.values():
+        assert f"<h3>{domain}</h3>" in page.text
+    other = await browser.get(f"/web/casussen/{ordinary.id}")
+    assert other.status_code == 200 and "Eenvoudige taal" not in other.text
+    assert f"Bron: {zrm.SOURCE}." in other.text  # the anchors even before the first score

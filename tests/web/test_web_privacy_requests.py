@@ -1,0 +1,86 @@
+"""Issue 21: the privacy officer's register of client requests over real HTTP (Dutch pages): bad
+input gets a Dutch page and nothing written; an answer after the deadline without an extension is
+refused; only the privacy officer sees the page and its menu entry."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from app.clock import clock
+from app.db import Database
+from app.models import Client, ClientRequest
+from tests.factories import World, add_case
+from tests.web.conftest import WebServer
+from tests.web.test_web import csrf_of, hidden_fields, sign_in
+
+
+@pytest.fixture
+async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
+        yield c
+
+
+async def _count(owner_db: Database) -> int:
+    async with owner_db.sessions() as session:
+        return int((await session.execute(sa.select(sa.func.count()).select_from(ClientRequest))).scalar_one())
+
+
+async def test_register_refuses_bad_input_in_dutch_and_a_late_answer(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        client = await session.get(Client, case.client_id)
+        await session.commit()
+    assert client is not None
+    page = await sign_in(browser, web_world, "privacy_officer", start="/web/privacy/verzoeken")
+    assert page.status_code == 200 and "Verzoeken van cliënten" in page.text
+    assert 'href="/web/privacy/verzoeken"' in page.text
+    csrf = csrf_of(page.text)
+    for form, message in (
+        ({"clientnummer": client.client_number, "ontvangen": "", "via": "letter", "soort": "inspection"},
+         "Vul de datum van ontvangst in"),
+        ({"clientnummer": client.client_number, "ontvangen": "01-01-2026", "via": "letter", "soort": ""},
+         "Kies de soort verzoek."),
+        ({"clientnummer": "K-NIEMAND", "ontvangen": "01-01-2026", "via": "letter", "soort": "inspection"},
+         "Er is geen cliënt met dit cliëntnummer"),
+        ({"clientnummer": client.client_number, "ontvangen": (clock.today() + timedelta(days=3)).strftime("%d-%m-%Y"),
+          "via": "letter", "soort": "inspection"}, "niet in de toekomst"),
+    ):
+        refused = await browser.post("/web/privacy/verzoeken", data={"csrf": csrf, **form})
+        assert refused.status_code == 422 and message in refused.text, (form, refused.status_code)
+        assert '<html lang="nl">' in refused.text and "problem" not in refused.headers["content-type"]
+    assert await _count(owner_db) == 0
+
+    late = (clock.today() - timedelta(days=45)).strftime("%d-%m-%Y")
+    made = await browser.post("/web/privacy/verzoeken", data={"csrf": csrf, "clientnummer": client.client_number,
+                                                             "ontvangen": late, "via": "email", "soort": "objection"})
+    assert made.status_code == 200 and "Het verzoek is vastgelegd." in made.text and "Te laat" in made.text
+    async with owner_db.sessions() as session:
+        [row] = (await session.execute(sa.select(ClientRequest))).scalars().all()
+    fields = hidden_fields(made.text.split(f'/web/privacy/verzoeken/{row.id}/antwoord')[1])
+    answer = await browser.post(f"/web/privacy/verzoeken/{row.id}/antwoord",
+                                data={"csrf": csrf, "versie": fields["versie"], "besluit": "refused",
+                                      "antwoord": "Het delen is nodig voor uw hulp."})
+    assert answer.status_code == 409 and "Leg eerst de verlenging en de reden vast" in answer.text
+    extended = await browser.post(f"/web/privacy/verzoeken/{row.id}/verlengen",
+                                  data={"csrf": csrf, "versie": fields["versie"],
+                                        "reden": "Het antwoord vraagt overleg met drie partners."})
+    assert extended.status_code == 200 and "De termijn is verlengd" in extended.text
+    fields = hidden_fields(extended.text.split(f'/web/privacy/verzoeken/{row.id}/antwoord')[1])
+    answer = await browser.post(f"/web/privacy/verzoeken/{row.id}/antwoord",
+                                data={"csrf": csrf, "versie": fields["versie"], "besluit": "refused",
+                                      "antwoord": "Het delen is nodig voor uw hulp."})
+    assert answer.status_code == 200 and "Het antwoord is vastgelegd." in answer.text
+
+
+async def test_others_do_not_get_the_register(web_world: World, browser: httpx.AsyncClient) -> None:
+    page = await sign_in(browser, web_world, "police_member", start="/web/acties")
+    assert 'href="/web/privacy/verzoeken"' not in page.text
+    refused = await browser.get("/web/privacy/verzoeken")
+    assert refused.status_code == 403 and '<html lang="nl">' in refused.text
