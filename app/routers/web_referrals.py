@@ -1,5 +1,5 @@
 """The web client's referral pages (aanmeldingen): every case worker refers a person and follows
-the referrals of their own organisation; the chair triages the conference's referrals: who
+the referrals of their own organisation (a referrer of a non-member organisation: their own); the chair triages the conference's referrals: who
 referred whom and why, then accepts the referral into a case or declines it with a reason.
 
 The same policy, services and read paths as the API (app/routers/referrals.py): the list and the
@@ -75,7 +75,8 @@ def _settings(request: Request) -> Settings:
 
 
 def _referral_conferences(principal: Principal) -> list[uuid.UUID]:
-    return sorted(principal.conference_ids(*CASE_WORKER_ROLES), key=str)
+    """Where the person may refer: as a case worker, or as a referrer of a non-member organisation."""
+    return sorted(principal.conference_ids(*CASE_WORKER_ROLES, Role.referrer), key=str)
 
 
 # --- the list, and a new referral -----------------------------------------------------------------
@@ -87,8 +88,10 @@ async def _referrals_page(request: Request, ctx: WebContext, *, status: int = 20
         ctx.guard.session, ctx.principal, limit=200, offset=0))
     conferences = await web_auth.get_conferences(ctx.guard.session, _referral_conferences(ctx.principal))
     chair_of = ctx.principal.conference_ids(Role.chair)
+    only_referrer = not ctx.principal.conference_ids(*CASE_WORKER_ROLES)
     return page(request, "referrals.html", ctx, status=status, errors=errors or {}, kept=kept or {},
                 saved=saved, conferences=conferences, total=total, chair=bool(chair_of), roles=ROLE_NAMES,
+                only_referrer=only_referrer,
                 waiting=[r for r in rows if r.status == ReferralStatus.pending and r.conference_id in chair_of],
                 others=[r for r in rows if not (r.status == ReferralStatus.pending and r.conference_id in chair_of)],
                 active="aanmeldingen")

@@ -13,9 +13,11 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
-from app.models import AccessLogEntry, Case, ClientReference, Plan, Referral
+from app.models import AccessLogEntry, Case, Client, ClientReference, Plan, Referral
+from app.services.cases.clients import new_client_number
 from tests.factories import World
 from tests.meeting_helpers import add_referral
+from tests.referrer_support import add_gp_referrer
 from tests.web.conftest import WebServer
 from tests.web.test_web import form_of, sign_in
 
@@ -160,3 +162,20 @@ async def test_liaison_cannot_decide_and_another_conference_sees_nothing(
     assert hidden.status_code == 404
     async with owner_db.sessions() as session:
         assert (await session.get(Referral, second.id)).status == "pending"  # type: ignore[union-attr]
+
+
+async def test_a_referral_from_a_referrer_of_the_wider_ring_is_listed_with_its_referrer(
+    web_world: World, owner_db: Database, chair_browser: httpx.AsyncClient
+) -> None:
+    async with owner_db.sessions() as session:
+        gp = await add_gp_referrer(session, web_world)
+        client = Client(conference_id=web_world.a.id, client_number=new_client_number(), name="Gert Huisarts")
+        session.add(client)
+        await session.flush()
+        referral = Referral(conference_id=web_world.a.id, client_id=client.id, referred_by_id=gp.membership.id,
+                            referring_organisation_id=gp.organisation.id, reason="Valt steeds terug; huisarts bezorgd.")
+        session.add(referral)
+        await session.commit()
+    page = await sign_in(chair_browser, web_world, "chair", start="/web/aanmeldingen")
+    card = page.text.split(f'id="aanmelding-{referral.id}"')[1].split("</li>")[0]
+    assert "Praktijkondersteuner (aanmelder), Huisartsenpraktijk De Linde" in card and "Gert Huisarts" in card
