@@ -15,6 +15,7 @@ from app.db import Database
 from app.demo.seed import demo_agenda_line, load_demo_data
 from app.models import Action, AgendaItem, Case, Decision, Meeting
 from tests.factories import World
+from tests.meeting_helpers import add_referral
 from tests.web.conftest import agenda_world
 from tests.web.test_web import (
     agenda_rows,
@@ -168,3 +169,36 @@ async def test_the_decisions_page_shows_items_collapsed_and_opens_the_one_with_a
     assert f'<details class="card item" id="punt-{second}" open>' in bad.text
     assert f'<details class="card item" id="punt-{first}">' in bad.text
     assert f'href="#tekst-{second}"' in bad.text and "autofocus" in bad.text
+
+
+async def test_a_referral_on_the_agenda_takes_a_text_and_links_to_its_triage(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    async with owner_db.sessions() as session:
+        referral = await add_referral(session, web_world, name="Rita Aanmelding", created_at=clock.now())
+        await session.commit()
+    base = f"/web/vergaderingen/{data['meeting'].id}"
+    agenda = await publish_agenda_as_chair(browser, web_world, base)
+    items = item_ids(agenda)
+    page = None
+    for position in range(1, len(items) + 1):
+        page = await browser.get(f"{base}/vergadering?punt={position}")
+        if f'href="/web/aanmeldingen/{referral.id}"' in page.text:
+            break
+    else:
+        raise AssertionError("the pending referral is not on the draft agenda")
+    assert "Aanmelding" in page.text.split('id="punt-kop"')[1].split("</h2>")[0]
+    assert 'name="a0-titel"' not in page.text and 'name="fase"' not in page.text  # a text only
+    item = page.text.split('id="punt-')[1].split('"')[0]
+    decide = f"{base}/punten/{item}/besluit"
+    done = await browser.post(decide, data={**form_of(page.text, decide), "tekst": "Eerst een kennismakingsgesprek."})
+    assert done.status_code == 200 and "is vastgelegd" in done.text
+    # An action sent anyway (a forged form) is refused next to the text; nothing is recorded.
+    forged = await browser.post(decide, data={**form_of(page.text, decide), "tekst": "Nog een",
+                                              "a0-titel": "Iets doen", "a0-leefgebied": "housing",
+                                              "a0-eigenaar": str(web_world.orgs["politie"].id),
+                                              "a0-uiterlijk": (clock.today() + timedelta(days=7)).isoformat()})
+    assert forged.status_code == 422 and f'id="tekst-{item}-fout"' in forged.text
+    async with owner_db.sessions() as session:
+        assert (await session.execute(sa.select(sa.func.count()).select_from(Decision))).scalar_one() == 1
