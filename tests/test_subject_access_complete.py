@@ -11,6 +11,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import sqlalchemy as sa
 from pypdf import PdfReader
 
 from app.clock import clock
@@ -63,7 +64,6 @@ def test_every_kind_of_client_data_is_exported_or_named_as_not_client_data() -> 
 
 
 def test_a_new_table_that_refers_to_a_case_counts_as_client_data() -> None:
-    import sqlalchemy as sa
     from sqlmodel import SQLModel
 
     table = sa.Table("test_new_client_kind", SQLModel.metadata,
@@ -85,7 +85,7 @@ async def _seed_every_kind(owner_db, world: World) -> tuple[str, dict[str, str]]
         case = await add_case(s, world, name="Els Alles")
         client = await s.get(Client, case.client_id)
         assert client is not None
-        plan = (await s.execute(__import__("sqlalchemy").select(Plan).where(Plan.case_id == case.id))).scalar_one()
+        plan = (await s.execute(sa.select(Plan).where(Plan.case_id == case.id))).scalar_one()
         goal = Goal(plan_id=plan.id, life_domain="housing", description="Een eigen woning")
         action = await add_action(s, world, case)
         meeting = Meeting(conference_id=world.a.id, starts_at=now - timedelta(days=1),

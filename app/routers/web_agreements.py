@@ -32,6 +32,7 @@ from app.services.access import web_sessions as web_auth
 from app.services.agreements import lifecycle as service
 from app.services.agreements import reads as agreement_reads
 from app.services.agreements import render
+from app.services.agreements.readability import AVOID_AT_B1
 from app.services.agreements.templates import CLIENT, AgreementTemplate, TemplateRegistry
 from app.services.cases import lifecycle as case_service
 from app.services.cases.reads import case_access
@@ -133,7 +134,8 @@ async def _new_page(request: Request, ctx: WebContext, loaded: case_service.Load
     return page(request, "agreements/new.html", ctx, status=status, case=loaded.case,
                 client_number=loaded.client.client_number, templates=_current_templates(_registry(request)),
                 template=template, organisations=organisations, running=running, errors=errors or {},
-                kept=kept, options_kept=kept.get("opties", []), problem=problem, active="casussen")
+                kept=kept, options_kept=kept.get("opties", []), problem=problem, active="casussen",
+                plain_language=loaded.client.plain_language)
 
 
 def _create_access(loaded: case_service.LoadedCase) -> Access:
@@ -187,7 +189,7 @@ async def create_agreement(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
     if any(o not in known for o in kept["opties"]):
         errors["opties"] = "Kies alleen toestemmingen uit de lijst."
     dates = {}
-    for name in ("ingangsdatum", "einddatum"):
+    for name in ("ingangsdatum", "einddatum", "evaluatiedatum"):
         value = str(kept.get(name, "")).strip()
         parsed = parse_date(value) if value else None
         if isinstance(parsed, str):
@@ -203,7 +205,10 @@ async def create_agreement(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
         return await _new_page(request, ctx, loaded, template, status=422, errors=errors, kept=kept)
     data = AgreementCreate(template_id=header.id, template_version=header.version, parties=parties,
                            commitments=commitments, options=kept["opties"], starts_on=dates["ingangsdatum"],
-                           ends_on=dates["einddatum"], replaces_id=replaces)
+                           ends_on=dates["einddatum"], replaces_id=replaces,
+                           relapse_wishes=str(kept.get("terugval_wens", "")).strip()[:4000],
+                           relapse_told=str(kept.get("terugval_wie", "")).strip()[:1000],
+                           evaluation_on=dates["evaluatiedatum"])
     try:
         async with refusable(session):
             agreement = await service.create_agreement(
@@ -212,6 +217,15 @@ async def create_agreement(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
             )
     except UnprocessableEntity as exc:
         field, message = CREATE_REFUSALS.get(exc.detail, ("", "De overeenkomst kon zo niet worden opgesteld."))
+        pointer = (exc.extra.get("errors") or [{}])[0].get("pointer", "")
+        if "plain language" in exc.detail:  # issue 21: the client needs B1 texts
+            field = {"#/relapse_wishes": "terugval_wens", "#/relapse_told": "terugval_wie"}.get(
+                pointer, "afspraak_" + pointer.removeprefix("#/commitments/"))
+            message = ("Deze cliënt heeft eenvoudige taal nodig. Schrijf dit in korte zinnen en gewone woorden"
+                       + (" (vermijd: " + ", ".join(w for w in AVOID_AT_B1 if w in exc.detail.lower()) + ")."
+                          if "words to avoid" in exc.detail else "."))
+        elif pointer == "#/evaluation_on":
+            field, message = "evaluatiedatum", "De evaluatiedatum ligt tussen de ingangsdatum en de einddatum."
         return await _new_page(request, ctx, loaded, template, status=422, kept=kept,
                                errors={field: message} if field else {}, problem="" if field else message)
     except Conflict:
