@@ -23,6 +23,7 @@ _.superseded_at  # model columns, assigned by the services
 _.withdrawn_at
 _.decided_by_subject  # identity_change: who approved or rejected (shown in IdentityChangeOut)
 _.decided_by_id
+_.answered_by_id  # consultation: who answered (kept with the answer, on record)
 
 _.disabled  # logging.Logger: app.logs switches uvicorn's access log off
 _.justification_hidden  # read by the case page template (agreements/case_section.html)

@@ -278,12 +278,14 @@ class Guard:
             raise Forbidden("Only an administrator of this organisation may do this.")
 
     @contextlib.asynccontextmanager
-    async def refusals_logged(self, access: Access) -> AsyncIterator[None]:
-        """Refusals that a service decides (a self-grant, a borrowed mandate) are written to
-        the access log like the policy's own."""
+    async def refusals_logged(self, access: Access, *also: type[Exception]) -> AsyncIterator[None]:
+        """Refusals that a service decides (a self-grant, a borrowed mandate; with `also`, other
+        refusals such as identifying content in a consultation) are written to the access log
+        like the policy's own."""
+        kinds: tuple[type[Exception], ...] = (Forbidden, *also)
         try:
             yield
-        except Forbidden:
+        except kinds:
             await self.audit.denied(access)
             raise
 

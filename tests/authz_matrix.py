@@ -110,6 +110,17 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("POST", "/api/v1/referrals/{referral_id}/accept"): Rule(CHAIR, "conference"),
     ("POST", "/api/v1/referrals/{referral_id}/decline"): Rule(CHAIR, "conference"),
+    # consultations without a file (issue 17): the test consultation is asked by the police member
+    # of the addiction care institution; who asked reads and converts it, addiction care reads and
+    # answers it, the chair reads it; the count is a figure for every case worker
+    ("POST", "/api/v1/conferences/{conference_id}/consultations"): Rule(MEMBERS, "conference"),
+    ("GET", "/api/v1/consultations"): Rule(frozenset({"chair", "member", "member_other_org", "member_b"}), "list"),
+    ("GET", "/api/v1/consultations/{consultation_id}"): Rule(
+        frozenset({"chair", "member", "member_other_org", "member_b"}), "conference"
+    ),
+    ("POST", "/api/v1/consultations/{consultation_id}/answer"): Rule(frozenset({"member_other_org"}), "conference"),
+    ("POST", "/api/v1/consultations/{consultation_id}/referral"): Rule(frozenset({"member", "member_b"}), "conference"),
+    ("GET", "/api/v1/conferences/{conference_id}/consultation-count"): Rule(WORKERS, "conference"),
     # cases, plans, assessments
     ("GET", "/api/v1/cases"): Rule(WORKERS, "list"),
     ("GET", "/api/v1/cases/{case_id}"): Rule(WORKERS, "conference"),

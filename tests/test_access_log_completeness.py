@@ -318,6 +318,49 @@ async def _create_concern(c: Ctx):
     return response, [("create", "referral", response.json()["client_number"])]
 
 
+CONSULTATION = {"addressee": "addiction_care", "question": "Hoe begeleid ik iemand die GHB gebruikt?",
+                "situation": "Een vrouw van rond de dertig; ze mist afspraken.", "substances": ["ghb"]}
+
+
+async def _ask(c: Ctx) -> str:
+    response = await c.call("wijkteam_member", "POST", f"/api/v1/conferences/{c.world.a.id}/consultations", CONSULTATION)
+    return str(response.json()["id"])
+
+
+async def _create_consultation(c: Ctx):
+    response = await c.call("wijkteam_member", "POST", f"/api/v1/conferences/{c.world.a.id}/consultations",
+                            CONSULTATION)
+    return response, [("create", "consultation", None)]
+
+
+async def _list_consultations(c: Ctx):
+    await _ask(c)
+    return await c.call("care_member", "GET", "/api/v1/consultations"), [("list", "consultation", None)]
+
+
+async def _get_consultation(c: Ctx):
+    cid = await _ask(c)
+    return await c.call("care_liaison", "GET", f"/api/v1/consultations/{cid}"), [("read", "consultation", None)]
+
+
+async def _answer_consultation(c: Ctx):
+    cid = await _ask(c)
+    response = await c.call("care_member", "POST", f"/api/v1/consultations/{cid}/answer", {"answer": "Kom langs."})
+    return response, [("update", "consultation", None)]
+
+
+async def _convert_consultation(c: Ctx):
+    cid = await _ask(c)
+    response = await c.call("wijkteam_member", "POST", f"/api/v1/consultations/{cid}/referral", {
+        "consent": True, "client": {"name": "Nieuw Persoon", "date_of_birth": "1991-01-01"}, "reason": "Na spreekuur."})
+    return response, [("update", "consultation", None), ("create", "referral", response.json()["client_number"])]
+
+
+async def _consultation_count(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/conferences/{c.world.a.id}/consultation-count")
+    return response, [("read", "consultation", None)]
+
+
 async def _list_referrals(c: Ctx):
     return await c.call("chair", "GET", "/api/v1/referrals"), [("list", "referral", c.referral_number, None)]
 
@@ -809,6 +852,12 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/conferences/{conference_id}/escalations": _escalations,
     "POST /api/v1/conferences/{conference_id}/referrals": _create_referral,
     "POST /api/v1/conferences/{conference_id}/concerns": _create_concern,
+    "POST /api/v1/conferences/{conference_id}/consultations": _create_consultation,
+    "GET /api/v1/consultations": _list_consultations,
+    "GET /api/v1/consultations/{consultation_id}": _get_consultation,
+    "POST /api/v1/consultations/{consultation_id}/answer": _answer_consultation,
+    "POST /api/v1/consultations/{consultation_id}/referral": _convert_consultation,
+    "GET /api/v1/conferences/{conference_id}/consultation-count": _consultation_count,
     "GET /api/v1/referrals": _list_referrals,
     "GET /api/v1/referrals/{referral_id}": _get_referral,
     "POST /api/v1/referrals/{referral_id}/accept": _accept,

@@ -40,6 +40,7 @@ from app.models import (
     ClientRequest,
     Conference,
     ConferenceOrganisation,
+    Consultation,
     Decision,
     GuestInvitation,
     IdentityChange,
@@ -138,6 +139,7 @@ class Objects:
     subscription_id: uuid.UUID | None = None  # a webhook subscription ...
     message_id: uuid.UUID | None = None  # ... with a dead letter
     question_id: uuid.UUID | None = None  # a known-elsewhere question asked by the conference
+    consultation_id: uuid.UUID | None = None  # asked by the committer of addiction care
     invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
     report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
     request_id: uuid.UUID | None = None  # an open client request for correction (issue 21)
@@ -163,6 +165,7 @@ GROUP = {
     "report_id": "aftercare",
     "question_id": "question",
     "request_id": "client_request",
+    "consultation_id": "consultation",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -274,6 +277,14 @@ async def _make_groups(
         session.add(change)
         await session.flush()
         o.change_id = change.id
+    if "consultation" in needs:
+        consultation = Consultation(conference_id=conference.id, asked_by_id=o.membership_id,
+                                    asking_organisation_id=world.orgs["politie"].id, addressee="addiction_care",
+                                    addressed_organisation_id=world.orgs["zorg"].id,
+                                    question="Hoe begeleid ik iemand naar behandeling?")
+        session.add(consultation)
+        await session.flush()
+        o.consultation_id = consultation.id
     if "reference" in needs:
         o.reference = f"POL-{uuid.uuid4().hex[:10]}"
         reference = ClientReference(client_id=case.client_id, organisation_id=world.orgs["politie"].id,
@@ -464,6 +475,13 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"},
         "reporter": "Buurman", "relation": "neighbour", "observation": "Geluidsoverlast en verwaarlozing",
     },
+    ("POST", "/api/v1/conferences/{conference_id}/consultations"): lambda o, w: {
+        "addressee": "conference", "question": "Wat is een goede eerste stap bij schulden en alcohol?",
+    },
+    ("POST", "/api/v1/consultations/{consultation_id}/answer"): lambda o, w: {"answer": "Een huisbezoek."},
+    ("POST", "/api/v1/consultations/{consultation_id}/referral"): lambda o, w: {
+        "consent": True, "client": {"name": "Nieuwe Cliënt", "date_of_birth": "1980-02-03"}, "reason": "Na spreekuur",
+    },
     ("POST", "/api/v1/referrals/{referral_id}/accept"): lambda o, w: {},
     ("POST", "/api/v1/referrals/{referral_id}/decline"): lambda o, w: {"reason": "Past niet"},
     ("PATCH", "/api/v1/cases/{case_id}"): lambda o, w: {"priority": "high"},
@@ -569,6 +587,7 @@ LIST_ITEM = {  # list route -> (the id field of its items, which of the objects 
     "/api/v1/cases": ("id", "case_id"),
     "/api/v1/actions": ("id", "action_id"),
     "/api/v1/referrals": ("id", "referral_id"),
+    "/api/v1/consultations": ("id", "consultation_id"),
     "/api/v1/checklists": ("case_id", "case_id"),
     "/api/v1/me/digest": ("id", "action_id"),
     "/api/v1/subscriptions": ("id", "subscription_id"),

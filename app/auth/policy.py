@@ -18,7 +18,7 @@ from sqlmodel import col
 
 from app.auth.principal import GuestGrant, Principal
 from app.clock import clock
-from app.models import Action, AdminChange, Case, Membership, Referral
+from app.models import Action, AdminChange, Case, Consultation, Membership, Referral
 from app.models.enums import Label, LifeDomain, OrganisationKind, Phase, Role
 
 
@@ -87,12 +87,21 @@ class Op(StrEnum):
     known_elsewhere_read = "known_elsewhere:read"
     # a client's requests under the AVG: recorded, extended, corrected and answered (issue 21)
     client_request = "client_request:manage"
+    # consultations without a file (spreekuur): anonymous questions and their answers
+    consultation_create = "consultation:create"
+    consultation_read = "consultation:read"
+    consultation_answer = "consultation:answer"
+    consultation_convert = "consultation:convert"
+    consultation_count = "consultation:count"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
 # A referrer (a professional of a non-member organisation) refers and follows the status of their
 # own referrals, nothing else: every other operation answers as if the object did not exist.
-REFERRER_OPS = frozenset({Op.referral_create, Op.referral_read})
+REFERRER_OPS = frozenset({Op.referral_create, Op.referral_read, Op.consultation_create, Op.consultation_read,
+                          Op.consultation_convert})
+# Consultations: who asked reads and converts their own; the addressee reads and answers (below).
+CONSULTATION_OPS = frozenset({Op.consultation_read, Op.consultation_answer, Op.consultation_convert})
 
 # Which conference roles may perform each operation. Extra relations (case director, owner
 # organisation) are decided in `authorize` below.
@@ -110,6 +119,11 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.escalation_list: frozenset({Role.chair}),
     Op.referral_create: CASE_WORKERS | {Role.referrer},
     Op.concern_create: frozenset({Role.chair, Role.member}),
+    Op.consultation_create: frozenset({Role.chair, Role.member}),  # + referrers
+    Op.consultation_read: frozenset({Role.chair}),  # + who asked, and whom it asks (below)
+    Op.consultation_answer: frozenset(),  # whom it asks (below)
+    Op.consultation_convert: frozenset(),  # who asked (below)
+    Op.consultation_count: CASE_WORKERS | {Role.policy_staff},  # a figure, no content
     Op.referral_read: frozenset({Role.chair}),  # + workers of the referring organisation (below)
     Op.referral_decide: frozenset({Role.chair}),
     Op.client_lookup: frozenset({Role.chair, Role.member}),
@@ -190,6 +204,8 @@ class Target:
     owner_organisation_id: uuid.UUID | None = None
     referring_organisation_id: uuid.UUID | None = None
     referred_by_id: uuid.UUID | None = None  # the membership that made a referral
+    asked_by_id: uuid.UUID | None = None  # the membership that asked a consultation
+    addressed_organisation_id: uuid.UUID | None = None  # a consultation's institution (None: the conference)
     phase: str | None = None  # of the case: minimisation may take a closed case out of view
     party_organisation_ids: frozenset[uuid.UUID] | None = None  # of an agreement
 
@@ -246,6 +262,8 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
     direct = sorted(roles & allowed_roles)
     if direct:
         return Decision(True, role=direct[0])
+    if op in CONSULTATION_OPS:
+        return _consultation_decision(principal, op, target, roles)
     ids = principal.membership_ids()
     if op in (Op.plan_update, Op.assessment_create, Op.snooze_manage) and target.case_director_id in ids:
         return Decision(True, role="case_director")
@@ -265,7 +283,8 @@ def _referrer_decision(principal: Principal, op: Op, target: Target) -> Decision
     """A referrer refers, and reads their own referrals (the person's, not the organisation's);
     a look-up by BSN is refused as for a liaison; anything else is as if it did not exist, unless
     a guest invitation admits it."""
-    own = op is Op.referral_create or target.referred_by_id in principal.membership_ids()
+    ids = principal.membership_ids()
+    own = op in (Op.referral_create, Op.consultation_create) or (target.referred_by_id or target.asked_by_id) in ids
     if op in REFERRER_OPS and own:
         return Decision(True, role=Role.referrer)
     if op is Op.client_lookup:
@@ -273,6 +292,25 @@ def _referrer_decision(principal: Principal, op: Op, target: Target) -> Decision
     # A referrer may also be invited as a guest to one case (the invitation decides).
     return _as_guest(principal, op, target) or Decision(
         False, hidden=True, reason="a referrer has no access beyond their own referrals")
+
+
+def _consultation_decision(principal: Principal, op: Op, target: Target, roles: frozenset[str]) -> Decision:
+    """Who asked reads and converts their own consultation. One asked of the conference is read
+    and answered by its chair and members; one asked of the addiction care institution by that
+    institution's members and liaisons (and read by the chair)."""
+    asker = target.asked_by_id in principal.membership_ids()
+    if target.addressed_organisation_id is None:
+        addressee = bool(roles & {Role.chair, Role.member})
+    else:
+        addressee = bool(roles & {Role.member, Role.liaison}) and (
+            target.addressed_organisation_id == principal.organisation_id)
+    if op is Op.consultation_convert and asker:
+        return Decision(True, role=sorted(roles)[0])
+    if op is Op.consultation_read and (asker or addressee):
+        return Decision(True, role=sorted(roles)[0])
+    if op is Op.consultation_answer and addressee:
+        return Decision(True, role=sorted(roles)[0])
+    return Decision(False, reason=f"the role(s) {', '.join(sorted(roles))} may not {op.value} this consultation")
 
 
 # --- need-to-know labels ---------------------------------------------------------------------
@@ -473,6 +511,27 @@ def visible_referrals(principal: Principal) -> ColumnElement[bool]:
             )
         )
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def visible_consultations(principal: Principal) -> ColumnElement[bool]:
+    """The consultations one may read (as `_consultation_decision`): one's own, the chair's
+    conference's, those asked of the conference for its members, those asked of one's
+    institution for its members and liaisons."""
+    if principal.kind != "person":
+        return sa.false()
+    clauses: list[ColumnElement[bool]] = [col(Consultation.asked_by_id).in_(sorted(principal.membership_ids()))]
+    chair_of = _conferences_with(principal, frozenset({Role.chair}))
+    if chair_of:
+        clauses.append(col(Consultation.conference_id).in_(chair_of))
+    member_of = _conferences_with(principal, frozenset({Role.member}))
+    if member_of:
+        clauses.append(sa.and_(col(Consultation.conference_id).in_(member_of),
+                               col(Consultation.addressed_organisation_id).is_(None)))
+    worker_in = _conferences_with(principal, frozenset({Role.member, Role.liaison}))
+    if worker_in:
+        clauses.append(sa.and_(col(Consultation.conference_id).in_(worker_in),
+                               col(Consultation.addressed_organisation_id) == principal.organisation_id))
+    return sa.or_(*clauses)
 
 
 def counts_in(membership: Membership | None, conference_id: uuid.UUID, *roles: str) -> bool:

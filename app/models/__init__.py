@@ -14,6 +14,7 @@ from app.models.case import BreakGlass, Case, CaseNote
 from app.models.client import Client, ClientReference
 from app.models.client_request import ClientCorrection, ClientRequest
 from app.models.conference import Conference, ConferenceOrganisation, Mandate, Membership
+from app.models.consultation import Consultation
 from app.models.event import (
     AftercareReport,
     AftercareWatch,
@@ -60,6 +61,7 @@ __all__ = [
     "Conference",
     "ConferenceOrganisation",
     "ConsentWithdrawal",
+    "Consultation",
     "Decision",
     "DevAuthorizationCode",
     "DiscussionRequest",

@@ -37,6 +37,8 @@ NOT_CLIENT_DATA = frozenset({
     "AdminChangeOut", "IdentityChangeOut", "OrganisationAdminOut",
     # the score descriptions of the ZRM per life domain: metadata, the same for every client
     "ZrmAnchorsOut", "ZrmDomainAnchorsOut", "ZrmScoreAnchorOut",
+    # how many consultations a conference had: figures, no content
+    "ConsultationCountOut",
 })
 
 _METADATA = re.compile(
@@ -92,6 +94,10 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
                      "referred_by_name": Label.general, "referred_by_role": Label.general,
                      "referring_organisation_name": Label.general, "client_name": Label.identity,
                      "client_date_of_birth": Label.identity},
+    # A consultation is anonymous by construction (no client; names, BSNs and dates of birth are
+    # refused in its texts): professional content, read by who asked and whom it asks.
+    "ConsultationOut": {name: Label.general for name in (
+        "addressee", "question", "situation", "age_group", "substances", "life_domains", "answer")},
     "ChangeOut": {"actor_name": Label.general, "changes": Label.general},  # free text only as "changed"
     "ChecklistItemOut": {"title": Label.general},  # the checklist's own item names
     "ClientLookupOut": {"bsn_masked": Label.identity},

@@ -174,6 +174,16 @@ class ConsultationAddressee(StrEnum):
     addiction_care = "addiction_care"
 
 
+class AgeGroup(StrEnum):
+    """A consultation's situation in an age band: enough for advice, too coarse to identify."""
+
+    under_18 = "under_18"
+    from_18_to_26 = "18_26"
+    from_27_to_44 = "27_44"
+    from_45_to_64 = "45_64"
+    from_65 = "65_plus"
+
+
 class ConsultationStatus(StrEnum):
     open = "open"
     answered = "answered"

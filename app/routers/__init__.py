@@ -16,6 +16,7 @@ from app.routers import (
     checklist,
     client_requests,
     clients,
+    consultations,
     dev_idp,
     events,
     fhir,
@@ -45,6 +46,7 @@ API_ROUTERS = (
     health, admin, clients, referrals, cases, guests, aftercare, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
     fhir, known_elsewhere, client_requests,
+    consultations,  # issue 17: spreekuur
 )
 WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy)
 
