@@ -3,7 +3,7 @@ the addiction care institution and its answer; no client column of any kind, onl
 referral when it was turned into one with consent.
 
 Revision ID: ring17a_02
-Revises: ring17b_02
+Revises: fhir18_01
 """
 
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from alembic import op
 
 revision: str = 'ring17a_02'
-down_revision: str | Sequence[str] | None = 'ring17b_02'
+down_revision: str | Sequence[str] | None = 'fhir18_01'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
