@@ -202,3 +202,22 @@ async def test_a_referral_on_the_agenda_takes_a_text_and_links_to_its_triage(
     assert forged.status_code == 422 and f'id="tekst-{item}-fout"' in forged.text
     async with owner_db.sessions() as session:
         assert (await session.execute(sa.select(sa.func.count()).select_from(Decision))).scalar_one() == 1
+
+
+async def test_a_refused_agenda_change_shows_a_summary_that_links_to_the_field(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    data = await agenda_world(owner_db, web_world)
+    base = f"/web/vergaderingen/{data['meeting'].id}"
+    page = await sign_in(browser, web_world, "chair", start=base)
+    page = await browser.post(f"{base}/agenda/concept", data=form_of(page.text, f"{base}/agenda/concept"))
+    first = item_ids(page.text)[0]
+    path = f"{base}/agenda/punten/{first}/tijd"
+    bad = await browser.post(path, data={**form_of(page.text, path), "minuten": "tien"})
+    assert bad.status_code == 422
+    summary = bad.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert f'href="#minuten-{first}"' in summary and "Vul een heel aantal minuten in" in summary
+    add = f"{base}/agenda/punten"
+    missing = await browser.post(add, data={**form_of(page.text, add), "casus": "", "reden": "", "minuten": ""})
+    summary = missing.text.split('class="error-summary"')[1].split("</div>")[0]
+    assert 'href="#casus"' in summary and 'href="#reden"' in summary
