@@ -1,7 +1,8 @@
 """Browser test of agreements (issue 15): in headless Chromium the chair starts a three-party
 agreement from the case page, gets the form's errors in one round (focus on the summary), fills in
 each party's commitments, signs for the municipality, records the client's signature with a scan
-upload; addiction care's member signs in a second session; the chair sees "getekend" on the
+upload; addiction care's member signs in a second session (the chair's older page then meets the
+conflict page when it tries a withdrawal); the chair sees "getekend" on the
 agreement and on the case page. axe-core finds no serious or critical violation on any of these
 pages (the print view and a 390 px phone included), and their content fits the phone."""
 
@@ -82,6 +83,13 @@ async def test_the_chair_starts_and_records_a_three_party_agreement_with_every_s
     await sign_in(care, web_server, "Zorg", "Care Member", agreement_url.removeprefix(web_server.base))
     await care.get_by_role("button", name="Tekenen namens Zorg").click()
     await care.wait_for_selector("text=De handtekening is vastgelegd")
+
+    # The chair's page predates that signature: a withdrawal from it is a conflict, nothing is written.
+    await page.locator("#bevestig").check()
+    await page.get_by_role("button", name="Hele toestemming intrekken").click()
+    await page.wait_for_selector("text=Uw wijziging is niet opgeslagen")
+    assert "de verslavingszorg" in await page.locator("table.compare").inner_text()
+    await check_accessibility(page, "agreements-05b-conflict")
 
     await page.goto(agreement_url)
     status = await page.locator("h1 .badge").inner_text()

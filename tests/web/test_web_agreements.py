@@ -9,13 +9,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from app.clock import clock
 from app.db import Database
-from app.models import AccessLogEntry, Agreement, AgreementSignature, Case, ConsentWithdrawal
+from app.demo.seed import load_demo_data
+from app.models import (
+    AccessLogEntry,
+    Agreement,
+    AgreementSignature,
+    Case,
+    Client,
+    ConsentWithdrawal,
+    LegalBasis,
+)
 from app.models.enums import AgreementStatus
 from tests.agreements_support import PDF, PNG
 from tests.factories import World, add_case, add_mandate
@@ -297,9 +308,6 @@ async def test_the_demo_shows_a_signed_and_a_draft_three_party_agreement(
     owner_db: Database, web_server: WebServer, browser: httpx.AsyncClient
 ) -> None:
     """What `make run` shows: the demo's chair finds consent status on the case pages."""
-    from app.demo.seed import load_demo_data
-    from app.models import Client
-
     async with owner_db.sessions() as session:
         assert await load_demo_data(session, base_url=web_server.base)
         await session.commit()
@@ -401,3 +409,28 @@ async def test_who_may_open_and_change_the_agreement_pages(
         assert denied == len(refusals) + len(REFUSED_CHANGES.get(person, ())), person
     [after] = await _stored(owner_db, case)
     assert after.version == before.version and after.status == AgreementStatus.draft
+
+
+async def test_legal_bases_in_force_on_the_case_page_with_the_justification_for_chair_and_director_only(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    justification = "Ernstig gevaar voor de cliënt: opname dreigt, de politie moet het zorgplan kennen."
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        session.add(LegalBasis(case_id=case.id, conference_id=case.conference_id, article="Wvggz art. 8:16",
+                               justification=justification, scope={"health": ["police"]},
+                               starts_on=clock.today(), ends_on=clock.today() + timedelta(days=90),
+                               recorded_by_id=web_world.members["chair"].id))
+        await session.commit()
+    chair = await sign_in(browser, web_world, "chair", start=f"/web/casussen/{case.id}")
+    section = chair.text.split('id="toestemming"')[1]
+    assert "Wvggz art. 8:16" in section and "met de politie" in section and "Geldt tot en met" in section
+    assert justification in section
+    police = await sign_in(browser2, web_world, "police_liaison", start=f"/web/casussen/{case.id}")
+    section = police.text.split('id="toestemming"')[1]
+    assert "Wvggz art. 8:16" in section and justification not in section
+    assert "De onderbouwing leest alleen de voorzitter en de casusregisseur." in section
+    async with owner_db.sessions() as session:
+        parts = (await session.execute(sa.select(AccessLogEntry.part).where(
+            AccessLogEntry.resource_type == "legal_basis").order_by(AccessLogEntry.seq))).scalars().all()
+    assert parts == ["justification", None]  # the chair read it, the police liaison did not
