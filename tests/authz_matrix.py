@@ -90,6 +90,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/admin-changes"): Rule(ADMIN | PRIVACY_OFFICER, "global"),
     ("GET", "/api/v1/conferences"): Rule(PERSONS, "list"),
     ("POST", "/api/v1/conferences"): Rule(ADMIN, "global"),
+    # its settings (whether it takes part in known-elsewhere questions): its administrators
+    ("PATCH", "/api/v1/conferences/{conference_id}"): Rule(ADMIN, "conference"),
     ("GET", "/api/v1/conferences/{conference_id}/memberships"): Rule(PERSONS, "conference"),
     ("POST", "/api/v1/conferences/{conference_id}/memberships"): Rule(ADMIN, "conference"),
     ("GET", "/api/v1/memberships/{membership_id}/mandates"): Rule(PERSONS, "conference"),

@@ -52,6 +52,7 @@ NO_CLIENT_DATA = {
     "POST /api/v1/organisations": "organisations",
     "GET /api/v1/conferences": "conferences",
     "POST /api/v1/conferences": "conferences",
+    "PATCH /api/v1/conferences/{conference_id}": "a conference's settings",
     "GET /api/v1/conferences/{conference_id}/memberships": "people of the conference",
     "POST /api/v1/conferences/{conference_id}/memberships": "people of the conference",
     "GET /api/v1/memberships/{membership_id}/mandates": "mandates of a member",

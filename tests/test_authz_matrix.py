@@ -453,6 +453,7 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "municipality": "M",
         "cadence": {"weekday": "monday"},
     },
+    ("PATCH", "/api/v1/conferences/{conference_id}"): lambda o, w: {"known_elsewhere": True},
     ("POST", "/api/v1/conferences/{conference_id}/memberships"): lambda o, w: {
         "organisation_id": str(w.orgs["politie"].id),
         "subject": f"new-{uuid.uuid4().hex[:8]}",

@@ -200,3 +200,20 @@ async def test_only_members_of_a_participating_conference_ask(client, world: Wor
         denied = (await session.execute(sa.select(sa.func.count()).select_from(AccessLogEntry).where(
             AccessLogEntry.outcome == "denied"))).scalar_one()
     assert questions == 0 and denied == 3
+
+
+async def test_a_conference_joins_by_its_administrator(client, world: World, owner_db, known) -> None:
+    url = f"/api/v1/conferences/{world.a.id}"
+    assert (await client.patch(url, json={"known_elsewhere": False},
+                               headers=world.headers("chair"))).status_code == 403
+    left = await client.patch(url, json={"known_elsewhere": False}, headers=world.headers("admin"))
+    assert (left.status_code, left.json()["known_elsewhere"]) == (200, False)
+    assert (await _ask(client, world, "police_member", world.a, BSN_IN_B)).status_code == 403
+    # B no longer finds A's client either: A is not asked
+    assert (await _ask(client, world, "police_member_b", world.b, BSN_IN_A)).json() == {"known": False}
+    joined = await client.patch(url, json={"known_elsewhere": True}, headers=world.headers("admin"))
+    assert joined.json()["known_elsewhere"] is True
+    assert (await _ask(client, world, "police_member_b", world.b, BSN_IN_A)).json()["known"] is True
+    changes = await client.get("/api/v1/admin-changes", headers=world.headers("admin"))
+    flips = [c for c in changes.json()["items"] if c["entity_type"] == "conference" and c["operation"] == "update"]
+    assert len(flips) == 2

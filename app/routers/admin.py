@@ -10,6 +10,7 @@ from app.deps import GuardDep
 from app.schemas.admin import (
     ConferenceCreate,
     ConferenceOut,
+    ConferenceUpdate,
     MandateCreate,
     MandateOut,
     MembershipCreate,
@@ -45,6 +46,17 @@ async def create_conference(body: ConferenceCreate, guard: GuardDep) -> Conferen
     """Create a conference; you become its first administrator, and your organisation takes part."""
     await guard.require_admin_somewhere(Access(action="create", resource_type="conference"))
     return ConferenceOut.model_validate(await service.create_conference(guard.session, guard.principal, body))
+
+
+@router.patch("/conferences/{conference_id}", response_model=ConferenceOut)
+async def update_conference(conference_id: uuid.UUID, body: ConferenceUpdate, guard: GuardDep) -> ConferenceOut:
+    """Change the conference's settings (its administrators only): whether it takes part in
+    known-elsewhere questions (docs/known-elsewhere.md)."""
+    access = Access(action="update", resource_type="conference", resource_id=str(conference_id),
+                    conference_id=conference_id)
+    await guard.require(Op.admin_manage, Target(conference_id=conference_id), access, hidden_as="conference")
+    return ConferenceOut.model_validate(await service.update_conference(guard.session, guard.principal,
+                                                                        conference_id, body))
 
 
 @router.get("/conferences/{conference_id}/memberships", response_model=list[MembershipOut])

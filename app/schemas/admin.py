@@ -68,6 +68,11 @@ class ConferenceCreate(Strict):
     known_elsewhere: bool = Field(default=False, description="Take part in known-elsewhere (hit/no-hit) questions.")
 
 
+class ConferenceUpdate(Strict):
+    known_elsewhere: bool | None = Field(default=None, description="Take part in known-elsewhere (hit/no-hit) "
+                                         "questions: ask, and be asked (docs/known-elsewhere.md).")
+
+
 class ConferenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID

@@ -23,7 +23,13 @@ from app.models import (
     OrganisationAdmin,
 )
 from app.models.enums import Role
-from app.schemas.admin import ConferenceCreate, MandateCreate, MembershipCreate, OrganisationCreate
+from app.schemas.admin import (
+    ConferenceCreate,
+    ConferenceUpdate,
+    MandateCreate,
+    MembershipCreate,
+    OrganisationCreate,
+)
 from app.services.access.changes import record_admin_change, snapshot
 
 ORGANISATION_FIELDS = ("name", "slug", "kind", "issuer", "audience", "discovery_url", "jwks_uri", "claim_mapping")
@@ -69,6 +75,25 @@ async def create_organisation(session: AsyncSession, principal: Principal, data:
 
 async def list_organisations(session: AsyncSession) -> list[Organisation]:
     return list((await session.execute(sa.select(Organisation).order_by(Organisation.name))).scalars())
+
+
+async def update_conference(
+    session: AsyncSession, principal: Principal, conference_id: uuid.UUID, data: ConferenceUpdate
+) -> Conference:
+    """A conference's administrator changes its settings (today: whether it takes part in
+    known-elsewhere questions); recorded with before and after."""
+    conference = await session.get(Conference, conference_id, with_for_update=True)
+    if conference is None:
+        raise NotFound("conference")
+    before = snapshot(conference, CONFERENCE_FIELDS)
+    if data.known_elsewhere is not None:
+        conference.known_elsewhere = data.known_elsewhere
+    after = snapshot(conference, CONFERENCE_FIELDS)
+    if after != before:
+        await session.flush()
+        record_admin_change(session, principal, entity_type="conference", entity_id=conference.id,
+                            operation="update", before=before, after=after, conference_id=conference.id)
+    return conference
 
 
 async def create_conference(session: AsyncSession, principal: Principal, data: ConferenceCreate) -> Conference:
