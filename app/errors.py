@@ -105,6 +105,10 @@ class UnprocessableEntity(AppError):
         super().__init__(detail, **extra)
 
 
+class GuardianSignatureMissing(UnprocessableEntity):
+    """The agreement of a minor would become signed without a parent's or guardian's signature."""
+
+
 class TooManyRequests(AppError):
     status = 429
     title = "Too many requests"

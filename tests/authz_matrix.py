@@ -140,6 +140,12 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/cases/{case_id}/aftercare-reports"): Rule(WORKERS, "conference"),
     ("POST", "/api/v1/cases/{case_id}/aftercare-reports"): Rule(NOBODY, "conference"),
     ("POST", "/api/v1/cases/{case_id}/aftercare-reports/{report_id}/reply"): Rule(frozenset({"member_other_org"}), "conference"),
+    # households and legal representatives (issue 17): the chair links a household; the chair or
+    # the case director (member_other_org in A) records a representative; everyone on the case reads
+    ("POST", "/api/v1/conferences/{conference_id}/households"): Rule(CHAIR, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/household"): Rule(WORKERS, "conference"),
+    ("GET", "/api/v1/cases/{case_id}/representatives"): Rule(WORKERS, "conference"),
+    ("POST", "/api/v1/cases/{case_id}/representatives"): Rule(frozenset({"chair", "member_other_org"}), "conference"),
     ("GET", "/api/v1/cases/{case_id}/history"): Rule(MEMBERS, "conference"),
     # the case as a FHIR Bundle: the care part for case workers, the access-log part for the
     # privacy officer (docs/fhir.md)

@@ -537,6 +537,29 @@ async def _aftercare_reply(c: Ctx):
     return response, [c.row("update", "aftercare_report")]
 
 
+async def _create_household(c: Ctx):
+    body = {"coordinator_id": str(c.world.members["care_member"].id),  # the case director already
+            "members": [{"case_id": str(c.case.id), "relation": "parent"},
+                        {"case_id": str(c.draft_case_id), "relation": "child"}]}
+    response = await c.call("chair", "POST", f"/api/v1/conferences/{c.world.a.id}/households", body)
+    return response, [c.row("create", "household"), ("create", "household", c.draft_number, c.draft_case_id)]
+
+
+async def _household(c: Ctx):
+    return await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/household"), [c.row("read", "household")]
+
+
+async def _representatives(c: Ctx):
+    response = await c.call("police_member", "GET", f"/api/v1/cases/{c.case.id}/representatives")
+    return response, [c.row("list", "representative")]
+
+
+async def _add_representative(c: Ctx):
+    response = await c.call("chair", "POST", f"/api/v1/cases/{c.case.id}/representatives",
+                            {"kind": "curator", "name": "Mr. Curator", "basis": "Curatele, beschikking 2025/1"})
+    return response, [c.row("create", "representative")]
+
+
 async def _break_glass(c: Ctx):
     response = await c.call("gemeente_member", "POST", f"/api/v1/cases/{c.case.id}/break-glass",
                             {"reason": "Acute crisis: overdosis gemeld, contact nodig", "minutes": 30})
@@ -836,6 +859,10 @@ CALLS: dict[str, Call] = {
     "POST /api/v1/cases/{case_id}/transitions": _transition,
     "POST /api/v1/cases/{case_id}/break-glass": _break_glass,
     "POST /api/v1/cases/{case_id}/guests": _invite_guest,
+    "POST /api/v1/conferences/{conference_id}/households": _create_household,
+    "GET /api/v1/cases/{case_id}/household": _household,
+    "GET /api/v1/cases/{case_id}/representatives": _representatives,
+    "POST /api/v1/cases/{case_id}/representatives": _add_representative,
     "GET /api/v1/cases/{case_id}/aftercare-reports": _aftercare_reports,
     "POST /api/v1/cases/{case_id}/aftercare-reports": _aftercare_report,
     "POST /api/v1/cases/{case_id}/aftercare-reports/{report_id}/reply": _aftercare_reply,

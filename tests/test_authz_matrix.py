@@ -143,6 +143,7 @@ class Objects:
     invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
     report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
     request_id: uuid.UUID | None = None  # an open client request for correction (issue 21)
+    second_case_id: uuid.UUID | None = None  # another case of the conference (a household's member)
 
 
 # Which group of objects makes an attribute that is not always there.
@@ -166,6 +167,7 @@ GROUP = {
     "question_id": "question",
     "request_id": "client_request",
     "consultation_id": "consultation",
+    "second_case_id": "household",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -191,6 +193,7 @@ BODY_NEEDS: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/events"): {"reference"},
     ("GET", "/api/v1/cases/{case_id}/minimal"): {"reference"},
     ("POST", "/api/v1/cases/minimal-lookup"): {"reference"},
+    ("POST", "/api/v1/conferences/{conference_id}/households"): {"second_case_id"},
 }
 
 
@@ -350,6 +353,8 @@ async def _make_groups(
         session.add(invitation)
         await session.flush()
         o.invitation_id = invitation.id
+    if "household" in needs:
+        o.second_case_id = (await add_case(session, world, conference=conference, director=None, name="Huisgenoot")).id
     if "aftercare" in needs:
         watch = AftercareWatch(case_id=case.id, client_id=case.client_id, started_at=clock.now() - timedelta(days=5),
                                ends_at=clock.now() + timedelta(days=100))
@@ -495,6 +500,13 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
     },
     ("POST", "/api/v1/cases/{case_id}/guests/{invitation_id}/revoke"): lambda o, w: {},
     ("POST", "/api/v1/cases/{case_id}/aftercare-reports"): lambda o, w: {"kind": "worry", "note": "Zorgen"},
+    ("POST", "/api/v1/conferences/{conference_id}/households"): lambda o, w: {
+        "coordinator_id": str(o.membership_id),
+        "members": [{"case_id": str(o.case_id), "relation": "parent"},
+                    {"case_id": str(o.second_case_id), "relation": "child"}],
+    },
+    ("POST", "/api/v1/cases/{case_id}/representatives"): lambda o, w: {
+        "kind": "mentor", "name": "Mr. Mentor", "basis": "Beschikking kantonrechter"},
     ("POST", "/api/v1/cases/{case_id}/aftercare-reports/{report_id}/reply"): lambda o, w: {"text": "We bellen."},
     ("POST", "/api/v1/cases/{case_id}/assessments"): lambda o, w: {
         "assessed_on": _today(),

@@ -93,6 +93,11 @@ class Op(StrEnum):
     consultation_answer = "consultation:answer"
     consultation_convert = "consultation:convert"
     consultation_count = "consultation:count"
+    # households and legal representatives (issue 17)
+    household_read = "household:read"
+    household_manage = "household:manage"
+    representative_read = "representative:read"
+    representative_manage = "representative:manage"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -172,6 +177,10 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.aftercare_report: frozenset({Role.member, Role.liaison}),  # of a neighbourhood team (below)
     Op.aftercare_reply: frozenset({Role.member, Role.liaison}),  # of an addiction care institution (below)
     Op.known_elsewhere_read: frozenset({Role.chair}),
+    Op.household_read: CASE_WORKERS,
+    Op.household_manage: frozenset({Role.chair}),
+    Op.representative_read: CASE_WORKERS,
+    Op.representative_manage: frozenset({Role.chair}),  # + the case director
 }
 
 # Operations that only people of these organisation kinds perform (besides their role).
@@ -265,7 +274,8 @@ def authorize(principal: Principal, op: Op, target: Target) -> Decision:
     if op in CONSULTATION_OPS:
         return _consultation_decision(principal, op, target, roles)
     ids = principal.membership_ids()
-    if op in (Op.plan_update, Op.assessment_create, Op.snooze_manage) and target.case_director_id in ids:
+    if (op in (Op.plan_update, Op.assessment_create, Op.snooze_manage, Op.representative_manage)
+            and target.case_director_id in ids):
         return Decision(True, role="case_director")
     if (
         op is Op.action_update

@@ -26,6 +26,7 @@ from app.models.event import (
 )
 from app.models.guest import GuestInvitation
 from app.models.history import ChangeRecord
+from app.models.household import ClientRepresentative, Household, HouseholdMember
 from app.models.job import JobRun, Notification
 from app.models.known_elsewhere import KnownElsewhereAnswer, KnownElsewhereQuestion
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
@@ -57,6 +58,7 @@ __all__ = [
     "Client",
     "ClientCorrection",
     "ClientReference",
+    "ClientRepresentative",
     "ClientRequest",
     "Conference",
     "ConferenceOrganisation",
@@ -67,6 +69,8 @@ __all__ = [
     "DiscussionRequest",
     "Goal",
     "GuestInvitation",
+    "Household",
+    "HouseholdMember",
     "IdentityChange",
     "JobRun",
     "KnownElsewhereAnswer",

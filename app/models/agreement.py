@@ -92,6 +92,9 @@ class AgreementSignature(SQLModel, table=True):
     scan_sha256: str | None = Field(default=None, max_length=64)
     recorded_by_id: uuid.UUID = Field(foreign_key="membership.id")
     created_at: datetime = ts_field()
+    # A legal representative who signed: for the client (party "client") or beside them (party
+    # "representative"); issue 17.
+    representative_id: uuid.UUID | None = Field(default=None, foreign_key="client_representative.id")
 
 
 class ConsentWithdrawal(SQLModel, table=True):

@@ -160,6 +160,11 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     "AftercareReportOut": {"kind": BY_ROW, "note": BY_ROW, "reply": Label.health,
                            "via_partner_event": Label.general, "answered": Label.general,
                            "reply_hidden": Label.general, "reply_basis": Label.general},
+    # Households: which cases belong together, their relation and whether a member is a minor
+    # (process information of the conference); representatives: who (identity) and on which basis.
+    "HouseholdOut": {"coordinator_name": Label.general},
+    "HouseholdMemberOut": {"relation": Label.general, "minor": Label.general},
+    "RepresentativeOut": {"kind": Label.general, "name": Label.identity, "basis": Label.general},
 }
 
 

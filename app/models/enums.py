@@ -68,6 +68,28 @@ class AftercareReportKind(StrEnum):
     suspected_relapse = "suspected_relapse"  # vermoeden van terugval
 
 
+class HouseholdRelation(StrEnum):
+    """A client's place in a household (één gezin, één plan, één regisseur; issue 17)."""
+
+    parent = "parent"
+    child = "child"
+    partner = "partner"
+    other = "other"
+
+
+class RepresentativeKind(StrEnum):
+    """A client's legal representative (wettelijk vertegenwoordiger)."""
+
+    curator = "curator"  # curatele
+    mentor = "mentor"  # mentorschap
+    parent = "parent"  # ouder met gezag
+    guardian = "guardian"  # voogd
+
+
+# Who signs an agreement for (or beside) a minor client.
+GUARDIAN_KINDS = frozenset({RepresentativeKind.parent, RepresentativeKind.guardian})
+
+
 class MandateScope(StrEnum):
     housing_allocation = "housing_allocation"
     debt_fast_track = "debt_fast_track"

@@ -22,6 +22,7 @@ from app.routers import (
     fhir,
     guests,
     health,
+    households,
     identity_admin,
     known_elsewhere,
     me,
@@ -43,7 +44,7 @@ API_PREFIX = "/api/v1"
 
 # The order is the order of the OpenAPI document.
 API_ROUTERS = (
-    health, admin, clients, referrals, cases, guests, aftercare, plans, actions, agreements, checklist, identity_admin, me,
+    health, admin, clients, referrals, cases, guests, aftercare, households, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
     fhir, known_elsewhere, client_requests,
     consultations,  # issue 17: spreekuur

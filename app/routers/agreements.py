@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from app.audit import Access
 from app.auth.policy import Op, Target
 from app.deps import GuardDep, SettingsDep
-from app.errors import Forbidden, NotFound
+from app.errors import Forbidden, GuardianSignatureMissing, NotFound
 from app.models.enums import Role
 from app.schemas.agreements import (
     AgreementCreate,
@@ -162,8 +162,9 @@ async def sign_as_organisation(agreement_id: uuid.UUID, body: OrganisationSign, 
     try:
         await service.sign_as_organisation(guard.session, guard.principal, agreement=loaded.agreement,
                                            party=body.party.value)
-    except Forbidden:
-        # A refused signature (no mandate, another organisation) is a refused attempt: logged.
+    except (Forbidden, GuardianSignatureMissing):
+        # A refused signature (no mandate, another organisation, a minor's agreement without a
+        # guardian's signature) is a refused attempt: logged.
         await guard.audit.denied(_access(loaded, "update", part="signature", resource_id=str(agreement_id)))
         raise
     return await _full(guard, loaded)
@@ -178,6 +179,10 @@ async def sign_for_client(
     signed_on: Annotated[IsoDate | None, Form(description="Default: today.")] = None,
     signed_in_person: Annotated[bool, Form()] = True,
     scan: Annotated[UploadFile | None, File(description="PDF, PNG or JPEG of the signed paper.")] = None,
+    representative_id: Annotated[uuid.UUID | None, Form(
+        description="A legal representative of the client (GET /cases/{id}/representatives) who signs.")] = None,
+    beside_client: Annotated[bool, Form(
+        description="The representative signs beside the client (party 'representative'), not instead.")] = False,
 ) -> AgreementOut:
     loaded = await _load(guard, agreement_id, Op.agreement_sign, "update", part="signature", for_update=True)
     if not service.may_read_text(guard.principal, loaded):
@@ -185,11 +190,16 @@ async def sign_for_client(
         raise Forbidden("The client's signature is recorded by the chair, the case director or a party.")
     me = _own_membership(guard, loaded.case.conference_id)
     content = await scan.read(settings.agreement_scan_max_bytes + 1) if scan is not None else None
-    await service.sign_for_client(
-        guard.session, guard.principal, agreement=loaded.agreement, recorded_by_id=me,
-        attested_by_id=attested_by_id or me, signed_on=signed_on, signed_in_person=signed_in_person,
-        scan=content, scan_max_bytes=settings.agreement_scan_max_bytes,
-    )
+    try:
+        await service.sign_for_client(
+            guard.session, guard.principal, agreement=loaded.agreement, recorded_by_id=me,
+            attested_by_id=attested_by_id or me, signed_on=signed_on, signed_in_person=signed_in_person,
+            scan=content, scan_max_bytes=settings.agreement_scan_max_bytes,
+            representative_id=representative_id, beside_client=beside_client,
+        )
+    except GuardianSignatureMissing:
+        await guard.audit.denied(_access(loaded, "update", part="signature", resource_id=str(agreement_id)))
+        raise
     return await _full(guard, loaded)
 
 

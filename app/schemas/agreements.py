@@ -74,6 +74,7 @@ class SignatureOut(BaseModel):
     scan_content_type: str | None
     scan_size: int | None
     scan_sha256: str | None
+    representative_id: uuid.UUID | None = None  # a legal representative who signed (issue 17)
 
 
 class WithdrawalOut(BaseModel):

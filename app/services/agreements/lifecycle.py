@@ -17,12 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.clock import clock
-from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, UnprocessableEntity
+from app.errors import (
+    Conflict,
+    Forbidden,
+    GuardianSignatureMissing,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableEntity,
+)
 from app.models import (
     Agreement,
     AgreementSignature,
     Case,
     Client,
+    ClientRepresentative,
     ConferenceOrganisation,
     ConsentWithdrawal,
     LegalBasis,
@@ -30,7 +38,7 @@ from app.models import (
     Membership,
     Organisation,
 )
-from app.models.enums import AgreementStatus, MandateScope, Phase, Role
+from app.models.enums import GUARDIAN_KINDS, AgreementStatus, MandateScope, Phase, Role
 from app.models.predicates import agreement_is_active
 from app.schemas.agreements import AgreementCreate, LegalBasisCreate, WithdrawalCreate
 from app.services.agreements.readability import AVOID_AT_B1, B1_MINIMUM, measure, words_to_avoid
@@ -484,11 +492,19 @@ async def sign_for_client(
     signed_in_person: bool,
     scan: bytes | None,
     scan_max_bytes: int,
+    representative_id: uuid.UUID | None = None,
+    beside_client: bool = False,
 ) -> AgreementSignature:
-    """The client signs on paper or in person; a named member of the conference attests it."""
+    """The client signs on paper or in person; a named member of the conference attests it. A
+    legal representative of the client may sign instead of the client (party "client") or beside
+    them (party "representative"), with the representation's basis on record."""
     _require_draft(agreement)
-    if CLIENT in await _signed_parties(session, agreement.id):
-        raise Conflict("The client has already signed.")
+    party = REPRESENTATIVE if beside_client else CLIENT
+    if party in await _signed_parties(session, agreement.id):
+        raise Conflict("The client has already signed." if party == CLIENT else "A representative has already signed.")
+    representative = await _representative(session, agreement, representative_id) if representative_id else None
+    if beside_client and representative is None:
+        raise UnprocessableEntity("Name the representative who signs beside the client.", pointer="#/representative_id")
     attester = await named_member(
         session, attested_by_id, agreement.conference_id, Role.chair, Role.member, Role.liaison,
         pointer="#/attested_by_id", detail="The attesting person must be an active member of this conference.",
@@ -511,7 +527,8 @@ async def sign_for_client(
         if content_type is None:
             raise UnprocessableEntity("The scan must be a PDF, PNG or JPEG file.", pointer="#/scan")
     signature = AgreementSignature(
-        agreement_id=agreement.id, party=CLIENT, attested_by_id=attester.id, signed_in_person=signed_in_person,
+        agreement_id=agreement.id, party=party, attested_by_id=attester.id, signed_in_person=signed_in_person,
+        representative_id=representative.id if representative else None,
         signed_on=signed_on, text_hash=agreement.text_hash, recorded_by_id=recorded_by_id,
         scan=scan, scan_content_type=content_type, scan_size=len(scan) if scan is not None else None,
         scan_sha256=hashlib.sha256(scan).hexdigest() if scan is not None else None,
@@ -532,9 +549,49 @@ async def _add_signature(
     signed = await _signed_parties(session, agreement.id)
     changes: dict = {"signed": {"from": None, "to": signature.party}}
     if signed >= set(agreement.parties):
+        await _require_guardian(session, agreement)
         await _activate(session, agreement)
         changes["status"] = {"from": AgreementStatus.draft, "to": AgreementStatus.signed}
     await _bump(session, principal, agreement, changes)
+
+
+REPRESENTATIVE = "representative"  # the party of a representative's signature beside the client's
+ADULT_AGE = 18
+
+
+def _age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+async def _representative(session: AsyncSession, agreement: Agreement,
+                          representative_id: uuid.UUID) -> ClientRepresentative:
+    """A representative of this agreement's client, in force today."""
+    client_id = uuid.UUID(agreement.parties[CLIENT]["client_id"])
+    found = await session.get(ClientRepresentative, representative_id)
+    today = clock.today()
+    if (found is None or found.client_id != client_id or found.ended_at is not None
+            or (found.valid_until is not None and found.valid_until < today)):
+        raise UnprocessableEntity("The representative must be a legal representative of this client, recorded "
+                                  "with its basis and in force today.", pointer="#/representative_id")
+    return found
+
+
+async def _require_guardian(session: AsyncSession, agreement: Agreement) -> None:
+    """A minor's agreement (the client under 18 on the day it becomes signed) needs the signature
+    of a parent or guardian, instead of or beside the client's, before it can become signed."""
+    client = await session.get(Client, uuid.UUID(agreement.parties[CLIENT]["client_id"]))
+    if client is None or client.date_of_birth is None or _age_on(client.date_of_birth, clock.today()) >= ADULT_AGE:
+        return
+    guardian = (await session.execute(
+        sa.select(sa.func.count()).select_from(AgreementSignature)
+        .join(ClientRepresentative, ClientRepresentative.id == AgreementSignature.representative_id)
+        .where(AgreementSignature.agreement_id == agreement.id,
+               ClientRepresentative.kind.in_([k.value for k in GUARDIAN_KINDS]))  # type: ignore[attr-defined]
+    )).scalar_one()
+    if not guardian:
+        raise GuardianSignatureMissing(
+            "The client is a minor: a parent's or guardian's signature (a recorded representative) is needed "
+            "before this agreement can become signed. Record it first.", pointer="#/representative_id")
 
 
 async def _activate(session: AsyncSession, agreement: Agreement) -> None:

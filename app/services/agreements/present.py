@@ -60,6 +60,7 @@ def signature_out(s: AgreementSignature, names: dict[uuid.UUID, str]) -> Signatu
         attested_by_name=names.get(s.attested_by_id) if s.attested_by_id else None,
         signed_in_person=s.signed_in_person,
         signed_on=s.signed_on,
+        representative_id=s.representative_id,
         text_hash=s.text_hash,
         scan_content_type=s.scan_content_type,
         scan_size=s.scan_size,

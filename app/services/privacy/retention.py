@@ -19,16 +19,19 @@ from app.models import (
     AccessLogAnchor,
     AccessLogEntry,
     Action,
+    AftercareReport,
     AnonymisedCase,
     BreakGlass,
     Case,
     CaseNote,
     Client,
     ClientReference,
+    ClientRepresentative,
     Conference,
     Decision,
     DiscussionRequest,
     Goal,
+    GuestInvitation,
     PartnerEvent,
     Plan,
     Referral,
@@ -162,6 +165,10 @@ async def anonymise_case(
         {"case": case_id},
     )
     await session.execute(sa.update(PartnerEvent).where(PartnerEvent.case_id == case_id).values(data={}))
+    # Issue 17: guests' reasons, the aftercare reports' notes and answers.
+    await session.execute(sa.update(GuestInvitation).where(GuestInvitation.case_id == case_id).values(reason=REMOVED))
+    await session.execute(sa.update(AftercareReport).where(AftercareReport.case_id == case_id)
+                          .values(note=None, reply=sa.case((AftercareReport.reply.is_(None), None), else_=REMOVED)))
     await anonymise_case_agreements(session, case_id)
     session.add(AnonymisedCase(case_id=case_id, conference_id=due.conference_id, anonymised_at=now))
     session.add(_log_row(due, now, resource_type="case", resource_id=str(case_id), basis=basis))
@@ -192,6 +199,8 @@ async def anonymise_case(
         )
     )
     await session.execute(sa.delete(ClientReference).where(ClientReference.client_id == due.client_id))
+    await session.execute(sa.update(ClientRepresentative).where(ClientRepresentative.client_id == due.client_id)
+                          .values(name=REMOVED, basis=REMOVED))
     session.add(_log_row(due, now, resource_type="client", resource_id=due.client_number, basis=basis))
     await session.flush()
     return True
