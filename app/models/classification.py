@@ -164,7 +164,8 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
     # (process information of the conference); representatives: who (identity) and on which basis.
     "HouseholdOut": {"coordinator_name": Label.general},
     "HouseholdMemberOut": {"relation": Label.general, "minor": Label.general},
-    "RepresentativeOut": {"kind": Label.general, "name": Label.identity, "basis": Label.general},
+    "RepresentativeOut": {"kind": Label.general, "name": Label.identity, "basis": Label.general,
+                          "valid_until": Label.general},
 }
 
 
