@@ -26,7 +26,7 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.config import Settings
 from app.errors import Conflict, Forbidden, NotFound, PayloadTooLarge, PreconditionFailed, UnprocessableEntity
-from app.models.enums import AgreementStatus, Label, OrganisationKind, Role
+from app.models.enums import AgreementStatus, Label, OrganisationKind, Phase, Role
 from app.schemas.agreements import AgreementCreate, AgreementOut, WithdrawalCreate
 from app.services.access import web_sessions as web_auth
 from app.services.agreements import lifecycle as service
@@ -229,7 +229,9 @@ async def create_agreement(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
         return await _new_page(request, ctx, loaded, template, status=422, kept=kept,
                                errors={field: message} if field else {}, problem="" if field else message)
     except Conflict:
-        problem = ("Voor deze casus is al een concept of een geldige overeenkomst van dit sjabloon. "
+        problem = ("Voor een afgesloten casus wordt geen overeenkomst meer opgesteld."
+                   if loaded.case.phase == Phase.closed else
+                   "Voor deze casus is al een concept of een geldige overeenkomst van dit sjabloon. "
                    "Laat het concept eerst tekenen of trek het in.")
         return await _new_page(request, ctx, loaded, template, status=409, kept=kept, problem=problem)
     ctx.guard.record(replace(access, resource_id=str(agreement.id)))

@@ -434,3 +434,34 @@ async def test_legal_bases_in_force_on_the_case_page_with_the_justification_for_
         parts = (await session.execute(sa.select(AccessLogEntry.part).where(
             AccessLogEntry.resource_type == "legal_basis").order_by(AccessLogEntry.seq))).scalars().all()
     assert parts == ["justification", None]  # the chair read it, the police liaison did not
+
+
+async def test_an_aftercare_agreement_from_its_own_template_and_none_for_a_closed_case(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    case = await _case(owner_db, web_world)
+    async with owner_db.sessions() as session:
+        closed = await add_case(session, web_world, phase="closed")
+        await session.commit()
+    form = await sign_in(browser, web_world, "chair",
+                         start=f"/web/casussen/{case.id}/overeenkomsten/nieuw?sjabloon=nazorg")
+    assert "Wie is het sociaal wijkteam?" in form.text and "Wie is de gemeente?" not in form.text
+    created = await browser.post(f"/web/casussen/{case.id}/overeenkomsten", data={
+        **hidden_fields(form.text), "organisatie_addiction_care": str(web_world.orgs["zorg"].id),
+        "organisatie_neighbourhood_team": str(web_world.orgs["wijkteam"].id),
+        "afspraak_client": "Ik bel het wijkteam als het minder gaat.",
+        "afspraak_addiction_care": "De verslavingszorg meldt een terugval aan het wijkteam.",
+        "afspraak_neighbourhood_team": "Het wijkteam komt elke maand langs."})
+    assert created.status_code == 200 and "Afspraken voor de nazorg" in created.text
+    assert "Tekenen namens" not in created.text  # the municipality is no party to it
+    [stored] = await _stored(owner_db, case)
+    assert stored.template_id == "nazorg" and stored.status == AgreementStatus.draft
+
+    page = await browser.get(f"/web/casussen/{closed.id}")
+    assert "Een overeenkomst opstellen" not in page.text
+    refused = await browser.post(f"/web/casussen/{closed.id}/overeenkomsten", data={
+        **hidden_fields(form.text), "organisatie_addiction_care": str(web_world.orgs["zorg"].id),
+        "organisatie_neighbourhood_team": str(web_world.orgs["wijkteam"].id), "afspraak_client": "x",
+        "afspraak_addiction_care": "x", "afspraak_neighbourhood_team": "x"})
+    assert refused.status_code == 409 and "Voor een afgesloten casus wordt geen overeenkomst" in refused.text
+    assert await _stored(owner_db, closed) == []
