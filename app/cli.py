@@ -50,7 +50,7 @@ def _prepare_database(settings: Settings, *, quiet: bool = False) -> DatabaseUrl
 
 
 async def _load_demo(owner_url: str, settings: Settings) -> tuple[bool, str | None]:
-    from app.demo.seed import demo_agenda_line, load_demo_data, point_demo_issuers
+    from app.demo.seed import demo_agenda_line, load_demo_data, point_demo_issuers, prepare_next_agenda
     from app.progress import Progress
 
     db = Database(owner_url, pool_size=1)
@@ -65,6 +65,8 @@ async def _load_demo(owner_url: str, settings: Settings) -> tuple[bool, str | No
                     moved = await point_demo_issuers(session, base_url=settings.public_base_url)
                     if moved:
                         progress.item(f"demo issuers moved to {settings.public_base_url}")
+                    if await prepare_next_agenda(session, settings=settings):
+                        progress.item("the next meeting had no agenda yet: its draft is made")
             await session.commit()
             return created, await demo_agenda_line(session, base_url=settings.public_base_url)
     finally:

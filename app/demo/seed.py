@@ -47,6 +47,7 @@ from app.models import (
 )
 from app.models.enums import (
     ActionStatus,
+    AgendaStatus,
     ClosureReason,
     Coverage,
     LifeDomain,
@@ -742,16 +743,30 @@ async def load_demo_data(
         report("referrals", number, len(REFERRALS))
     await session.flush()
 
-    # The meetings of the cadence, and the draft agenda of the next one, as the scheduler's morning
-    # jobs would make them (their first run is tomorrow): a fresh install opens with an agenda.
-    await meeting_service.generate_meetings(session, conference, weeks=settings.meeting_horizon_weeks)
-    upcoming = await meeting_service.current_meetings(session, [conference.id])
-    if upcoming:
-        await agenda_service.build_draft(session, upcoming[0], conference.cadence)
+    await prepare_next_agenda(session, conference, settings=settings)
     report("meetings and the draft agenda of the next one", 1, 1)
     made = await add_demo_agreements(session, settings=settings, cases=demo_cases, organisations=organisations,
                                      memberships=memberships, mandates=mandates)
     report("agreements", made, made)
+    return True
+
+
+async def prepare_next_agenda(session: AsyncSession, conference: Conference | None = None, *,
+                              settings: Settings) -> bool:
+    """The meetings of the demo conference's cadence, and the draft agenda of the next one, as the
+    scheduler's morning jobs would make them (their first run is tomorrow): a fresh install, or a
+    demo database from before, opens with an agenda. A draft that exists is left as it is (the
+    chair may have worked on it). Returns whether a draft was made."""
+    if conference is None:
+        conference = (await session.execute(
+            sa.select(Conference).where(col(Conference.name) == DEMO_CONFERENCE_NAME))).scalar_one_or_none()
+        if conference is None:
+            return False
+    await meeting_service.generate_meetings(session, conference, weeks=settings.meeting_horizon_weeks)
+    upcoming = await meeting_service.current_meetings(session, [conference.id])
+    if not upcoming or upcoming[0].agenda_generated_at is not None or upcoming[0].agenda_status != AgendaStatus.draft:
+        return False
+    await agenda_service.build_draft(session, upcoming[0], conference.cadence)
     return True
 
 

@@ -11,8 +11,9 @@ import httpx
 import sqlalchemy as sa
 
 from app.clock import clock
+from app.config import Settings
 from app.db import Database
-from app.demo.seed import demo_agenda_line, load_demo_data
+from app.demo.seed import demo_agenda_line, load_demo_data, prepare_next_agenda
 from app.models import Action, AgendaItem, Case, Decision, Meeting
 from tests.factories import World
 from tests.meeting_helpers import add_referral
@@ -47,6 +48,18 @@ async def test_a_fresh_demo_has_a_draft_agenda_for_the_next_meeting(owner_db: Da
         line = await demo_agenda_line(session, base_url=base)
     assert line is not None and f"{base}/web/vergaderingen/{first.id}" in line
     assert f"{len(items)} items" in line and "(draft)" in line
+
+    # A demo database from before (no meetings yet): the next start lays them out and drafts the
+    # next agenda once; a draft that exists is left as it is.
+    settings = Settings()
+    async with owner_db.sessions() as session:
+        await session.execute(sa.delete(AgendaItem))
+        await session.execute(sa.delete(Meeting))
+        assert await prepare_next_agenda(session, settings=settings)
+        assert not await prepare_next_agenda(session, settings=settings)
+        await session.commit()
+        again = (await session.execute(sa.select(Meeting).order_by(Meeting.starts_at))).scalars().first()
+        assert again is not None and again.agenda_generated_at is not None
 
 
 def _decision(world: World, due: str, review: str) -> dict[str, str]:
