@@ -22,9 +22,10 @@ from app.models.enums import (
     ClientRequestDecision,
     ClientRequestKind,
     ClientRequestStatus,
+    CorrectionField,
     Role,
 )
-from app.schemas.privacy import AnswerCreate, ClientRequestCreate, ExtensionCreate
+from app.schemas.privacy import AnswerCreate, ClientRequestCreate, CorrectionCreate, ExtensionCreate
 from app.services.common import etag_of
 from app.services.privacy import officer
 from app.services.privacy import requests as service
@@ -56,6 +57,13 @@ DECISIONS_NL = {
     ClientRequestDecision.partly_granted.value: "Deels toegewezen",
     ClientRequestDecision.refused.value: "Afgewezen",
 }
+CORRECTIONS_NL = {
+    CorrectionField.name.value: "Naam van de cliënt",
+    CorrectionField.date_of_birth.value: "Geboortedatum (dd-mm-jjjj)",
+    CorrectionField.note_text.value: "Tekst van een notitie",
+    CorrectionField.goal_text.value: "Doel in het plan",
+    CorrectionField.action_title.value: "Titel van een actie",
+}
 STATUS_NL = {ClientRequestStatus.open.value: "Open", ClientRequestStatus.answered.value: "Beantwoord"}
 FIELDS = {"kind": "soort", "received_on": "ontvangen", "channel": "via", "on_behalf_of": "namens",
           "description": "omschrijving"}
@@ -74,6 +82,7 @@ DONE = {
     "vastgelegd": "Het verzoek is vastgelegd. De termijn staat in het overzicht.",
     "verlengd": "De termijn is verlengd met twee maanden.",
     "beantwoord": "Het antwoord is vastgelegd.",
+    "gecorrigeerd": "De correctie is doorgevoerd. Wie de oude gegevens zag, krijgt daarvan bericht.",
 }
 STALE = "Het verzoek is intussen gewijzigd. Hieronder staat de huidige stand; probeer het opnieuw."
 
@@ -96,7 +105,7 @@ async def _register(request: Request, ctx: WebContext, *, status: int = 200, err
     return page(request, "privacy_requests.html", ctx, status=status, active="verzoeken", items=items, total=total,
                 errors=errors or {}, kept=kept or {}, done=DONE.get(done, ""), problem=problem,
                 problem_request=problem_request, KINDS_NL=KINDS_NL, CHANNELS_NL=CHANNELS_NL,
-                DECISIONS_NL=DECISIONS_NL, STATUS_NL=STATUS_NL)
+                DECISIONS_NL=DECISIONS_NL, STATUS_NL=STATUS_NL, CORRECTIONS_NL=CORRECTIONS_NL)
 
 
 @router.get("/privacy/verzoeken", response_class=HTMLResponse)
@@ -233,3 +242,57 @@ async def answer_request(request_id: uuid.UUID, request: Request, ctx: Ctx) -> R
                                problem_request=str(request_id))
     ctx.guard.record(access)
     return RedirectResponse("/web/privacy/verzoeken?klaar=beantwoord", status_code=303)
+
+
+@router.post("/privacy/verzoeken/{request_id}/correctie", response_class=HTMLResponse)
+async def correct_data(request_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
+    """Apply a correction on a request for correction: the old and the new value are kept, and
+    whoever read the old value is told (ids only)."""
+    form = await checked_form(request, ctx)
+    loaded, access = await _open(ctx, request_id, "correction")
+    names = (f"veld-{request_id}", f"onderdeel-{request_id}", f"waarde-{request_id}")
+    kept = {names[0]: str(form.get("veld") or ""), names[1]: str(form.get("onderdeel") or "").strip(),
+            names[2]: str(form.get("waarde") or "").strip()}
+    value = kept[names[2]]
+    if kept[names[0]] == CorrectionField.date_of_birth.value:
+        parsed = parse_date(value)
+        value = parsed.isoformat() if not isinstance(parsed, str) else value
+    errors: dict[str, str] = {}
+    data = None
+    try:
+        data = CorrectionCreate.model_validate({"field": kept[names[0]] or None, "new_value": value,
+                                                "entity_id": kept[names[1]] or None})
+    except ValidationError as exc:
+        for err in exc.errors():
+            name = {"field": names[0], "entity_id": names[1], "new_value": names[2]}.get(
+                str(err["loc"][0]) if err["loc"] else "", names[2])
+            errors.setdefault(name, {names[0]: "Kies wat u corrigeert.",
+                                     names[1]: "Vul het nummer (id) van de notitie, het doel of de actie in.",
+                                     names[2]: "Vul de juiste waarde in."}[name])
+    if errors or data is None:
+        return await _register(request, ctx, status=422, errors=errors, kept=kept, problem_request=str(request_id))
+    membership = ctx.principal.membership_in(loaded.request.conference_id, Role.privacy_officer)
+    assert membership is not None
+    try:
+        async with refusable(ctx.guard.session):
+            correction = await service.correct(ctx.guard.session, ctx.principal, loaded, data,
+                                               corrected_by_id=membership.id)
+    except NotFound:
+        return await _register(request, ctx, status=404, kept=kept, problem_request=str(request_id),
+                               errors={names[1]: "Deze cliënt heeft geen notitie, doel of actie met dit nummer."})
+    except UnprocessableEntity as exc:
+        message = ("Vul het nummer (id) van de notitie, het doel of de actie in." if "Name the" in exc.detail
+                   else "De nieuwe waarde is hetzelfde als de oude." if "same" in exc.detail
+                   else "Deze datum kan niet kloppen (dd-mm-jjjj).")
+        field = names[1] if "Name the" in exc.detail else names[2]
+        return await _register(request, ctx, status=422, errors={field: message}, kept=kept,
+                               problem_request=str(request_id))
+    except Conflict as exc:
+        text = ("Een overeenkomst is getekend: de tekst wordt niet gecorrigeerd. Maak een nieuwe overeenkomst."
+                if "agreement" in exc.detail else _dutch(exc))
+        return await _register(request, ctx, status=409, problem=text, kept=kept, problem_request=str(request_id))
+    ctx.guard.record(access, Access(
+        action="update", resource_type=service.CORRECTED_RESOURCE[data.field], resource_id=str(correction.entity_id),
+        conference_id=loaded.request.conference_id, client_number=loaded.client.client_number,
+        case_id=correction.case_id, part="correction", role=Role.privacy_officer.value))
+    return RedirectResponse("/web/privacy/verzoeken?klaar=gecorrigeerd", status_code=303)

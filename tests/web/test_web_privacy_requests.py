@@ -4,6 +4,7 @@ refused; only the privacy officer sees the page and its menu entry."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -84,3 +85,32 @@ async def test_others_do_not_get_the_register(web_world: World, browser: httpx.A
     assert 'href="/web/privacy/verzoeken"' not in page.text
     refused = await browser.get("/web/privacy/verzoeken")
     assert refused.status_code == 403 and '<html lang="nl">' in refused.text
+
+
+async def test_a_correction_in_the_web_client(web_world: World, owner_db: Database, browser: httpx.AsyncClient) -> None:
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world, name="Jan Tespersoon")
+        client = await session.get(Client, case.client_id)
+        await session.commit()
+    assert client is not None
+    page = await sign_in(browser, web_world, "privacy_officer", start="/web/privacy/verzoeken")
+    csrf = csrf_of(page.text)
+    made = await browser.post("/web/privacy/verzoeken", data={
+        "csrf": csrf, "clientnummer": client.client_number, "ontvangen": clock.today().strftime("%d-%m-%Y"),
+        "via": "letter", "soort": "rectification", "omschrijving": "Mijn naam is verkeerd gespeld."})
+    assert made.status_code == 200 and "Gegevens corrigeren" in made.text
+    async with owner_db.sessions() as session:
+        [row] = (await session.execute(sa.select(ClientRequest))).scalars().all()
+    url = f"/web/privacy/verzoeken/{row.id}/correctie"
+    for data, message in (({"veld": "", "waarde": "X"}, "Kies wat u corrigeert."),
+                          ({"veld": "note_text", "waarde": "Nieuwe tekst"}, "Vul het nummer (id)"),
+                          ({"veld": "note_text", "onderdeel": str(uuid.uuid4()), "waarde": "Nieuwe tekst"},
+                           "geen notitie, doel of actie met dit nummer")):
+        refused = await browser.post(url, data={"csrf": csrf, **data})
+        assert refused.status_code in (404, 422) and message in refused.text, (data, refused.status_code)
+    done = await browser.post(url, data={"csrf": csrf, "veld": "name", "waarde": "Jan Testpersoon"})
+    assert done.status_code == 200 and "De correctie is doorgevoerd." in done.text
+    assert "„Jan Tespersoon” is nu „Jan Testpersoon”" in done.text
+    async with owner_db.sessions() as session:
+        fixed = await session.get(Client, client.id)
+    assert fixed is not None and fixed.name == "Jan Testpersoon"
