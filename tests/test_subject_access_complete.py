@@ -32,6 +32,7 @@ from app.models import (
     ClientReference,
     ClientRequest,
     ConsentWithdrawal,
+    Consultation,
     Decision,
     DiscussionRequest,
     Goal,
@@ -157,8 +158,13 @@ async def _seed_every_kind(owner_db, world: World) -> tuple[str, dict[str, str]]
                                                   corrected_by_id=world.members[PO].id),
         }
         s.add_all(rows.values())
+        await s.flush()
+        consultation = Consultation(conference_id=world.a.id, asked_by_id=world.members["wijkteam_member"].id,
+                                    asking_organisation_id=world.orgs["wijkteam"].id, question="Wat kunnen wij doen?",
+                                    referral_id=rows["referral"].id)
+        s.add(consultation)
         await s.commit()
-    ids = {kind: str(row.id) for kind, row in rows.items()}
+    ids = {kind: str(row.id) for kind, row in rows.items()} | {"consultation": str(consultation.id)}
     ids |= {"client": str(client.id), "case": str(case.id), "plan": str(plan.id), "goal": str(goal.id),
             "action": str(action.id), "agenda_item": str(item.id), "partner_event": str(event.id),
             "agreement": str(agreement.id), "client_request": str(request.id), "aftercare_watch": str(watch.id)}

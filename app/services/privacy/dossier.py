@@ -32,6 +32,7 @@ KINDS_NL: dict[str, str] = {
     "client": "Persoonsgegevens",
     "client_reference": "Nummers van partnerorganisaties",
     "referral": "Aanmeldingen",
+    "consultation": "Vragen aan het spreekuur die tot uw aanmelding leidden",
     "case": "Casussen",
     "plan": "Plan van aanpak",
     "goal": "Doelen in het plan",
