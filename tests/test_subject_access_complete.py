@@ -30,6 +30,7 @@ from app.models import (
     Client,
     ClientCorrection,
     ClientReference,
+    ClientRepresentative,
     ClientRequest,
     ConsentWithdrawal,
     Consultation,
@@ -37,6 +38,8 @@ from app.models import (
     DiscussionRequest,
     Goal,
     GuestInvitation,
+    Household,
+    HouseholdMember,
     KnownElsewhereAnswer,
     KnownElsewhereQuestion,
     LegalBasis,
@@ -108,9 +111,10 @@ async def _seed_every_kind(owner_db, world: World) -> tuple[str, dict[str, str]]
                                 channel="letter", received_on=today, deadline_on=today + timedelta(days=30),
                                 recorded_by_id=world.members[PO].id)
         watch = AftercareWatch(case_id=case.id, client_id=client.id, started_at=now, ends_at=now + timedelta(days=90))
+        household = Household(conference_id=world.a.id, coordinator_id=care, created_by_id=chair)
         question = KnownElsewhereQuestion(conference_id=world.b.id, asked_by_id=world.members["chair_b"].id,
                                           reason="Is deze persoon bekend?", known=True)
-        s.add_all([item, event, agreement, request, watch, question])
+        s.add_all([item, event, agreement, request, watch, question, household])
         await s.flush()
         rows = {
             "client_reference": ClientReference(client_id=client.id, organisation_id=world.orgs["zorg"].id,
@@ -153,6 +157,10 @@ async def _seed_every_kind(owner_db, world: World) -> tuple[str, dict[str, str]]
                                                 ends_at=now + timedelta(days=7)),
             "known_elsewhere_answer": KnownElsewhereAnswer(question_id=question.id, conference_id=world.a.id,
                                                            client_id=client.id),
+            "household_member": HouseholdMember(household_id=household.id, client_id=client.id),
+            "client_representative": ClientRepresentative(client_id=client.id, conference_id=world.a.id,
+                                                          name="Mentor Jansen", basis="Mentorschap, rechtbank 2026/1",
+                                                          recorded_by_id=chair),
             "client_correction": ClientCorrection(request_id=request.id, field="note_text", entity_id=uuid.uuid4(),
                                                   case_id=case.id, old_value="oud", new_value="nieuw",
                                                   corrected_by_id=world.members[PO].id),

@@ -31,6 +31,8 @@ ACCESS_LOG_TABLE = "access_log"
 KINDS_NL: dict[str, str] = {
     "client": "Persoonsgegevens",
     "client_reference": "Nummers van partnerorganisaties",
+    "client_representative": "Uw wettelijk vertegenwoordiger",
+    "household_member": "Uw huishouden",
     "referral": "Aanmeldingen",
     "consultation": "Vragen aan het spreekuur die tot uw aanmelding leidden",
     "case": "Casussen",
