@@ -10,10 +10,14 @@ import httpx
 import sqlalchemy as sa
 from fhir.resources.R4B.bundle import Bundle
 
+from app.auth.dev_idp import issuer_url, mint_token
+from app.demo.people import demo_user
+from app.demo.seed import load_demo_data
 from app.models import AccessLogEntry, Case, Goal, Plan
 from app.services.fhir.export import LIFE_DOMAIN
 from tests.agreements_support import case_with_assessment, create, driepartijen_body, sign_all
 from tests.factories import World, add_action
+from tests.test_dev_idp import dev_server  # noqa: F401  (the fixture: the app with its dev IdPs on loopback)
 
 HEALTH = {"substance_use", "mental_health", "physical_health"}
 
@@ -169,3 +173,38 @@ async def test_another_conference_and_a_system_get_404_and_it_is_logged(client, 
             AccessLogEntry.case_id == case.id, AccessLogEntry.outcome == "denied"))).scalars().all()
     assert {(r.actor_subject, r.action, r.part) for r in denied} == {
         ("police_member_b-sub", "export", "fhir"), ("police-system", "export", "fhir")}
+
+
+async def test_every_demo_case_exports_a_valid_bundle(dev_server, owner_db) -> None:  # noqa: F811
+    """On the demo conference itself: every case's Bundle validates for the care member and the
+    police member; its Consents are the case's agreements; the police's holds no health goal."""
+    base, store = dev_server
+    async with owner_db.sessions() as session:
+        assert await load_demo_data(session, base_url=base)
+        await session.commit()
+
+    def headers(key: str) -> dict[str, str]:
+        who = demo_user(key)
+        token = mint_token(store, slug=who.organisation, issuer=issuer_url(base, who.organisation),
+                           subject=who.key, name=who.name)
+        return {"Authorization": f"Bearer {token}"}
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        cases = (await http.get("/api/v1/cases", params={"limit": 100}, headers=headers("voorzitter"))).json()
+        assert cases["items"]
+        consents_seen = 0
+        for case in cases["items"]:
+            agreements = (await http.get(f"/api/v1/cases/{case['id']}/agreements",
+                                         headers=headers("zorg-lid"))).json()
+            for key in ("zorg-lid", "politie-lid"):
+                response = await http.get(f"/api/v1/cases/{case['id']}/fhir", headers=headers(key))
+                assert response.status_code == 200, response.text
+                Bundle.model_validate_json(response.content)
+                bundle = response.json()
+                consents = {c["identifier"][0]["value"] for c in _of(bundle, "Consent")}
+                assert consents == {a["id"] for a in agreements}
+                consents_seen += len(consents)
+                if key == "politie-lid":
+                    assert not _domains(_of(bundle, "Goal"), "category") & HEALTH
+                    assert not _domains(_of(bundle, "Task"), "code") & HEALTH
+        assert consents_seen, "the demo has agreements"
