@@ -124,5 +124,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.include_router(metrics.router)
     app.add_middleware(ObservabilityMiddleware, prefixes=(API_PREFIX,))
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page)
     return app

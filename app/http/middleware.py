@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from urllib.parse import parse_qsl
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.http.problems import PROBLEM_JSON, problem
+from app.http.problems import PROBLEM_JSON, HtmlErrorPage, problem
 from app.schemas.common import NUL_DETAIL
 
 
@@ -15,9 +16,17 @@ class RequestContextMiddleware:
     """Gives each request an id (echoed as X-Request-ID), refuses bodies over the limit with 413,
     and marks every API answer `Cache-Control: no-store`: client data must not be cached."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, html_page: HtmlErrorPage | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.html_page = html_page  # the browser's page for a refused URL on a /web path
+
+    async def _refuse_as_page(self, scope: Scope, receive: Receive, send: Send, status: int) -> bool:
+        page = self.html_page(Request(scope), status) if self.html_page is not None else None
+        if page is None:
+            return False
+        await page(scope, receive, send)
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -32,6 +41,8 @@ class RequestContextMiddleware:
             return
         nul_at = _nul_in_url(scope)
         if nul_at is not None:  # (request bodies: app/schemas/common.py Strict)
+            if await self._refuse_as_page(scope, receive, send, 422):
+                return
             response = problem(422, "Validation failed", f"{nul_at}: {NUL_DETAIL}", type_slug="validation-error",
                                instance=None, errors=[{"pointer": nul_at, "detail": NUL_DETAIL}])
             await response(scope, receive, send)

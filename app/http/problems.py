@@ -126,7 +126,11 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
         return html_page(request, status) if html_page is not None else None
 
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if (page := as_page(request, exc.status)) is not None:
+            for key, value in (exc.headers or {}).items():
+                page.headers[key] = value
+            return page
         return problem(
             exc.status,
             exc.title,
@@ -206,6 +210,8 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
             # behind them, so that input never gets a 500. The value stays out of the log.
             log.warning("database refused a value on %s %s: %s", request.method, request.url.path,
                         _sqlstate(exc) or type(exc).__name__)
+            if (page := as_page(request, 422)) is not None:
+                return page
             return problem(
                 422,
                 "Validation failed",
@@ -220,6 +226,8 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
             constraint = getattr(getattr(exc, "orig", None), "__cause__", None)
             log.warning("conflict on %s %s: %s", request.method, request.url.path,
                         getattr(constraint, "constraint_name", None) or _sqlstate(exc))
+            if (page := as_page(request, 409)) is not None:
+                return page
             return problem(
                 409,
                 "Conflict",
@@ -232,6 +240,9 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
             return await _unexpected(request, exc)
         log.warning("database fault on %s %s: %s (%s)", request.method, request.url.path, cause,
                     type(exc).__name__)
+        if (page := as_page(request, 503)) is not None:
+            page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return page
         return problem(
             503,
             "Service unavailable",

@@ -117,7 +117,7 @@ async def test_police_liaison_signs_in_with_the_code_flow_and_marks_own_action_d
 
     # Sign-out deletes the server-side session: the old cookie no longer opens pages.
     out = await browser.post("/web/uitloggen", data={"csrf": form["csrf"]})
-    assert out.url.path == "/web/inloggen" and "U bent afgemeld" in out.text
+    assert out.url.path == "/web/inloggen" and "U bent uitgelogd" in out.text
     browser.cookies.set("casusoverleg_sessie", cookie)
     again = await browser.get("/web/acties")
     assert again.url.path == "/web/inloggen"
@@ -231,7 +231,7 @@ async def test_case_page_shows_plan_and_zrm_chart_only_to_who_may_see_it(
                                    scores={"housing": score, "substance_use": 2}))
         await session.commit()
     care = await sign_in(browser, web_world, "care_member", start=f"/web/casussen/{case.id}")
-    assert "Actief (plan van aanpak)" in care.text
+    assert "Plan in uitvoering" in care.text
     assert "Huisvesting" in care.text and "Binnen drie maanden een kamer" in care.text
     assert "Care Member" in care.text  # the case director
     assert '<svg' in care.text and 'aria-label="Huisvesting: van 1 naar 3"' in care.text
@@ -417,7 +417,7 @@ async def test_chair_builds_reorders_time_boxes_and_publishes_the_agenda(
     shown = await browser2.get(base)
     assert shown.status_code == 200 and item_ids(shown.text) == [second, first]
     assert numbers["overdue"] in shown.text and numbers["review"] in shown.text
-    assert "over de termijn" in shown.text and "Actief (plan van aanpak)" in shown.text
+    assert "over de termijn" in shown.text and "Plan in uitvoering" in shown.text
     assert "Anna Agenda" not in shown.text and "Bert Bespreken" not in shown.text
     assert numbers["extra"] not in shown.text and "Cees Toevoegen" not in shown.text
     assert 'name="minuten"' not in shown.text and "Agenda publiceren" not in shown.text

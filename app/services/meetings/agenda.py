@@ -25,6 +25,7 @@ from app.auth.policy import NeedToKnow
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, NotFound, UnprocessableEntity
+from app.events.cloudevents import FLAG_REASONS as STORED_FLAG_REASONS
 from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
 from app.models.enums import AgendaStatus, Coverage, Label, Phase, ReferralStatus, Role
 from app.models.predicates import (
@@ -40,6 +41,7 @@ from app.services.meetings import announcements as meeting_events
 from app.services.meetings.cadence import parse_cadence
 from app.services.meetings.sittings import bump, meeting_minutes, meeting_out, require_open
 from app.services.need_to_know import hidden_signal_text, need_to_know_by_ids
+from app.services.words import FLAG_REASONS
 
 # Urgency of a reason: lower is more urgent. An item's urgency is its most urgent reason.
 RANK = {
@@ -215,7 +217,11 @@ def _flag_reason(flag: dict[str, Any], more: int) -> dict[str, Any]:
     text = f"{name.capitalize()} gemeld op {nl_date(at)}"
     if more:
         text += f" (en {more} eerder{'e' if more > 1 else ''} signa{'len' if more > 1 else 'al'})"
-    return {"code": code, "text": text, "label": label, "detail": flag.get("reason") or None}
+    # The stored reason of a partner's flag is the API's English text: the agenda says it in Dutch.
+    reason = flag.get("reason") or None
+    if reason is not None and reason == STORED_FLAG_REASONS.get(kind):
+        reason = FLAG_REASONS.get(kind, reason)
+    return {"code": code, "text": text, "label": label, "detail": reason}
 
 
 def reasons_for(row: Any, *, today: date, meeting_day: date) -> list[dict[str, Any]]:

@@ -21,23 +21,18 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import NotFound
 from app.models import CalendarFeed, Conference, Meeting, Membership
-from app.models.enums import AgendaStatus, MeetingStatus, Phase
+from app.models.enums import AgendaStatus, MeetingStatus
 from app.schemas.meetings import AgendaOut, DecisionList, Digest
 from app.services.cases.actions import ActionFilter, list_actions
 from app.services.cases.present import action_out
 from app.services.need_to_know import need_to_know_by_ids
+from app.services.words import PHASES
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "exports"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
-PHASES_NL: dict[str, str] = {
-    Phase.selected: "geselecteerd",
-    Phase.prioritised: "geprioriteerd",
-    Phase.active: "plan in uitvoering",
-    Phase.monitoring: "monitoren",
-    Phase.closed: "beëindigd",
-    "aanmelding": "aanmelding",
-}
+# The one set of phase names (app/services/words.py), as on screen; a referral on the agenda has none.
+PHASES_NL: dict[str, str] = {**PHASES, "aanmelding": "Aanmelding"}
 WEEKDAYS_NL = ("maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag")
 MONTHS_NL = (
     "januari",

@@ -1,0 +1,81 @@
+"""The Dutch words the service shows people, one mapping per thing: the web pages (app/web/render.py),
+the printed and PDF documents (app/services/privacy/exports.py) and the agenda's reasons all use
+these. docs/glossary.md (the woordenlijst) lists the same words; tests/web/test_words.py keeps the
+two equal."""
+
+from __future__ import annotations
+
+from app.events.cloudevents import EventType
+from app.models.enums import ActionStatus, Phase, Priority, ReferralStatus
+
+# The phases of the personal approach (selecteren, prioriteren, plan van aanpak opstellen en
+# uitvoeren, monitoren en beëindigen), as a case is in them.
+PHASES: dict[str, str] = {
+    Phase.selected: "Geselecteerd",
+    Phase.prioritised: "Geprioriteerd",
+    Phase.active: "Plan in uitvoering",
+    Phase.monitoring: "Monitoren en nazorg",
+    Phase.closed: "Afgesloten",
+}
+
+ACTION_STATUS: dict[str, str] = {
+    ActionStatus.open: "Open",
+    ActionStatus.in_progress: "Bezig",
+    ActionStatus.done: "Gedaan",
+    ActionStatus.blocked: "Geblokkeerd",
+    ActionStatus.cancelled: "Vervallen",
+}
+
+REFERRAL_STATUS: dict[str, str] = {
+    ReferralStatus.pending: "In behandeling",
+    ReferralStatus.accepted: "Geaccepteerd",
+    ReferralStatus.declined: "Afgewezen",
+}
+
+PRIORITY: dict[str, str] = {Priority.low: "Laag", Priority.normal: "Normaal", Priority.high: "Hoog",
+                            Priority.urgent: "Urgent"}
+
+LIFE_DOMAINS: dict[str, str] = {
+    "finances": "Financiën",
+    "work_education": "Werk en opleiding",
+    "time_use": "Tijdsbesteding",
+    "housing": "Huisvesting",
+    "domestic_relations": "Huiselijke relaties",
+    "mental_health": "Geestelijke gezondheid",
+    "physical_health": "Lichamelijke gezondheid",
+    "substance_use": "Middelengebruik",
+    "adl": "ADL (dagelijkse verzorging)",
+    "iadl": "Huishouden (IADL)",
+    "social_network": "Sociaal netwerk",
+    "community_participation": "Maatschappelijke participatie",
+    "justice": "Justitie",
+}
+
+# Why a partner's event flagged a case (the stored reason is the API's English text).
+FLAG_REASONS: dict[str, str] = {
+    EventType.relapse: "Terugval gemeld door een ketenpartner",
+    EventType.overdose: "Overdosis gemeld door een ketenpartner",
+    EventType.detention: "Detentie gemeld door een ketenpartner",
+    EventType.eviction_threat: "Dreigende huisuitzetting gemeld door een ketenpartner",
+    EventType.missed_appointment: "Gemiste afspraak gemeld door een ketenpartner",
+}
+
+# What a notification (the one `notification` table) tells its reader.
+NOTIFICATIONS: dict[str, str] = {
+    "action_due_soon": "Actie moet binnenkort klaar zijn",
+    "action_overdue": "Actie is over de termijn",
+    "mandate_expiring": "Uw mandaat loopt binnenkort af",
+    "agreement_expiring": "Driepartijenovereenkomst loopt binnenkort af",
+    "case_flagged": "Signaal van een ketenpartner",
+    "aftercare_relapse": "Terugval gemeld in de nazorg",
+    "break_glass": "Noodtoegang gebruikt",
+    "mandate_escalation": "Actie wacht op mandaat-escalatie",
+    "identity_change_requested": "Wijziging van inloggegevens aangevraagd",
+    "identity_change_applied": "Wijziging van inloggegevens doorgevoerd",
+    "organisation_admin_added": "Nieuwe beheerder van uw organisatie",
+}
+
+
+def count_of(count: int, one: str, many: str) -> str:
+    """A count with its noun in the right number: "1 actie", "2 acties", "0 acties"."""
+    return f"{count} {one if count == 1 else many}"
