@@ -275,3 +275,97 @@ PUBLIC = {
     ("GET", "/api/v1/health/ready"),
     ("GET", "/api/v1/calendar/{token}.ics"),
 }
+
+
+# --- the web client -------------------------------------------------------------------------------
+# Every /web route of the application's route list (tests/routes.py app_routes), who may use it,
+# checked over real HTTP with real web sessions by tests/web/test_authz_web.py; a web route without
+# an entry fails tests/test_authz_matrix.py. Partner systems never sign in to the web client.
+#
+# `scope` for the web:
+# - "conference": an object of the caller's conference in the path; allowed callers get the page
+#   (200, or a redirect for a form), the others a Dutch 403 or 404 page; another conference's object
+#   answers 404, exactly like an id that does not exist;
+# - "list": a page listing objects: allowed callers see their conference's object on it (WEB_LIST_ITEM),
+#   nobody sees another conference's;
+# - "page": no object: allowed callers get the page, the others a Dutch 403 or 404 page.
+# A POST is sent with the session's CSRF token and the form of WEB_FORMS (if any): allowed callers are
+# not refused, the others are (403/404, or 422 where the page checks the form before the policy).
+
+WEB_ROLES = tuple(r for r in ROLES if r in PERSONS)
+EVERYONE = frozenset(WEB_ROLES)
+POLICE = frozenset({"member", "liaison", "member_b"})  # the test action, notification and referral are the police's
+
+
+@dataclass(frozen=True)
+class WebRule:
+    allowed: frozenset[str]
+    scope: str  # "conference", "list" or "page"
+
+
+WEB_MATRIX: dict[tuple[str, str], WebRule] = {
+    ("POST", "/web/uitloggen"): WebRule(EVERYONE, "page"),
+    # Mijn acties: the open actions of your own organisation (the test action is the police's)
+    ("GET", "/web/acties"): WebRule(POLICE, "list"),
+    ("POST", "/web/acties/{action_id}"): WebRule(frozenset({"chair", "member", "liaison", "member_b"}), "conference"),
+    # cases: every case worker, what the policy lets them see
+    ("GET", "/web/casussen"): WebRule(WORKERS, "list"),
+    ("GET", "/web/casussen/{case_id}"): WebRule(WORKERS, "conference"),
+    # referrals: case workers refer; the list shows the chair and the referrer's organisation theirs
+    ("GET", "/web/aanmeldingen"): WebRule(EVERYONE, "page"),
+    ("POST", "/web/aanmeldingen"): WebRule(WORKERS, "page"),
+    # meetings: the chair plans and prepares; case workers read what is published
+    ("GET", "/web/agenda"): WebRule(EVERYONE, "page"),
+    ("GET", "/web/vergaderingen"): WebRule(EVERYONE, "page"),
+    ("POST", "/web/vergaderingen/plannen"): WebRule(CHAIR, "page"),
+    ("GET", "/web/vergaderingen/{meeting_id}"): WebRule(WORKERS, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/concept"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/punten"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/punten/{item_id}/verwijderen"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/punten/{item_id}/terugzetten"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/punten/{item_id}/verplaatsen"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/punten/{item_id}/tijd"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/publiceren"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/heropenen"): WebRule(CHAIR, "conference"),
+    ("GET", "/web/vergaderingen/{meeting_id}/besluiten"): WebRule(WORKERS, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/punten/{item_id}/besluit"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/vergaderingen/{meeting_id}/besluiten/publiceren"): WebRule(CHAIR, "conference"),
+    ("GET", "/web/vergaderingen/{meeting_id}/agenda/afdrukken"): WebRule(WORKERS, "conference"),
+    ("GET", "/web/vergaderingen/{meeting_id}/besluiten/afdrukken"): WebRule(WORKERS, "conference"),
+    # notifications: your own (the test notification is the police's); marking another's read does nothing
+    ("GET", "/web/meldingen"): WebRule(EVERYONE, "page"),
+    ("GET", "/web/meldingen/{notification_id}"): WebRule(POLICE, "conference"),
+    ("POST", "/web/meldingen/gelezen"): WebRule(EVERYONE, "page"),
+    ("POST", "/web/meldingen/{notification_id}/gelezen"): WebRule(EVERYONE, "page"),
+    # the privacy officer's pages: the access log, the subject-access report, the export
+    ("GET", "/web/privacy"): WebRule(PRIVACY_OFFICER, "page"),
+    ("GET", "/web/privacy/clienten/{client_number}"): WebRule(PRIVACY_OFFICER, "conference"),
+    ("GET", "/web/privacy/clienten/{client_number}/inzage"): WebRule(PRIVACY_OFFICER, "conference"),
+    ("GET", "/web/privacy/clienten/{client_number}/inzage.pdf"): WebRule(PRIVACY_OFFICER, "conference"),
+    ("GET", "/web/privacy/clienten/{client_number}/export"): WebRule(PRIVACY_OFFICER, "conference"),
+}
+
+# Web routes without a session: the sign-in round trip, and the start page that sends you there.
+WEB_PUBLIC = {
+    ("GET", "/web/"),
+    ("GET", "/web/inloggen"),
+    ("POST", "/web/inloggen"),
+    ("GET", "/web/callback"),
+}
+
+# Which of the matrix's objects a web route's path parameter is (default: the one of the same name).
+_PUBLISHED = {"meeting_id": "published_meeting_id", "item_id": "published_item_id"}
+WEB_PARAMS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/web/vergaderingen/{meeting_id}/agenda/heropenen"): _PUBLISHED,
+    ("POST", "/web/vergaderingen/{meeting_id}/punten/{item_id}/besluit"): _PUBLISHED,
+    ("POST", "/web/vergaderingen/{meeting_id}/besluiten/publiceren"): _PUBLISHED,
+    ("GET", "/web/vergaderingen/{meeting_id}/agenda/afdrukken"): _PUBLISHED,
+    ("GET", "/web/vergaderingen/{meeting_id}/besluiten"): {"meeting_id": "held_meeting_id"},
+    ("GET", "/web/vergaderingen/{meeting_id}/besluiten/afdrukken"): {"meeting_id": "held_meeting_id"},
+}
+
+# List pages: which object must show on the page (its id in the HTML) for the allowed callers.
+WEB_LIST_ITEM = {
+    "/web/acties": "action_id",
+    "/web/casussen": "case_id",
+}

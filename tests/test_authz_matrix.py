@@ -47,6 +47,7 @@ from app.models import (
     KnownElsewhereQuestion,
     LegalBasis,
     Meeting,
+    Notification,
     OutboxMessage,
     PartnerEvent,
     PartnerSystem,
@@ -55,8 +56,9 @@ from app.models import (
     Subscription,
 )
 from app.services.cases.clients import new_client_number
-from tests.authz_matrix import MATRIX, PUBLIC, ROLES, Rule
+from tests.authz_matrix import MATRIX, PUBLIC, ROLES, WEB_MATRIX, WEB_PUBLIC, WEB_ROLES, Rule
 from tests.factories import World, add_action, add_case, add_mandate
+from tests.routes import app_routes
 
 CALLERS: dict[str, tuple[str, str]] = {  # role -> (world person or system, own conference)
     "chair": ("chair", "A"),
@@ -73,13 +75,14 @@ CALLERS: dict[str, tuple[str, str]] = {  # role -> (world person or system, own 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
-def _openapi() -> dict[str, Any]:
-    app = create_app(Settings(dev_idp_enabled=False, load_demo_data=False, scheduler_enabled=False))
-    return app.openapi()
-
-
-OPENAPI = _openapi()
+APP = create_app(Settings(dev_idp_enabled=False, load_demo_data=False, scheduler_enabled=False))
+OPENAPI = APP.openapi()
 ROUTES = [(method.upper(), path) for path, item in OPENAPI["paths"].items() for method in item]
+# The web client's routes, from the application's own route list (they are not in the OpenAPI document).
+WEB_ROUTES = sorted(
+    (method, path) for methods, path in app_routes(APP) if path == "/web" or path.startswith("/web/")
+    for method in methods if method != "HEAD"
+)
 
 
 def _takes_conference_filter(method: str, template: str) -> bool:
@@ -144,6 +147,7 @@ class Objects:
     report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
     request_id: uuid.UUID | None = None  # an open client request for correction (issue 21)
     second_case_id: uuid.UUID | None = None  # another case of the conference (a household's member)
+    notification_id: uuid.UUID | None = None  # a reminder to the police about the action
 
 
 # Which group of objects makes an attribute that is not always there.
@@ -168,6 +172,7 @@ GROUP = {
     "request_id": "client_request",
     "consultation_id": "consultation",
     "second_case_id": "household",
+    "notification_id": "notification",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -405,6 +410,13 @@ async def _make_groups(
         session.add(Decision(meeting_id=m.id, agenda_item_id=item.id, case_id=case.id, text="Besluit",
                              decided_by_id=chair_id))
         o.held_meeting_id = m.id
+    if "notification" in needs:
+        notification = Notification(kind="action_overdue", conference_id=conference.id,
+                                    organisation_id=world.orgs["politie"].id, ref_type="action", ref_id=o.action_id,
+                                    on_date=today, due_on=today)
+        session.add(notification)
+        await session.flush()
+        o.notification_id = notification.id
     if "subscription" in needs:
         owner = world.systems["care_system" if conference.id == world.a.id else "police_system"]
         subscription = Subscription(partner_system_id=owner.id, organisation_id=owner.organisation_id,
@@ -706,6 +718,20 @@ def test_matrix_covers_exactly_the_routes() -> None:
     assert not missing, f"routes without an entry in tests/authz_matrix.py: {missing}"
     stale = sorted(set(MATRIX) - routes)
     assert not stale, f"entries in tests/authz_matrix.py for routes that no longer exist: {stale}"
+
+
+def test_web_matrix_covers_exactly_the_web_routes() -> None:
+    """Every /web route of the application's route list has an entry (tests/authz_matrix.py
+    WEB_MATRIX, or WEB_PUBLIC for the sign-in round trip); tests/web/test_authz_web.py calls each."""
+    routes = set(WEB_ROUTES)
+    assert len(routes) >= 20, "the route list finds the web client's routes"
+    missing = sorted(routes - set(WEB_MATRIX) - WEB_PUBLIC)
+    assert not missing, f"web routes without an entry in tests/authz_matrix.py WEB_MATRIX: {missing}"
+    stale = sorted((set(WEB_MATRIX) | WEB_PUBLIC) - routes)
+    assert not stale, f"entries in tests/authz_matrix.py for web routes that no longer exist: {stale}"
+    assert not set(WEB_MATRIX) & WEB_PUBLIC
+    assert all(rule.allowed <= set(WEB_ROLES) and rule.scope in ("conference", "list", "page")
+               for rule in WEB_MATRIX.values())
 
 
 def test_every_caller_is_in_the_matrix() -> None:

@@ -27,7 +27,7 @@ from app.models.event import (
 from app.models.guest import GuestInvitation
 from app.models.history import ChangeRecord
 from app.models.household import ClientRepresentative, Household, HouseholdMember
-from app.models.job import JobRun, Notification
+from app.models.job import JobRun, Notification, NotificationRead
 from app.models.known_elsewhere import KnownElsewhereAnswer, KnownElsewhereQuestion
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
 from app.models.organisation import Organisation, PartnerSystem
@@ -80,6 +80,7 @@ __all__ = [
     "Meeting",
     "Membership",
     "Notification",
+    "NotificationRead",
     "Organisation",
     "OrganisationAdmin",
     "OutboxMessage",

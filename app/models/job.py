@@ -65,3 +65,17 @@ class Notification(SQLModel, table=True):
     due_on: date | None = None
     created_at: datetime = ts_field()
     read_at: datetime | None = ts_field(nullable=True, default_now=False)
+
+
+class NotificationRead(SQLModel, table=True):
+    """That one person (issuer and subject, across their memberships) has read a notification: an
+    organisation's reminder reaches all its people, and each marks it read for themselves."""
+
+    __tablename__ = "notification_read"
+
+    notification_id: uuid.UUID = Field(
+        sa_column=sa.Column(sa.Uuid(), sa.ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True)
+    )
+    issuer: str = Field(primary_key=True, max_length=500)
+    subject: str = Field(primary_key=True, max_length=255)
+    read_at: datetime = ts_field()

@@ -31,8 +31,10 @@ from app.routers import (
     plans,
     referrals,
     web,
+    web_access_log,
     web_agreements,
     web_meetings,
+    web_notifications,
     web_privacy,
     web_referrals,
     web_ring,
@@ -49,7 +51,8 @@ API_ROUTERS = (
     fhir, known_elsewhere, client_requests,
     consultations,  # issue 17: spreekuur
 )
-WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy)
+WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy, web_notifications,
+               web_access_log)
 
 
 def register_routers(app: FastAPI, settings: Settings) -> None:

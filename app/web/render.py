@@ -10,7 +10,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from app.models.enums import ActionStatus, Phase, ReferralStatus
+from app.models.enums import Role
+from app.services.words import (
+    ACTION_STATUS,
+    FLAG_REASONS,
+    LIFE_DOMAINS,
+    NOTIFICATIONS,
+    PHASES,
+    PRIORITY,
+    REFERRAL_STATUS,
+    count_of,
+)
 from app.web import TEMPLATE_DIR
 from app.web.consent import template_globals as consent_globals
 
@@ -22,40 +32,6 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
           "oktober", "november", "december")
 
-ACTION_STATUS = {
-    ActionStatus.open: "Open",
-    ActionStatus.in_progress: "Bezig",
-    ActionStatus.done: "Gedaan",
-    ActionStatus.blocked: "Geblokkeerd",
-    ActionStatus.cancelled: "Vervallen",
-}
-PHASES = {
-    Phase.selected: "Geselecteerd",
-    Phase.prioritised: "Geprioriteerd",
-    Phase.active: "Actief (plan van aanpak)",
-    Phase.monitoring: "Monitoring en nazorg",
-    Phase.closed: "Afgesloten",
-}
-LIFE_DOMAINS = {
-    "finances": "Financiën",
-    "work_education": "Werk en opleiding",
-    "time_use": "Tijdsbesteding",
-    "housing": "Huisvesting",
-    "domestic_relations": "Huiselijke relaties",
-    "mental_health": "Geestelijke gezondheid",
-    "physical_health": "Lichamelijke gezondheid",
-    "substance_use": "Middelengebruik",
-    "adl": "ADL (dagelijkse verzorging)",
-    "iadl": "Huishouden (IADL)",
-    "social_network": "Sociaal netwerk",
-    "community_participation": "Maatschappelijke participatie",
-    "justice": "Justitie",
-}
-REFERRAL_STATUS = {ReferralStatus.pending: "In behandeling", ReferralStatus.accepted: "Geaccepteerd",
-                   ReferralStatus.declined: "Afgewezen"}
-PRIORITY = {"low": "Laag", "normal": "Normaal", "high": "Hoog", "urgent": "Urgent"}
-
-
 def nl_date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
@@ -65,17 +41,21 @@ def nl_date(value: date | datetime | None) -> str:
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
-def aantal(count: int, one: str, many: str) -> str:
-    """A count with its noun in the right number: "1 actie", "2 acties", "0 acties"."""
-    return f"{count} {one if count == 1 else many}"
+aantal = count_of  # the templates' name: {{ n|aantal('actie', 'acties') }}
 
 
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 templates.env.filters["nl_date"] = nl_date
 templates.env.filters["aantal"] = aantal
+def is_privacy_officer(user: Any) -> bool:
+    """Whether the signed-in person is a privacy officer somewhere (the menu shows the privacy pages)."""
+    return bool(user is not None and user.conference_ids(Role.privacy_officer))
+
+
 templates.env.globals.update(
+    is_privacy_officer=is_privacy_officer,
     ACTION_STATUS=ACTION_STATUS, PHASES=PHASES, LIFE_DOMAINS=LIFE_DOMAINS, REFERRAL_STATUS=REFERRAL_STATUS,
-    PRIORITY=PRIORITY,
+    PRIORITY=PRIORITY, FLAG_REASONS=FLAG_REASONS, NOTIFICATIONS=NOTIFICATIONS,
 )
 templates.env.globals.update(consent_globals())
 
@@ -88,39 +68,58 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
-# Print views (agreements, agendas): documents with their own inline print styles and no scripts.
+# The print documents (exports, the subject-access report) carry their own inline print styles and
+# no scripts at all.
 PRINT_HEADERS = {
     **SECURITY_HEADERS,
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
                                "base-uri 'none'; form-action 'none'",
 }
 
-# The Dutch page for each status of the AppError hierarchy (app/errors.py).
+# The Dutch page for each status: the AppError hierarchy (app/errors.py), the framework's own
+# (an unknown page, a method a page does not take, a body too large) and the database's faults.
 ERROR_TEXT = {
     400: ("Ongeldig verzoek", "Dit verzoek kon niet worden verwerkt."),
-    401: ("Aanmelden mislukt", "Uw aanmelding kon niet worden bevestigd. Probeer het opnieuw."),
+    401: ("Inloggen mislukt", "Uw inlog kon niet worden bevestigd. Probeer het opnieuw."),
     403: ("Geen toegang", "U heeft geen toegang tot deze pagina of deze handeling."),
     404: ("Pagina niet gevonden", "Deze pagina bestaat niet, of u heeft er geen toegang toe."),
-    409: ("Niet mogelijk", "Deze wijziging is nu niet mogelijk."),
     405: ("Niet mogelijk", "Deze handeling is op deze pagina niet mogelijk."),
+    409: ("Niet mogelijk", "Deze wijziging is nu niet mogelijk."),
+    410: ("Niet meer beschikbaar", "Deze pagina of dit gegeven is er niet meer."),
+    412: ("Intussen gewijzigd", "Iemand anders heeft dit intussen gewijzigd. Open de pagina opnieuw."),
+    413: ("Te groot", "Wat u verstuurde is te groot. Maak het bestand of de tekst kleiner."),
+    415: ("Verkeerd soort bestand", "Dit soort bestand of formulier wordt hier niet aangenomen."),
     422: ("Ongeldige invoer", "De invoer is niet geldig."),
+    428: ("Open de pagina opnieuw", "Deze wijziging mist de versie waarop u werkte. Open de pagina opnieuw."),
+    429: ("Even geduld", "U heeft dit te vaak achter elkaar gedaan. Probeer het over een paar minuten opnieuw."),
     500: ("Er ging iets mis", "Er ging bij ons iets mis. Probeer het later opnieuw."),
+    502: ("Niet bereikbaar", "Een systeem waarvan deze pagina afhangt, antwoordt niet goed. Probeer het later opnieuw."),
+    503: ("Even niet beschikbaar", "De dienst is even niet beschikbaar. Probeer het over een paar seconden opnieuw."),
+    504: ("Duurt te lang", "Het antwoord duurde te lang. Probeer het later opnieuw."),
 }
+
+
+def error_text(status: int) -> tuple[str, str]:
+    """The title and text of the Dutch error page for a status (a generic one by class)."""
+    if status in ERROR_TEXT:
+        return ERROR_TEXT[status]
+    return ERROR_TEXT[500] if status >= 500 else ERROR_TEXT[400]
 
 
 def page(request: Request, name: str, ctx: WebContext | None, status: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("user", ctx.principal if ctx else None)
     values.setdefault("csrf", ctx.csrf if ctx else None)
+    values.setdefault("unread", ctx.unread if ctx else 0)
     return templates.TemplateResponse(request, name, values, status_code=status)
 
 
 def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
-    title, text = ERROR_TEXT.get(status, ("Er ging iets mis", "Probeer het later opnieuw."))
+    title, text = error_text(status)
     ctx = getattr(request.state, "web", None)
     return templates.TemplateResponse(
         request, "error.html",
-        {"title": title, "text": detail or text, "user": ctx.principal if ctx else None,
-         "csrf": ctx.csrf if ctx else None},
+        {"title": title, "text": detail or text, "status": status, "user": ctx.principal if ctx else None,
+         "csrf": ctx.csrf if ctx else None, "unread": ctx.unread if ctx else 0},
         status_code=status,
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.deps import Guard, get_session
 from app.services.access import web_sessions
+from app.services.events import notifications
 
 SESSION_COOKIE = "casusoverleg_sessie"
 
@@ -46,6 +47,7 @@ class WebContext:
     guard: Guard
     csrf: str
     token: str
+    unread: int = 0  # the person's unread notifications, for the header of every page
 
 
 def _next_for(request: Request) -> str:
@@ -69,7 +71,9 @@ async def web_context(request: Request, session: WebDb) -> WebContext:
             "/web/inloggen?" + urlencode({"next": _next_for(request), "verlopen": "1" if token else ""})
         )
     request.state.principal = principal
-    ctx = WebContext(principal, Guard(principal, session, request.app.state.db), row.csrf_secret, token)
+    # One count per request (the dependency is resolved once per request), shown in the header.
+    unread = await notifications.unread_count(session, principal)
+    ctx = WebContext(principal, Guard(principal, session, request.app.state.db), row.csrf_secret, token, unread)
     request.state.web = ctx
     return ctx
 

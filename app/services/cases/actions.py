@@ -13,7 +13,7 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, Forbidden, NotFound, PreconditionFailed, UnprocessableEntity
 from app.events import outbox
-from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Membership
+from app.models import Action, Case, Client, ConferenceOrganisation, Mandate, Membership, Notification
 from app.models.enums import ActionStatus, Coverage, Phase, Role
 from app.models.predicates import action_is_open, is_open_action
 from app.schemas.cases import ActionCreate, ActionUpdate
@@ -170,6 +170,12 @@ async def create_action(
     )
     await outbox.enqueue(session, "action.created", {"case_id": str(case.id), "action_id": str(action.id)},
                          organisation_ids=[action.owner_organisation_id])
+    if check.coverage == Coverage.escalation_required:
+        # The owner organisation's people see that the commitment waits for a mandate from their line
+        # (the chair sees it at /conferences/{id}/escalations and on the agenda).
+        session.add(Notification(kind="mandate_escalation", conference_id=case.conference_id,
+                                 organisation_id=action.owner_organisation_id, ref_type="action", ref_id=action.id,
+                                 on_date=clock.today(), due_on=action.due_date))
     return action, check
 
 

@@ -24,6 +24,7 @@ NL_ACTIONS = {
     "export": "geëxporteerd",
     "print": "afgedrukt",
     "search": "gezocht",
+    "execute": "uitgevoerd",
 }
 NL_RESOURCES = {
     "case": "casus",
@@ -54,6 +55,8 @@ NL_PARTS = {
     "subject_access_report": "inzageoverzicht",
     "anonymise": "anonimisering",
     "export": "export",
+    "break_glass": "noodtoegang",
+    "query": "zoekvraag in het toegangslog",
 }
 
 
@@ -65,6 +68,8 @@ def nl_basis(basis: str | None) -> str:
         return f"uw toestemming (driepartijenovereenkomst {ref[:8]})"
     if kind == "legal_basis":
         return f"wettelijke grondslag ({ref[:8]})"
+    if kind == "break_glass":
+        return f"noodtoegang (break-glass {ref[:8]})"
     return basis
 
 

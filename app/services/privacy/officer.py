@@ -94,6 +94,35 @@ def without_conference(organisation_id: uuid.UUID) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """One row of a client's access log, with its organisation's name; `break_glass` when the
+    emergency procedure gave the access."""
+
+    entry: AccessLogEntry
+    organisation_name: str | None
+    break_glass: bool
+
+
+def _break_glass(entry: AccessLogEntry) -> bool:
+    return entry.part == "break_glass" or (entry.basis or "").startswith("break_glass:")
+
+
+async def client_log(session: AsyncSession, client: Client, *, limit: int, offset: int) -> tuple[list[LogLine], int]:
+    """Every row of the log about one client in its conference, allowed and refused, newest first."""
+    rows, total = await paged(
+        session,
+        sa.select(AccessLogEntry, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == AccessLogEntry.organisation_id)
+        .order_by(AccessLogEntry.occurred_at.desc(), AccessLogEntry.seq.desc()),
+        count_from=AccessLogEntry,
+        where=[sa.and_(AccessLogEntry.client_number == client.client_number,
+                       AccessLogEntry.conference_id == client.conference_id)],
+        limit=limit, offset=offset,
+    )
+    return [LogLine(entry, name, _break_glass(entry)) for entry, name in rows], total
+
+
 async def load_client_by_number(session: AsyncSession, client_number: str) -> Client:
     client = (
         await session.execute(sa.select(Client).where(Client.client_number == client_number))
