@@ -314,6 +314,10 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     # referrals: case workers refer; the list shows the chair and the referrer's organisation theirs
     ("GET", "/web/aanmeldingen"): WebRule(EVERYONE, "page"),
     ("POST", "/web/aanmeldingen"): WebRule(WORKERS, "page"),
+    # triage: the chair accepts or declines; the referrer's organisation follows its referral
+    ("GET", "/web/aanmeldingen/{referral_id}"): WebRule(POLICE | CHAIR, "conference"),
+    ("POST", "/web/aanmeldingen/{referral_id}/accepteren"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/aanmeldingen/{referral_id}/afwijzen"): WebRule(CHAIR, "conference"),
     # meetings: the chair plans and prepares; case workers read what is published
     ("GET", "/web/agenda"): WebRule(EVERYONE, "page"),
     ("GET", "/web/vergaderingen"): WebRule(EVERYONE, "page"),

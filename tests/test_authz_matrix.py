@@ -6,12 +6,11 @@ and counts that do not leak."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -214,13 +213,18 @@ def _needs(route: tuple[str, str]) -> frozenset[str]:
     return frozenset(GROUP[n] for n in names if n in GROUP)
 
 
-_seconds = itertools.count(1)  # meetings of one conference need distinct start times
+_last_slot: dict[float, datetime] = {}  # meetings of one conference need distinct start times
 
 
 def _slot(days: float) -> Any:
-    """A start `days` from now (in the past for negative days), a few seconds further off."""
-    offset = timedelta(seconds=next(_seconds))
-    return clock.now().replace(microsecond=0) + timedelta(days=days) + (offset if days > 0 else -offset)
+    """A start `days` from now (in the past for negative days), at least a second after the last
+    start made for the same `days` (objects are made again and again while time passes)."""
+    start = clock.now().replace(microsecond=0) + timedelta(days=days)
+    last = _last_slot.get(days)
+    if last is not None and start <= last:
+        start = last + timedelta(seconds=1)
+    _last_slot[days] = start
+    return start
 
 
 async def _objects(owner_db, world: World, needs: frozenset[str] = frozenset()) -> dict[str, Objects]:

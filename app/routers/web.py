@@ -73,7 +73,7 @@ async def sign_in_start(request: Request, session: WebDb) -> Response:
     try:
         endpoint = await signin.authorization_endpoint(org)
     except signin.ProviderUnreachable:
-        return error_page(request, 503, "De aanmeldvoorziening van uw organisatie is nu niet bereikbaar.")
+        return error_page(request, 503, "De inlogvoorziening van uw organisatie is nu niet bereikbaar.")
     pending = await web_auth.start_sign_in(session, org, next_path=str(form.get("next") or ""),
                                            minutes=settings.web_sign_in_minutes)
     response = RedirectResponse(await signin.authorization_url(settings, endpoint, pending), status_code=303)
@@ -88,11 +88,11 @@ async def sign_in_callback(
     settings = _settings(request)
     cookie_state = request.cookies.get(signin.STATE_COOKIE, "")
     if error or not code or not signin.state_confirmed(cookie_state, state):
-        return error_page(request, 400, "Het aanmelden is afgebroken of verlopen. Begin opnieuw.")
+        return error_page(request, 400, "Het inloggen is afgebroken of verlopen. Begin opnieuw.")
     pending = await web_auth.consume_sign_in(session, state)
     org = await web_auth.get_organisation(session, pending.organisation_id if pending else None)
     if pending is None or org is None or not org.issuer:
-        return error_page(request, 400, "Het aanmelden is afgebroken of verlopen. Begin opnieuw.")
+        return error_page(request, 400, "Het inloggen is afgebroken of verlopen. Begin opnieuw.")
     try:
         tokens = await signin.exchange_code(settings, org, pending, code)
     except signin.SignInRefused:
@@ -116,7 +116,7 @@ async def sign_in_callback(
 async def sign_out(request: Request, ctx: Ctx, session: WebDb) -> Response:
     await checked_form(request, ctx)
     await web_auth.end_web_session(session, ctx.token)
-    response = RedirectResponse("/web/inloggen?afgemeld=1", status_code=303)
+    response = RedirectResponse("/web/inloggen?uitgelogd=1", status_code=303)
     signin.clear_session_cookie(response)
     return response
 

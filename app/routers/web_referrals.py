@@ -28,6 +28,7 @@ from app.schemas.cases import ReferralAccept, ReferralCreate, ReferralDecline
 from app.services.access import web_sessions as web_auth
 from app.services.cases import reads as case_reads
 from app.services.cases import referrals as referral_service
+from app.services.cases.clients import bsn_is_valid
 from app.web.csrf import checked_form
 from app.web.forms import int_or_none, parse_date, refusable
 from app.web.render import page
@@ -132,6 +133,9 @@ async def create_referral(request: Request, ctx: Ctx) -> Response:
                 errors.setdefault(field, REFERRAL_MESSAGES[field])
     if data is not None and data.client.date_of_birth > clock.today():
         errors.setdefault("geboortedatum", "De geboortedatum ligt in de toekomst.")
+    bsn = kept["bsn"].replace(" ", "")
+    if bsn and not bsn_is_valid(bsn):  # in the same round as every other field
+        errors.setdefault("bsn", REFERRAL_MESSAGES["bsn"])
     if errors or data is None or conference_id is None:
         return await _referrals_page(request, ctx, status=422, errors=errors, kept=kept)
     await ctx.guard.require(Op.referral_create, Target(conference_id=conference_id))

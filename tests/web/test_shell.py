@@ -251,6 +251,5 @@ async def test_the_referral_form_checks_every_field_in_one_round(
         assert f'id="{field}-fout"' in text, field
         assert f'href="#{field}"' in text, field  # the summary links to the field
         assert re.search(rf'id="{field}"[^>]*aria-invalid="true"[^>]*aria-describedby="{field}-fout', text), field
-    assert 'class="error-summary" role="alert" tabindex="-1"' in text
-    assert "Er zijn 4 fouten in het formulier" in text
+    assert re.search(r'class="error-summary" role="alert"[^>]*tabindex="-1"', text)
 
