@@ -318,6 +318,18 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     ("GET", "/web/aanmeldingen/{referral_id}"): WebRule(POLICE | CHAIR, "conference"),
     ("POST", "/web/aanmeldingen/{referral_id}/accepteren"): WebRule(CHAIR, "conference"),
     ("POST", "/web/aanmeldingen/{referral_id}/afwijzen"): WebRule(CHAIR, "conference"),
+    # agreements: read by case workers; made by members; the text, the scan, signatures and
+    # withdrawals for the chair, the case director and the parties (AGREEMENT_TEXT); only addiction
+    # care's member signs for addiction care
+    ("GET", "/web/casussen/{case_id}/overeenkomsten/nieuw"): WebRule(MEMBERS, "conference"),
+    ("POST", "/web/casussen/{case_id}/overeenkomsten"): WebRule(MEMBERS, "conference"),
+    ("GET", "/web/overeenkomsten/{agreement_id}"): WebRule(WORKERS, "conference"),
+    ("GET", "/web/overeenkomsten/{agreement_id}/afdrukken"): WebRule(AGREEMENT_TEXT, "conference"),
+    ("GET", "/web/overeenkomsten/{agreement_id}/pdf"): WebRule(AGREEMENT_TEXT, "conference"),
+    ("GET", "/web/overeenkomsten/{agreement_id}/scan"): WebRule(AGREEMENT_TEXT, "conference"),
+    ("POST", "/web/overeenkomsten/{agreement_id}/tekenen"): WebRule(frozenset({"member_other_org"}), "conference"),
+    ("POST", "/web/overeenkomsten/{agreement_id}/handtekening-client"): WebRule(AGREEMENT_TEXT, "conference"),
+    ("POST", "/web/overeenkomsten/{agreement_id}/intrekken"): WebRule(AGREEMENT_TEXT, "conference"),
     # meetings: the chair plans and prepares; case workers read what is published
     ("GET", "/web/agenda"): WebRule(EVERYONE, "page"),
     ("GET", "/web/vergaderingen"): WebRule(EVERYONE, "page"),
@@ -332,6 +344,7 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     ("POST", "/web/vergaderingen/{meeting_id}/agenda/publiceren"): WebRule(CHAIR, "conference"),
     ("POST", "/web/vergaderingen/{meeting_id}/agenda/heropenen"): WebRule(CHAIR, "conference"),
     ("GET", "/web/vergaderingen/{meeting_id}/besluiten"): WebRule(WORKERS, "conference"),
+    ("GET", "/web/vergaderingen/{meeting_id}/vergadering"): WebRule(CHAIR, "conference"),  # meeting mode
     ("POST", "/web/vergaderingen/{meeting_id}/punten/{item_id}/besluit"): WebRule(CHAIR, "conference"),
     ("POST", "/web/vergaderingen/{meeting_id}/besluiten/publiceren"): WebRule(CHAIR, "conference"),
     ("GET", "/web/vergaderingen/{meeting_id}/agenda/afdrukken"): WebRule(WORKERS, "conference"),
@@ -364,6 +377,7 @@ WEB_PARAMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/web/vergaderingen/{meeting_id}/punten/{item_id}/besluit"): _PUBLISHED,
     ("POST", "/web/vergaderingen/{meeting_id}/besluiten/publiceren"): _PUBLISHED,
     ("GET", "/web/vergaderingen/{meeting_id}/agenda/afdrukken"): _PUBLISHED,
+    ("GET", "/web/vergaderingen/{meeting_id}/vergadering"): _PUBLISHED,
     ("GET", "/web/vergaderingen/{meeting_id}/besluiten"): {"meeting_id": "held_meeting_id"},
     ("GET", "/web/vergaderingen/{meeting_id}/besluiten/afdrukken"): {"meeting_id": "held_meeting_id"},
 }
