@@ -116,6 +116,14 @@ _HTML = jinja2.Environment(autoescape=True).from_string(
   .meta { color: #444; font-size: .9em; }
   body.plain { font-size: 1.25em; line-height: 1.7; }
   @media print { body { margin: 0; } }
+  @media (max-width: 600px) {
+    body { margin: 1em; overflow-wrap: anywhere; }
+    table, tbody, tr, th, td { display: block; width: auto; }
+    thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+    tr { border-top: 1px solid #999; padding: .4em 0; }
+    th, td { border: 0; padding: .15em 0; }
+    td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
+  }
 </style>
 </head>
 <body{% if p.plain_language %} class="plain"{% endif %}>
@@ -126,15 +134,15 @@ tot en met {{ p.ends_on }}</p>
 <table>
 <thead><tr><th>Partij</th><th>Naam</th><th>Afspraak</th></tr></thead>
 <tbody>
-{% for party in p.parties %}<tr><td>{{ party.role }}</td><td>{{ party.name }}</td>
-<td><strong>{{ party.commitment_label }}</strong><br>{{ party.commitment }}</td></tr>
+{% for party in p.parties %}<tr><td data-label="Partij">{{ party.role }}</td><td data-label="Naam">{{ party.name }}</td>
+<td data-label="Afspraak"><strong>{{ party.commitment_label }}</strong><br>{{ party.commitment }}</td></tr>
 {% endfor %}</tbody>
 </table>
 <h2>Handtekeningen</h2>
 {% if p.signatures %}<table>
 <thead><tr><th>Partij</th><th>Datum</th><th>Hoe</th></tr></thead>
 <tbody>
-{% for s in p.signatures %}<tr><td>{{ s.role }}</td><td>{{ s.signed_on.isoformat() }}</td><td>{{ s.by }}</td></tr>
+{% for s in p.signatures %}<tr><td data-label="Partij">{{ s.role }}</td><td data-label="Datum">{{ s.signed_on.isoformat() }}</td><td data-label="Hoe">{{ s.by }}</td></tr>
 {% endfor %}</tbody>
 </table>{% else %}<p>Nog niemand heeft getekend.</p>{% endif %}
 <p class="meta">Controlecode van de tekst (SHA-256): {{ p.text_hash }}<br>Afgedrukt op {{ p.printed_on }}.</p>
