@@ -354,6 +354,14 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     ("GET", "/web/meldingen/{notification_id}"): WebRule(POLICE, "conference"),
     ("POST", "/web/meldingen/gelezen"): WebRule(EVERYONE, "page"),
     ("POST", "/web/meldingen/{notification_id}/gelezen"): WebRule(EVERYONE, "page"),
+    # two-way aftercare: the neighbourhood team reports (none among these callers), addiction care replies
+    ("POST", "/web/casussen/{case_id}/nazorg"): WebRule(NOBODY, "conference"),
+    ("POST", "/web/casussen/{case_id}/nazorg/{report_id}/antwoord"): WebRule(frozenset({"member_other_org"}), "conference"),
+    # the privacy officer's register of client requests (AVG)
+    ("GET", "/web/privacy/verzoeken"): WebRule(PRIVACY_OFFICER, "page"),
+    ("POST", "/web/privacy/verzoeken"): WebRule(PRIVACY_OFFICER, "page"),
+    ("POST", "/web/privacy/verzoeken/{request_id}/verlengen"): WebRule(PRIVACY_OFFICER, "conference"),
+    ("POST", "/web/privacy/verzoeken/{request_id}/antwoord"): WebRule(PRIVACY_OFFICER, "conference"),
     # the privacy officer's pages: the access log, the subject-access report, the export
     ("GET", "/web/privacy"): WebRule(PRIVACY_OFFICER, "page"),
     ("GET", "/web/privacy/clienten/{client_number}"): WebRule(PRIVACY_OFFICER, "conference"),
