@@ -68,6 +68,8 @@ NOTIFICATIONS: dict[str, str] = {
     "agreement_expiring": "Driepartijenovereenkomst loopt binnenkort af",
     "case_flagged": "Signaal van een ketenpartner",
     "aftercare_relapse": "Terugval gemeld in de nazorg",
+    "aftercare_report": "Melding van het wijkteam in de nazorg",
+    "aftercare_reply": "Antwoord van de verslavingszorg op een nazorgmelding",
     "break_glass": "Noodtoegang gebruikt",
     "mandate_escalation": "Actie wacht op mandaat-escalatie",
     "identity_change_requested": "Wijziging van inloggegevens aangevraagd",

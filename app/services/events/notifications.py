@@ -17,6 +17,7 @@ from app.clock import clock
 from app.errors import NotFound
 from app.models import (
     Action,
+    AftercareReport,
     Agreement,
     BreakGlass,
     Case,
@@ -159,6 +160,7 @@ _CASE_OF: dict[str, Any] = {
     "agreement": (Agreement, Agreement.case_id),
     "partner_event": (PartnerEvent, PartnerEvent.case_id),
     "break_glass": (BreakGlass, BreakGlass.case_id),
+    "aftercare_report": (AftercareReport, AftercareReport.case_id),
 }
 
 
