@@ -362,6 +362,7 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     ("POST", "/web/privacy/verzoeken"): WebRule(PRIVACY_OFFICER, "page"),
     ("POST", "/web/privacy/verzoeken/{request_id}/verlengen"): WebRule(PRIVACY_OFFICER, "conference"),
     ("POST", "/web/privacy/verzoeken/{request_id}/antwoord"): WebRule(PRIVACY_OFFICER, "conference"),
+    ("POST", "/web/privacy/verzoeken/{request_id}/correctie"): WebRule(PRIVACY_OFFICER, "conference"),
     # the privacy officer's pages: the access log, the subject-access report, the export
     ("GET", "/web/privacy"): WebRule(PRIVACY_OFFICER, "page"),
     ("GET", "/web/privacy/clienten/{client_number}"): WebRule(PRIVACY_OFFICER, "conference"),

@@ -1,7 +1,7 @@
 """Notifications read per person: one row per notification and reader (issuer and subject).
 
 Revision ID: webshell_01
-Revises: fhir18_01
+Revises: ring17b_03
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "webshell_01"
-down_revision: str | None = "fhir18_01"
+down_revision: str | None = "ring17b_03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
