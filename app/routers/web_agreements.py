@@ -253,9 +253,11 @@ def _target(loaded: service.LoadedAgreement) -> Target:
 
 
 async def _agreement_for(ctx: WebContext, agreement_id: uuid.UUID, op: Op, action: str, *, part: str | None = None,
-                         for_update: bool = False, record: bool = False) -> service.LoadedAgreement:
+                         for_update: bool = False) -> service.LoadedAgreement:
+    """The agreement, once the policy admits `op` (a refusal is logged; a change logs its own row
+    when it is made, a refused form writes none)."""
     loaded = await service.load_agreement(ctx.guard.session, agreement_id, for_update=for_update)
-    await ctx.guard.require(op, _target(loaded), _agreement_access(loaded, action, part), record=record)
+    await ctx.guard.require(op, _target(loaded), _agreement_access(loaded, action, part))
     return loaded
 
 
@@ -325,7 +327,7 @@ async def _fresh(ctx: WebContext, agreement_id: uuid.UUID) -> service.LoadedAgre
 async def sign_for_organisation(agreement_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
     form = await checked_form(request, ctx)
     loaded = await _agreement_for(ctx, agreement_id, Op.agreement_sign, "update", part="signature",
-                                  for_update=True, record=True)
+                                  for_update=True)
     party = _text(form, "partij")
     name = loaded.agreement.parties.get(party, {}).get("name", "deze partij") if party != CLIENT else "de cliënt"
     try:
@@ -350,6 +352,7 @@ async def sign_for_organisation(agreement_id: uuid.UUID, request: Request, ctx: 
     except Conflict:
         return await _agreement_page(request, ctx, await _fresh(ctx, agreement_id), status=409,
                                      problem=f"{name} heeft al getekend, of de overeenkomst is geen concept meer.")
+    ctx.guard.record(_agreement_access(loaded, "update", "signature"))  # the change's row, once it is made
     return RedirectResponse(_agreement_url(agreement_id, "getekend"), status_code=303)
 
 
@@ -372,7 +375,7 @@ async def _scan_of(form: FormData, max_bytes: int) -> tuple[bytes | None, str]:
 async def sign_for_client(agreement_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
     form = await checked_form(request, ctx)
     loaded = await _agreement_for(ctx, agreement_id, Op.agreement_sign, "update", part="signature",
-                                  for_update=True, record=True)
+                                  for_update=True)
     if not service.may_read_text(ctx.principal, loaded):
         await ctx.guard.audit.denied(_agreement_access(loaded, "update", "signature"))
         raise Forbidden("The client's signature is recorded by the chair, the case director or a party.")
@@ -420,6 +423,7 @@ async def sign_for_client(agreement_id: uuid.UUID, request: Request, ctx: Ctx) -
     except Conflict:
         return await _agreement_page(request, ctx, await _fresh(ctx, agreement_id), status=409,
                                      problem="De cliënt heeft al getekend, of de overeenkomst is geen concept meer.")
+    ctx.guard.record(_agreement_access(loaded, "update", "signature"))  # the change's row, once it is made
     return RedirectResponse(_agreement_url(agreement_id, "client"), status_code=303)
 
 
@@ -427,7 +431,7 @@ async def sign_for_client(agreement_id: uuid.UUID, request: Request, ctx: Ctx) -
 async def withdraw(agreement_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
     form = await checked_form(request, ctx)
     loaded = await _agreement_for(ctx, agreement_id, Op.agreement_withdraw, "update", part="consent",
-                                  for_update=True, record=True)
+                                  for_update=True)
     whole = _text(form, "geheel") == "ja"
     label = _text(form, "label")
     kinds = [k for k in form.getlist("organisaties") if isinstance(k, str)]
@@ -464,6 +468,7 @@ async def withdraw(agreement_id: uuid.UUID, request: Request, ctx: Ctx) -> Respo
     except Conflict:
         return await _agreement_page(request, ctx, await _fresh(ctx, agreement_id), status=409,
                                      problem="Deze overeenkomst geldt niet meer; er is geen toestemming meer in te trekken.")
+    ctx.guard.record(_agreement_access(loaded, "update", "consent"))  # the change's row, once it is made
     return RedirectResponse(_agreement_url(agreement_id, "ingetrokken"), status_code=303)
 
 

@@ -231,6 +231,9 @@ async def test_the_scan_must_be_a_pdf_png_or_jpeg_within_the_limit(
     assert bad_date.status_code == 422 and 'id="datum-fout"' in bad_date.text
     async with owner_db.sessions() as session:
         assert (await session.execute(sa.select(sa.func.count()).select_from(AgreementSignature))).scalar_one() == 0
+        updates = (await session.execute(sa.select(sa.func.count()).select_from(AccessLogEntry).where(
+            AccessLogEntry.action == "update", AccessLogEntry.resource_type == "agreement"))).scalar_one()
+    assert updates == 0  # a refused form logs no change
     pdf = await _client_signs(browser, draft, scan=PDF, name="handtekening.pdf", in_bijzijn="")
     assert pdf.status_code == 200 and "op papier, vastgelegd door Chair" in pdf.text
 
