@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from app.audit import Access
 from app.deps import Guard
 from app.errors import NotFound
-from app.models import Decision, Meeting
 from app.models.enums import Role
 from app.schemas.meetings import AgendaOut, DecisionCreate, DecisionList
 from app.services.meetings import agenda as agenda_service
 from app.services.meetings import decisions as decision_service
+
+if TYPE_CHECKING:  # the type only: routers hand these objects back to the services, never query them
+    from app.models import Decision, Meeting
 
 
 def client_accesses(

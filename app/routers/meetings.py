@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import AwareDatetime, BeforeValidator
@@ -12,7 +12,6 @@ from pydantic import AwareDatetime, BeforeValidator
 from app.audit import Access
 from app.auth.policy import Op, Target, visible_actions
 from app.deps import GuardDep, SessionDep, SettingsDep
-from app.models import Meeting
 from app.models.enums import Role
 from app.routers import meeting_views as views
 from app.schemas.common import iso_only
@@ -43,6 +42,9 @@ from app.services.meetings import agenda as agenda_service
 from app.services.meetings import decisions as decision_service
 from app.services.meetings import sittings as service
 from app.services.privacy import exports
+
+if TYPE_CHECKING:  # the type only: routers hand these objects back to the services, never query them
+    from app.models import Meeting
 
 router = APIRouter(tags=["meetings"])
 

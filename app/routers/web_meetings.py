@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -28,7 +28,6 @@ from app.audit import Access
 from app.auth.policy import Op, Target
 from app.clock import clock
 from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed, UnprocessableEntity
-from app.models import Meeting
 from app.models.enums import PHASE_TRANSITIONS, AgendaStatus, ClosureReason, MandateScope, MeetingStatus, Role
 from app.routers import meeting_views as views
 from app.schemas.meetings import AgendaItemAdd, AgendaOut
@@ -43,6 +42,9 @@ from app.web.forms import int_or_none, refusable
 from app.web.render import SECURITY_HEADERS, page
 from app.web.route import WebRoute
 from app.web.session import Ctx, WebContext
+
+if TYPE_CHECKING:  # the type only: routers hand these objects back to the services, never query them
+    from app.models import Meeting
 
 router = APIRouter(prefix="/web", route_class=WebRoute, include_in_schema=False)
 
@@ -232,8 +234,8 @@ async def agenda_page(meeting_id: uuid.UUID, request: Request, ctx: Ctx, gewijzi
     return await _agenda_page(request, ctx, meeting, role, done=gewijzigd)
 
 
-FieldErrors = Callable[[UnprocessableEntity, Meeting], dict[str, dict[str, str]]]
-ConflictErrors = Callable[[Meeting], dict[str, dict[str, str]]]
+FieldErrors = Callable[[UnprocessableEntity, "Meeting"], dict[str, dict[str, str]]]
+ConflictErrors = Callable[["Meeting"], dict[str, dict[str, str]]]
 
 
 async def _agenda_change(
