@@ -16,7 +16,7 @@ from app.demo.seed import load_demo_data
 from app.models import AccessLogEntry, Case, Goal, Plan
 from app.services.fhir.export import LIFE_DOMAIN
 from tests.agreements_support import case_with_assessment, create, driepartijen_body, sign_all
-from tests.factories import World, add_action
+from tests.factories import World, add_action, add_case
 from tests.test_dev_idp import dev_server  # noqa: F401  (the fixture: the app with its dev IdPs on loopback)
 
 HEALTH = {"substance_use", "mental_health", "physical_health"}
@@ -208,3 +208,19 @@ async def test_every_demo_case_exports_a_valid_bundle(dev_server, owner_db) -> N
                     assert not _domains(_of(bundle, "Goal"), "category") & HEALTH
                     assert not _domains(_of(bundle, "Task"), "code") & HEALTH
         assert consents_seen, "the demo has agreements"
+
+
+async def test_the_access_log_part_needs_a_multi_factor_sign_in(client, world: World, owner_db) -> None:
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world)
+        await session.commit()
+    url = f"/api/v1/cases/{case.id}/fhir"
+    password_only = {"Authorization": f"Bearer {world.token('privacy_officer', extra={'amr': ['pwd']})}"}
+    with_otp = {"Authorization": f"Bearer {world.token('privacy_officer', extra={'amr': ['pwd', 'otp']})}"}
+    refused = await client.get(url, headers=password_only)
+    assert refused.status_code == 403 and "multi-factor" in refused.json()["detail"]
+    assert (await client.get(url, headers=with_otp)).status_code == 200
+    async with owner_db.sessions() as session:
+        denied = (await session.execute(sa.select(AccessLogEntry).where(
+            AccessLogEntry.outcome == "denied"))).scalars().all()
+    assert [(r.actor_subject, r.action, r.part) for r in denied] == [("privacy_officer-sub", "export", "fhir")]

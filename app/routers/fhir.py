@@ -32,6 +32,8 @@ async def case_fhir(case_id: uuid.UUID, guard: GuardDep) -> Response:
     per action, a Consent per agreement (case workers, by need to know) and an AuditEvent per
     access-log row of the client (the privacy officer). What you may not see is left out."""
     loaded = await case_service.load_case(guard.session, case_id)
-    await guard.require(Op.case_export, loaded.target, case_access(loaded, "export", part="fhir"))
-    bundle = guard.deliver(await case_bundle(guard.session, guard.principal, loaded))
+    access = case_access(loaded, "export", part="fhir")
+    await guard.require(Op.case_export, loaded.target, access)
+    async with guard.refusals_logged(access):
+        bundle = guard.deliver(await case_bundle(guard.session, guard.principal, loaded))
     return Response(bundle_json(bundle), media_type=FHIR_JSON)

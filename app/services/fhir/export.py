@@ -33,6 +33,7 @@ from app.audit import Access, Read
 from app.auth.policy import Op, authorize, strong_sign_in
 from app.auth.principal import Principal
 from app.clock import clock
+from app.errors import Forbidden
 from app.models import AccessLogEntry, Organisation
 from app.models.enums import ActionStatus, AgreementStatus, Phase, Role
 from app.schemas.agreements import AgreementOut
@@ -265,7 +266,12 @@ async def case_bundle(session: AsyncSession, principal: Principal, loaded: Loade
     part for case workers (by need to know), the AuditEvents for the privacy officer."""
     case, number = loaded.case, loaded.client.client_number
     works_on_case = authorize(principal, Op.case_read, loaded.target).allowed
-    reads_log = authorize(principal, Op.audit_read, loaded.target).allowed and strong_sign_in(principal)
+    may_read_log = authorize(principal, Op.audit_read, loaded.target).allowed
+    reads_log = may_read_log and strong_sign_in(principal)
+    if not works_on_case and not reads_log:
+        # A privacy officer signed in without a second factor: the log part is all there was.
+        raise Forbidden("Reading the access log needs a multi-factor sign-in." if may_read_log
+                        else "You may not export this case.")
     patient_id = uuid.uuid5(case.id, "patient")
     patient = _urn(patient_id)
     entries: list[dict[str, Any]] = []
