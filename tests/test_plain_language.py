@@ -67,3 +67,24 @@ async def test_the_agreement_document_of_a_plain_language_client_is_printed_larg
     assert '<body class="plain">' in larger.text
     pdf = await client.get(f"/api/v1/agreements/{agreement_id}/pdf", headers=world.headers("chair"))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+async def test_the_subject_access_report_of_a_plain_language_client_is_the_plain_variant(
+    client: httpx.AsyncClient, world: World, owner_db
+) -> None:
+    from app.services.agreements.readability import measure
+    from app.services.privacy.documents import HELD_INTRO_PLAIN, INTRO, INTRO_PLAIN
+
+    assert measure(INTRO_PLAIN).passes() and measure(HELD_INTRO_PLAIN).passes()
+    assert not measure(INTRO).passes()  # the ordinary wording is not B1: the reason for the variant
+    case = await case_with_assessment(owner_db, world)
+    number = (await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("chair"))).json()["client_number"]
+    url = f"/api/v1/audit/clients/{number}/report"
+    ordinary = await client.get(url, params={"format": "html"}, headers=world.headers("privacy_officer"))
+    assert INTRO_PLAIN not in ordinary.text
+    assert (await _mark(client, world, case.id, True)).status_code == 200
+    plain = await client.get(url, params={"format": "html"}, headers=world.headers("privacy_officer"))
+    assert INTRO_PLAIN in plain.text and HELD_INTRO_PLAIN in plain.text and "artikel 15 AVG" not in plain.text
+    assert (await client.get(url, headers=world.headers("privacy_officer"))).json()["plain_language"] is True
+    pdf = await client.get(url, params={"format": "pdf"}, headers=world.headers("privacy_officer"))
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

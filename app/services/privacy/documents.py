@@ -98,7 +98,9 @@ def nl_datetime(value: datetime) -> str:
 
 
 def render_html(report: AccessReportOut) -> str:
-    return _env.get_template("audit/access_report.html").render(report=report)
+    return _env.get_template("audit/access_report.html").render(
+        report=report, intro_plain=INTRO_PLAIN, held_intro_plain=HELD_INTRO_PLAIN
+    )
 
 
 def _latin1(text: str) -> str:
@@ -108,6 +110,16 @@ def _latin1(text: str) -> str:
 
 DOCUMENT_TITLE = "Uw gegevens in het casusoverleg"
 HELD_TITLE = "Welke gegevens hebben wij over u?"
+# The plain variant for a client who needs plain language or reading support (issue 21): short
+# sentences, everyday words; tests/test_plain_language.py holds it to the B1 check.
+INTRO_PLAIN = (
+    "Hier ziet u wie uw gegevens heeft bekeken of veranderd. U ziet ook wanneer dat was. En waarom het "
+    "mocht. Soms mocht het omdat u het goed vond. Dat staat in uw afspraken. Soms mocht het van de wet."
+)
+HELD_INTRO_PLAIN = (
+    "Dit weten wij over u. Het staat hieronder, per soort. Bij elk stuk ziet u wie het heeft gezien. "
+    "En waarom dat mocht."
+)
 HELD_INTRO = (
     "Hieronder staat alles wat het casusoverleg over u heeft vastgelegd, per soort. Bij elk onderdeel "
     "staat met welke organisatie het is gedeeld, en waarom dat mocht."
@@ -132,7 +144,8 @@ def _held_pdf(pdf: FPDF, report: AccessReportOut, size: int) -> None:
     pdf.set_font("Helvetica", "B", size + 3)
     pdf.multi_cell(0, 8, _latin1(HELD_TITLE), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", size)
-    pdf.multi_cell(0, 5, _latin1(HELD_INTRO), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _latin1(HELD_INTRO_PLAIN if report.plain_language else HELD_INTRO),
+                   new_x="LMARGIN", new_y="NEXT")
     for kind, lines in held_lines(report):
         pdf.ln(2)
         pdf.set_font("Helvetica", "B", size + 1)
@@ -166,7 +179,7 @@ def render_pdf(report: AccessReportOut) -> bytes:
     pdf.set_font("Helvetica", "B", size + 3)
     pdf.multi_cell(0, 8, _latin1(TITLE), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", size)
-    pdf.multi_cell(0, 5, _latin1(INTRO), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, _latin1(INTRO_PLAIN if report.plain_language else INTRO), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     if not report.entries:
         pdf.multi_cell(0, 5, "Er is (nog) niemand geweest die uw gegevens heeft ingezien of gewijzigd.")
