@@ -46,6 +46,8 @@ async def open_notification(notification_id: uuid.UUID, ctx: Ctx) -> Response:
         target = f"/web/casussen/{opened.case_id}#acties"
     elif n.ref_type == "break_glass" and n.conference_id in ctx.principal.conference_ids(Role.privacy_officer):
         target = f"/web/privacy/clienten/{opened.client_number}" if opened.client_number else target
+    elif n.ref_type == "client_request" and n.conference_id in ctx.principal.conference_ids(Role.privacy_officer):
+        target = "/web/privacy/verzoeken"
     elif opened.case_id is not None:
         target = f"/web/casussen/{opened.case_id}"
     return RedirectResponse(target, status_code=303)

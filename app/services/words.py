@@ -75,6 +75,8 @@ NOTIFICATIONS: dict[str, str] = {
     "identity_change_requested": "Wijziging van inloggegevens aangevraagd",
     "identity_change_applied": "Wijziging van inloggegevens doorgevoerd",
     "organisation_admin_added": "Nieuwe beheerder van uw organisatie",
+    "data_corrected": "Gegevens die u zag zijn gecorrigeerd",
+    "client_request_overdue": "Verzoek van een cliënt is over de termijn",
 }
 
 

@@ -114,3 +114,31 @@ async def test_a_correction_in_the_web_client(web_world: World, owner_db: Databa
     async with owner_db.sessions() as session:
         fixed = await session.get(Client, client.id)
     assert fixed is not None and fixed.name == "Jan Testpersoon"
+
+
+async def test_notifications_of_issue_21_read_in_dutch_and_lead_to_their_object(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    from app.models import Notification
+
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        client = await session.get(Client, case.client_id)
+        assert client is not None
+        request = ClientRequest(conference_id=web_world.a.id, client_id=client.id, kind="inspection",
+                                channel="letter", received_on=clock.today() - timedelta(days=40),
+                                deadline_on=clock.today() - timedelta(days=9),
+                                recorded_by_id=web_world.members["privacy_officer"].id)
+        session.add(request)
+        await session.flush()
+        officer = web_world.members["privacy_officer"]
+        session.add(Notification(kind="client_request_overdue", conference_id=web_world.a.id,
+                                 organisation_id=officer.organisation_id, membership_id=officer.id,
+                                 ref_type="client_request", ref_id=request.id, on_date=clock.today()))
+        await session.commit()
+    page = await sign_in(browser, web_world, "privacy_officer", start="/web/meldingen")
+    assert page.status_code == 200 and "Verzoek van een cliënt is over de termijn" in page.text
+    async with owner_db.sessions() as session:
+        [note] = (await session.execute(sa.select(Notification))).scalars().all()
+    opened = await browser.get(f"/web/meldingen/{note.id}")
+    assert opened.status_code == 200 and opened.url.path == "/web/privacy/verzoeken"

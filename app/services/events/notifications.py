@@ -161,6 +161,7 @@ _CASE_OF: dict[str, Any] = {
     "partner_event": (PartnerEvent, PartnerEvent.case_id),
     "break_glass": (BreakGlass, BreakGlass.case_id),
     "aftercare_report": (AftercareReport, AftercareReport.case_id),
+    "case": (Case, Case.id),  # a correction of data the reader saw on this case (issue 21)
 }
 
 
