@@ -4,13 +4,18 @@ each party's commitments, signs for the municipality, records the client's signa
 upload; addiction care's member signs in a second session (the chair's older page then meets the
 conflict page when it tries a withdrawal); the chair sees "getekend" on the
 agreement and on the case page. axe-core finds no serious or critical violation on any of these
-pages (the print view and a 390 px phone included), and their content fits the phone."""
+pages (the print view and a 390 px phone included), and their content fits the phone. The same
+steps once more on the demo world that `make run` loads."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
+
 from app.db import Database
+from app.demo.seed import load_demo_data
+from app.models import Case, Client
 from tests.agreements_support import PNG
 from tests.factories import World, add_case, add_mandate
 from tests.web.conftest import WebServer
@@ -111,3 +116,42 @@ async def test_the_chair_starts_and_records_a_three_party_agreement_with_every_s
         await page.goto(url)
         await fits(page, 390)
         await check_accessibility(page, f"agreements-390-{name}")
+
+
+async def test_on_the_demo_world_the_chair_records_a_three_party_agreement_with_all_signatures(
+    owner_db: Database, web_server: WebServer, chromium: Any
+) -> None:
+    """Acceptance 1's agreement step, from the world `make run` loads: Anouk de Vries (the chair,
+    with a signing mandate) and Eva Smit (addiction care) on Dirk Hoekstra's case."""
+    async with owner_db.sessions() as session:
+        assert await load_demo_data(session, base_url=web_server.base)
+        await session.commit()
+        case_id = (await session.execute(sa.select(Case.id).join(Client, Client.id == Case.client_id)
+                                         .where(Client.name == "Dirk Hoekstra"))).scalar_one()
+    case_url = f"/web/casussen/{case_id}"
+    page = await new_page(chromium)
+    await sign_in(page, web_server, "Gemeente Zuiderstad", "Anouk de Vries", case_url)
+    await page.locator("#toestemming").get_by_role("link", name="Een overeenkomst opstellen").click()
+    await page.get_by_role("link", name="Driepartijenovereenkomst opstellen").click()
+    await page.locator("#afspraak_client").fill("Ik drink minder, in kleine stappen, en laat de wondzorg toe.")
+    await page.locator("#afspraak_municipality").fill("De gemeente regelt een Skaeve Huse-woning.")
+    await page.locator("#afspraak_addiction_care").fill("De verslavingszorg komt wekelijks langs (bemoeizorg).")
+    await page.get_by_role("button", name="Concept opstellen").click()
+    await page.wait_for_selector("text=De overeenkomst is opgesteld als concept")
+    agreement_path = page.url.split("?")[0].removeprefix(web_server.base)
+    await page.get_by_role("button", name="Tekenen namens Gemeente Zuiderstad").click()
+    await page.wait_for_selector("text=De handtekening is vastgelegd")
+    await page.locator("#scan").set_input_files(
+        files=[{"name": "handtekening.png", "mimeType": "image/png", "buffer": PNG}])
+    await page.get_by_role("button", name="Handtekening van de cliënt vastleggen").click()
+    await page.wait_for_selector("text=De handtekening van de cliënt is vastgelegd")
+
+    care = await new_page(chromium)
+    await sign_in(care, web_server, "Verslavingszorg Zuid", "Eva Smit", agreement_path)
+    await care.get_by_role("button", name="Tekenen namens Verslavingszorg Zuid").click()
+    await care.wait_for_selector("text=De handtekening is vastgelegd")
+    assert (await care.locator("h1 .badge").inner_text()).startswith("getekend")
+
+    await page.goto(web_server.base + case_url)
+    assert "getekend" in await page.locator("#toestemming").inner_text()
+    await check_accessibility(page, "agreements-demo-casus-getekend")
