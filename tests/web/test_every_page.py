@@ -41,7 +41,7 @@ WIDTHS = (1280, 390)
 PREFERRED = ("chair", "member_other_org", "member", "liaison", "privacy_officer", "admin", "member_b")
 # Pages also opened as a second person, whose view differs (what a liaison of the police sees).
 ALSO_AS = {"/web/casussen/{case_id}": "liaison", "/web/vergaderingen/{meeting_id}": "member",
-           "/web/acties": "liaison"}
+           "/web/acties": "liaison", "/web/meldingen": "liaison"}
 # The main pages, with the name of their screenshot (SCREENSHOTS_DIR).
 MAIN = {
     ("/web/acties", "liaison"): "mijn-acties",
