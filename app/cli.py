@@ -82,10 +82,10 @@ def _seed(settings: Settings, urls: DatabaseUrls) -> None:
 
 def _ensure_dev_keys(settings: Settings) -> None:
     from app.auth.dev_idp import DevKeyStore
-    from app.demo.people import DEMO_ORGANISATIONS
+    from app.demo.people import ALL_DEMO_ORGANISATIONS
 
     store = DevKeyStore(settings.data_dir.joinpath(*DEV_KEYS_FILE))
-    for org in DEMO_ORGANISATIONS:
+    for org in ALL_DEMO_ORGANISATIONS:
         store.ensure(org.slug)
 
 

@@ -37,6 +37,13 @@ DEMO_ORGANISATIONS = (
     DemoOrganisation("wijkteam", "Sociaal Wijkteam Centrum", "neighbourhood_team"),
 )
 
+# Organisations of the wider ring that take part in no conference (issue 17): their people come in
+# as guests of one case. Each has its own development issuer like the members' organisations.
+DEMO_GUEST_ORGANISATIONS = (
+    DemoOrganisation("ggz", "GGZ Zuiderstad", "mental_health_care"),
+)
+ALL_DEMO_ORGANISATIONS = (*DEMO_ORGANISATIONS, *DEMO_GUEST_ORGANISATIONS)
+
 DEMO_USERS = (
     DemoUser("voorzitter", "gemeente", "Anouk de Vries", ("chair",),
              (("housing_allocation", 500_000), ("debt_fast_track", 250_000), ("budget", 1_000_000),
@@ -59,6 +66,11 @@ DEMO_USERS = (
     DemoUser("wijkteam-beheer", "wijkteam", "Milan Peters", (), organisation_admin=True),
 )
 
+# Guests of one case (no membership): the demo invites this GGZ practitioner to one case.
+DEMO_GUESTS = (
+    DemoUser("ggz-gast", "ggz", "Sanne Willems", ()),
+)
+
 DEMO_SYSTEMS = (
     DemoSystem("politie-systeem", "politie", "BVH-koppeling politie",
                ("events:write", "cases:read-minimal", "clients:link")),
@@ -76,8 +88,8 @@ def demo_reference(organisation: str, number: int) -> str:
 
 
 def demo_user(key: str) -> DemoUser | DemoSystem:
-    for user in (*DEMO_USERS, *DEMO_SYSTEMS):
+    for user in (*DEMO_USERS, *DEMO_GUESTS, *DEMO_SYSTEMS):
         if user.key == key:
             return user
-    known = ", ".join(u.key for u in (*DEMO_USERS, *DEMO_SYSTEMS))
+    known = ", ".join(u.key for u in (*DEMO_USERS, *DEMO_GUESTS, *DEMO_SYSTEMS))
     raise KeyError(f"unknown demo user {key!r}; known: {known}")

@@ -21,12 +21,14 @@ from app.clock import clock
 from app.config import Settings, get_settings
 from app.demo.agreements import add_demo_agreements
 from app.demo.people import (
+    ALL_DEMO_ORGANISATIONS,
     DEMO_ORGANISATIONS,
     DEMO_REFERENCE_PREFIX,
     DEMO_SYSTEMS,
     DEMO_USERS,
     demo_reference,
 )
+from app.demo.ring import add_demo_ring
 from app.models import (
     Action,
     AgendaItem,
@@ -37,6 +39,7 @@ from app.models import (
     Conference,
     ConferenceOrganisation,
     Goal,
+    GuestInvitation,
     Mandate,
     Membership,
     Organisation,
@@ -502,7 +505,7 @@ async def point_demo_issuers(session: AsyncSession, *, base_url: str) -> int:
     `base_url` (the demo data stores its issuers when first loaded; a later `serve --port`
     moves them). Returns how many organisations moved."""
     moved = 0
-    for demo_org in DEMO_ORGANISATIONS:
+    for demo_org in ALL_DEMO_ORGANISATIONS:
         issuer = issuer_url(base_url, demo_org.slug)
         org = (
             await session.execute(sa.select(Organisation).where(col(Organisation.slug) == demo_org.slug))
@@ -516,6 +519,9 @@ async def point_demo_issuers(session: AsyncSession, *, base_url: str) -> int:
             org.discovery_url = f"{issuer}/.well-known/openid-configuration"
         await session.execute(
             sa.update(Membership).where(col(Membership.issuer) == old).values(issuer=issuer)
+        )
+        await session.execute(
+            sa.update(GuestInvitation).where(col(GuestInvitation.issuer) == old).values(issuer=issuer)
         )
         moved += 1
     await session.flush()
@@ -748,6 +754,8 @@ async def load_demo_data(
     made = await add_demo_agreements(session, settings=settings, cases=demo_cases, organisations=organisations,
                                      memberships=memberships, mandates=mandates)
     report("agreements", made, made)
+    await add_demo_ring(session, base_url=base_url, conference=conference, cases=demo_cases, memberships=memberships)
+    report("a guest, a household and representatives (the wider ring)", 1, 1)
     return True
 
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from app.auth.dev_idp import TOKEN_LIFETIME_SECONDS, DevKeyStore, discovery_document, issuer_url, mint_token
 from app.clock import clock
-from app.demo.people import DEMO_ORGANISATIONS
+from app.demo.people import ALL_DEMO_ORGANISATIONS
 from app.deps import SessionDep
 from app.errors import NotFound
 from app.services.access import dev_idp_flow as dev_flow
@@ -20,7 +20,7 @@ from app.web.render import templates
 
 router = APIRouter(prefix="/dev-idp", tags=["development identity providers"], include_in_schema=False)
 
-_SLUGS = {o.slug for o in DEMO_ORGANISATIONS}
+_SLUGS = {o.slug for o in ALL_DEMO_ORGANISATIONS}
 
 
 def _store(request: Request, slug: str) -> DevKeyStore:
@@ -85,7 +85,7 @@ async def authorize_page(slug: str, request: Request, session: SessionDep) -> HT
     if problem:
         return _refusal(request, problem)
     people = await dev_flow.people_of_issuer(session, _issuer(request, slug))
-    org = next(o for o in DEMO_ORGANISATIONS if o.slug == slug)
+    org = next(o for o in ALL_DEMO_ORGANISATIONS if o.slug == slug)
     return templates.TemplateResponse(
         request, "dev_idp_authorize.html", {"org": org, "people": people, "params": params, "user": None}
     )

@@ -25,6 +25,7 @@ from app.schemas.cases import ActionUpdate
 from app.services.access import web_sessions as web_auth
 from app.services.cases import actions as action_service
 from app.services.cases import guests as guest_service
+from app.services.cases import households as household_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
 from app.services.cases import zrm
@@ -245,9 +246,10 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str 
     basis = shown[0].basis if shown else None
     guests = ctx.guard.deliver(await guest_service.guests_read(session, ctx.principal, loaded))
     aftercare = ctx.guard.deliver(await aftercare_service.aftercare_page(session, ctx.principal, loaded))
+    family = ctx.guard.deliver(await household_service.case_page_read(session, ctx.principal, loaded))
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
                                                                "name": detail.client_name}, guests=guests,
-                 aftercare=aftercare, aftercare_saved=nazorg,
+                 aftercare=aftercare, aftercare_saved=nazorg, family=family,
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],

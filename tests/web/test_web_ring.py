@@ -9,14 +9,16 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
-from app.models import GuestInvitation
+from app.demo.seed import load_demo_data
+from app.models import Case, Client, GuestInvitation
 from tests.factories import World, add_case
 from tests.ring_support import add_aftercare_watch
 from tests.web.conftest import WebServer
-from tests.web.test_web import csrf_of, sign_in
+from tests.web.test_web import csrf_of, hidden_fields, sign_in
 
 
 @pytest.fixture
@@ -74,3 +76,39 @@ async def test_a_wijkteam_member_reports_on_the_case_page_and_the_care_liaison_a
     assert answered.status_code == 200 and "Uw antwoord is verstuurd" in answered.text
     team = await browser.get(f"/web/casussen/{case.id}")
     assert "Antwoord van de verslavingszorg" in team.text and "We gaan vandaag langs." in team.text
+
+
+async def test_the_demo_shows_a_guest_a_household_and_a_representative(
+    owner_db: Database, web_server: WebServer, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    """What `make run` shows: the GGZ practitioner signs in as a guest of Fatima Bouzid's case and
+    reads it (health too: GGZ reads health natively), and nothing else; Lotte Koster's case shows
+    her household's one coordinator and her mother's parental authority."""
+    async with owner_db.sessions() as session:
+        assert await load_demo_data(session, base_url=web_server.base)
+        await session.commit()
+        cases = dict((await session.execute(sa.select(Client.name, Case.id).join(Case, Case.client_id == Client.id)
+                                            .where(Client.name.in_(["Fatima Bouzid", "Lotte Koster", "Jeroen Bos"])))).all())
+    start = f"/web/casussen/{cases['Fatima Bouzid']}"
+    page = await browser.get(start)
+    provider = await browser.post("/web/inloggen", data={"organisatie": "ggz", "next": hidden_fields(page.text)["next"]})
+    assert "Sanne Willems" in provider.text
+    guest = await browser.post(str(provider.url.copy_with(query=None)),
+                               data={**hidden_fields(provider.text), "subject": "ggz-gast"})
+    assert guest.url.path == start and guest.status_code == 200
+    assert "Behandeling van de angstklachten naast de verslavingszorg." in guest.text
+    assert "Gasten en deelnemers" not in guest.text  # a guest does not see the list of guests
+    assert (await browser.get(f"/web/casussen/{cases['Jeroen Bos']}")).status_code == 404
+
+    start = f"/web/casussen/{cases['Lotte Koster']}"
+    page = await browser2.get(start)
+    provider = await browser2.post("/web/inloggen", data={"organisatie": "gemeente",
+                                                          "next": hidden_fields(page.text)["next"]})
+    chair = await browser2.post(str(provider.url.copy_with(query=None)),
+                                data={**hidden_fields(provider.text), "subject": "voorzitter"})
+    section = chair.text.split('id="gezin-kop"')[1]
+    assert "Gina de Boer" in section and "(minderjarig)" in section
+    assert "Ouder met gezag: Sandra Koster" in section and "Ouderlijk gezag" in section
+    fatima = await browser2.get(f"/web/casussen/{cases['Fatima Bouzid']}")
+    guests = fatima.text.split("id=\"gasten-kop\"")[1].split("</section>")[0]
+    assert "Sanne Willems (GGZ Zuiderstad)" in guests and "1 keer ingezien" in guests

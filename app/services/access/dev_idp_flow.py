@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.clock import clock
-from app.models import DevAuthorizationCode, Membership
+from app.models import DevAuthorizationCode, GuestInvitation, Membership
 
 CODE_LIFETIME_SECONDS = 60
 
@@ -27,11 +27,15 @@ class DevPerson:
 
 
 async def people_of_issuer(session: AsyncSession, issuer: str) -> list[DevPerson]:
+    """Members of the issuer's organisation, and its people invited as guests of a case."""
+    members = sa.select(Membership.subject, Membership.display_name).where(
+        Membership.issuer == issuer, Membership.active.is_(True))  # type: ignore[attr-defined]
+    guests = sa.select(GuestInvitation.subject, GuestInvitation.display_name).where(GuestInvitation.issuer == issuer)
+    people = sa.union_all(members, guests).subquery()
     rows = await session.execute(
-        sa.select(Membership.subject, sa.func.min(Membership.display_name))
-        .where(Membership.issuer == issuer, Membership.active.is_(True))  # type: ignore[attr-defined]
-        .group_by(Membership.subject)
-        .order_by(sa.func.min(Membership.display_name))
+        sa.select(people.c.subject, sa.func.min(people.c.display_name))
+        .group_by(people.c.subject)
+        .order_by(sa.func.min(people.c.display_name))
     )
     return [DevPerson(subject=r[0], name=r[1]) for r in rows]
 

@@ -181,12 +181,14 @@ def present(invitation: GuestInvitation, organisation_name: str, now: datetime,
 
 
 async def _reads(session: AsyncSession, invitation: GuestInvitation) -> list[GuestReadOut]:
+    # The rows of one access share their time: one line per access (its first part).
     rows = (await session.execute(
-        sa.select(col(AccessLogEntry.occurred_at), col(AccessLogEntry.part), col(AccessLogEntry.outcome))
+        sa.select(col(AccessLogEntry.occurred_at), sa.func.min(col(AccessLogEntry.part)), col(AccessLogEntry.outcome))
         .where(col(AccessLogEntry.actor_subject) == invitation.subject,
                col(AccessLogEntry.actor_issuer) == invitation.issuer,
                col(AccessLogEntry.case_id) == invitation.case_id,
                col(AccessLogEntry.occurred_at) >= invitation.starts_at)
+        .group_by(col(AccessLogEntry.occurred_at), col(AccessLogEntry.outcome))
         .order_by(col(AccessLogEntry.occurred_at).desc()).limit(MAX_READS_SHOWN)
     )).all()
     return [GuestReadOut(occurred_at=at, part=part, outcome=outcome) for at, part, outcome in rows]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from app.audit import Access, Read
-from app.auth.policy import NeedToKnow
+from app.auth.policy import NeedToKnow, Op, authorize
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import Conflict, UnprocessableEntity
@@ -183,3 +183,17 @@ async def representative_created(session: AsyncSession, principal: Principal, lo
                                  row: ClientRepresentative) -> Read[RepresentativeOut]:
     out = representative_out(row, await need_to_know(session, principal, loaded.case))
     return Read(out, (representative_access(loaded, "create", row.id),))
+
+
+async def case_page_read(session: AsyncSession, principal: Principal,
+                         loaded: LoadedCase) -> Read[tuple[CaseHouseholdOut, list[RepresentativeOut]] | None]:
+    """The case page's household and representatives, for those who may read them (not guests)."""
+    target = loaded.target
+    if not (authorize(principal, Op.household_read, target).allowed
+            and authorize(principal, Op.representative_read, target).allowed):
+        return Read(None, ())
+    household = await household_read(session, loaded)
+    representatives = await representatives_read(session, principal, loaded)
+    if household.data.household is None and not representatives.data:
+        return Read(None, ())  # nothing to show: nothing read
+    return Read((household.data, representatives.data), household.access + representatives.access)
