@@ -27,3 +27,5 @@ _.answered_by_id  # consultation: who answered (kept with the answer, on record)
 
 _.disabled  # logging.Logger: app.logs switches uvicorn's access log off
 _.justification_hidden  # read by the case page template (agreements/case_section.html)
+_.replied_by_id  # aftercare report: who answered (kept with the answer, on record)
+_.reports  # read by the case page template (case_aftercare.html)
