@@ -75,6 +75,15 @@ ALLOWED_TYPES: dict[str, frozenset[EventType]] = {
     K.public_health: frozenset({T.overdose, T.admission, T.discharge, T.missed_appointment}),
     K.neighbourhood_team: frozenset({T.missed_appointment, T.nuisance_report, T.aftercare_worry,
                                      T.aftercare_missed_contact, T.aftercare_suspected_relapse}),
+    # The wider ring (issue 17): care providers report what their own files hold; the others a
+    # missed appointment at most; peer supporters report nothing as a system.
+    K.mental_health_care: frozenset({T.relapse, T.lapse, T.missed_appointment, T.admission, T.discharge,
+                                     T.overdose, T.treatment_completed}),
+    K.general_practice: frozenset({T.missed_appointment, T.overdose, T.admission, T.discharge}),
+    K.work_income: frozenset({T.missed_appointment}),
+    K.reintegration: frozenset({T.missed_appointment}),
+    K.education: frozenset({T.missed_appointment}),
+    K.peer_support: frozenset(),
     K.other: frozenset(),
 }
 
@@ -85,6 +94,9 @@ LABEL_OF_KIND: dict[str, Label] = {
     K.probation: Label.justice,
     K.addiction_care: Label.health,
     K.public_health: Label.health,
+    # GGZ and the general practice are care providers: what they report is health data.
+    K.mental_health_care: Label.health,
+    K.general_practice: Label.health,
 }
 
 # Types that put the case on the next meeting's agenda and notify the case director.

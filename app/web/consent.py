@@ -34,16 +34,8 @@ AGREEMENT_STATUS_HINT = {
     AgreementStatus.withdrawn: "De cliënt heeft de toestemming ingetrokken; er wordt niets meer op gedeeld.",
     AgreementStatus.superseded: "Vervangen door een nieuwe overeenkomst.",
 }
-# The wider ring's kinds (issue 17) are not (yet) parties of a template; their names for display.
-KIND_NAMES = {
-    **KIND_NAMES_NL,
-    "mental_health_care": "de GGZ",
-    "general_practice": "de huisarts",
-    "work_income": "werk en inkomen",
-    "reintegration": "re-integratie",
-    "education": "het onderwijs",
-    "peer_support": "de ervaringsdeskundigen",
-}
+# Every organisation kind's Dutch name (the wider ring's too: app/services/agreements/templates.py).
+KIND_NAMES = dict(KIND_NAMES_NL)
 LABEL_NAMES = {"general": "algemene gegevens", "health": "gezondheid", "justice": "politie en justitie"}
 
 

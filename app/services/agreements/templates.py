@@ -42,6 +42,12 @@ KIND_NAMES_NL = {
     "probation": "de reclassering",
     "public_health": "de GGD",
     "neighbourhood_team": "het sociaal wijkteam",
+    "mental_health_care": "de GGZ",
+    "general_practice": "de huisarts",
+    "work_income": "werk en inkomen",
+    "reintegration": "re-integratie",
+    "education": "het onderwijs",
+    "peer_support": "de ervaringsdeskundigen",
     "other": "andere partners",
 }
 MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
