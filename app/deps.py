@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import Access, AuditTrail, Read
 from app.auth.cache import PrincipalCache
 from app.auth.identity import principal_from_claims, registered_issuers
-from app.auth.policy import Op, Target, authorize
+from app.auth.policy import Op, Target, authorize, interventions_allowed
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, TokenValidator, token_lifetime, unverified_parts
 from app.clock import clock
@@ -276,6 +276,14 @@ class Guard:
         ):
             await self.audit.denied(access)
             raise Forbidden("Only an administrator of this organisation may do this.")
+
+    async def require_interventions(self, access: Access, *, keeper_of: uuid.UUID | None = None) -> None:
+        """Reading the catalogues of interventions, or (`keeper_of`) keeping one organisation's
+        (the policy's `interventions_allowed`); refusals are logged like every denial."""
+        if not interventions_allowed(self.principal, keeper_of):
+            await self.audit.denied(access)
+            raise Forbidden("Only this organisation's administrators, chairs and members keep its interventions."
+                            if keeper_of else "Only members of a conference or administrators read interventions.")
 
     @contextlib.asynccontextmanager
     async def refusals_logged(self, access: Access, *also: type[Exception]) -> AsyncIterator[None]:

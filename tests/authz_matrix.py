@@ -160,6 +160,13 @@ MATRIX: dict[tuple[str, str], Rule] = {
     # actions: members commit; the owner organisation's members and liaisons update
     ("POST", "/api/v1/cases/{case_id}/actions"): Rule(MEMBERS, "conference"),
     ("GET", "/api/v1/actions"): Rule(WORKERS, "list"),
+    # an action prefilled from the catalogue (the municipality's test intervention): as any action
+    ("POST", "/api/v1/cases/{case_id}/actions/from-intervention"): Rule(MEMBERS, "conference"),
+    # each organisation's catalogue of interventions: read by every person, kept by the
+    # organisation's administrators, chairs and members (the test catalogue is the municipality's)
+    ("GET", "/api/v1/organisations/{organisation_id}/interventions"): Rule(PERSONS, "global"),
+    ("POST", "/api/v1/organisations/{organisation_id}/interventions"): Rule(frozenset({"chair", "admin"}), "global"),
+    ("PATCH", "/api/v1/interventions/{intervention_id}"): Rule(frozenset({"chair", "admin"}), "global"),
     ("GET", "/api/v1/actions/{action_id}"): Rule(WORKERS, "conference"),
     ("PATCH", "/api/v1/actions/{action_id}"): Rule(
         frozenset({"chair", "member", "liaison", "member_b"}), "conference"

@@ -75,6 +75,9 @@ NO_CLIENT_DATA = {
     "GET /api/v1/admin/dead-letters": "outbox message ids, types and delivery status, no payload",
     "POST /api/v1/admin/dead-letters/{message_id}/replay": "outbox message ids, types and delivery status",
     "GET /api/v1/agreement-templates": "template texts, no agreement of a client",
+    "GET /api/v1/organisations/{organisation_id}/interventions": "an organisation's catalogue of interventions",
+    "POST /api/v1/organisations/{organisation_id}/interventions": "an organisation's catalogue of interventions",
+    "PATCH /api/v1/interventions/{intervention_id}": "an organisation's catalogue of interventions",
     "GET /api/v1/zrm/anchors": "the ZRM's score descriptions per life domain, the same for every client",
     "POST /api/v1/calendar-feeds": "a feed URL for the caller's own membership",
     "GET /api/v1/calendar/{token}.ics": "meeting dates only",
@@ -270,6 +273,15 @@ async def _create_action(c: Ctx):
             "due_date": str(clock.today() + timedelta(days=3)),
         },
     )
+    return response, [c.row("create", "action")]
+
+
+async def _action_from_intervention(c: Ctx):
+    intervention = await c.call("police_member", "POST", f"/api/v1/organisations/{c.world.orgs['politie'].id}/interventions",
+                                {"name": "Stopgesprek", "life_domain": "justice"})
+    response = await c.call("police_member", "POST", f"/api/v1/cases/{c.case.id}/actions/from-intervention",
+                            {"intervention_id": intervention.json()["id"],
+                             "due_date": str(clock.today() + timedelta(days=3))})
     return response, [c.row("create", "action")]
 
 
@@ -874,6 +886,7 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/cases/{case_id}/plan": _get_plan,
     "PATCH /api/v1/cases/{case_id}/plan": _patch_plan,
     "POST /api/v1/cases/{case_id}/actions": _create_action,
+    "POST /api/v1/cases/{case_id}/actions/from-intervention": _action_from_intervention,
     "GET /api/v1/actions": _list_actions,
     "GET /api/v1/actions/{action_id}": _get_action,
     "PATCH /api/v1/actions/{action_id}": _patch_action,

@@ -43,6 +43,7 @@ from app.models import (
     Decision,
     GuestInvitation,
     IdentityChange,
+    Intervention,
     KnownElsewhereQuestion,
     LegalBasis,
     Meeting,
@@ -142,6 +143,7 @@ class Objects:
     message_id: uuid.UUID | None = None  # ... with a dead letter
     question_id: uuid.UUID | None = None  # a known-elsewhere question asked by the conference
     consultation_id: uuid.UUID | None = None  # asked by the committer of addiction care
+    intervention_id: uuid.UUID | None = None  # in the municipality's catalogue
     invitation_id: uuid.UUID | None = None  # a guest invited to the case by the chair
     report_id: uuid.UUID | None = None  # an aftercare report of the neighbourhood team
     request_id: uuid.UUID | None = None  # an open client request for correction (issue 21)
@@ -172,6 +174,7 @@ GROUP = {
     "consultation_id": "consultation",
     "second_case_id": "household",
     "notification_id": "notification",
+    "intervention_id": "intervention",
 }
 
 # Routes whose path parameter is a particular one of the objects (default: the same name).
@@ -198,6 +201,7 @@ BODY_NEEDS: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/cases/{case_id}/minimal"): {"reference"},
     ("POST", "/api/v1/cases/minimal-lookup"): {"reference"},
     ("POST", "/api/v1/conferences/{conference_id}/households"): {"second_case_id"},
+    ("POST", "/api/v1/cases/{case_id}/actions/from-intervention"): {"intervention_id"},
 }
 
 
@@ -289,6 +293,12 @@ async def _make_groups(
         session.add(change)
         await session.flush()
         o.change_id = change.id
+    if "intervention" in needs:
+        intervention = Intervention(organisation_id=world.orgs["gemeente"].id, name="Huisbezoek",
+                                    life_domain="housing")
+        session.add(intervention)
+        await session.flush()
+        o.intervention_id = intervention.id
     if "consultation" in needs:
         consultation = Consultation(conference_id=conference.id, asked_by_id=o.membership_id,
                                     asking_organisation_id=world.orgs["politie"].id, addressee="addiction_care",
@@ -536,6 +546,13 @@ BODIES: dict[tuple[str, str], Callable[[Objects, World], Any]] = {
         "due_date": (clock.today() + timedelta(days=7)).isoformat(),
     },
     ("PATCH", "/api/v1/actions/{action_id}"): lambda o, w: {"note": "Gebeld"},
+    ("POST", "/api/v1/cases/{case_id}/actions/from-intervention"): lambda o, w: {
+        "intervention_id": str(o.intervention_id), "due_date": (clock.today() + timedelta(days=7)).isoformat(),
+    },
+    ("POST", "/api/v1/organisations/{organisation_id}/interventions"): lambda o, w: {
+        "name": "Kortdurende interventie", "life_domain": "substance_use",
+    },
+    ("PATCH", "/api/v1/interventions/{intervention_id}"): lambda o, w: {"active": False},
     ("POST", "/api/v1/cases/{case_id}/notes"): lambda o, w: {"label": "general", "text": "Gesprek gehad"},
     ("POST", "/api/v1/cases/{case_id}/agreements"): lambda o, w: {
         "template_id": "driepartijen",

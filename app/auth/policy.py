@@ -544,6 +544,18 @@ def visible_consultations(principal: Principal) -> ColumnElement[bool]:
     return sa.or_(*clauses)
 
 
+def interventions_allowed(principal: Principal, organisation_id: uuid.UUID | None) -> bool:
+    """Catalogues of interventions are read by every person with a role somewhere (members and
+    organisation administrators); an organisation's catalogue (`organisation_id`) is kept by its
+    own people: its administrators, and its chairs and members in any conference."""
+    if principal.kind != "person":
+        return False
+    if organisation_id is None:
+        return bool(principal.memberships) or principal.organisation_admin
+    return principal.organisation_id == organisation_id and (
+        principal.organisation_admin or any(m.role in (Role.chair, Role.member) for m in principal.memberships))
+
+
 def counts_in(membership: Membership | None, conference_id: uuid.UUID, *roles: str) -> bool:
     """The one test of a named person (an assignee, a committer, a case director, an attester):
     an active membership of this conference, in one of `roles` when they are given."""

@@ -27,6 +27,7 @@ from app.models.event import (
 from app.models.guest import GuestInvitation
 from app.models.history import ChangeRecord
 from app.models.household import ClientRepresentative, Household, HouseholdMember
+from app.models.intervention import Intervention
 from app.models.job import JobRun, Notification, NotificationRead
 from app.models.known_elsewhere import KnownElsewhereAnswer, KnownElsewhereQuestion
 from app.models.meeting import AgendaItem, CalendarFeed, Decision, DiscussionRequest, Meeting
@@ -72,6 +73,7 @@ __all__ = [
     "Household",
     "HouseholdMember",
     "IdentityChange",
+    "Intervention",
     "JobRun",
     "KnownElsewhereAnswer",
     "KnownElsewhereQuestion",

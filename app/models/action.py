@@ -34,6 +34,8 @@ class Action(SQLModel, table=True):
     mandate_id: uuid.UUID | None = Field(default=None, foreign_key="mandate.id")
     coverage: str = Field(default="not_applicable", max_length=24, index=True)
     note: str = Field(default="", max_length=2000)
+    # The catalogue's intervention it was created from (issue 17), if any.
+    intervention_id: uuid.UUID | None = Field(default=None, foreign_key="intervention.id", index=True)
     created_at: datetime = ts_field()
     updated_at: datetime = ts_field()
     version: int = 1

@@ -39,6 +39,8 @@ NOT_CLIENT_DATA = frozenset({
     "ZrmAnchorsOut", "ZrmDomainAnchorsOut", "ZrmScoreAnchorOut",
     # how many consultations a conference had: figures, no content
     "ConsultationCountOut",
+    # an organisation's catalogue of interventions: the same for every client
+    "InterventionOut",
 })
 
 _METADATA = re.compile(

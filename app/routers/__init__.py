@@ -24,6 +24,7 @@ from app.routers import (
     health,
     households,
     identity_admin,
+    interventions,
     known_elsewhere,
     me,
     meetings,
@@ -50,6 +51,7 @@ API_ROUTERS = (
     meetings, events, webhooks, partners, audit,
     fhir, known_elsewhere, client_requests,
     consultations,  # issue 17: spreekuur
+    interventions,
 )
 WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy, web_notifications,
                web_access_log)

@@ -12,9 +12,10 @@ from app.http.paging import PagingDep
 from app.models.enums import ActionStatus, Coverage
 from app.schemas.cases import ActionCreate, ActionOut, ActionUpdate
 from app.schemas.common import IsoDate, PageOut
+from app.schemas.interventions import ActionFromIntervention
 from app.services.cases import actions as service
+from app.services.cases import interventions, reads
 from app.services.cases import lifecycle as case_service
-from app.services.cases import reads
 from app.services.common import check_if_match, etag_of
 
 router = APIRouter(tags=["actions"])
@@ -35,6 +36,24 @@ async def create_action(case_id: uuid.UUID, body: ActionCreate, guard: GuardDep,
     await guard.require(Op.action_create, loaded.target, access, hidden_as="case")
     async with guard.refusals_logged(access):
         action, _check = await service.create_action(guard.session, guard.principal, case=loaded.case, data=body)
+    response.headers["ETag"] = etag_of(action.version)
+    response.headers["Location"] = f"/api/v1/actions/{action.id}"
+    return guard.deliver(await reads.action_read(guard.session, guard.principal, action, loaded.case,
+                                                 loaded.client.client_number, "create"))
+
+
+@router.post("/cases/{case_id}/actions/from-intervention", status_code=status.HTTP_201_CREATED,
+             response_model=ActionOut)
+async def create_action_from_intervention(case_id: uuid.UUID, body: ActionFromIntervention, guard: GuardDep,
+                                          response: Response) -> ActionOut:
+    """An action prefilled from an organisation's catalogue of interventions: its name as the
+    title, its organisation as the owner, its life domain and label."""
+    loaded = await case_service.load_case(guard.session, case_id)
+    access = _access(None, case_id, loaded.case.conference_id, loaded.client.client_number, "create")
+    await guard.require(Op.action_create, loaded.target, access, hidden_as="case")
+    async with guard.refusals_logged(access):
+        action, _check = await interventions.create_action_from(guard.session, guard.principal, case=loaded.case,
+                                                                data=body)
     response.headers["ETag"] = etag_of(action.version)
     response.headers["Location"] = f"/api/v1/actions/{action.id}"
     return guard.deliver(await reads.action_read(guard.session, guard.principal, action, loaded.case,
