@@ -123,7 +123,9 @@ async def _check(page: Any, url: str, label: str, problems: list[str], shots: Pa
         elif status is None and response.status != 200:
             problems.append(f"{label} at {width}: status {response.status}")
         if shots is not None and shot is not None:
-            await page.screenshot(path=str(shots / f"{shot}-{width}.png"), full_page=True)
+            height = await page.evaluate("() => document.documentElement.scrollHeight")
+            await page.screenshot(path=str(shots / f"{shot}-{width}.png"), full_page=True,
+                                  clip={"x": 0, "y": 0, "width": width, "height": min(height, 2400)})
         if width == 390:
             wide = await page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if wide[0] > wide[1]:
