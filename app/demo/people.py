@@ -42,7 +42,12 @@ DEMO_ORGANISATIONS = (
 DEMO_GUEST_ORGANISATIONS = (
     DemoOrganisation("ggz", "GGZ Zuiderstad", "mental_health_care"),
 )
-ALL_DEMO_ORGANISATIONS = (*DEMO_ORGANISATIONS, *DEMO_GUEST_ORGANISATIONS)
+# Organisations whose professionals refer (issue 17): a general practice with its own issuer; it
+# takes part in no conference, its practice nurse is a referrer (app/demo/intake.py).
+DEMO_REFERRER_ORGANISATIONS = (
+    DemoOrganisation("huisartsenpraktijk", "Huisartsenpraktijk De Linde", "general_practice"),
+)
+ALL_DEMO_ORGANISATIONS = (*DEMO_ORGANISATIONS, *DEMO_GUEST_ORGANISATIONS, *DEMO_REFERRER_ORGANISATIONS)
 
 DEMO_USERS = (
     DemoUser("voorzitter", "gemeente", "Anouk de Vries", ("chair",),
@@ -71,6 +76,11 @@ DEMO_GUESTS = (
     DemoUser("ggz-gast", "ggz", "Sanne Willems", ()),
 )
 
+# Referrers: professionals of a non-member organisation who refer and follow their own referrals.
+DEMO_REFERRERS = (
+    DemoUser("poh", "huisartsenpraktijk", "Ilse Vermeulen", ("referrer",)),
+)
+
 DEMO_SYSTEMS = (
     DemoSystem("politie-systeem", "politie", "BVH-koppeling politie",
                ("events:write", "cases:read-minimal", "clients:link")),
@@ -88,8 +98,8 @@ def demo_reference(organisation: str, number: int) -> str:
 
 
 def demo_user(key: str) -> DemoUser | DemoSystem:
-    for user in (*DEMO_USERS, *DEMO_GUESTS, *DEMO_SYSTEMS):
+    for user in (*DEMO_USERS, *DEMO_GUESTS, *DEMO_REFERRERS, *DEMO_SYSTEMS):
         if user.key == key:
             return user
-    known = ", ".join(u.key for u in (*DEMO_USERS, *DEMO_GUESTS, *DEMO_SYSTEMS))
+    known = ", ".join(u.key for u in (*DEMO_USERS, *DEMO_GUESTS, *DEMO_REFERRERS, *DEMO_SYSTEMS))
     raise KeyError(f"unknown demo user {key!r}; known: {known}")

@@ -20,6 +20,7 @@ from app.auth.dev_idp import DEV_AUDIENCE, issuer_url
 from app.clock import clock
 from app.config import Settings, get_settings
 from app.demo.agreements import add_demo_agreements
+from app.demo.intake import add_demo_intake
 from app.demo.people import (
     ALL_DEMO_ORGANISATIONS,
     DEMO_ORGANISATIONS,
@@ -756,6 +757,9 @@ async def load_demo_data(
     report("agreements", made, made)
     await add_demo_ring(session, base_url=base_url, conference=conference, cases=demo_cases, memberships=memberships)
     report("a guest, a household and representatives (the wider ring)", 1, 1)
+    await add_demo_intake(session, base_url=base_url, conference=conference, organisations=organisations,
+                          memberships=memberships)
+    report("a referrer, a worry from the surroundings, consultations and interventions", 1, 1)
     return True
 
 
