@@ -133,6 +133,26 @@ async def _check(page: Any, url: str, label: str, problems: list[str], shots: Pa
         problems.extend(f"{label} at {width}: {v}" for v in await _axe(page))
 
 
+async def _forms_help(page: Any, base: str) -> list[str]:
+    """A refused form: the focus is on the error summary, its link moves the focus to the field; a
+    submitted form is busy (web.js)."""
+    found = []
+    await page.set_viewport_size({"width": 1280, "height": 900})
+    await page.goto(base + "/web/privacy?clientnummer=geen+nummer")
+    if not await page.evaluate("() => document.activeElement.classList.contains('error-summary')"):
+        found.append("a refused form: the focus is not on the error summary")
+    await page.locator(".error-summary a").first.click()
+    if await page.evaluate("() => document.activeElement.id") != "clientnummer":
+        found.append("the error summary's link does not move the focus to its field")
+    if await page.get_attribute("#clientnummer", "aria-invalid") != "true":
+        found.append("the refused field is not marked aria-invalid")
+    await page.evaluate("() => { const f = document.querySelector('main form'); "
+                        "f.addEventListener('submit', e => e.preventDefault()); f.requestSubmit(); }")
+    if await page.get_attribute("main form", "aria-busy") != "true":
+        found.append("a submitted form is not marked busy")
+    return found
+
+
 async def test_every_page_passes_axe_and_fits_a_phone(
     web_world: World, owner_db: Database, web_server: WebServer, chromium: Any
 ) -> None:
@@ -170,6 +190,7 @@ async def test_every_page_passes_axe_and_fits_a_phone(
     for path, person, status in EXTRA:
         await _check(pages[person], web_server.base + path, f"{path} as {person or 'nobody'}", problems, shots,
                      MAIN.get((path, person)) if person else None, status=status)
+    problems.extend(await _forms_help(pages["privacy_officer"], web_server.base))
     for page in pages.values():
         await page.context.close()
     assert visited >= 10, "the route list gives the pages"
