@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
-from app.models import Action, Case, Goal, Plan, Referral
+from app.models import Action, Case, Client, Goal, Plan, Referral
 from tests.factories import World
 from tests.meeting_helpers import add_referral
 from tests.web.conftest import WebServer, agenda_world
@@ -163,6 +163,24 @@ async def test_chair_triages_prepares_runs_the_meeting_and_the_police_follow_up(
     assert numbers["overdue"] in shown and "Huisbezoek met de wijkagent" in shown
     assert HEALTH_GOAL not in shown and "Intakegesprek verslavingszorg plannen" not in shown
     await check_accessibility(liaison, "26-casus-politie-na-besluit")
+
+    # --- the privacy officer: each of these reads in the clients' access logs -----------------
+    async with owner_db.sessions() as session:
+        triaged = await session.get(Client, new_case.client_id)
+        assert triaged is not None
+    officer = await new_page(chromium)
+    await sign_in(officer, web_server, "Gemeente", "Privacy Officer", "/web/privacy")
+    await officer.goto(f"{web_server.base}/web/privacy/clienten/{numbers['overdue']}")
+    log = await officer.locator("main table").inner_text()
+    # the liaison's read of the case page and the update of the action, the chair's reads in meeting mode
+    assert "Police Liaison" in log and "Chair" in log, log
+    liaison_rows = [line for line in log.splitlines() if "Police Liaison" in line]
+    assert any("Actie" in line or "actie" in line for line in liaison_rows), liaison_rows
+    assert any("Casus" in line or "casus" in line for line in liaison_rows), liaison_rows
+    await officer.goto(f"{web_server.base}/web/privacy/clienten/{triaged.client_number}")
+    triage_log = await officer.locator("main table").inner_text()
+    assert "Chair" in triage_log, triage_log  # the triage (referral read, accepted into a case)
+    await check_accessibility(officer, "27-toegangslog-na-vergadering")
 
 
 async def fits_a_phone(page: Any, name: str) -> None:
