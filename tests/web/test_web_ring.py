@@ -99,6 +99,11 @@ async def test_the_demo_shows_a_guest_a_household_and_a_representative(
     assert "Behandeling van de angstklachten naast de verslavingszorg." in guest.text
     assert "Gasten en deelnemers" not in guest.text  # a guest does not see the list of guests
     assert (await browser.get(f"/web/casussen/{cases['Jeroen Bos']}")).status_code == 404
+    listed = await browser.get("/web/casussen")
+    assert listed.status_code == 200 and str(cases["Fatima Bouzid"]) in listed.text
+    assert str(cases["Jeroen Bos"]) not in listed.text
+    for path in ("/web/acties", "/web/aanmeldingen", "/web/vergaderingen", "/web/"):
+        assert (await browser.get(path)).status_code < 500, path
 
     start = f"/web/casussen/{cases['Lotte Koster']}"
     page = await browser2.get(start)
@@ -111,4 +116,4 @@ async def test_the_demo_shows_a_guest_a_household_and_a_representative(
     assert "Ouder met gezag: Sandra Koster" in section and "Ouderlijk gezag" in section
     fatima = await browser2.get(f"/web/casussen/{cases['Fatima Bouzid']}")
     guests = fatima.text.split("id=\"gasten-kop\"")[1].split("</section>")[0]
-    assert "Sanne Willems (GGZ Zuiderstad)" in guests and "1 keer ingezien" in guests
+    assert "Sanne Willems (GGZ Zuiderstad)" in guests and "2 keer ingezien" in guests  # the page and the list
