@@ -259,6 +259,10 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ("DELETE", "/api/v1/subscriptions/{subscription_id}"): Rule(frozenset({"webhook_system"}), "owner"),
     ("GET", "/api/v1/admin/dead-letters"): Rule(ADMIN, "global"),
     ("POST", "/api/v1/admin/dead-letters/{message_id}/replay"): Rule(ADMIN, "global"),
+    # outcome figures (aggregates, small numbers withheld): the chair and the members (and the
+    # municipality's policy staff, who are not among these callers: tests/test_outcomes.py)
+    ("GET", "/api/v1/conferences/{conference_id}/outcomes"): Rule(MEMBERS, "conference"),
+    ("GET", "/api/v1/conferences/{conference_id}/outcomes.csv"): Rule(MEMBERS, "conference"),
     # the access log: the privacy officer only (and no case content for them elsewhere)
     ("GET", "/api/v1/audit/log"): Rule(PRIVACY_OFFICER, "global"),
     ("GET", "/api/v1/audit/verify"): Rule(PRIVACY_OFFICER, "global"),

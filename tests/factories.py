@@ -45,6 +45,7 @@ PEOPLE = {
     "wijkteam_member": ("wijkteam", "member", "A"),
     "privacy_officer": ("gemeente", "privacy_officer", "A"),
     "admin": ("gemeente", "admin", "A"),
+    "policy_staff": ("gemeente", "policy_staff", "A"),  # outcome figures only, never a case
     "chair_b": ("gemeente", "chair", "B"),
     "police_member_b": ("politie", "member", "B"),
 }

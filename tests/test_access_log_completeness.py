@@ -312,6 +312,16 @@ async def _escalations(c: Ctx):
     return response, [c.row("list", "action")]
 
 
+async def _outcomes(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/conferences/{c.world.a.id}/outcomes")
+    return response, [("read", "outcomes", None, None)]  # about the conference: no client, no case
+
+
+async def _outcomes_csv(c: Ctx):
+    response = await c.call("chair", "GET", f"/api/v1/conferences/{c.world.a.id}/outcomes.csv")
+    return response, [("export", "outcomes", None, None)]
+
+
 async def _create_referral(c: Ctx):
     response = await c.call(
         "wijkteam_member",
@@ -891,6 +901,8 @@ CALLS: dict[str, Call] = {
     "GET /api/v1/actions/{action_id}": _get_action,
     "PATCH /api/v1/actions/{action_id}": _patch_action,
     "GET /api/v1/conferences/{conference_id}/escalations": _escalations,
+    "GET /api/v1/conferences/{conference_id}/outcomes": _outcomes,
+    "GET /api/v1/conferences/{conference_id}/outcomes.csv": _outcomes_csv,
     "POST /api/v1/conferences/{conference_id}/referrals": _create_referral,
     "POST /api/v1/conferences/{conference_id}/concerns": _create_concern,
     "POST /api/v1/conferences/{conference_id}/consultations": _create_consultation,

@@ -212,3 +212,38 @@ async def test_a_referrer_sees_nothing_of_any_case(
     # ... while their own referral's status is there for them.
     status = await client.get(f"/api/v1/referrals/{own.json()['id']}", headers=poh.headers())
     assert status.status_code == 200 and status.json()["status"] == "pending"
+
+
+async def test_policy_staff_reach_no_case_and_no_client(
+    client: httpx.AsyncClient, app: FastAPI, world: World, owner_db: Database
+) -> None:
+    """Issue 18: the municipality's policy staff read aggregates only. Every route that names an
+    object of a case (the case, its action, agreement, meeting) answers 403 or 404; no answer of
+    any GET route holds the client's number or name or a health text; the outcome figures answer."""
+    seeded = await _seed(owner_db, world)
+    await _chair_builds_the_agenda(client, world, seeded["meeting"].id)
+    ids = _ids(world, seeded, None)
+    async with owner_db.engine.connect() as conn:
+        number = (await conn.execute(sa.text("SELECT client_number FROM client WHERE id = :i"),
+                                     {"i": seeded["case"].client_id})).scalar_one()
+    secrets = (*HEALTH_TEXTS, number, "Jan Testpersoon")
+    headers = world.headers("policy_staff")
+    visited, opened, leaks = 0, [], {}
+    for methods, path in app_routes(app):
+        if "GET" not in methods or not path.startswith("/api/v1"):
+            continue
+        names = re.findall(r"{(\w+)}", path)
+        if any(n not in ids for n in names):
+            continue
+        response = await client.get(path.format(**{n: ids[n] for n in names}), headers=headers)
+        visited += 1
+        assert response.status_code < 500, f"{path}: {response.status_code}"
+        if set(names) - {"conference_id"} and response.status_code not in (403, 404):
+            opened.append(f"{path}: {response.status_code}")
+        found = [t for t in secrets if t in _text(response)]
+        if found:
+            leaks[path] = found
+    assert visited > 20
+    assert opened == [] and leaks == {}
+    figures = await client.get(f"/api/v1/conferences/{world.a.id}/outcomes", headers=headers)
+    assert figures.status_code == 200, figures.text

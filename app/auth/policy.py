@@ -98,6 +98,8 @@ class Op(StrEnum):
     household_manage = "household:manage"
     representative_read = "representative:read"
     representative_manage = "representative:manage"
+    # outcome figures of a conference: aggregates with small numbers suppressed, never a case
+    outcomes_read = "outcomes:read"
 
 
 CASE_WORKERS = frozenset({Role.chair, Role.member, Role.liaison})
@@ -181,6 +183,9 @@ ROLE_MATRIX: dict[Op, frozenset[str]] = {
     Op.household_manage: frozenset({Role.chair}),
     Op.representative_read: CASE_WORKERS,
     Op.representative_manage: frozenset({Role.chair}),  # + the case director
+    # Aggregates only (app/services/outcomes/): the chair, the members, and the municipality's
+    # policy staff, who may do nothing else with a case.
+    Op.outcomes_read: frozenset({Role.chair, Role.member, Role.policy_staff}),
 }
 
 # Operations that only people of these organisation kinds perform (besides their role).

@@ -130,6 +130,9 @@ class ReferralSpec:
     decline_reason: str | None = None  # set: the chair declined it
 
 
+# The neighbourhoods (wijken) of the demo cases, in turn: the outcome figures filter by them.
+DEMO_AREAS = ("Centrum", "Noord")
+
 CASES: tuple[CaseSpec, ...] = (
     CaseSpec(
         name="Kevin van Dijk",
@@ -660,6 +663,7 @@ async def load_demo_data(
             substances=list(spec.substances),
             next_review_date=None if closed else today + timedelta(days=7 + 7 * (spec.opened_days_ago % 3)),
             opened_on=opened_on,
+            area=DEMO_AREAS[number % len(DEMO_AREAS)],
             opened_at=_at(opened_on),
             closed_at=_at(today - timedelta(days=spec.closed_days_ago or 0), 12) if closed else None,
             updated_at=now,

@@ -28,6 +28,8 @@ class Case(SQLModel, table=True):
     substances: list[str] = text_array_field()
     next_review_date: date | None = None
     opened_on: date
+    # The neighbourhood (wijk) the client lives in: outcome figures are filtered by it (issue 18).
+    area: str | None = Field(default=None, max_length=64)
     opened_at: datetime = ts_field()
     closed_at: datetime | None = ts_field(nullable=True, default_now=False)
     updated_at: datetime = ts_field()

@@ -41,6 +41,12 @@ NOT_CLIENT_DATA = frozenset({
     "ConsultationCountOut",
     # an organisation's catalogue of interventions: the same for every client
     "InterventionOut",
+    # outcome figures (app/services/outcomes/): counts over groups of cases with every count under
+    # 5 withheld and complementary counts withheld so none can be recomputed, means and medians
+    # only where the count they are taken over is published, row keys that are months, phases,
+    # life domains or partner organisations; never a client number, case id or name. Aggregates,
+    # not client data.
+    "OutcomesOut", "OutcomeTable", "OutcomeRow", "OutcomeCell", "OutcomeColumn", "OutcomeMeasure",
 })
 
 _METADATA = re.compile(

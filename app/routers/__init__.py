@@ -28,6 +28,7 @@ from app.routers import (
     known_elsewhere,
     me,
     meetings,
+    outcomes,
     partners,
     plans,
     referrals,
@@ -49,7 +50,7 @@ API_PREFIX = "/api/v1"
 API_ROUTERS = (
     health, admin, clients, referrals, cases, guests, aftercare, households, plans, actions, agreements, checklist, identity_admin, me,
     meetings, events, webhooks, partners, audit,
-    fhir, known_elsewhere, client_requests,
+    fhir, known_elsewhere, client_requests, outcomes,
     consultations,  # issue 17: spreekuur
     interventions,
 )
