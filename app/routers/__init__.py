@@ -37,6 +37,7 @@ from app.routers import (
     web_agreements,
     web_meetings,
     web_notifications,
+    web_outcomes,
     web_privacy,
     web_referrals,
     web_ring,
@@ -55,7 +56,7 @@ API_ROUTERS = (
     interventions,
 )
 WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy, web_notifications,
-               web_access_log)
+               web_access_log, web_outcomes)
 
 
 def register_routers(app: FastAPI, settings: Settings) -> None:
