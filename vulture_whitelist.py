@@ -29,3 +29,7 @@ _.disabled  # logging.Logger: app.logs switches uvicorn's access log off
 _.justification_hidden  # read by the case page template (agreements/case_section.html)
 _.replied_by_id  # aftercare report: who answered (kept with the answer, on record)
 _.reports  # read by the case page template (case_aftercare.html)
+_.text_x  # app/web/charts.py Bar and Chart: read by the outcomes page template (outcomes.html)
+_.text_y
+_.values_shown
+_.colour
