@@ -39,6 +39,7 @@ from app.models import (
     ChangeRecord,
     Client,
     Conference,
+    Consultation,
     Meeting,
     PartnerEvent,
     Referral,
@@ -238,6 +239,18 @@ async def seed(owner_db: Database, world: World) -> dict[str, Case]:
         s.watch(a[1], at(1, 1), at(2, 20))  # A2 relapsed on 01-15
         s.watch(a[2], at(6, 1), at(8, 1))  # ends after the period
         s.watch(other, at(1, 1), at(2, 1))  # conference B
+
+        # consultations (spreekuur): Feb 1 open + 5 answered; Jun 6 answered + 5 turned into a
+        # referral; one in 2025 and one in conference B are not counted
+        for when, status, n in ((at(2, 15), "open", 1), (at(2, 15), "answered", 5), (at(6, 15), "answered", 6),
+                                (at(6, 15), "converted", 5), (at(12, 15, year=2025), "open", 1)):
+            for _ in range(n):
+                session.add(Consultation(conference_id=world.a.id, asked_by_id=world.members["wijkteam_member"].id,
+                                         asking_organisation_id=world.orgs["wijkteam"].id, question="Wat nu?",
+                                         status=status, created_at=when))
+        session.add(Consultation(conference_id=world.b.id, asked_by_id=world.members["police_member_b"].id,
+                                 asking_organisation_id=world.orgs["politie"].id, question="Wat nu?",
+                                 created_at=at(2, 15)))
         await session.commit()
     return {"A1": a[0], "D": d}
 
@@ -404,6 +417,25 @@ async def test_aftercare_watches_completed_without_relapse(figures: dict) -> Non
     assert grid(t) == {"completed": [W, W, 6]}
 
 
+async def test_consultations_held(figures: dict) -> None:
+    t = table(figures, "consultations")
+    assert [c["key"] for c in t["columns"]] == ["open", "answered", "converted"]
+    # Raw: Feb [1, 5, 0] 6; Jun [0, 6, 5] 11; other months 0; columns 1, 11, 5; 17.
+    # Withheld: every 0, Feb's 1, the open column's total 1. Jun's row: its 0 alone would be known
+    # (11 - 6 - 5): its 5 goes. The answered column: its zeros alone would be known (11 - 5 - 6):
+    # Feb's 5 goes. The column totals against 17: the open total alone: the converted total (5)
+    # goes. The row totals against 17: the zeros alone: Feb's total (6) goes.
+    assert grid(t) == {
+        "2026-01": [W, W, W, W],
+        "2026-02": [W, W, W, W],
+        "2026-03": [W, W, W, W],
+        "2026-04": [W, W, W, W],
+        "2026-05": [W, W, W, W],
+        "2026-06": [W, 6, W, 11],
+        "total": [W, 11, W, 17],
+    }
+
+
 async def test_figures_carry_no_client_data(client: httpx.AsyncClient, world: World, owner_db: Database,
                                             figures: dict) -> None:
     async with owner_db.engine.connect() as conn:
@@ -415,7 +447,7 @@ async def test_figures_carry_no_client_data(client: httpx.AsyncClient, world: Wo
     assert "Telling" not in text  # the clients' names, the actions' titles
     assert figures["areas"] == ["Noord"]  # Zuid has one case: not offered as a filter
     assert figures["threshold"] == 5
-    assert figures["not_available"]
+    assert figures["not_available"] == []
 
 
 async def test_area_filter(client: httpx.AsyncClient, world: World, owner_db: Database) -> None:
@@ -426,6 +458,9 @@ async def test_area_filter(client: httpx.AsyncClient, world: World, owner_db: Da
     # Zuid: only D, active from 03-10: every count under 5.
     assert grid(table(zuid, "cases_per_phase"))["2026-04"] == [W, W, W, W, W, W]
     assert zuid["area"] == "Zuid"
+    # consultations are anonymous: no area, so no figure for one, and the answer says why
+    assert "consultations" not in [t["key"] for t in zuid["tables"]]
+    assert [n.split(":")[0] for n in zuid["not_available"]] == ["consultations"]
     noord = (await client.get(url, params={**PERIOD, "area": "Noord"}, headers=world.headers("chair"))).json()
     # Noord without D: active A1-6 + E = 7, total 10.
     assert grid(table(noord, "cases_per_phase"))["2026-04"] == [W, W, 7, W, W, 10]

@@ -62,6 +62,8 @@ DEMO_USERS = (
     DemoUser("zorg-liaison", "verslavingszorg", "Frank Mulder", ("liaison",)),
     DemoUser("wijkteam-lid", "wijkteam", "Gina de Boer", ("member",), (("outreach", None),)),
     DemoUser("privacy", "gemeente", "Hanna Meijer", ("privacy_officer",)),
+    # The municipality's policy staff: the outcome figures (/web/uitkomsten), never a case.
+    DemoUser("beleid", "gemeente", "Noor Willems", ("policy_staff",)),
     DemoUser("beheer", "gemeente", "Ivo de Groot", ("admin",), organisation_admin=True),
     # Administrators of each organisation (no conference role): a change of an organisation's
     # issuer or keys needs two of them, so the municipality has a second one.

@@ -45,6 +45,8 @@ TITLES = {
                         "ketenpartners, naar het moment van het signaal zelf."),
     "without_signal": ("Cliënten zonder terugvalsignaal", "Cliënten met een open casus aan het eind van de periode: "
                        "zonder of met een signaal van terugval of een uitglijder in de 6 en 12 maanden ervoor."),
+    "consultations": ("Gehouden spreekuren", "Consultaties (spreekuur) die in de maand werden gevraagd, naar hoe "
+                      "ze er nu voor staan: open, beantwoord, of een aanmelding geworden."),
     "aftercare": ("Afgeronde nazorg", "Nazorgperiodes die binnen de periode eindigden: zonder of met een signaal "
                   "van terugval tijdens de nazorg."),
 }
@@ -54,7 +56,7 @@ COLUMNS = {
     "late": "Te laat", "not_done": "Niet gedaan", "open": "Open", "handled": "Afgehandeld", "improved": "Vooruit",
     "same": "Gelijk", "worse": "Achteruit", "relapse": "Terugval", "lapse": "Uitglijder",
     "without": "Zonder signaal", "with": "Met signaal", "without_relapse": "Zonder terugval",
-    "with_relapse": "Met terugval",
+    "with_relapse": "Met terugval", "answered": "Beantwoord", "converted": "Aanmelding geworden",
 }
 ROWS = {
     **{p.value: name for p, name in PHASES.items()}, **LIFE_DOMAINS,
@@ -63,7 +65,8 @@ ROWS = {
 }
 MEASURES = {"median_days": "Mediaan (dagen)", "mean_days": "Gemiddeld (dagen)",
             "mean_first": "Gemiddeld eerst", "mean_latest": "Gemiddeld laatst"}
-NOT_AVAILABLE = {"consultations": "Gehouden spreekuren (consultaties): deze dienst legt ze nog niet vast."}
+NOT_PER_AREA = {"consultations": "Gehouden spreekuren: een consultatie is anoniem en hoort bij geen wijk. Ze "
+                                  "staan alleen bij de uitkomsten zonder wijk."}
 
 
 def _row_title(key: str, short: bool = False) -> str:
@@ -145,7 +148,7 @@ async def outcomes_page(request: Request, ctx: Ctx, overleg: str = "", van: str 
     return page(request, "outcomes.html", ctx, status=422 if error else 200, error=error, body=body,
                 figures=[_figure(t) for t in body.tables] if body else [], conferences=conferences,
                 conference_id=str(conference_id), van=van, tot=tot, wijk=wijk, query=query,
-                not_available=list(NOT_AVAILABLE.values()))
+                not_available=[NOT_PER_AREA.get(n.split(":")[0], n) for n in body.not_available] if body else [])
 
 
 @router.get("/uitkomsten.csv")

@@ -24,7 +24,9 @@ Definitions (the page and docs/outcomes.md say the same in Dutch):
   without a signal: clients with a case open at the period's end, by whether a signal came in
   the 6 or 12 months before it;
 - aftercare: watches that ended within the period, by whether a relapse or lapse came in during
-  the watch."""
+  the watch;
+- consultations (spreekuur): asked in the month, by where they stand now (open, answered, turned
+  into a referral); anonymous, so they have no area and are left out when an area is asked."""
 
 from __future__ import annotations
 
@@ -196,6 +198,11 @@ SELECT
                AND s.occurred_at >= aw.started_at AND s.occurred_at < aw.ends_at)))
      FROM aftercare_watch aw JOIN cases c ON c.id = aw.case_id CROSS JOIN w
      WHERE aw.ends_at >= w.t_from AND aw.ends_at < w.t_to) AS aftercare,
+    (SELECT coalesce(json_agg(json_build_object('month', x.month, 'status', x.status, 'n', x.n)), '[]') FROM (
+        SELECT m.month, q.status, count(*) AS n
+        FROM months m JOIN consultation q ON q.created_at >= m.m_from AND q.created_at < m.m_to CROSS JOIN w
+        WHERE q.conference_id = CAST(:conference_id AS uuid) AND w.area IS NULL
+        GROUP BY m.month, q.status) x) AS consultations,
     (SELECT coalesce(json_agg(x.area ORDER BY x.area), '[]') FROM (
         SELECT c.area FROM "case" c WHERE c.conference_id = CAST(:conference_id AS uuid) AND c.area IS NOT NULL
         GROUP BY c.area HAVING count(*) >= :threshold) x) AS areas

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.models.enums import LifeDomain, Phase
+from app.models.enums import ConsultationStatus, LifeDomain, Phase
 from app.schemas.outcomes import OutcomeCell, OutcomeColumn, OutcomeMeasure, OutcomeRow, OutcomeTable
 from app.services.outcomes.suppression import Grid, protect
 
@@ -79,7 +79,7 @@ def _by(items: list[dict], key: str) -> dict[Any, dict]:
     return {item[key]: item for item in items}
 
 
-def specs(raw: dict[str, Any]) -> list[Spec]:
+def specs(raw: dict[str, Any], area: str | None = None) -> list[Spec]:
     """Every figure of the dashboard, from the raw counts of figures.raw_figures."""
     months: list[str] = raw["months"]
     month_keys = [m[:7] for m in months]
@@ -178,11 +178,24 @@ def specs(raw: dict[str, Any]) -> list[Spec]:
         [("completed", "completed watches")],
         [[aftercare["n"] - aftercare["with_relapse"], aftercare["with_relapse"]]], row_totals=True,
     ))
+
+    if area is None:  # consultations are anonymous: they have no area
+        statuses = list(ConsultationStatus)
+        asked: dict[str, dict[str, int]] = {}
+        for item in raw["consultations"]:
+            asked.setdefault(item["month"][:7], {})[item["status"]] = item["n"]
+        out.append(Spec(
+            "consultations", "Consultations held", "Consultations (spreekuur) asked in the month, by where they "
+            "stand now: open, answered, or turned into a referral.",
+            [(st.value, st.value) for st in statuses], _month_rows(months),
+            [[asked.get(m, {}).get(st.value, 0) for st in statuses] for m in month_keys],
+            row_totals=True, column_totals=True,
+        ))
     return out
 
 
-def tables(raw: dict[str, Any]) -> list[OutcomeTable]:
-    return [build(spec) for spec in specs(raw)]
+def tables(raw: dict[str, Any], area: str | None = None) -> list[OutcomeTable]:
+    return [build(spec) for spec in specs(raw, area)]
 
 
 def _text(cell: OutcomeCell | None) -> str:

@@ -23,10 +23,10 @@ from app.services.outcomes.suppression import THRESHOLD
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 AREA_MAX = 64
 
-# Figures of issue 18 that this service cannot count yet, with the reason (shown on the page and
-# in the JSON, so nobody reads a missing figure as zero).
-NOT_AVAILABLE = {
-    "consultations": "Consultations (spreekuur) are not recorded by this service yet.",
+# Figures that cannot be counted for an area, with the reason (in the JSON and on the page, so
+# nobody reads a missing figure as zero).
+NOT_PER_AREA = {
+    "consultations": "Consultations (spreekuur) are anonymous and have no area: counted only without an area.",
 }
 
 
@@ -89,8 +89,8 @@ async def outcomes_read(session: AsyncSession, filters: Filters, *, action: str 
     raw = await raw_figures(session, filters, now=now, threshold=THRESHOLD)
     body = OutcomesOut(
         conference_id=filters.conference_id, period_from=filters.start, period_to=filters.end, area=filters.area,
-        areas=raw["areas"], threshold=THRESHOLD, generated_at=now, tables=present.tables(raw),
-        not_available=[f"{key}: {why}" for key, why in NOT_AVAILABLE.items()],
+        areas=raw["areas"], threshold=THRESHOLD, generated_at=now, tables=present.tables(raw, filters.area),
+        not_available=[f"{key}: {why}" for key, why in NOT_PER_AREA.items()] if filters.area else [],
     )
     part = f"area:{filters.area}" if filters.area else None
     return Read(body, (outcomes_access(filters.conference_id, action, part),))
