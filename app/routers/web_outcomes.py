@@ -51,7 +51,7 @@ TITLES = {
                   "van terugval tijdens de nazorg."),
 }
 COLUMNS = {
-    **{p.value: name for p, name in PHASES.items()},
+    **{str(p): name for p, name in PHASES.items()},
     "stays": "Afgeronde verblijven", "reached": "Gevolgd", "not_yet": "Nog niet", "on_time": "Op tijd",
     "late": "Te laat", "not_done": "Niet gedaan", "open": "Open", "handled": "Afgehandeld", "improved": "Vooruit",
     "same": "Gelijk", "worse": "Achteruit", "relapse": "Terugval", "lapse": "Uitglijder",
@@ -59,7 +59,7 @@ COLUMNS = {
     "with_relapse": "Met terugval", "answered": "Beantwoord", "converted": "Aanmelding geworden",
 }
 ROWS = {
-    **{p.value: name for p, name in PHASES.items()}, **LIFE_DOMAINS,
+    **{str(p): name for p, name in PHASES.items()}, **LIFE_DOMAINS,
     "first_action": "Eerste actie", "first_discussion": "Eerste bespreking", "6_months": "Laatste 6 maanden",
     "12_months": "Laatste 12 maanden", "completed": "Nazorg afgerond",
 }
