@@ -374,6 +374,11 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     ("POST", "/web/privacy/verzoeken/{request_id}/verlengen"): WebRule(PRIVACY_OFFICER, "conference"),
     ("POST", "/web/privacy/verzoeken/{request_id}/antwoord"): WebRule(PRIVACY_OFFICER, "conference"),
     ("POST", "/web/privacy/verzoeken/{request_id}/correctie"): WebRule(PRIVACY_OFFICER, "conference"),
+    # outcome figures (Uitkomsten): the chair and members of their own conference (and policy staff,
+    # who are not among these callers: tests/web/test_outcomes_web.py)
+    ("GET", "/web/uitkomsten"): WebRule(MEMBERS, "page"),
+    ("GET", "/web/uitkomsten.csv"): WebRule(MEMBERS, "page"),
+    ("GET", "/web/uitkomsten.json"): WebRule(MEMBERS, "page"),
     # the privacy officer's pages: the access log, the subject-access report, the export
     ("GET", "/web/privacy"): WebRule(PRIVACY_OFFICER, "page"),
     ("GET", "/web/privacy/clienten/{client_number}"): WebRule(PRIVACY_OFFICER, "conference"),
