@@ -230,7 +230,8 @@ async def case_list_page(request: Request, ctx: Ctx, fase: str = "") -> HTMLResp
 
 
 @router.get("/casussen/{case_id}", response_class=HTMLResponse)
-async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str = "") -> HTMLResponse:
+async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str = "",
+                    gast: str = "") -> HTMLResponse:
     """The case as the API's read path shapes it: labelled content the reader may not see reads
     "afgeschermd", exactly as in the API."""
     session = ctx.guard.session
@@ -250,6 +251,7 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str 
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
                                                                "name": detail.client_name}, guests=guests,
                  aftercare=aftercare, aftercare_saved=nazorg, family=family,
+                 guests_saved=gast == "uitgenodigd",
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],

@@ -14,6 +14,8 @@ from pydantic import ValidationError
 from app.auth.policy import Op
 from app.errors import Conflict, UnprocessableEntity
 from app.schemas.aftercare import AftercareReportCreate
+from app.schemas.guests import GuestInvitationCreate
+from app.services.cases import guests as guest_service
 from app.services.cases import lifecycle as case_service
 from app.services.events import aftercare as aftercare_service
 from app.web.csrf import checked_form
@@ -31,6 +33,18 @@ REFUSALS = {
             "maximaal 2000 tekens.",
     "reply": "Schrijf een antwoord voor het wijkteam (maximaal 2000 tekens).",
     "answered": "Deze melding is al beantwoord.",
+    "guest": "Vul de organisatie, de gebruikersnaam, de naam, de reden en de laatste dag in (dd-mm-jjjj).",
+}
+GUEST_REFUSALS = {  # the service's pointer -> what the chair reads
+    "/reason": "Vul de reden van de uitnodiging in.",
+    "/ends_on": "De laatste dag ligt niet in het verleden en hoogstens 90 dagen vooruit (365 voor een "
+                "ervaringsdeskundige of maatje).",
+    "/consent_agreement_id": "Een ervaringsdeskundige of maatje doet alleen mee met toestemming van de cliënt, "
+                             "vastgelegd in een getekende overeenkomst; nodig hen uit via de koppeling (API) met "
+                             "die overeenkomst.",
+    "/subject": "Deze persoon neemt al deel aan het overleg.",
+    "/organisation_id": "Kies een organisatie met een eigen inlogvoorziening.",
+    "/agenda_item_id": "Dit agendapunt hoort niet bij deze casus.",
 }
 
 
@@ -88,3 +102,33 @@ async def reply_aftercare(case_id: uuid.UUID, report_id: uuid.UUID, request: Req
                           REFUSALS["answered" if isinstance(exc, Conflict) else "reply"])
     ctx.guard.deliver(await aftercare_service.report_read(session, ctx.principal, loaded, row, "update"))
     return _back(case_id, "beantwoord")
+
+
+@router.post("/casussen/{case_id}/gasten")
+async def invite_guest(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
+    """De voorzitter nodigt iemand van buiten het overleg uit voor deze casus: met reden en laatste dag."""
+    form = await checked_form(request, ctx)
+    session = ctx.guard.session
+    loaded = await case_service.load_case(session, case_id)
+    access = guest_service.guest_access(loaded, "create")
+    await ctx.guard.require(Op.guest_manage, loaded.target, access, hidden_as="case")
+    try:
+        data = GuestInvitationCreate.model_validate({
+            "kind": str(form.get("soort") or "guest"), "organisation_id": str(form.get("organisatie") or ""),
+            "subject": str(form.get("gebruiker") or ""), "display_name": str(form.get("naam") or ""),
+            "reason": str(form.get("reden") or ""), "ends_on": parse_date(str(form.get("tot") or "")) or None,
+        })
+    except (ValidationError, ValueError):
+        await ctx.guard.audit.denied(access)
+        return error_page(request, 422, REFUSALS["guest"])
+    try:
+        async with refusable(session):
+            invitation = await guest_service.invite(session, ctx.principal, loaded, data)
+    except (UnprocessableEntity, Conflict) as exc:
+        await ctx.guard.audit.denied(access)
+        if isinstance(exc, Conflict):
+            return error_page(request, 409, "Een gesloten casus krijgt geen gasten.")
+        pointer = (exc.extra.get("errors") or [{}])[0].get("pointer", "")
+        return error_page(request, 422, GUEST_REFUSALS.get(pointer, REFUSALS["guest"]))
+    ctx.guard.record(guest_service.guest_access(loaded, "create", invitation.id))
+    return RedirectResponse(f"/web/casussen/{case_id}?gast=uitgenodigd#gasten-kop", status_code=303)

@@ -117,3 +117,29 @@ async def test_the_demo_shows_a_guest_a_household_and_a_representative(
     fatima = await browser2.get(f"/web/casussen/{cases['Fatima Bouzid']}")
     guests = fatima.text.split("id=\"gasten-kop\"")[1].split("</section>")[0]
     assert "Sanne Willems (GGZ Zuiderstad)" in guests and "2 keer ingezien" in guests  # the page and the list
+
+
+async def test_the_chair_invites_a_guest_on_the_case_page(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        await session.commit()
+    page = await sign_in(browser, web_world, "chair", start=f"/web/casussen/{case.id}")
+    assert "Iemand van buiten het overleg uitnodigen" in page.text
+    form = {"csrf": csrf_of(page.text), "soort": "guest", "organisatie": str(web_world.orgs["wijkteam"].id),
+            "gebruiker": "gast-7", "naam": "Rik Gast", "reden": "", "tot": ""}
+    refused = await browser.post(f"/web/casussen/{case.id}/gasten", data=form)
+    assert refused.status_code == 422 and "Vul de reden" in refused.text
+    too_far = await browser.post(f"/web/casussen/{case.id}/gasten", data={
+        **form, "reden": "Afstemming", "tot": (clock.today() + timedelta(days=200)).strftime("%d-%m-%Y")})
+    assert too_far.status_code == 422 and "hoogstens 90 dagen" in too_far.text
+    done = await browser.post(f"/web/casussen/{case.id}/gasten", data={
+        **form, "reden": "Afstemming over de woning", "tot": (clock.today() + timedelta(days=20)).strftime("%d-%m-%Y")})
+    assert done.status_code == 200 and "De uitnodiging is vastgelegd." in done.text
+    assert "Rik Gast (Wijkteam)" in done.text and "Afstemming over de woning" in done.text
+    async with owner_db.engine.connect() as conn:
+        denied = (await conn.execute(sa.text("SELECT count(*) FROM access_log WHERE resource_type = "
+                                             "'guest_invitation' AND outcome = 'denied'"))).scalar_one()
+        made = (await conn.execute(sa.text("SELECT count(*) FROM guest_invitation"))).scalar_one()
+    assert (denied, made) == (2, 1)

@@ -10,6 +10,7 @@ history and lists them with the guest's reads."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -232,10 +233,22 @@ async def organisation_name(session: AsyncSession, invitation: GuestInvitation) 
     return org.name if org else ""
 
 
-async def guests_read(session: AsyncSession, principal: Principal,
-                      loaded: LoadedCase) -> Read[list[GuestInvitationOut] | None]:
+@dataclass(frozen=True)
+class GuestsPage:
+    items: list[GuestInvitationOut]
+    organisations: list[tuple[uuid.UUID, str]]  # for the chair's invitation form; empty for others
+
+
+async def guests_read(session: AsyncSession, principal: Principal, loaded: LoadedCase) -> Read[GuestsPage | None]:
     """The case page's list of guests: for those who may read it (not the guests themselves), with
-    its access-log row; None for the others (nothing read, nothing logged)."""
+    its access-log row, and for the chair the organisations a guest may come from; None for the
+    others (nothing read, nothing logged)."""
     if not authorize(principal, Op.guest_read, loaded.target).allowed:
         return Read(None, ())
-    return Read(await invitations_of(session, loaded), (guest_access(loaded, "list"),))
+    organisations: list[tuple[uuid.UUID, str]] = []
+    if authorize(principal, Op.guest_manage, loaded.target).allowed and loaded.case.phase != Phase.closed:
+        organisations = [(o, n) for o, n in (await session.execute(
+            sa.select(col(Organisation.id), col(Organisation.name)).where(col(Organisation.issuer).is_not(None))
+            .order_by(col(Organisation.name))
+        )).all()]
+    return Read(GuestsPage(await invitations_of(session, loaded), organisations), (guest_access(loaded, "list"),))
