@@ -585,3 +585,28 @@ def test_rows_that_share_a_total_withhold_it_together() -> None:
     assert g.cells == [[False, False], [True, True]] and g.rows == [False, False]
     g = protect(Grid([[2, 2], [1, 3]], row_totals=True, same_row_totals=True))
     assert g.rows == [True, True]
+
+
+async def test_the_chair_sets_a_cases_area_and_the_figures_follow(client: httpx.AsyncClient, world: World,
+                                                                  owner_db: Database) -> None:
+    from tests.factories import add_case
+
+    async with owner_db.sessions() as session:
+        cases = [await add_case(session, world) for _ in range(5)]  # active, no area
+        await session.commit()
+    url = f"/api/v1/conferences/{world.a.id}/outcomes"
+    for case in cases:
+        path = f"/api/v1/cases/{case.id}"
+        etag = (await client.get(path, headers=world.headers("chair"))).headers["ETag"]
+        patched = await client.patch(path, json={"area": "Oost"}, headers=world.headers("chair", **{"If-Match": etag}))
+        assert patched.status_code == 200, patched.text
+        assert (await client.get(path, headers=world.headers("chair"))).json()["area"] == "Oost"
+    oost = (await client.get(url, params={"area": "Oost"}, headers=world.headers("policy_staff"))).json()
+    assert oost["areas"] == ["Oost"]  # five cases: offered as a filter
+    last = table(oost, "cases_per_phase")["rows"][-1]
+    # 5 cases, all active, at the end of this month: the other phases' zeros are withheld, and since
+    # they would add up to 0 against the total 5, the 5 active goes too; the total stays.
+    assert [shown(c) for c in last["cells"]] == [W, W, W, W, W] and shown(last["total"]) == 5
+    too_long = await client.patch(f"/api/v1/cases/{cases[0].id}", json={"area": "x" * 65},
+                                  headers=world.headers("chair", **{"If-Match": '"v2"'}))
+    assert too_long.status_code == 422

@@ -72,6 +72,7 @@ CLASSIFICATION: dict[str, dict[str, str]] = {
         "client_date_of_birth": Label.identity,
         # that the client needs plain language: everyone who writes to or about them must know
         "client_plain_language": Label.general,
+        "area": Label.general,  # the neighbourhood (wijk): process information for the conference
         "substances": Label.health,
     },
     "ActionOut": {

@@ -138,6 +138,9 @@ class CaseUpdate(Strict):
     client_plain_language: bool | None = Field(
         default=None, description="Mark that the client needs plain language or support in reading (or clear it)."
     )
+    area: str | None = Field(default=None, min_length=1, max_length=64,
+                             description="The neighbourhood (wijk) the client lives in; null clears it. The "
+                                         "outcome figures filter by it.")
 
 
 class GoalIn(Strict):
@@ -255,6 +258,7 @@ class CaseDetail(CaseSummary):
         default=False, description="The client needs plain language or support in reading: write to them at B1 level."
     )
     closure_reason: ClosureReason | None
+    area: str | None = Field(default=None, description="The neighbourhood (wijk) the client lives in.")
     substances: list[str]
     substances_hidden: bool = Field(default=False, description="True when substances are hidden from you.")
     allowed_transitions: list[Phase]

@@ -87,6 +87,7 @@ def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDet
         client_date_of_birth=client.date_of_birth if identity_visible else None,
         client_plain_language=client.plain_language,
         closure_reason=case.closure_reason,
+        area=case.area,
         substances=list(case.substances) if substances_visible else [],
         substances_hidden=bool(case.substances) and not substances_visible,
         allowed_transitions=lifecycle.allowed_next(case.phase),
