@@ -30,6 +30,8 @@ from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
 from app.services.cases import zrm
 from app.services.events import aftercare as aftercare_service
+from app.services.events import reads as event_reads
+from app.services.partners import references as reference_service
 from app.web import signin
 from app.web.consent import consent_section
 from app.web.csrf import checked_form
@@ -248,10 +250,14 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str 
     guests = ctx.guard.deliver(await guest_service.guests_read(session, ctx.principal, loaded))
     aftercare = ctx.guard.deliver(await aftercare_service.aftercare_page(session, ctx.principal, loaded))
     family = ctx.guard.deliver(await household_service.case_page_read(session, ctx.principal, loaded))
+    timeline = ctx.guard.deliver(await event_reads.case_page_timeline(session, ctx.principal, loaded))
+    checklist = ctx.guard.deliver(await case_reads.checklist_read(session, ctx.principal, loaded))
+    references = ctx.guard.deliver(await reference_service.references_read(session, ctx.principal, loaded))
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
                                                                "name": detail.client_name}, guests=guests,
                  aftercare=aftercare, aftercare_saved=nazorg, family=family,
-                 guests_saved=gast == "uitgenodigd",
+                 guests_saved=gast == "uitgenodigd", timeline=timeline,
+                 checklist=checklist, references=references,
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],

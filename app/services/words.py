@@ -6,7 +6,7 @@ two equal."""
 from __future__ import annotations
 
 from app.events.cloudevents import EventType
-from app.models.enums import ActionStatus, Phase, Priority, ReferralStatus
+from app.models.enums import ActionStatus, Label, Phase, Priority, ReferralStatus
 
 # The phases of the personal approach (selecteren, prioriteren, plan van aanpak opstellen en
 # uitvoeren, monitoren en beëindigen), as a case is in them.
@@ -58,6 +58,33 @@ FLAG_REASONS: dict[str, str] = {
     EventType.detention: "Detentie gemeld door een ketenpartner",
     EventType.eviction_threat: "Dreigende huisuitzetting gemeld door een ketenpartner",
     EventType.missed_appointment: "Gemiste afspraak gemeld door een ketenpartner",
+}
+
+# What a partner's event on the timeline was.
+EVENT_TYPES: dict[str, str] = {
+    EventType.relapse: "Terugval",
+    EventType.lapse: "Uitglijder",
+    EventType.police_contact: "Contact met de politie",
+    EventType.nuisance_report: "Melding van overlast",
+    EventType.missed_appointment: "Gemiste afspraak",
+    EventType.admission: "Opname",
+    EventType.discharge: "Ontslag uit opname",
+    EventType.overdose: "Overdosis",
+    EventType.eviction_threat: "Dreigende huisuitzetting",
+    EventType.detention: "Detentie",
+    EventType.treatment_completed: "Behandeling afgerond",
+    EventType.aftercare_worry: "Zorg in de nazorg",
+    EventType.aftercare_missed_contact: "Gemist contact in de nazorg",
+    EventType.aftercare_suspected_relapse: "Vermoeden van terugval in de nazorg",
+}
+
+# The kind of information a label marks (shown with a hidden item where the reader may know its kind).
+LABELS: dict[str, str] = {
+    Label.general: "algemeen",
+    Label.identity: "identiteit",
+    Label.health: "gezondheid",
+    Label.justice: "justitie",
+    Label.org_internal: "intern van een organisatie",
 }
 
 # What a notification (the one `notification` table) tells its reader.

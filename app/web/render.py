@@ -13,7 +13,9 @@ from fastapi.templating import Jinja2Templates
 from app.models.enums import Role
 from app.services.words import (
     ACTION_STATUS,
+    EVENT_TYPES,
     FLAG_REASONS,
+    LABELS,
     LIFE_DOMAINS,
     NOTIFICATIONS,
     PHASES,
@@ -57,6 +59,7 @@ templates.env.globals.update(
     ACTION_STATUS=ACTION_STATUS, PHASES=PHASES, LIFE_DOMAINS=LIFE_DOMAINS, REFERRAL_STATUS=REFERRAL_STATUS,
     PRIORITY=PRIORITY, FLAG_REASONS=FLAG_REASONS, NOTIFICATIONS=NOTIFICATIONS,
 )
+templates.env.globals.update(EVENT_TYPES=EVENT_TYPES, LABELS=LABELS)
 templates.env.globals.update(consent_globals())
 
 

@@ -8,7 +8,8 @@ import re
 
 from app.config import PROJECT_ROOT
 from app.events.cloudevents import FLAG_REASONS as STORED_FLAG_REASONS
-from app.models.enums import ActionStatus, Phase, ReferralStatus
+from app.events.cloudevents import EventType
+from app.models.enums import ActionStatus, Label, Phase, ReferralStatus
 from app.services import words
 from app.services.privacy import exports
 from app.web import TEMPLATE_DIR, render
@@ -71,6 +72,10 @@ def test_the_words_come_from_the_glossary() -> None:
     assert tables["Redenen van een signaal (flag reasons)"] == {str(k): v for k, v in words.FLAG_REASONS.items()}
     assert set(words.FLAG_REASONS) == set(STORED_FLAG_REASONS)  # every stored (English) reason has its Dutch
     assert tables["Meldingen (notifications)"] == words.NOTIFICATIONS
+    assert tables["Signalen op de tijdlijn (event types)"] == {str(k): v for k, v in words.EVENT_TYPES.items()}
+    assert set(words.EVENT_TYPES) == {t.value for t in EventType}
+    assert tables["Soorten informatie (labels)"] == {str(k): v for k, v in words.LABELS.items()}
+    assert set(words.LABELS) == {label.value for label in Label}
 
 
 def test_one_set_of_phase_names_on_screen_in_print_and_pdf() -> None:

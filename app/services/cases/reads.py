@@ -11,10 +11,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, Read
-from app.auth.policy import NeedToKnow, visible_actions, visible_cases, visible_referrals
+from app.auth.policy import NeedToKnow, Op, authorize, visible_actions, visible_cases, visible_referrals
 from app.auth.principal import Principal
 from app.models import Action, Case, Referral
 from app.models.enums import Label, Phase, Role
+from app.schemas.agreements import ChecklistOut
 from app.schemas.cases import (
     ActionOut,
     AssessmentHistory,
@@ -24,6 +25,7 @@ from app.schemas.cases import (
     PlanOut,
     ReferralView,
 )
+from app.services.agreements.present import checklist_out
 from app.services.cases import actions as action_service
 from app.services.cases import checklist as checklist_service
 from app.services.cases import detail as detail_service
@@ -119,6 +121,21 @@ async def case_list(
         for c, number in rows
     )
     return Read(([case_summary(c, n) for c, n in rows], total), access)
+
+
+def checklist_access(loaded: lifecycle.LoadedCase, action: str) -> Access:
+    return Access(action=action, resource_type="checklist", resource_id=str(loaded.case.id), case_id=loaded.case.id,
+                  conference_id=loaded.case.conference_id, client_number=loaded.client.client_number)
+
+
+async def checklist_read(session: AsyncSession, principal: Principal,
+                         loaded: lifecycle.LoadedCase) -> Read[ChecklistOut | None]:
+    """The case page's intake checklist, as GET /cases/{id}/checklist shows it, with its access-log
+    row; None for who may read the case but not its checklist (a guest): nothing read, nothing logged."""
+    if not authorize(principal, Op.checklist_read, loaded.target).allowed:
+        return Read(None, ())
+    shown = checklist_out(await checklist_service.checklist_of(session, loaded.case, loaded.client.client_number))
+    return Read(shown, (checklist_access(loaded, "read"),))
 
 
 async def plan_read(session: AsyncSession, principal: Principal, loaded: lifecycle.LoadedCase) -> Read[PlanOut]:

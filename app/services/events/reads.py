@@ -6,12 +6,13 @@ health or justice signal that needs discussion (docs/need-to-know.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, Read
-from app.auth.policy import NeedToKnow
+from app.auth.policy import NeedToKnow, Op, authorize
 from app.auth.principal import Principal
 from app.models import CaseFlag
 from app.models.enums import Label
@@ -70,3 +71,27 @@ async def flags_read(session: AsyncSession, principal: Principal, loaded: Loaded
     ntk = await need_to_know(session, principal, loaded.case)
     judged = [flag_out(f, ntk) for f in await history.open_flags(session, loaded.case.id)]
     return Read([f for f, _v, _b in judged], _rows(loaded, "flags", {b for _f, v, b in judged if v}))
+
+
+@dataclass(frozen=True)
+class CaseTimeline:
+    """The case page's timeline: the open flags and the latest partner events, each shaped by the
+    read paths above (hidden items read "afgeschermd")."""
+
+    flags: list[FlagOut]
+    events: list[TimelineItem]
+    total: int
+
+
+async def case_page_timeline(
+    session: AsyncSession, principal: Principal, loaded: LoadedCase, *, limit: int = 50
+) -> Read[CaseTimeline | None]:
+    """The timeline and flags for the case page, by the API's read paths (/events and /flags) with
+    their access-log rows; None for who may read the case but not its events (a guest): nothing
+    read, nothing logged."""
+    if not authorize(principal, Op.event_read, loaded.target).allowed:
+        return Read(None, ())
+    flags = await flags_read(session, principal, loaded)
+    timeline = await timeline_read(session, principal, loaded, limit=limit, offset=0)
+    events, total = timeline.data
+    return Read(CaseTimeline(flags=flags.data, events=events, total=total), (*flags.access, *timeline.access))

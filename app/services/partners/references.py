@@ -18,10 +18,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from app.audit import Access, Read
+from app.auth.policy import Op, authorize
+from app.auth.principal import Principal
 from app.errors import NotFound, UnprocessableEntity
 from app.models import ClientReference, ConferenceOrganisation
 from app.schemas.partners import ReferenceOut
 from app.services.cases.clients import bsn_is_valid
+from app.services.cases.lifecycle import LoadedCase
 
 LINK_SCOPE = "clients:link"
 TAKEN = "This reference already belongs to another client of your organisation."
@@ -152,3 +156,20 @@ def reference_out(row: ClientReference, case_id: uuid.UUID) -> ReferenceOut:
         reference=row.reference,
         created_at=row.created_at,
     )
+
+
+def reference_access(loaded: LoadedCase, action: str, resource_id: uuid.UUID | None = None) -> Access:
+    return Access(action=action, resource_type="client_reference", resource_id=str(resource_id) if resource_id else None,
+                  case_id=loaded.case.id, conference_id=loaded.case.conference_id,
+                  client_number=loaded.client.client_number, part="reference")
+
+
+async def references_read(session: AsyncSession, principal: Principal,
+                          loaded: LoadedCase) -> Read[list[ReferenceOut] | None]:
+    """The case page's client references: the reader's own organisation's only, as GET
+    /cases/{id}/references shows them, with its access-log row; None for who may read the case but
+    not the references (a guest): nothing read, nothing logged."""
+    if not authorize(principal, Op.reference_read, loaded.target).allowed:
+        return Read(None, ())
+    rows = await own_references(session, principal.organisation_id, loaded.client.id)
+    return Read([reference_out(r, loaded.case.id) for r in rows], (reference_access(loaded, "read"),))
