@@ -5,7 +5,6 @@ recorded; the conference counts them; with consent one becomes a referral."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -17,7 +16,7 @@ from app.errors import UnprocessableEntity
 from app.http.paging import PagingDep
 from app.models.enums import ConsultationStatus
 from app.schemas.cases import ReferralOut
-from app.schemas.common import PageOut
+from app.schemas.common import IsoDate, PageOut
 from app.schemas.consultations import (
     ConsultationAnswer,
     ConsultationConvert,
@@ -99,7 +98,7 @@ async def convert_consultation(consultation_id: uuid.UUID, body: ConsultationCon
 
 @router.get("/conferences/{conference_id}/consultation-count", response_model=ConsultationCountOut)
 async def consultation_count(conference_id: uuid.UUID, guard: GuardDep,
-                             since: date | None = None) -> ConsultationCountOut:
+                             since: IsoDate | None = None) -> ConsultationCountOut:
     """The conference's consultations as figures (no content): for its case workers and the
     municipality's policy staff."""
     await guard.require(Op.consultation_count, Target(conference_id=conference_id),
