@@ -39,6 +39,11 @@ def action_is_open() -> ColumnElement[bool]:
     return col(Action.status).in_(OPEN_ACTION_STATUSES)
 
 
+def action_is_overdue(today: date) -> ColumnElement[bool]:
+    """Open and past its due date (app/services/cases/actions.py `is_overdue` for a loaded row)."""
+    return and_(action_is_open(), col(Action.due_date) < today)
+
+
 def is_open_action(action: Action) -> bool:
     return action.status in OPEN_ACTION_STATUSES
 

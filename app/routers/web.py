@@ -8,6 +8,7 @@ access log are the API's. Thin like the other routers: the work is in the servic
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -222,13 +223,35 @@ def _zrm_series(assessments: list[Any]) -> list[dict]:
 
 
 @router.get("/casussen", response_class=HTMLResponse)
-async def case_list_page(request: Request, ctx: Ctx, fase: str = "") -> HTMLResponse:
+async def case_list_page(request: Request, ctx: Ctx, fase: str = "", signaal: str = "", te_laat: str = "",
+                         mijn_organisatie: str = "", evaluatie_voor: str = "", clientnummer: str = "") -> HTMLResponse:
     """Every case the policy lets the caller see (closed cases have left a liaison's view), by the
-    API's read path, filtered by phase."""
+    API's read path, filtered in SQL by phase, open signal, overdue actions, open actions of the
+    caller's organisation, next review before a date and client number."""
     phase = Phase(fase) if fase in {p.value for p in Phase} else None
+    errors: dict[str, str] = {}
+    review_before = None
+    if evaluatie_voor.strip():
+        try:
+            review_before = date.fromisoformat(evaluatie_voor.strip())
+        except ValueError:
+            try:
+                review_before = datetime.strptime(evaluatie_voor.strip(), "%d-%m-%Y").date()
+            except ValueError:
+                errors["evaluatie_voor"] = "Geef een geldige datum, bijvoorbeeld 31-12-2026."
+    number = clientnummer.strip().upper()
+    filters = case_service.CaseFilter(
+        flagged=bool(signaal), overdue_actions=bool(te_laat),
+        actions_of=ctx.principal.organisation_id if mijn_organisatie else None,
+        review_before=review_before, client_number=number or None,
+    )
     cases, total = ctx.guard.deliver(await case_reads.case_list(
-        ctx.guard.session, ctx.principal, conference_id=None, phase=phase, limit=200, offset=0))
-    return page(request, "cases.html", ctx, cases=cases, total=total, phase=phase.value if phase else "")
+        ctx.guard.session, ctx.principal, conference_id=None, phase=phase, limit=200, offset=0, filters=filters))
+    kept = {"signaal": bool(signaal), "te_laat": bool(te_laat), "mijn_organisatie": bool(mijn_organisatie),
+            "evaluatie_voor": evaluatie_voor.strip(), "clientnummer": number}
+    filtered = bool(phase or signaal or te_laat or mijn_organisatie or review_before or number)
+    return page(request, "cases.html", ctx, status=422 if errors else 200, cases=cases, total=total,
+                phase=phase.value if phase else "", kept=kept, errors=errors, filtered=filtered)
 
 
 @router.get("/casussen/{case_id}", response_class=HTMLResponse)

@@ -87,3 +87,50 @@ async def test_police_member_sees_the_health_flag_and_event_as_hidden(
     assert "Terugval" not in timeline and "ghb" not in text and "(gezondheid)" not in timeline
     assert "<strong>Melding van overlast</strong>" in timeline  # the general event is shown
     assert "BVH-W1" in text and "ZRG-W1" not in text
+
+
+async def test_case_list_filters_narrow_the_list(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    """Signal, overdue actions, my organisation's actions, next review before a date and client
+    number each narrow the list to the one case that matches."""
+    from app.models import Client
+    from tests.factories import add_action
+
+    async with owner_db.sessions() as session:
+        flagged = await add_case(session, web_world)
+        session.add(CaseFlag(case_id=flagged.id, kind="relapse", reason="Relapse reported by a partner"))
+        cleared = await add_case(session, web_world)
+        session.add(CaseFlag(case_id=cleared.id, kind="detention", reason="Detention", cleared_at=clock.now()))
+        late = await add_case(session, web_world)
+        await add_action(session, web_world, late, owner="zorg", due_in_days=-3)
+        police = await add_case(session, web_world)
+        await add_action(session, web_world, police, owner="politie", due_in_days=10)
+        await add_action(session, web_world, police, owner="politie", due_in_days=-10, status="done")
+        review = await add_case(session, web_world)
+        review.next_review_date = clock.today() + timedelta(days=5)
+        later = await add_case(session, web_world)
+        later.next_review_date = clock.today() + timedelta(days=40)
+        await session.flush()
+        numbers = {c.id: (await session.get(Client, c.client_id)).client_number  # type: ignore[union-attr]
+                   for c in (flagged, cleared, late, police, review, later)}
+        await session.commit()
+
+    def shown(text: str) -> set:
+        return {case_id for case_id, number in numbers.items() if number in text}
+
+    page = await sign_in(browser, web_world, "police_member", start="/web/casussen")
+    assert page.status_code == 200 and shown(page.text) == set(numbers)
+    assert shown((await browser.get("/web/casussen?signaal=1")).text) == {flagged.id}
+    assert shown((await browser.get("/web/casussen?te_laat=1")).text) == {late.id}
+    assert shown((await browser.get("/web/casussen?mijn_organisatie=1")).text) == {police.id}
+    before = (clock.today() + timedelta(days=10)).isoformat()
+    assert shown((await browser.get(f"/web/casussen?evaluatie_voor={before}")).text) == {review.id}
+    number = numbers[later.id]
+    found = await browser.get(f"/web/casussen?clientnummer={number.lower()}")
+    assert shown(found.text) == {later.id} and "1 casus" in found.text
+    none = await browser.get("/web/casussen?signaal=1&te_laat=1")
+    assert shown(none.text) == set() and "die aan deze filters voldoen" in none.text
+    wrong = await browser.get("/web/casussen?evaluatie_voor=morgen")
+    assert wrong.status_code == 422 and "Geef een geldige datum" in wrong.text
+    assert 'aria-invalid="true"' in wrong.text

@@ -111,10 +111,10 @@ def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDet
 
 async def case_list(
     session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
-    limit: int, offset: int,
+    limit: int, offset: int, filters: lifecycle.CaseFilter | None = None,
 ) -> Read[tuple[list[CaseSummary], int]]:
     rows, total = await lifecycle.list_cases(session, visible_cases(principal), conference_id=conference_id,
-                                             phase=phase, limit=limit, offset=offset)
+                                             phase=phase, limit=limit, offset=offset, filters=filters)
     access = tuple(
         Access(action="list", resource_type="case", resource_id=str(c.id), case_id=c.id,
                conference_id=c.conference_id, client_number=number)
