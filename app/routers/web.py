@@ -29,6 +29,7 @@ from app.services.cases import guests as guest_service
 from app.services.cases import households as household_service
 from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
+from app.services.cases import timeline as case_timeline
 from app.services.cases import zrm
 from app.services.events import aftercare as aftercare_service
 from app.services.events import reads as event_reads
@@ -275,12 +276,14 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str 
     family = ctx.guard.deliver(await household_service.case_page_read(session, ctx.principal, loaded))
     timeline = ctx.guard.deliver(await event_reads.case_page_timeline(session, ctx.principal, loaded))
     checklist = ctx.guard.deliver(await case_reads.checklist_read(session, ctx.principal, loaded))
+    phase_changes = ctx.guard.deliver(await case_timeline.phase_changes_read(session, ctx.principal, loaded))
+    decisions = ctx.guard.deliver(await case_timeline.decisions_read(session, ctx.principal, loaded))
     references = ctx.guard.deliver(await reference_service.references_read(session, ctx.principal, loaded))
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
                                                                "name": detail.client_name}, guests=guests,
                  aftercare=aftercare, aftercare_saved=nazorg, family=family,
                  guests_saved=gast == "uitgenodigd", timeline=timeline,
-                 checklist=checklist, references=references,
+                 checklist=checklist, references=references, phase_changes=phase_changes, decisions=decisions,
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],

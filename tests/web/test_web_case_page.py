@@ -134,3 +134,40 @@ async def test_case_list_filters_narrow_the_list(
     wrong = await browser.get("/web/casussen?evaluatie_voor=morgen")
     assert wrong.status_code == 422 and "Geef een geldige datum" in wrong.text
     assert 'aria-invalid="true"' in wrong.text
+
+
+async def test_case_page_shows_decisions_and_phase_changes(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, web_server: WebServer
+) -> None:
+    """The conference's decisions on the case (members: once the list is published) and its phase
+    changes from the case history (chair and members; a liaison sees the decisions only)."""
+    from app.models import AgendaItem, ChangeRecord, Decision
+    from tests.meeting_helpers import add_meeting
+
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        published = await add_meeting(session, web_world, starts_at=clock.now() - timedelta(days=7))
+        published.decisions_published_at = clock.now() - timedelta(days=7)
+        draft = await add_meeting(session, web_world, starts_at=clock.now() - timedelta(hours=2))
+        for meeting, text in ((published, "Huisbezoek door de wijkagent"), (draft, "Nog niet gepubliceerd besluit")):
+            item = AgendaItem(meeting_id=meeting.id, kind="case", case_id=case.id)
+            session.add(item)
+            await session.flush()
+            session.add(Decision(meeting_id=meeting.id, agenda_item_id=item.id, case_id=case.id, text=text,
+                                 decided_by_id=web_world.members["chair"].id))
+        session.add(ChangeRecord(case_id=case.id, entity_type="case", entity_id=case.id, version=2,
+                                 operation="update", actor_issuer="test", actor_subject="chair",
+                                 actor_name="Voorzitter Test", organisation_id=web_world.orgs["gemeente"].id,
+                                 changes={"phase": {"from": "active", "to": "monitoring"}}))
+        await session.commit()
+        case_id = str(case.id)
+    page = await sign_in(browser, web_world, "care_member", start=f"/web/casussen/{case_id}")
+    assert page.status_code == 200, page.text[:500]
+    assert "Huisbezoek door de wijkagent" in page.text and "Nog niet gepubliceerd besluit" not in page.text
+    assert "Fasewijzigingen" in page.text and "Plan in uitvoering → Monitoren en nazorg" in page.text
+    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as chair:
+        seen = await sign_in(chair, web_world, "chair", start=f"/web/casussen/{case_id}")
+        assert "Nog niet gepubliceerd besluit" in seen.text
+    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as liaison:
+        seen = await sign_in(liaison, web_world, "police_liaison", start=f"/web/casussen/{case_id}")
+        assert "Huisbezoek door de wijkagent" in seen.text and "Fasewijzigingen" not in seen.text
