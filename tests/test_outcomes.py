@@ -610,3 +610,11 @@ async def test_the_chair_sets_a_cases_area_and_the_figures_follow(client: httpx.
     too_long = await client.patch(f"/api/v1/cases/{cases[0].id}", json={"area": "x" * 65},
                                   headers=world.headers("chair", **{"If-Match": '"v2"'}))
     assert too_long.status_code == 422
+
+
+async def test_a_number_is_not_a_date(client: httpx.AsyncClient, world: World) -> None:
+    """The fuzzer found `to=-2.225073858507e-311` read as seconds since 1970 (a 200)."""
+    for value in ("-2.225073858507e-311", "1e5", ".5", "12"):
+        response = await client.get(f"/api/v1/conferences/{world.a.id}/outcomes", params={"to": value},
+                                    headers=world.headers("chair"))
+        assert response.status_code == 422, (value, response.text)

@@ -48,7 +48,7 @@ def nul_path(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, .
     return None
 
 
-_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?\s*")
+_NUMBER = re.compile(r"\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*")  # 12, 1.5, .5, -2.2e-311
 
 
 def iso_only(value: Any) -> Any:
