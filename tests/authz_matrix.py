@@ -368,6 +368,8 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     # two-way aftercare: the neighbourhood team reports (none among these callers), addiction care replies
     ("POST", "/web/casussen/{case_id}/nazorg"): WebRule(NOBODY, "conference"),
     ("POST", "/web/casussen/{case_id}/nazorg/{report_id}/antwoord"): WebRule(frozenset({"member_other_org"}), "conference"),
+    # guests of one case: the chair invites (issue 17)
+    ("POST", "/web/casussen/{case_id}/gasten"): WebRule(CHAIR, "conference"),
     # the privacy officer's register of client requests (AVG)
     ("GET", "/web/privacy/verzoeken"): WebRule(PRIVACY_OFFICER, "page"),
     ("POST", "/web/privacy/verzoeken"): WebRule(PRIVACY_OFFICER, "page"),

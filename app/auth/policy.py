@@ -507,6 +507,13 @@ def visible_actions(principal: Principal) -> ColumnElement[bool]:
     return sa.or_(*clauses) if clauses else sa.false()
 
 
+def sees_actions_of(principal: Principal, conference_id: uuid.UUID, case_id: uuid.UUID) -> bool:
+    """`visible_actions` for the actions of one case, answered without SQL (the case detail loads
+    the case's actions in the statement that loads the case)."""
+    return (conference_id in _conferences_with(principal, ROLE_MATRIX[Op.action_list])
+            or case_id in guest_case_ids(principal))
+
+
 def visible_referrals(principal: Principal) -> ColumnElement[bool]:
     """The chair: all of the conference's; other case workers: their organisation's; a
     referrer: their own (made under their referrer membership)."""

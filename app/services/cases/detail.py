@@ -12,14 +12,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter, create_model
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
-from app.auth.policy import visible_actions
+from app.auth.policy import sees_actions_of
 from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import NotFound
@@ -54,8 +55,67 @@ def _json_rows(stmt: sa.Select[Any], *order_by: str) -> sa.ScalarSelect[Any]:
     return sa.select(sa.func.coalesce(aggregated, sa.literal_column("'[]'::json"))).scalar_subquery()
 
 
-def _all(model: type[M]) -> sa.Select[Any]:
+def _all(model: type[SQLModel]) -> sa.Select[Any]:
     return sa.select(*model.__table__.columns)  # type: ignore[attr-defined]
+
+
+def _row_type(model: type[M]) -> TypeAdapter[list[M]]:
+    """Validates a part's JSON rows into plain objects with the model's fields and types (the
+    presenters read attributes only): pydantic-core in one call, without the ORM's per-attribute
+    instrumentation that validating into the table model itself costs."""
+    fields: dict[str, Any] = {name: (f.annotation, None) for name, f in model.model_fields.items()}
+    row = create_model(f"{model.__name__}Row", **fields)
+    return cast(TypeAdapter[list[M]], TypeAdapter(list[row]))
+
+
+_ROWS: dict[type[SQLModel], TypeAdapter[list[Any]]] = {model: _row_type(model) for model in
+         (Agreement, ConsentWithdrawal, LegalBasis, Plan, Goal, Assessment, Action, ChecklistTick)}
+
+
+def _models(model: type[M], rows: list[dict[str, Any]] | None) -> list[M]:
+    return cast(list[M], _ROWS[model].validate_python(rows or []))
+
+
+# The statement is built once per process; the values come as parameters.
+_CASE: sa.BindParameter[Any] = sa.bindparam("case_id")
+_TODAY: sa.BindParameter[Any] = sa.bindparam("today", type_=sa.Date)
+_NOW: sa.BindParameter[Any] = sa.bindparam("now", type_=sa.DateTime(timezone=True))
+_MEMBERSHIPS: sa.BindParameter[Any] = sa.bindparam("memberships", expanding=True)
+_ACTIVE = sa.select(col(Agreement.id)).where(col(Agreement.case_id) == _CASE, agreement_is_active(_TODAY))
+_PLAN_IDS = sa.select(col(Plan.id)).where(col(Plan.case_id) == _CASE)
+_FIRST_GOALS = sa.select(sa.func.min(ChangeRecord.changed_at)).where(
+    col(ChangeRecord.case_id) == _CASE,
+    col(ChangeRecord.entity_type) == "plan",
+    col(ChangeRecord.changes).has_key("goals"),  # type: ignore[attr-defined]
+).scalar_subquery()
+_STATEMENT = (
+    sa.select(
+        Case,
+        Client,
+        _json_rows(_all(Agreement).where(col(Agreement.id).in_(_ACTIVE)), "id"),
+        _json_rows(_all(ConsentWithdrawal).where(col(ConsentWithdrawal.agreement_id).in_(_ACTIVE)),
+                   "effective_at", "id"),
+        _json_rows(_all(LegalBasis).where(
+            col(LegalBasis.case_id) == _CASE, col(LegalBasis.ended_at).is_(None),
+            col(LegalBasis.starts_on) <= _TODAY, col(LegalBasis.ends_on) >= _TODAY,
+        ), "id"),
+        _json_rows(sa.select(col(BreakGlass.id)).where(
+            col(BreakGlass.case_id) == _CASE,
+            col(BreakGlass.membership_id).in_(_MEMBERSHIPS),
+            col(BreakGlass.expires_at) > _NOW,
+        ), "id"),
+        _json_rows(_all(Plan).where(col(Plan.case_id) == _CASE)),
+        _json_rows(_all(Goal).where(col(Goal.plan_id).in_(_PLAN_IDS)), "position", "id"),
+        _json_rows(_all(Assessment).where(col(Assessment.case_id) == _CASE), "assessed_on", "id"),
+        _json_rows(_all(Action).where(col(Action.case_id) == _CASE), "due_date", "id"),
+        sa.exists().where(col(Agreement.case_id) == _CASE, agreement_is_signed_unexpired(_TODAY)),
+        sa.exists().where(col(Goal.plan_id).in_(_PLAN_IDS)),
+        _FIRST_GOALS,
+        _json_rows(_all(ChecklistTick).where(col(ChecklistTick.case_id) == _CASE), "item"),
+    )
+    .join(Client, col(Client.id) == col(Case.client_id))
+    .where(col(Case.id) == _CASE)
+)
 
 
 @dataclass(frozen=True)
@@ -71,55 +131,17 @@ class CaseDetailParts:
     ticks: list[ChecklistTick]
 
 
-def _models(model: type[M], rows: list[dict[str, Any]] | None) -> list[M]:
-    return [model.model_validate(row) for row in rows or []]
-
-
 async def load_case_detail(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseDetailParts:
     now = clock.now()
-    today = now.date()
-    active = sa.select(col(Agreement.id)).where(col(Agreement.case_id) == case_id, agreement_is_active(today))
-    memberships = sorted(principal.membership_ids())
-    plan_ids = sa.select(col(Plan.id)).where(col(Plan.case_id) == case_id)
-    first_goals = sa.select(sa.func.min(ChangeRecord.changed_at)).where(
-        col(ChangeRecord.case_id) == case_id,
-        col(ChangeRecord.entity_type) == "plan",
-        col(ChangeRecord.changes).has_key("goals"),  # type: ignore[attr-defined]
-    ).scalar_subquery()
-    statement = (
-        sa.select(
-            Case,
-            Client,
-            _json_rows(_all(Agreement).where(col(Agreement.id).in_(active)), "id"),
-            _json_rows(_all(ConsentWithdrawal).where(col(ConsentWithdrawal.agreement_id).in_(active)),
-                       "effective_at", "id"),
-            _json_rows(_all(LegalBasis).where(
-                col(LegalBasis.case_id) == case_id, col(LegalBasis.ended_at).is_(None),
-                col(LegalBasis.starts_on) <= today, col(LegalBasis.ends_on) >= today,
-            ), "id"),
-            _json_rows(sa.select(col(BreakGlass.id)).where(
-                col(BreakGlass.case_id) == case_id,
-                col(BreakGlass.membership_id).in_(memberships) if memberships else sa.false(),
-                col(BreakGlass.expires_at) > now,
-            ), "id"),
-            _json_rows(_all(Plan).where(col(Plan.case_id) == case_id)),
-            _json_rows(_all(Goal).where(col(Goal.plan_id).in_(plan_ids)), "position", "id"),
-            _json_rows(_all(Assessment).where(col(Assessment.case_id) == case_id), "assessed_on", "id"),
-            _json_rows(_all(Action).where(col(Action.case_id) == case_id, visible_actions(principal)),
-                       "due_date", "id"),
-            sa.exists().where(col(Agreement.case_id) == case_id, agreement_is_signed_unexpired(today)),
-            sa.exists().where(col(Goal.plan_id).in_(plan_ids)),
-            first_goals,
-            _json_rows(_all(ChecklistTick).where(col(ChecklistTick.case_id) == case_id), "item"),
-        )
-        .join(Client, col(Client.id) == col(Case.client_id))
-        .where(col(Case.id) == case_id)
-    )
+    statement = _STATEMENT.params(case_id=case_id, today=now.date(), now=now,
+                                  memberships=sorted(principal.membership_ids()))
     row = (await session.execute(statement)).first()
     if row is None:
         raise NotFound("case")
     (case, client, agreements, withdrawals, legal, glass, plans, goals, assessments, actions,
      signed, has_goals, goals_made, ticks) = row
+    if not sees_actions_of(principal, case.conference_id, case.id):  # the policy's visible_actions
+        actions = []
     plan_rows = _models(Plan, plans)
     if not plan_rows:
         raise NotFound("plan")
