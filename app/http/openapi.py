@@ -72,6 +72,11 @@ _HEADERS: dict[int, dict[str, Any]] = {
 EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
     ("post", "/api/v1/conferences/{conference_id}/clients/lookup"): (429,),
     ("post", "/api/v1/conferences/{conference_id}/known-elsewhere"): (429,),
+    # a referral, a worry from the surroundings or a consultation turned into a referral with a
+    # BSN is a look-up by BSN, throttled like one (Guard.require_bsn_lookup)
+    ("post", "/api/v1/conferences/{conference_id}/referrals"): (429,),
+    ("post", "/api/v1/conferences/{conference_id}/concerns"): (429,),
+    ("post", "/api/v1/consultations/{consultation_id}/referral"): (429,),
     ("post", "/api/v1/events"): (400, 413, 415),
 }
 
