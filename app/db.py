@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -185,6 +186,39 @@ class RetryingSession(AsyncSession):
             await self.rollback()
             return await method(*args, **kwargs)
 
+    async def driver(self) -> asyncpg.Connection:
+        """The asyncpg connection of this session's transaction (begun here if it was not), for hot
+        paths that run their own SQL text on asyncpg's prepared-statement cache: no SQLAlchemy
+        statement building, cache keys or row processing. The transaction stays the session's:
+        the edge commits or rolls back what ran here together with everything else. Errors are
+        asyncpg's own; `database_fault` knows them. Beginning on a dropped connection is retried
+        once on a fresh one, like the first statement of `execute`."""
+        fresh = self._fresh()
+        try:
+            return await self._begun_driver()
+        except Exception as exc:  # asyncpg's, or its translation by SQLAlchemy's adapter (BEGIN)
+            cause = exc.__cause__ if exc.__cause__ is not None else exc
+            if not fresh or "connection" not in (database_fault(exc), database_fault(cause)):
+                raise
+            log.warning("database connection was dropped; beginning the transaction again once")
+            await (await self.connection()).invalidate()
+            await self.rollback()
+            # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
+            if isinstance(self.bind, AsyncEngine):
+                await self.bind.dispose()
+            return await self._begun_driver()
+
+    async def _begun_driver(self) -> asyncpg.Connection:
+        connection = await self.connection()
+        fairy = await connection.get_raw_connection()
+        adapted: Any = fairy.dbapi_connection
+        if adapted is None or fairy.driver_connection is None:  # pragma: no cover - closed
+            raise asyncpg.InterfaceError("the session's connection is closed")
+        if adapted._transaction is None:  # SQLAlchemy's asyncpg adapter begins lazily
+            await adapted._start_transaction()
+        driver: asyncpg.Connection = fairy.driver_connection
+        return driver
+
     if not TYPE_CHECKING:  # the type checker keeps seeing AsyncSession's own signatures
 
         async def execute(self, *args: Any, **kwargs: Any) -> Any:
@@ -283,6 +317,13 @@ def database_fault(exc: BaseException) -> str | None:
             or isinstance(exc, OperationalError | InterfaceError)
             or sqlstate.startswith(_CONNECTION_SQLSTATE_CLASSES)
         ):
+            return "connection"
+        return None
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):  # RetryingSession.driver()
+        sqlstate = str(getattr(exc, "sqlstate", "") or "")
+        if sqlstate in _SQLSTATE_CAUSES:
+            return _SQLSTATE_CAUSES[sqlstate]
+        if isinstance(exc, asyncpg.InterfaceError) or sqlstate.startswith(_CONNECTION_SQLSTATE_CLASSES):
             return "connection"
         return None
     if isinstance(exc, OSError) and _raised_by_driver(exc):
