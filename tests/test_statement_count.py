@@ -1,10 +1,13 @@
-"""Case detail on a warm path, counted at the driver: what reaches PostgreSQL per request,
+"""Case detail and the case list on a warm path, counted at the driver: what reaches PostgreSQL per request,
 BEGIN and COMMIT included, and no statement at all for authentication."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
+from app.models import Membership
 from tests.driver_statements import driver_statements
 from tests.factories import World, add_action, add_case
 
@@ -32,3 +35,54 @@ async def test_case_detail_statements_at_the_driver(client: httpx.AsyncClient, w
     # one access-log call (every row of the request in one set), COMMIT.
     assert len(warm_small) == 4, warm_small
     assert warm_small[-2].startswith("SELECT access_log_append")
+
+
+async def test_case_list_statements_at_the_driver(client: httpx.AsyncClient, world: World, owner_db) -> None:
+    async with owner_db.sessions() as session:
+        for i in range(12):
+            await add_case(session, world, name=f"Persoon {i}")
+        await session.commit()
+    headers = world.headers("care_member")
+    counts = []
+    for path in ("/api/v1/cases?limit=2", "/api/v1/cases?limit=2", "/api/v1/cases?limit=50",
+                 f"/api/v1/cases?conference_id={world.a.id}&phase=active&limit=50&offset=10"):
+        with driver_statements() as seen:
+            response = await client.get(path, headers=headers)
+        assert response.status_code == 200 and response.json()["total"] == 12
+        counts.append(seen)
+    warm = counts[1:]
+    assert [len(s) for s in warm] == [4, 4, 4], warm  # independent of the page's size and the filters
+    for seen in warm:
+        # BEGIN, one statement with the page and the total, one access-log call, COMMIT.
+        assert seen[0].startswith("BEGIN") and seen[-1].startswith("COMMIT")
+        assert seen[-2].startswith("SELECT access_log_append")
+        assert "count(*)" in seen[1] and "FROM organisation" not in seen[1]
+
+
+async def test_case_list_over_several_conferences(client: httpx.AsyncClient, world: World, owner_db) -> None:
+    """The visibility clause's shapes: a liaison in one conference (closed cases gone) who is a
+    member in another (closed cases shown); a member of two conferences; a page past the end."""
+    async with owner_db.sessions() as session:
+        a_open = await add_case(session, world)
+        a_closed = await add_case(session, world, phase="closed")
+        b_open = await add_case(session, world, conference=world.b, director=None)
+        b_closed = await add_case(session, world, conference=world.b, director=None, phase="closed")
+        for person in ("police_liaison", "police_member"):
+            known = world.members[person]
+            session.add(Membership(conference_id=world.b.id, organisation_id=known.organisation_id,
+                                   issuer=known.issuer, subject=known.subject, display_name=known.display_name,
+                                   role="member"))
+        await session.commit()
+
+    async def listed(person: str, query: str = "") -> tuple[set, int]:
+        response = await client.get(f"/api/v1/cases?limit=50{query}", headers=world.headers(person))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return {uuid.UUID(c["id"]) for c in body["items"]}, body["total"]
+
+    assert await listed("police_liaison") == ({a_open.id, b_open.id, b_closed.id}, 3)
+    assert await listed("police_member") == ({a_open.id, a_closed.id, b_open.id, b_closed.id}, 4)
+    assert await listed("police_member", f"&conference_id={world.b.id}") == ({b_open.id, b_closed.id}, 2)
+    assert await listed("police_liaison", f"&conference_id={world.a.id}&phase=closed") == (set(), 0)
+    assert await listed("police_member", "&offset=10") == (set(), 4)
+    assert await listed("chair_b") == ({b_open.id, b_closed.id}, 2)

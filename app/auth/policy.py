@@ -478,21 +478,54 @@ def guest_case_ids(principal: Principal) -> list[uuid.UUID]:
                    if g.active(now) and not principal.roles_in(g.conference_id)})
 
 
-def visible_cases(principal: Principal) -> ColumnElement[bool]:
-    """Cases of the caller's conferences, minus those minimisation took out of their view, and
-    the open cases the caller is a guest of."""
-    clauses: list[ColumnElement[bool]] = []
+# The cases a caller may see: those of the caller's conferences, minus those minimisation took out
+# of their view, and the open cases the caller is a guest of. The clause depends on the caller only
+# through its shape (guest cases or not; per set of phases gone from view, one conference or
+# several), so a statement that uses it is built once per process; the caller's conferences and
+# guest cases come as bound parameters.
+CaseVisibilityShape = tuple[bool, tuple[tuple[tuple[str, ...], bool], ...]]
+
+
+def case_visibility(principal: Principal) -> tuple[CaseVisibilityShape, dict[str, object]]:
+    """The shape of the caller's `visible_cases` clause and the values of its parameters."""
     guest_of = guest_case_ids(principal)
-    if guest_of:
-        clauses.append(sa.and_(col(Case.id).in_(guest_of), col(Case.phase) != Phase.closed.value))
+    groups: dict[tuple[str, ...], list[uuid.UUID]] = {}
     for conference_id in _conferences_with(principal, ROLE_MATRIX[Op.case_list]):
         roles = principal.roles_in(conference_id) & CASE_WORKERS
-        gone = [phase for phase, by in PHASE_GONE.items() if roles <= by]
-        in_conference = sa.and_(Case.conference_id == conference_id)
-        if gone:
-            in_conference = sa.and_(in_conference, Case.phase.not_in(gone))  # type: ignore[attr-defined]
-        clauses.append(in_conference)
-    return sa.or_(*clauses) if clauses else sa.false()
+        gone = tuple(sorted(phase for phase, by in PHASE_GONE.items() if roles <= by))
+        groups.setdefault(gone, []).append(conference_id)
+    ordered = sorted(groups.items())
+    values: dict[str, object] = {"visible_guests": guest_of} if guest_of else {}
+    for i, (_gone, ids) in enumerate(ordered):
+        values[f"visible_conferences_{i}"] = ids[0] if len(ids) == 1 else ids
+    return (bool(guest_of), tuple((gone, len(ids) == 1) for gone, ids in ordered)), values
+
+
+_CASES = Case.__table__  # type: ignore[attr-defined]
+_UUIDS = sa.ARRAY(sa.Uuid())
+_VISIBLE_SHAPED: dict[CaseVisibilityShape, ColumnElement[bool]] = {}
+
+
+def visible_cases(shape: CaseVisibilityShape) -> ColumnElement[bool]:
+    """The cases visible to a caller of this shape (`case_visibility`), over the table's columns,
+    with the caller's values as bound parameters; built once per shape."""
+    clause = _VISIBLE_SHAPED.get(shape)
+    if clause is not None:
+        return clause
+    cases = _CASES.c
+    has_guests, groups = shape
+    clauses: list[ColumnElement[bool]] = []
+    if has_guests:
+        clauses.append(sa.and_(cases.id == sa.any_(sa.bindparam("visible_guests", type_=_UUIDS)),
+                               cases.phase != Phase.closed.value))
+    for i, (gone, single) in enumerate(groups):
+        name = f"visible_conferences_{i}"
+        in_conference = (cases.conference_id == sa.bindparam(name, type_=sa.Uuid()) if single
+                         else cases.conference_id == sa.any_(sa.bindparam(name, type_=_UUIDS)))
+        clauses.append(sa.and_(in_conference, *(cases.phase != phase for phase in gone)))
+    clause = sa.or_(*clauses) if clauses else sa.false()
+    _VISIBLE_SHAPED[shape] = clause
+    return clause
 
 
 def visible_actions(principal: Principal) -> ColumnElement[bool]:

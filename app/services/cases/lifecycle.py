@@ -14,11 +14,10 @@ from app.auth.principal import Principal
 from app.clock import clock
 from app.errors import InvalidTransition, NotFound, UnprocessableEntity
 from app.events import outbox
-from app.models import Action, Case, CaseFlag, ChangeRecord, Client
+from app.models import Case, ChangeRecord, Client
 from app.models.enums import PHASE_TRANSITIONS, Phase, Role
-from app.models.predicates import action_is_open, action_is_overdue
 from app.schemas.cases import CaseUpdate, Transition
-from app.services.common import diff, named_member, paged, record_change
+from app.services.common import diff, named_member, record_change
 
 
 @dataclass(frozen=True)
@@ -51,50 +50,6 @@ class CaseFilter:
     actions_of: uuid.UUID | None = None  # an open action owned by this organisation
     review_before: date | None = None  # the next review date falls before this day
     client_number: str | None = None  # exactly this client number
-
-
-def _filter_clauses(found: CaseFilter) -> list[sa.ColumnElement[bool]]:
-    where: list[sa.ColumnElement[bool]] = []
-    if found.flagged:
-        where.append(sa.exists().where(CaseFlag.case_id == Case.id, CaseFlag.cleared_at.is_(None)))  # type: ignore[union-attr]
-    if found.overdue_actions:
-        where.append(sa.exists().where(Action.case_id == Case.id, action_is_overdue(clock.today())))
-    if found.actions_of is not None:
-        where.append(sa.exists().where(Action.case_id == Case.id, action_is_open(),
-                                       Action.owner_organisation_id == found.actions_of))
-    if found.review_before is not None:
-        where.append(Case.next_review_date < found.review_before)  # type: ignore[operator]
-    if found.client_number:
-        where.append(Case.client_id.in_(  # type: ignore[attr-defined]
-            sa.select(Client.id).where(Client.client_number == found.client_number)))
-    return where
-
-
-async def list_cases(
-    session: AsyncSession,
-    visibility: sa.ColumnElement[bool],
-    *,
-    conference_id: uuid.UUID | None,
-    phase: Phase | None,
-    limit: int,
-    offset: int,
-    filters: CaseFilter | None = None,
-) -> tuple[list[tuple[Case, str]], int]:
-    where = [visibility]
-    if conference_id is not None:
-        where.append(Case.conference_id == conference_id)
-    if phase is not None:
-        where.append(Case.phase == phase.value)
-    if filters is not None:
-        where += _filter_clauses(filters)
-    rows, total = await paged(
-        session,
-        sa.select(Case, Client.client_number)
-        .join(Client, Client.id == Case.client_id)
-        .order_by(Case.opened_at.desc(), Case.id),  # type: ignore[attr-defined]
-        count_from=Case, where=where, limit=limit, offset=offset,
-    )
-    return [(r[0], r[1]) for r in rows], total
 
 
 def allowed_next(phase: str) -> list[Phase]:

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, Read
-from app.auth.policy import NeedToKnow, Op, authorize, visible_actions, visible_cases, visible_referrals
+from app.auth.policy import NeedToKnow, Op, authorize, visible_actions, visible_referrals
 from app.auth.principal import Principal
 from app.models import Action, Case, Referral
 from app.models.enums import Label, Phase, Role
@@ -29,7 +29,7 @@ from app.services.agreements.present import checklist_out
 from app.services.cases import actions as action_service
 from app.services.cases import checklist as checklist_service
 from app.services.cases import detail as detail_service
-from app.services.cases import lifecycle
+from app.services.cases import lifecycle, listing
 from app.services.cases import notes as note_service
 from app.services.cases import plans as plan_service
 from app.services.cases import referrals as referral_service
@@ -113,14 +113,15 @@ async def case_list(
     session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
     limit: int, offset: int, filters: lifecycle.CaseFilter | None = None,
 ) -> Read[tuple[list[CaseSummary], int]]:
-    rows, total = await lifecycle.list_cases(session, visible_cases(principal), conference_id=conference_id,
-                                             phase=phase, limit=limit, offset=offset, filters=filters)
+    """One page of the cases the caller may see, and their number (one statement: listing.py)."""
+    page = await listing.case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
+                                   offset=offset, filters=filters)
     access = tuple(
         Access(action="list", resource_type="case", resource_id=str(c.id), case_id=c.id,
-               conference_id=c.conference_id, client_number=number)
-        for c, number in rows
+               conference_id=c.conference_id, client_number=c.client_number)
+        for c in page.items
     )
-    return Read(([case_summary(c, n) for c, n in rows], total), access)
+    return Read((page.items, page.total), access)
 
 
 def checklist_access(loaded: lifecycle.LoadedCase, action: str) -> Access:

@@ -1,0 +1,119 @@
+"""The case list in one statement: the page and the number of cases it pages through (issue 16:
+lists in two statements besides BEGIN and COMMIT, the second being the access log).
+
+The statement is built once per process for each combination of the caller's visibility shape
+(app/auth/policy.py `case_visibility`) and the filters given; the values come as bound
+parameters. It selects table columns only (no ORM objects), and answers one row more than the
+page: `count(*)` of what the filters admit, LEFT JOINed to the page, so the total comes back
+even when the page is empty (then the page's columns are NULL)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from app.auth.policy import CaseVisibilityShape, case_visibility, visible_cases
+from app.auth.principal import Principal
+from app.clock import clock
+from app.models import Action, Case, CaseFlag, Client
+from app.models.enums import Phase
+from app.models.predicates import action_is_open, action_is_overdue
+from app.schemas.cases import CaseSummary
+from app.services.cases.lifecycle import CaseFilter
+
+_CASE = Case.__table__  # type: ignore[attr-defined]
+_CLIENT = Client.__table__  # type: ignore[attr-defined]
+_TODAY: Any = sa.bindparam("today", type_=sa.Date())
+
+# CaseSummary's fields, in its order, as the page's columns.
+_SUMMARY_COLUMNS = ("id", "conference_id", "client_number", "phase", "priority", "case_director_id",
+                    "next_review_date", "opened_on", "version")
+assert tuple(CaseSummary.model_fields) == _SUMMARY_COLUMNS
+
+# The filters of CaseFilter (the web client's case list): each a clause over bound parameters.
+_FILTERS: dict[str, sa.ColumnElement[bool]] = {
+    "flagged": sa.exists().where(col(CaseFlag.case_id) == _CASE.c.id, col(CaseFlag.cleared_at).is_(None)),
+    "overdue_actions": sa.exists().where(col(Action.case_id) == _CASE.c.id, action_is_overdue(_TODAY)),
+    "actions_of": sa.exists().where(col(Action.case_id) == _CASE.c.id, action_is_open(),
+                                    col(Action.owner_organisation_id) == sa.bindparam("actions_of",
+                                                                                      type_=sa.Uuid())),
+    "review_before": _CASE.c.next_review_date < sa.bindparam("review_before", type_=sa.Date()),
+    "client_number": _CASE.c.client_id.in_(
+        sa.select(_CLIENT.c.id).where(_CLIENT.c.client_number == sa.bindparam("client_number"))),
+}
+
+
+@cache
+def _statement(shape: CaseVisibilityShape, by_conference: bool, by_phase: bool,
+               filters: tuple[str, ...]) -> sa.Select[Any]:
+    where = [visible_cases(shape)]
+    if by_conference:
+        where.append(_CASE.c.conference_id == sa.bindparam("conference_id", type_=sa.Uuid()))
+    if by_phase:
+        where.append(_CASE.c.phase == sa.bindparam("phase", type_=_CASE.c.phase.type))
+    where += [_FILTERS[name] for name in filters]
+    total = sa.select(sa.func.count().label("total")).select_from(_CASE).where(*where).subquery("total")
+    summary = [_CLIENT.c.client_number if name == "client_number" else _CASE.c[name] for name in _SUMMARY_COLUMNS]
+    page = (
+        sa.select(*summary, _CASE.c.opened_at)
+        .join_from(_CASE, _CLIENT, _CLIENT.c.id == _CASE.c.client_id)
+        .where(*where)
+        .order_by(_CASE.c.opened_at.desc(), _CASE.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .offset(sa.bindparam("offset", type_=sa.Integer()))
+        .subquery("page")
+    )
+    return (
+        sa.select(total.c.total, *(page.c[name] for name in _SUMMARY_COLUMNS))
+        .select_from(total.outerjoin(page, sa.true()))
+        .order_by(page.c.opened_at.desc(), page.c.id)
+    )
+
+
+_SUMMARIES = TypeAdapter(list[CaseSummary])
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[CaseSummary]
+    total: int
+
+
+async def case_page(
+    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    limit: int, offset: int, filters: CaseFilter | None = None,
+) -> CasePage:
+    """The cases the caller may see (the policy's `case_visibility` and `visible_cases`), newest first, filtered."""
+    shape, values = case_visibility(principal)
+    params: dict[str, Any] = {**values, "limit": limit, "offset": offset}
+    if conference_id is None and not shape[0] and len(shape[1]) == 1 and shape[1][0][1]:
+        # All the caller may see lies in one conference: saying so lets PostgreSQL read the page
+        # in the order of the index on (conference_id, opened_at DESC, id); it changes nothing.
+        conference_id = values["visible_conferences_0"]  # type: ignore[assignment]
+    if conference_id is not None:
+        params["conference_id"] = conference_id
+    if phase is not None:
+        params["phase"] = phase
+    named: list[str] = []
+    if filters is not None:
+        given: dict[str, Any] = {
+            "flagged": filters.flagged, "overdue_actions": filters.overdue_actions,
+            "actions_of": filters.actions_of, "review_before": filters.review_before,
+            "client_number": filters.client_number,
+        }
+        named = [name for name, value in given.items() if value]
+        params.update({name: given[name] for name in named if given[name] is not True})
+        if filters.overdue_actions:
+            params["today"] = clock.today()
+    statement = _statement(shape, conference_id is not None, phase is not None, tuple(named))
+    rows = (await session.execute(statement, params)).all()
+    total = int(rows[0].total)
+    page = [r for r in rows if r.id is not None]
+    return CasePage(_SUMMARIES.validate_python(page, from_attributes=True), total)
