@@ -27,6 +27,8 @@ _.answered_by_id  # consultation: who answered (kept with the answer, on record)
 
 _.disabled  # logging.Logger: app.logs switches uvicorn's access log off
 _.justification_hidden  # read by the case page template (agreements/case_section.html)
+_.next_phases  # read by the case page template (case_changes.html)
+_.organisation_names
 _.replied_by_id  # aftercare report: who answered (kept with the answer, on record)
 _.reports  # read by the case page template (case_aftercare.html)
 _.text_x  # app/web/charts.py Bar and Chart: read by the outcomes page template (outcomes.html)

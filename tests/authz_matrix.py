@@ -322,6 +322,14 @@ WEB_MATRIX: dict[tuple[str, str], WebRule] = {
     # cases: every case worker, what the policy lets them see
     ("GET", "/web/casussen"): WebRule(WORKERS, "list"),
     ("GET", "/web/casussen/{case_id}"): WebRule(WORKERS, "conference"),
+    # the same list searched from the form's body (a name never in a URL): what the GET shows, so
+    # an empty list for who sees no cases; a name only counts for the chair and members
+    ("POST", "/web/casussen"): WebRule(EVERYONE, "page"),
+    # the case page's changes: phase, review date, case director (the API's case:transition and
+    # case:update, the chair)
+    ("POST", "/web/casussen/{case_id}/fase"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/casussen/{case_id}/evaluatie"): WebRule(CHAIR, "conference"),
+    ("POST", "/web/casussen/{case_id}/regisseur"): WebRule(CHAIR, "conference"),
     # referrals: case workers refer; the list shows the chair and the referrer's organisation theirs
     ("GET", "/web/aanmeldingen"): WebRule(EVERYONE, "page"),
     ("POST", "/web/aanmeldingen"): WebRule(WORKERS, "page"),

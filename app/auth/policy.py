@@ -528,6 +528,12 @@ def visible_cases(shape: CaseVisibilityShape) -> ColumnElement[bool]:
     return clause
 
 
+def name_search_conferences(principal: Principal) -> tuple[uuid.UUID, ...]:
+    """Where the principal may find a client by name: a look-up by identity, so the roles of a
+    look-up by BSN (Op.client_lookup). Elsewhere a name given to a case search is ignored."""
+    return tuple(_conferences_with(principal, ROLE_MATRIX[Op.client_lookup]))
+
+
 def visible_actions(principal: Principal) -> ColumnElement[bool]:
     """Actions of the caller's conferences, and of the cases the caller is a guest of."""
     ids = _conferences_with(principal, ROLE_MATRIX[Op.action_list])

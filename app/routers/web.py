@@ -16,13 +16,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.audit import Access
-from app.auth.policy import Op, Target
+from app.auth.policy import CASE_WORKERS, Op, Target, name_search_conferences
 from app.auth.tokens import TokenValidator
 from app.config import Settings
 from app.deps import principal_from_token
-from app.errors import PreconditionFailed
-from app.models.enums import ActionStatus, Phase
-from app.schemas.cases import ActionUpdate
+from app.errors import InvalidTransition, PreconditionFailed, UnprocessableEntity
+from app.models.enums import ActionStatus, Phase, Role
+from app.schemas.cases import ActionUpdate, Transition
 from app.services.access import web_sessions as web_auth
 from app.services.cases import actions as action_service
 from app.services.cases import guests as guest_service
@@ -31,10 +31,12 @@ from app.services.cases import lifecycle as case_service
 from app.services.cases import reads as case_reads
 from app.services.cases import timeline as case_timeline
 from app.services.cases import zrm
+from app.services.common import check_if_match
 from app.services.events import aftercare as aftercare_service
 from app.services.events import reads as event_reads
 from app.services.partners import references as reference_service
-from app.web import signin
+from app.services.words import CLOSURE_REASONS
+from app.web import case_forms, signin
 from app.web.consent import consent_section
 from app.web.csrf import checked_form
 from app.web.forms import refusable
@@ -151,7 +153,10 @@ async def _actions_page(request: Request, ctx: WebContext, *, status: int = 200,
 
 
 @router.get("/acties", response_class=HTMLResponse)
-async def my_actions(request: Request, ctx: Ctx, opgeslagen: str = "") -> HTMLResponse:
+async def my_actions(request: Request, ctx: Ctx, opgeslagen: str = "") -> Response:
+    if not ctx.principal.conference_ids(*CASE_WORKERS) and ctx.principal.conference_ids(Role.policy_staff):
+        # Policy staff never work on a case: their start page is the outcome figures.
+        return RedirectResponse("/web/uitkomsten", status_code=303)
     return await _actions_page(request, ctx, saved=opgeslagen)
 
 
@@ -229,37 +234,72 @@ async def case_list_page(request: Request, ctx: Ctx, fase: str = "", signaal: st
     """Every case the policy lets the caller see (closed cases have left a liaison's view), by the
     API's read path, filtered in SQL by phase, open signal, overdue actions, open actions of the
     caller's organisation, next review before a date and client number."""
-    phase = Phase(fase) if fase in {p.value for p in Phase} else None
+    return await _case_list(request, ctx, {"fase": fase, "signaal": signaal, "te_laat": te_laat,
+                                           "mijn_organisatie": mijn_organisatie, "evaluatie_voor": evaluatie_voor,
+                                           "clientnummer": clientnummer})
+
+
+@router.post("/casussen", response_class=HTMLResponse)
+async def case_search_page(request: Request, ctx: Ctx) -> HTMLResponse:
+    """The same list, searched from the form in the request's body: for who may look a client up
+    by identity (name_search_conferences) also by a part of the name. A name never travels in a
+    URL (server logs, browser history, Referer), so this form is a POST and the answer is the page
+    itself, not a redirect; for everyone else a name is ignored and the field not offered."""
+    form = await checked_form(request, ctx)
+    values = {k: str(form.get(k) or "") for k in LIST_FILTERS}
+    return await _case_list(request, ctx, values, name=str(form.get("naam") or ""))
+
+
+LIST_FILTERS = ("fase", "signaal", "te_laat", "mijn_organisatie", "evaluatie_voor", "clientnummer")
+NAME_LENGTH = (2, 200)  # a name search needs at least two letters
+
+
+async def _case_list(request: Request, ctx: WebContext, values: dict[str, str], *, name: str = "") -> HTMLResponse:
+    phase = Phase(values["fase"]) if values["fase"] in {p.value for p in Phase} else None
     errors: dict[str, str] = {}
     review_before = None
-    if evaluatie_voor.strip():
+    evaluatie_voor = values["evaluatie_voor"].strip()
+    if evaluatie_voor:
         try:
-            review_before = date.fromisoformat(evaluatie_voor.strip())
+            review_before = date.fromisoformat(evaluatie_voor)
         except ValueError:
             try:
-                review_before = datetime.strptime(evaluatie_voor.strip(), "%d-%m-%Y").date()
+                review_before = datetime.strptime(evaluatie_voor, "%d-%m-%Y").date()
             except ValueError:
                 errors["evaluatie_voor"] = "Geef een geldige datum, bijvoorbeeld 31-12-2026."
-    number = clientnummer.strip().upper()
+    names = bool(name_search_conferences(ctx.principal))
+    name = " ".join(name.split()) if names else ""
+    if name and not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
+        errors["naam"] = "Zoek op ten minste twee letters van de naam (hoogstens 200 tekens)."
+    number = values["clientnummer"].strip().upper()
+    signal, late, mine = (bool(values[k]) for k in ("signaal", "te_laat", "mijn_organisatie"))
     filters = case_service.CaseFilter(
-        flagged=bool(signaal), overdue_actions=bool(te_laat),
-        actions_of=ctx.principal.organisation_id if mijn_organisatie else None,
+        flagged=signal, overdue_actions=late, actions_of=ctx.principal.organisation_id if mine else None,
         review_before=review_before, client_number=number or None,
+        client_name=name if name and "naam" not in errors else None,
     )
     cases, total = ctx.guard.deliver(await case_reads.case_list(
         ctx.guard.session, ctx.principal, conference_id=None, phase=phase, limit=200, offset=0, filters=filters))
-    kept = {"signaal": bool(signaal), "te_laat": bool(te_laat), "mijn_organisatie": bool(mijn_organisatie),
-            "evaluatie_voor": evaluatie_voor.strip(), "clientnummer": number}
-    filtered = bool(phase or signaal or te_laat or mijn_organisatie or review_before or number)
+    kept = {"signaal": signal, "te_laat": late, "mijn_organisatie": mine, "evaluatie_voor": evaluatie_voor,
+            "clientnummer": number, "naam": name}
+    filtered = bool(phase or signal or late or mine or review_before or number or filters.client_name)
     return page(request, "cases.html", ctx, status=422 if errors else 200, cases=cases, total=total,
-                phase=phase.value if phase else "", kept=kept, errors=errors, filtered=filtered)
+                phase=phase.value if phase else "", kept=kept, errors=errors, filtered=filtered, names=names)
 
 
 @router.get("/casussen/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str = "",
-                    gast: str = "") -> HTMLResponse:
+                    gast: str = "", gewijzigd: str = "") -> HTMLResponse:
+    return await _case_page(request, ctx, case_id, aftercare_saved=nazorg, guests_saved=gast == "uitgenodigd",
+                            changed=case_forms.DONE.get(gewijzigd, ""))
+
+
+async def _case_page(request: Request, ctx: WebContext, case_id: uuid.UUID, *, status: int = 200,
+                     aftercare_saved: str = "", guests_saved: bool = False, changed: str = "",
+                     form_errors: dict[str, str] | None = None, kept: dict[str, str] | None = None) -> HTMLResponse:
     """The case as the API's read path shapes it: labelled content the reader may not see reads
-    "afgeschermd", exactly as in the API."""
+    "afgeschermd", exactly as in the API. For the chair also the section "Casus bijwerken" (phase,
+    review date, case director), rendered again with the messages of a refused form."""
     session = ctx.guard.session
     loaded = await case_service.load_case(session, case_id)
     await ctx.guard.require(Op.case_read, loaded.target, case_reads.case_access(loaded, "read"))
@@ -281,11 +321,78 @@ async def case_page(case_id: uuid.UUID, request: Request, ctx: Ctx, nazorg: str 
     references = ctx.guard.deliver(await reference_service.references_read(session, ctx.principal, loaded))
     return page(request, "case.html", ctx, case=detail, client={"client_number": detail.client_number,
                                                                "name": detail.client_name}, guests=guests,
-                 aftercare=aftercare, aftercare_saved=nazorg, family=family,
-                 guests_saved=gast == "uitgenodigd", timeline=timeline,
+                 aftercare=aftercare, aftercare_saved=aftercare_saved, family=family,
+                 guests_saved=guests_saved, timeline=timeline, status=status, changed=changed,
+                 changes=await case_forms.case_changes(ctx, loaded, detail), form_errors=form_errors or {},
+                 kept=kept or {}, field_ids=case_forms.FIELD_IDS, closure_reasons=CLOSURE_REASONS,
                  checklist=checklist, references=references, phase_changes=phase_changes, decisions=decisions,
                  plan=detail.plan, goals=goals_by_domain, zrm=_zrm_series(shown),
                  zrm_hidden=detail.assessments.hidden, basis=basis, assessments=shown,
                  actions=[{"action": a, "overdue": a.overdue} for a in detail.actions],
                  director=director, director_org=director_org, consent=await consent_section(ctx, loaded),
                  zrm_anchors=zrm.anchors(), zrm_source=zrm.SOURCE)
+
+
+# --- the case page's changes: phase, review date, case director --------------------------------
+
+
+@router.post("/casussen/{case_id}/fase", response_class=HTMLResponse)
+async def change_phase(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
+    return await _change_case(request, ctx, case_id, "fase")
+
+
+@router.post("/casussen/{case_id}/evaluatie", response_class=HTMLResponse)
+async def change_review_date(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
+    return await _change_case(request, ctx, case_id, "evaluatie")
+
+
+@router.post("/casussen/{case_id}/regisseur", response_class=HTMLResponse)
+async def change_case_director(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:
+    return await _change_case(request, ctx, case_id, "regisseur")
+
+
+async def _change_case(request: Request, ctx: WebContext, case_id: uuid.UUID, which: str) -> Response:
+    """One change of the case by the API's services, all of it or nothing: the policy first (a
+    Dutch 403 or 404 page), then the fields (the case page again, with the messages), then the
+    version the page showed as If-Match (a stale one: the conflict page, 412)."""
+    form = await checked_form(request, ctx)
+    session = ctx.guard.session
+    loaded = await case_service.load_case(session, case_id, for_update=True)
+    access = case_reads.case_access(loaded, "update", case_forms.PART[which])
+    await ctx.guard.require(case_forms.OPERATION[which], loaded.target, access, hidden_as="case")
+    submitted = case_forms.CaseForm.read(which, form)
+    change, errors = submitted.change()
+    if change is None:
+        return await _case_page(request, ctx, case_id, status=422, form_errors=errors, kept=submitted.kept)
+    try:
+        check_if_match(submitted.if_match, loaded.case.version, "case")
+        async with refusable(session):
+            if isinstance(change, Transition):
+                await case_service.transition(session, ctx.principal, case=loaded.case, data=change)
+            else:
+                await case_service.update_case(session, ctx.principal, case=loaded.case, data=change)
+    except PreconditionFailed:
+        return await _case_conflict(request, ctx, case_id, submitted)
+    except (InvalidTransition, UnprocessableEntity) as exc:
+        return await _case_page(request, ctx, case_id, status=422, form_errors=submitted.refused(exc),
+                                kept=submitted.kept)
+    ctx.guard.record(access)  # the write's own row, as the API's record=True
+    return RedirectResponse(f"/web/casussen/{case_id}?{urlencode({'gewijzigd': which})}#casus-bijwerken",
+                            status_code=303)
+
+
+async def _case_conflict(request: Request, ctx: WebContext, case_id: uuid.UUID,
+                         submitted: case_forms.CaseForm) -> HTMLResponse:
+    """Someone changed the case after the page was opened: nothing was saved. Both versions side
+    by side (the stored one through the read path), to save mine on the stored one or keep it."""
+    session = ctx.guard.session
+    loaded = await case_service.load_case(session, case_id)
+    current = ctx.guard.deliver(await case_reads.case_detail(session, ctx.principal, loaded))
+    people = await web_auth.conference_people(session, loaded.case.conference_id)
+    director = next((p.display_name for p in people if p.id == current.case_director_id), "")
+    if current.case_director_id and not director:
+        member = await web_auth.get_membership(session, current.case_director_id)
+        director = member.display_name if member else ""
+    return page(request, "case_conflict.html", ctx, status=412, case=current, form=submitted,
+                rows=submitted.compare(current, people, director), reapply=submitted.reapplicable(current),
+                active="casussen")

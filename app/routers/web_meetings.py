@@ -28,7 +28,7 @@ from app.audit import Access
 from app.auth.policy import Op, Target
 from app.clock import clock
 from app.errors import Conflict, InvalidTransition, NotFound, PreconditionFailed, UnprocessableEntity
-from app.models.enums import PHASE_TRANSITIONS, AgendaStatus, ClosureReason, MandateScope, MeetingStatus, Role
+from app.models.enums import PHASE_TRANSITIONS, AgendaStatus, MandateScope, MeetingStatus, Role
 from app.routers import meeting_views as views
 from app.schemas.meetings import AgendaItemAdd, AgendaOut
 from app.services.access import web_sessions as web_auth
@@ -36,10 +36,11 @@ from app.services.meetings import agenda as agenda_service
 from app.services.meetings import decisions as decision_service
 from app.services.meetings import sittings as meeting_service
 from app.services.privacy import exports
+from app.services.words import CLOSURE_REASONS
 from app.web.csrf import checked_form
 from app.web.decision_form import DecisionForm
 from app.web.forms import int_or_none, refusable
-from app.web.render import SECURITY_HEADERS, page
+from app.web.render import PRINT_HEADERS, page
 from app.web.route import WebRoute
 from app.web.session import Ctx, WebContext
 
@@ -70,14 +71,6 @@ MANDATE_SCOPES = {
     MandateScope.outreach.value: "Bemoeizorg / outreach",
     MandateScope.enforcement_priority.value: "Prioriteit bij handhaving",
     MandateScope.budget.value: "Budget",
-}
-CLOSURE_REASONS = {
-    ClosureReason.goals_reached: "Doelen bereikt",
-    ClosureReason.moved: "Verhuisd",
-    ClosureReason.refused_care: "Zorg geweigerd",
-    ClosureReason.deceased: "Overleden",
-    ClosureReason.transferred: "Overgedragen",
-    ClosureReason.other: "Andere reden",
 }
 
 
@@ -614,14 +607,6 @@ async def publish_decisions(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -
 
 
 # --- print views (the exports of the API, from the web session) ---------------------------------
-
-PRINT_HEADERS = {
-    **SECURITY_HEADERS,
-    # The export documents carry their own (inline) print styles and no scripts at all.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-                               "base-uri 'none'; form-action 'none'",
-}
-
 
 @router.get("/vergaderingen/{meeting_id}/agenda/afdrukken", response_class=HTMLResponse)
 async def print_agenda(meeting_id: uuid.UUID, request: Request, ctx: Ctx) -> Response:

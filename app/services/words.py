@@ -6,7 +6,7 @@ two equal."""
 from __future__ import annotations
 
 from app.events.cloudevents import EventType
-from app.models.enums import ActionStatus, Label, Phase, Priority, ReferralStatus
+from app.models.enums import ActionStatus, ClosureReason, Label, Phase, Priority, ReferralStatus
 
 # The phases of the personal approach (selecteren, prioriteren, plan van aanpak opstellen en
 # uitvoeren, monitoren en beëindigen), as a case is in them.
@@ -16,6 +16,16 @@ PHASES: dict[str, str] = {
     Phase.active: "Plan in uitvoering",
     Phase.monitoring: "Monitoren en nazorg",
     Phase.closed: "Afgesloten",
+}
+
+# Why a case was closed (the case page's phase form, meeting mode's decision form).
+CLOSURE_REASONS: dict[str, str] = {
+    ClosureReason.goals_reached: "Doelen bereikt",
+    ClosureReason.moved: "Verhuisd",
+    ClosureReason.refused_care: "Zorg geweigerd",
+    ClosureReason.deceased: "Overleden",
+    ClosureReason.transferred: "Overgedragen",
+    ClosureReason.other: "Andere reden",
 }
 
 ACTION_STATUS: dict[str, str] = {

@@ -9,7 +9,7 @@ import re
 from app.config import PROJECT_ROOT
 from app.events.cloudevents import FLAG_REASONS as STORED_FLAG_REASONS
 from app.events.cloudevents import EventType
-from app.models.enums import ActionStatus, Label, Phase, ReferralStatus
+from app.models.enums import ActionStatus, ClosureReason, Label, Phase, ReferralStatus
 from app.services import words
 from app.services.privacy import exports
 from app.web import TEMPLATE_DIR, render
@@ -63,6 +63,8 @@ def test_the_words_come_from_the_glossary() -> None:
     tables = glossary_tables()
     assert tables["Fasen (phases of a case)"] == {str(k): v for k, v in words.PHASES.items()}
     assert set(tables["Fasen (phases of a case)"]) == {p.value for p in Phase}
+    assert tables["Redenen van afsluiten (closure reasons)"] == {str(k): v for k, v in words.CLOSURE_REASONS.items()}
+    assert set(words.CLOSURE_REASONS) == {r.value for r in ClosureReason}
     assert tables["Status van een actie"] == {str(k): v for k, v in words.ACTION_STATUS.items()}
     assert set(words.ACTION_STATUS) == {s.value for s in ActionStatus}
     assert tables["Status van een aanmelding"] == {str(k): v for k, v in words.REFERRAL_STATUS.items()}

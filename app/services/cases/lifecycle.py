@@ -50,6 +50,10 @@ class CaseFilter:
     actions_of: uuid.UUID | None = None  # an open action owned by this organisation
     review_before: date | None = None  # the next review date falls before this day
     client_number: str | None = None  # exactly this client number
+    # A part of the client's name, searched only in these conferences (the policy's
+    # name_search_conferences: who may look a client up by identity there).
+    client_name: str | None = None
+    name_conferences: tuple[uuid.UUID, ...] = ()
 
 
 def allowed_next(phase: str) -> list[Phase]:

@@ -47,7 +47,17 @@ _FILTERS: dict[str, sa.ColumnElement[bool]] = {
     "review_before": _CASE.c.next_review_date < sa.bindparam("review_before", type_=sa.Date()),
     "client_number": _CASE.c.client_id.in_(
         sa.select(_CLIENT.c.id).where(_CLIENT.c.client_number == sa.bindparam("client_number"))),
+    # A part of the name (a LIKE pattern), only in the conferences where the caller may search by it.
+    "client_name": sa.and_(
+        _CASE.c.conference_id.in_(sa.bindparam("name_conferences", expanding=True, type_=sa.Uuid())),
+        _CASE.c.client_id.in_(sa.select(_CLIENT.c.id).where(
+            _CLIENT.c.name.ilike(sa.bindparam("client_name"), escape="\\")))),
 }
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for text anywhere in a value (its own %, _ and backslash taken literally)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @cache
@@ -107,11 +117,14 @@ async def case_page(
             "flagged": filters.flagged, "overdue_actions": filters.overdue_actions,
             "actions_of": filters.actions_of, "review_before": filters.review_before,
             "client_number": filters.client_number,
+            "client_name": _contains(filters.client_name) if filters.client_name else None,
         }
         named = [name for name, value in given.items() if value]
         params.update({name: given[name] for name in named if given[name] is not True})
         if filters.overdue_actions:
             params["today"] = clock.today()
+        if filters.client_name:
+            params["name_conferences"] = list(filters.name_conferences)
     statement = _statement(shape, conference_id is not None, phase is not None, tuple(named))
     rows = (await session.execute(statement, params)).all()
     total = int(rows[0].total)

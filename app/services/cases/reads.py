@@ -7,11 +7,19 @@ back; they never decide about labels or write log rows themselves."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, Read
-from app.auth.policy import NeedToKnow, Op, authorize, visible_actions, visible_referrals
+from app.auth.policy import (
+    NeedToKnow,
+    Op,
+    authorize,
+    name_search_conferences,
+    visible_actions,
+    visible_referrals,
+)
 from app.auth.principal import Principal
 from app.models import Action, Case, Referral
 from app.models.enums import Label, Phase, Role
@@ -114,9 +122,17 @@ async def case_list(
     limit: int, offset: int, filters: lifecycle.CaseFilter | None = None,
 ) -> Read[tuple[list[CaseSummary], int]]:
     """One page of the cases the caller may see, and their number (one statement: listing.py)."""
+    searched: tuple[Access, ...] = ()
+    if filters is not None and filters.client_name:
+        # A search by name only where the policy allows a look-up by identity; elsewhere the name
+        # is ignored, so the answer tells nothing about it. Each search is itself a log row.
+        where = name_search_conferences(principal)
+        filters = replace(filters, client_name=filters.client_name if where else None, name_conferences=where)
+        searched = tuple(Access(action="search", resource_type="client", conference_id=c, part="name")
+                         for c in where)
     page = await listing.case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
                                    offset=offset, filters=filters)
-    access = tuple(
+    access = searched + tuple(
         Access(action="list", resource_type="case", resource_id=str(c.id), case_id=c.id,
                conference_id=c.conference_id, client_number=c.client_number)
         for c in page.items
