@@ -1,7 +1,9 @@
 """Issue 15, acceptance 2: every GET page of the web client, from the application's route list,
 opened in Chromium as the people who may open it (tests/authz_matrix.py WEB_MATRIX) at 1280 and at
 390 px, error and print pages included: axe-core finds no serious or critical violation, and at
-390 px no page is wider than the screen (document scrollWidth <= viewport width).
+390 px no page is wider than the screen (document scrollWidth <= viewport width). The pages forms
+answer with (a refused field, the conflict page of a stale version) are reached by sending the form
+from the browser.
 
 One browser; one context (and page) per person, reused; sessions are made with the real sign-in
 round trip over HTTP and handed to the browser as its cookie. With SCREENSHOTS_DIR set, the main
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from app.clock import clock
 from app.db import Database
 from app.main import create_app
 from tests.authz_matrix import WEB_MATRIX, WEB_PARAMS, WEB_PUBLIC
@@ -113,10 +117,10 @@ async def _axe(page: Any) -> list[str]:
 
 
 async def _check(page: Any, url: str, label: str, problems: list[str], shots: Path | None, shot: str | None,
-                 status: int | None = None) -> None:
+                 status: int | None = None, load: Callable[[], Awaitable[Any]] | None = None) -> None:
     for width in WIDTHS:
         await page.set_viewport_size({"width": width, "height": 900})
-        response = await page.goto(url)
+        response = await (load() if load is not None else page.goto(url))
         assert response is not None
         if status is not None and response.status != status:
             problems.append(f"{label} at {width}: status {response.status}, expected {status}")
@@ -131,6 +135,39 @@ async def _check(page: Any, url: str, label: str, problems: list[str], shots: Pa
             if wide[0] > wide[1]:
                 problems.append(f"{label} at 390 px is {wide[0]} px wide")
         problems.extend(f"{label} at {width}: {v}" for v in await _axe(page))
+
+
+async def _submit(page: Any, form: str) -> Any:
+    async with page.expect_navigation() as answer:
+        await page.click(f"{form} button[type=submit]")
+    return await answer.value
+
+
+def answered_pages(page: Any, base: str, objects: Objects) -> list[tuple[str, int, str | None, Callable[[], Awaitable[Any]]]]:
+    """The pages forms answer with, which have no URL of their own, sent by the chair from the
+    browser: (label, status, screenshot, how to get there). Nothing they send is saved."""
+    case_url = f"{base}/web/casussen/{objects.case_id}"
+    changes = "#casus-bijwerken form"
+
+    async def refused_phase() -> Any:
+        await page.goto(case_url)
+        return await _submit(page, f"{changes}[action$='/fase']")  # no phase chosen
+
+    async def stale_version() -> Any:
+        await page.goto(case_url)
+        form = f"{changes}[action$='/evaluatie']"
+        await page.eval_on_selector(f"{form} input[name=versie]", "e => { e.value = String(Number(e.value) - 1); }")
+        await page.fill(f"{form} input[name=evaluatiedatum]", (clock.today() + timedelta(days=7)).isoformat())
+        return await _submit(page, form)
+
+    async def refused_name() -> Any:
+        await page.goto(f"{base}/web/casussen")
+        await page.fill("#naam", "a")  # a name search needs two letters
+        return await _submit(page, "main form.filters")
+
+    return [("the case page with a refused field", 422, None, refused_phase),
+            ("the conflict page of a stale version", 412, "casus-conflict", stale_version),
+            ("the case list searched by name, refused", 422, None, refused_name)]
 
 
 async def _forms_help(page: Any, base: str) -> list[str]:
@@ -190,6 +227,8 @@ async def test_every_page_passes_axe_and_fits_a_phone(
     for path, person, status in EXTRA:
         await _check(pages[person], web_server.base + path, f"{path} as {person or 'nobody'}", problems, shots,
                      MAIN.get((path, person)) if person else None, status=status)
+    for label, status, shot, load in answered_pages(pages["chair"], web_server.base, objects):
+        await _check(pages["chair"], "", label, problems, shots, shot, status=status, load=load)
     problems.extend(await _forms_help(pages["privacy_officer"], web_server.base))
     for page in pages.values():
         await page.context.close()
