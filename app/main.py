@@ -17,6 +17,7 @@ from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
 from app.deps import current_principal
+from app.http.dispatch import install_dispatch
 from app.http.docs import install_docs
 from app.http.middleware import RequestContextMiddleware
 from app.http.observability import ObservabilityMiddleware
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from app.routers import metrics
 
         app.include_router(metrics.router)
+    install_dispatch(app)  # after every route: the app router's routing by table (app/http/dispatch.py)
     app.add_middleware(ObservabilityMiddleware, prefixes=(API_PREFIX,))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page)
     return app

@@ -1,0 +1,194 @@
+"""Route dispatch by the path's first segments, in front of FastAPI's own routing.
+
+FastAPI 0.165 (pinned in requirements.lock) keeps each included router as one entry of the app's
+route list and, for every request, tries the routes in order: for each included router it sets
+and restores scope keys around every route's regex, and it matches the chosen router twice. With
+over 200 routes a request to a late router paid about a hundred `matches` calls before its own
+code ran (issue 16, profile in docs/performance.md).
+
+`PathDispatch` gives the same answer from a table: every route of the app, flattened in FastAPI's
+order, is filed under the literal segments its path starts with (up to three: `/api/v1/cases`,
+`/web/casussen`), and a request tries only the routes filed under a prefix of its own path, in
+the same order. A route that cannot match the path (another literal prefix) is never tried; the
+routes that can are tried in the order FastAPI tries them, so the first full match is the same
+route. The chosen route is then run exactly as FastAPI's `_IncludedRouter` runs it (scope keys,
+`scope["route"]`, telemetry's route, form limits, the route's own 405 and body limit).
+
+Whatever the table does not answer with a full match (404, 405 for a known path with another
+method, a trailing-slash redirect, websockets, lifespan) goes to FastAPI's routing unchanged, so
+those answers are FastAPI's own.
+The table is built at the first request and again when the app's route list changes (its length
+or FastAPI's version counter of the app router); an included router whose routes changed is
+noticed when one of its routes is chosen (as FastAPI itself checks), and the table is rebuilt.
+`tests/test_dispatch.py` checks, route by route, that the table picks what FastAPI picks.
+
+The names used here are FastAPI's private routing internals, hence the pinned version: should
+they change shape, `install_dispatch` leaves FastAPI's routing in place instead of guessing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi import routing as fastapi_routing
+from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+DEPTH = 3  # literal segments a route is filed under: "/api/v1/cases", "/web/casussen/nieuw"
+
+_INTERNALS = ("_IncludedRouter", "_EffectiveRouteContext", "_get_fastapi_scope", "_update_scope",
+              "_apply_router_form_limits", "_route_selected", "_FASTAPI_INCLUDED_ROUTER_KEY",
+              "_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY")
+
+
+def _literal_prefix(path: Any) -> tuple[str, ...]:
+    """The leading segments of a route's path without a parameter, at most DEPTH of them."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        return ()  # tried for every path
+    literal = []
+    for segment in path[1:].split("/")[:DEPTH]:
+        if "{" in segment:
+            break
+        literal.append(segment)
+    return tuple(literal)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One route, in FastAPI's order. `included` is the included router the route belongs to and
+    `context` its effective route (an APIRoute with the inclusion's prefix); both None for a
+    route of the app router itself (or an included router we do not look into), which is
+    matched and run exactly as the app router's loop does."""
+
+    key: tuple[str, ...]
+    route: Any
+    included: Any = None
+    context: Any = None
+    candidates: Any = None  # the included router's candidate list this entry was built from
+
+
+class PathDispatch:
+    """ASGI app in place of the app router's own routing (see the module docstring)."""
+
+    def __init__(self, router: fastapi_routing.APIRouter) -> None:
+        self.router = router
+        self.fallback: ASGIApp = router.middleware_stack
+        self._signature: tuple[int, int] | None = None
+        self._table: dict[tuple[str, ...], tuple[_Entry, ...]] = {}
+
+    # --- the table ---------------------------------------------------------------------------
+
+    def _entries(self) -> list[_Entry]:
+        included_type = fastapi_routing._IncludedRouter
+        entries = []
+        for route in self.router.routes:
+            if isinstance(route, included_type):
+                candidates = route.effective_candidates()
+                contexts = [c for c in candidates if isinstance(c, fastapi_routing._EffectiveRouteContext)
+                            and isinstance(c.original_route, fastapi_routing.APIRoute)]
+                if len(contexts) == len(candidates):
+                    entries += [_Entry(_literal_prefix(c.path), c.original_route, route, c, candidates)
+                                for c in contexts]
+                    continue
+                entries.append(_Entry((), route))  # nested routers, mounts in a router: as FastAPI does
+            else:
+                entries.append(_Entry(_literal_prefix(getattr(route, "path", None)), route))
+        return entries
+
+    def _current_table(self) -> dict[tuple[str, ...], tuple[_Entry, ...]]:
+        router = self.router
+        signature = (len(router.routes), router._routes_version)
+        if signature != self._signature:
+            entries = self._entries()
+            keys = {entry.key[:n] for entry in entries for n in range(len(entry.key) + 1)}
+            self._table = {
+                key: tuple(e for e in entries if len(e.key) <= len(key) and key[: len(e.key)] == e.key)
+                for key in keys
+            }
+            self._signature = signature
+        return self._table
+
+    def candidates(self, path: str) -> tuple[_Entry, ...]:
+        """The routes that can match `path`, in FastAPI's order."""
+        table = self._current_table()
+        segments = tuple(path[1:].split("/", DEPTH)[:DEPTH])
+        for n in range(len(segments), -1, -1):
+            found = table.get(segments[:n] if n < len(segments) else segments)
+            if found is not None:
+                return found
+        return ()
+
+    # --- a request ---------------------------------------------------------------------------
+
+    def resolve(self, scope: Scope) -> tuple[_Entry, Scope] | None:
+        """The route FastAPI would choose for this request when it matches in full (with its
+        child scope), or None: then FastAPI's own routing answers (404, 405, a redirect)."""
+        path = fastapi_routing.get_route_path(scope)
+        if not path.startswith("/"):
+            return None
+        for entry in self.candidates(path):
+            context = entry.context
+            if context is None:
+                match, child_scope = entry.route.matches(scope)
+            elif context.path_regex.match(path) is None:
+                continue
+            else:
+                match, child_scope = context.matches(scope)
+            if match is not Match.FULL:
+                continue  # none, or the wrong method: a later route may match in full, else FastAPI's 405
+            if context is not None and entry.included.effective_candidates() is not entry.candidates:
+                self._signature = None  # that router's routes changed: rebuild, and let FastAPI answer
+                return None
+            return entry, child_scope
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.resolve(scope) if scope["type"] == "http" else None
+        if found is None:
+            await self.fallback(scope, receive, send)
+            return
+        router = self.router
+        fastapi_routing._apply_router_form_limits(scope, router.form_limits)
+        if "router" not in scope:
+            scope["router"] = router
+        entry, child_scope = found
+        if entry.context is None:  # as the app router's own loop runs a route of its own
+            fastapi_routing._update_scope(scope, child_scope)
+            fastapi_routing._route_selected(scope=scope, path=getattr(entry.route, "path_format", None),
+                                            mount=isinstance(entry.route, Mount))
+            await entry.route.handle(scope, receive, send)
+            return
+        await self._run(entry.included, entry.context, child_scope, scope, receive, send)
+
+    @staticmethod
+    async def _run(included: Any, context: Any, child_scope: Scope, scope: Scope, receive: Receive,
+                   send: Send) -> None:
+        """What `_IncludedRouter.handle` and `_handle_selected` do with the route they matched."""
+        route = context.original_route
+        child_scope["route"] = route  # as APIRoute.matches adds it
+        fastapi_routing._apply_router_form_limits(scope, included.include_context.form_limits)
+        fastapi_scope = fastapi_routing._get_fastapi_scope(scope)
+        fastapi_scope[fastapi_routing._FASTAPI_INCLUDED_ROUTER_KEY] = included
+        fastapi_routing._update_scope(scope, child_scope)
+        fastapi_routing._route_selected(scope=scope, path=context.path_format, mount=False)
+        fastapi_scope[fastapi_routing._FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY] = context
+        scope["route"] = route
+        await route.handle(scope, receive, send)
+
+
+def install_dispatch(app: FastAPI) -> PathDispatch | None:
+    """Route the app's requests through a PathDispatch; FastAPI's routing stays the fallback.
+    Returns None (and leaves FastAPI's routing alone) if this FastAPI lacks what it relies on."""
+    router = app.router
+    missing = [name for name in _INTERNALS if not hasattr(fastapi_routing, name)]
+    if missing or not hasattr(router, "_routes_version") or router.middleware_stack != router.app:
+        log.warning("route dispatch table not installed: FastAPI's routing internals differ (%s)",
+                    ", ".join(missing) or "router")
+        return None
+    dispatch = PathDispatch(router)
+    router.middleware_stack = dispatch
+    return dispatch
