@@ -4,6 +4,7 @@ and the embedded PostgreSQL used when no DATABASE_URL is configured."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -253,7 +254,12 @@ class Database:
                 yield session
                 if session.in_transaction():
                     await session.commit()
-            except BaseException:
+            except BaseException as exc:
+                if database_fault(exc) == "connection" and session.in_transaction():
+                    # Raised by asyncpg itself (RetryingSession.driver()), the pool would not know:
+                    # the connection is broken, so it must not serve another request.
+                    with contextlib.suppress(Exception):
+                        await (await session.connection()).invalidate()
                 await session.rollback()
                 raise
 
@@ -319,11 +325,16 @@ def database_fault(exc: BaseException) -> str | None:
         ):
             return "connection"
         return None
-    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):  # RetryingSession.driver()
+    # Raised by asyncpg itself (RetryingSession.driver()). An InternalClientError is a protocol
+    # left mid-operation by a connection that broke (the server went away while an error was
+    # being read): the connection is unusable.
+    if isinstance(exc, asyncpg.DataError):  # an argument the driver cannot send: not a fault
+        return None
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | asyncpg.InternalClientError):
         sqlstate = str(getattr(exc, "sqlstate", "") or "")
         if sqlstate in _SQLSTATE_CAUSES:
             return _SQLSTATE_CAUSES[sqlstate]
-        if isinstance(exc, asyncpg.InterfaceError) or sqlstate.startswith(_CONNECTION_SQLSTATE_CLASSES):
+        if not isinstance(exc, asyncpg.PostgresError) or sqlstate.startswith(_CONNECTION_SQLSTATE_CLASSES):
             return "connection"
         return None
     if isinstance(exc, OSError) and _raised_by_driver(exc):

@@ -9,7 +9,7 @@ What it does:
    the same conference (the list shows 50 of 10,001), 230 of them due for review (the agenda),
    a partner system and client references (events).
 2. One request per path in this process (ASGI, warm token cache) records the statements our
-   service runs (SQLAlchemy cursor executes plus BEGIN/COMMIT): the statements-per-request
+   service runs (counted at the asyncpg driver, BEGIN/COMMIT included): the statements-per-request
    column, and the SELECTs (with their parameters) that the bare endpoint replays.
 3. Our service and the bare one under uvicorn with the same number of workers; per path, rounds
    alternate ours / bare, with wrk (-t1) when installed, else an httpx load loop. The agenda rows
@@ -51,6 +51,7 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import Database
 from bench.events import create_database, drop_database, free_port, wait_healthy
 from bench.registry import Figure, register
+from tests.driver_statements import driver_calls
 
 EXTRA_CASES = 10_000
 AGENDA_CASES = 230
@@ -237,17 +238,6 @@ async def capture(paths: list[Path_], settings: Settings, tokens: dict[str | Non
 
     application = create_app(settings)
     async with application.router.lifespan_context(application):
-        engine = application.state.db.engine.sync_engine
-        seen: list[tuple[str, tuple[Any, ...]]] = []
-        transactions = 0
-
-        def on_execute(_c: Any, _cur: Any, statement: str, parameters: Any, *_a: Any) -> None:
-            seen.append((statement, tuple(parameters or ())))
-
-        def on_begin(_c: Any) -> None:
-            nonlocal transactions
-            transactions += 1
-
         transport = httpx.ASGITransport(app=application)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for p in paths:
@@ -258,19 +248,13 @@ async def capture(paths: list[Path_], settings: Settings, tokens: dict[str | Non
                     if p.key == "draft":
                         got = await client.get(p.path.replace("/draft", ""), headers=headers)
                         headers["If-Match"] = got.headers.get("ETag", "")
-                    seen.clear()
-                    transactions = 0
-                    sa.event.listen(engine, "before_cursor_execute", on_execute)
-                    sa.event.listen(engine, "begin", on_begin)
-                    try:
+                    # Counted at the driver: SQLAlchemy's statements, SQL text run on the
+                    # session's asyncpg connection, and BEGIN/COMMIT.
+                    with driver_calls() as seen:
                         response = await client.request(p.method, p.path, content=body, headers=headers)
-                    finally:
-                        sa.event.remove(engine, "before_cursor_execute", on_execute)
-                        sa.event.remove(engine, "begin", on_begin)
                     if not (response.status_code == p.expect or (p.expect == 200 and response.is_success)):
                         raise RuntimeError(f"{p.key}: {response.status_code} {response.text[:300]}")
-                # BEGIN and COMMIT of each transaction are statements on the server too.
-                p.statements = len(seen) + 2 * transactions
+                p.statements = len(seen)
                 p.selects = [(s, params) for s, params in seen if _is_select(s)]
                 p.bare_statements = len(p.selects) + 2 if p.selects else 0
 

@@ -49,3 +49,4 @@ def test_asyncpg_faults_are_temporary_faults() -> None:
     assert database_fault(asyncpg.exceptions.ConnectionDoesNotExistError("gone")) == "connection"
     assert database_fault(asyncpg.exceptions.AdminShutdownError("shutdown")) == "connection"
     assert database_fault(asyncpg.exceptions.UniqueViolationError("dup")) is None  # a bug, not a fault
+    assert database_fault(asyncpg.exceptions.DataError("out of range")) is None  # input, not a fault

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -80,6 +81,8 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def _sqlstate(exc: Exception) -> str:
+    if isinstance(exc, asyncpg.PostgresError):  # raised by asyncpg itself (RetryingSession.driver())
+        return str(exc.sqlstate or "")
     orig = getattr(exc, "orig", None)
     return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
 
@@ -93,6 +96,10 @@ _INPUT_SQLSTATES = ("22021", "22P05", "22003", "22008")
 def _input_the_database_refused(exc: Exception) -> bool:
     """A data exception caused by a request's value, or the driver refusing an argument before
     sending it (asyncpg's DataError: an integer beyond its column)."""
+    if isinstance(exc, asyncpg.DataError):  # the driver refused an argument before sending it
+        return True
+    if isinstance(exc, asyncpg.PostgresError):
+        return _sqlstate(exc) in _INPUT_SQLSTATES
     if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError | InterfaceError):
         return False
     if _sqlstate(exc) in _INPUT_SQLSTATES:
@@ -254,6 +261,8 @@ def install_error_handlers(app: FastAPI, html_page: HtmlErrorPage | None = None)
         )
 
     # OSError: a refused or missing socket while connecting is raised unwrapped by the driver.
-    for db_error in (DBAPIError, PoolTimeoutError, OSError):
+    # asyncpg's own errors: the hot paths that run their SQL on RetryingSession.driver().
+    for db_error in (DBAPIError, PoolTimeoutError, OSError,
+                     asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError):
         app.add_exception_handler(db_error, _database_fault)
 

@@ -18,6 +18,7 @@ Rules (see also docs in README):
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,8 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -48,15 +47,10 @@ from app.events.cloudevents import (
     label_for,
     parse_event,
 )
-from app.events.outbox import enqueue, enqueue_for_cases, organisations_of_case
+from app.events.outbox import OUTBOUND_TYPES, enqueue, organisations_of_case
 from app.metrics import EVENTS_RECEIVED
 from app.models import (
     AftercareWatch,
-    Case,
-    CaseFlag,
-    Client,
-    ClientReference,
-    ConferenceOrganisation,
     Membership,
     Notification,
     Organisation,
@@ -66,6 +60,9 @@ from app.models import (
 from app.models.enums import OrganisationKind, Phase, Role
 from app.services.agreements import sharing
 from app.services.events import aftercare
+
+CASE_FLAGGED = "case.flagged"
+assert CASE_FLAGGED in OUTBOUND_TYPES
 
 UNKNOWN_REFERENCE = "The subject is not a client reference of your organisation that is linked to a case."
 
@@ -118,6 +115,22 @@ def _problem(errors: list[EventError], *, batch: bool) -> UnprocessableEntity:
     )
 
 
+# The statements of the hot path are SQL text run on the session's asyncpg connection
+# (RetryingSession.driver(): prepared once per connection, no SQLAlchemy statement building or row
+# processing per request) and work on sets: one statement whatever the number of events.
+
+_RESOLVE = """
+SELECT DISTINCT ON (r.reference) r.reference, cl.id, cl.client_number, c.id, c.conference_id, c.phase,
+       c.case_director_id
+FROM client_reference r
+JOIN client cl ON cl.id = r.client_id
+JOIN "case" c ON c.client_id = cl.id
+JOIN conference_organisation co ON co.conference_id = c.conference_id AND co.organisation_id = $1
+WHERE r.organisation_id = $1 AND r.reference = ANY($2::text[]) AND cl.anonymised_at IS NULL
+ORDER BY r.reference, (c.phase = $3), c.opened_at DESC
+"""
+
+
 async def _resolve(
     session: AsyncSession, organisation_id: uuid.UUID, references: set[str]
 ) -> dict[str, Linked]:
@@ -125,42 +138,10 @@ async def _resolve(
     (an open case first, else the most recent one)."""
     if not references:
         return {}
-    rows = (
-        await session.execute(
-            sa.select(
-                col(ClientReference.reference),
-                col(Client.id),
-                col(Client.client_number),
-                col(Case.id),
-                col(Case.conference_id),
-                col(Case.phase),
-                col(Case.case_director_id),
-            )
-            .join(Client, col(Client.id) == col(ClientReference.client_id))
-            .join(Case, col(Case.client_id) == col(Client.id))
-            .join(
-                ConferenceOrganisation,
-                sa.and_(
-                    col(ConferenceOrganisation.conference_id) == col(Case.conference_id),
-                    col(ConferenceOrganisation.organisation_id) == organisation_id,
-                ),
-            )
-            .where(
-                col(ClientReference.organisation_id) == organisation_id,
-                col(ClientReference.reference).in_(sorted(references)),
-                col(Client.anonymised_at).is_(None),
-            )
-            .order_by(
-                col(ClientReference.reference),
-                (col(Case.phase) == Phase.closed.value),
-                col(Case.opened_at).desc(),
-            )
-        )
-    ).all()
-    linked: dict[str, Linked] = {}
-    for ref, client_id, number, case_id, conference_id, phase, director in rows:
-        linked.setdefault(ref, Linked(client_id, number, case_id, conference_id, phase, director))
-    return linked
+    driver = await session.driver()  # type: ignore[attr-defined]
+    rows = await driver.fetch(_RESOLVE, organisation_id, sorted(references), Phase.closed.value)
+    return {ref: Linked(client_id, number, case_id, conference_id, phase, director)
+            for ref, client_id, number, case_id, conference_id, phase, director in rows}
 
 
 async def ingest(
@@ -275,25 +256,28 @@ async def _ingest(
             )
             for e in new
         ]
-        extra = {(e.source, e.event_id): (e.data, e.payload_hash) for e in new}
-        values = [
-            {
-                **row.__dict__,
-                "organisation_id": org_id,
-                "partner_system_id": principal.partner_system_id,
-                "data": extra[(row.source, row.event_id)][0],
-                "payload_hash": extra[(row.source, row.event_id)][1],
-            }
-            for row in rows
-        ]
-        # executemany ("insertmanyvalues"): one cached statement, whatever the batch size.
-        table = PartnerEvent.__table__  # type: ignore[attr-defined]
-        statement = (
-            pg_insert(table)
-            .on_conflict_do_nothing(constraint="uq_partner_event_origin")
-            .returning(table.c.id)
-        )
-        returned = {r[0] for r in (await session.execute(statement, values)).all()}
+        driver = await session.driver()  # type: ignore[attr-defined]
+        returned = {
+            r[0]
+            for r in await driver.fetch(
+                _INSERT_EVENTS,
+                org_id,
+                principal.partner_system_id,
+                now,
+                [r.id for r in rows],
+                [r.source for r in rows],
+                [r.event_id for r in rows],
+                [r.type for r in rows],
+                [r.subject_reference for r in rows],
+                [r.client_id for r in rows],
+                [r.case_id for r in rows],
+                [r.occurred_at for r in rows],
+                [r.label for r in rows],
+                [r.severity for r in rows],
+                [json.dumps(e.data, ensure_ascii=False) for e in new],
+                [e.payload_hash for e in new],
+            )
+        }
         inserted = {(row.source, row.event_id): row for row in rows if row.id in returned}
         lost = [e for e in new if (e.source, e.event_id) not in inserted]
         if lost:  # stored before (by an earlier or a concurrent request): a replay, or a conflict
@@ -334,6 +318,20 @@ async def _ingest(
     EVENTS_RECEIVED.labels("stored").inc(len(inserted))
     EVENTS_RECEIVED.labels("replayed").inc(len(receipts) - len(inserted))
     return IngestResult(receipts=receipts, stored=len(inserted))
+
+
+_INSERT_EVENTS = """
+INSERT INTO partner_event (id, organisation_id, partner_system_id, source, event_id, type, subject_reference,
+                           client_id, case_id, occurred_at, received_at, label, severity, data, payload_hash)
+SELECT e.id, $1, $2, e.source, e.event_id, e.type, e.subject, e.client_id, e.case_id, e.occurred_at, $3,
+       e.label, e.severity, e.data::jsonb, e.payload_hash
+FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::uuid[],
+            $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::text[])
+     AS e(id, source, event_id, type, subject, client_id, case_id, occurred_at, label, severity, data,
+          payload_hash)
+ON CONFLICT ON CONSTRAINT uq_partner_event_origin DO NOTHING
+RETURNING id
+"""
 
 
 def _pointer(event: ParsedEvent, batch: bool, attribute: str = "id") -> str:
@@ -407,6 +405,15 @@ class _Fold:
             self.severity = event.severity
 
 
+_WATCHES_AND_SNOOZES = """
+SELECT case_id, NULL::uuid, NULL::text, NULL::date, started_at, ends_at
+FROM aftercare_watch WHERE $2 AND case_id = ANY($1::uuid[])
+UNION ALL
+SELECT case_id, id, kind, until, NULL::timestamptz, NULL::timestamptz
+FROM signal_snooze WHERE $3 AND case_id = ANY($1::uuid[]) AND ended_at IS NULL
+"""
+
+
 @dataclass(frozen=True)
 class _Snooze:
     id: uuid.UUID
@@ -433,25 +440,17 @@ async def _effects(
         return
     types = {e.type for e in relevant}
     watches: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
-    if types & WATCH_TYPES:
-        for case_id, started, ends in (
-            await session.execute(
-                sa.select(
-                    col(AftercareWatch.case_id), col(AftercareWatch.started_at), col(AftercareWatch.ends_at)
-                ).where(col(AftercareWatch.case_id).in_(case_ids))
-            )
-        ).all():
-            watches[case_id].append((started, ends))
     snoozes: dict[tuple[uuid.UUID, str], _Snooze] = {}
-    if types & FLAGGING_VALUES:
-        for snooze_id, case_id, kind, until in (
-            await session.execute(
-                sa.select(
-                    col(SignalSnooze.id), col(SignalSnooze.case_id), col(SignalSnooze.kind), col(SignalSnooze.until)
-                ).where(col(SignalSnooze.case_id).in_(case_ids), col(SignalSnooze.ended_at).is_(None))
-            )
-        ).all():
-            snoozes[(case_id, kind)] = _Snooze(snooze_id, until)
+    want_watches, want_snoozes = bool(types & WATCH_TYPES), bool(types & FLAGGING_VALUES)
+    if want_watches or want_snoozes:
+        driver = await session.driver()  # type: ignore[attr-defined]
+        for case_id, snooze_id, kind, until, started, ends in await driver.fetch(
+            _WATCHES_AND_SNOOZES, case_ids, want_watches, want_snoozes
+        ):
+            if snooze_id is None:
+                watches[case_id].append((started, ends))
+            else:
+                snoozes[(case_id, kind)] = _Snooze(snooze_id, until)
     snoozed_cases = {case_id for case_id, _ in snoozes}
     conference_orgs: dict[uuid.UUID, list[uuid.UUID]] = {}
 
@@ -530,33 +529,25 @@ async def _effects(
     await session.flush()
 
 
-_FLAG = CaseFlag.__table__  # type: ignore[attr-defined]
-_NOTIFICATION = Notification.__table__  # type: ignore[attr-defined]
 
 
-def _rank(column: Any) -> Any:
-    return sa.func.array_position(sa.literal(list(SEVERITY_ORDER), ARRAY(sa.String())), column)
-
-
-def _flag_upsert(window: timedelta) -> Any:
-    statement = pg_insert(_FLAG)
-    new = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=["case_id", "kind"],
-        index_where=sa.text("cleared_at IS NULL"),
-        set_={
-            "count": _FLAG.c.count + new.count,
-            "last_seen_at": sa.func.greatest(_FLAG.c.last_seen_at, new.last_seen_at),
-            "severity": sa.case((_rank(new.severity) > _rank(_FLAG.c.severity), new.severity),
-                                else_=_FLAG.c.severity),
-            "notified_at": sa.case(
-                (new.last_seen_at > sa.func.coalesce(_FLAG.c.notified_at, _FLAG.c.created_at) + window,
-                 new.last_seen_at),
-                else_=_FLAG.c.notified_at,
-            ),
-        },
-    ).returning(_FLAG.c.id, _FLAG.c.case_id, _FLAG.c.kind, _FLAG.c.notified_at,
-                sa.literal_column("(xmax = 0)").label("inserted"))
+_FLAG_UPSERT = """
+INSERT INTO case_flag AS f (id, case_id, kind, reason, label, severity, source_event_id, created_at, count,
+                            last_seen_at, notified_at)
+SELECT n.id, n.case_id, n.kind, n.reason, n.label, n.severity, n.source_event_id, $1, n.count, n.last_seen_at,
+       n.last_seen_at
+FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::int[],
+            $10::timestamptz[])
+     AS n(id, case_id, kind, reason, label, severity, source_event_id, count, last_seen_at)
+ON CONFLICT (case_id, kind) WHERE cleared_at IS NULL DO UPDATE SET
+    count = f.count + excluded.count,
+    last_seen_at = greatest(f.last_seen_at, excluded.last_seen_at),
+    severity = CASE WHEN array_position($11::text[], excluded.severity) > array_position($11::text[], f.severity)
+                    THEN excluded.severity ELSE f.severity END,
+    notified_at = CASE WHEN excluded.last_seen_at > coalesce(f.notified_at, f.created_at) + $12::interval
+                       THEN excluded.last_seen_at ELSE f.notified_at END
+RETURNING id, case_id, kind, notified_at, (xmax = 0) AS inserted
+"""
 
 
 async def _fold_flags(
@@ -569,59 +560,75 @@ async def _fold_flags(
     if not folds:
         return []
     folds = sorted(folds, key=lambda f: (str(f.case_id), f.kind.value))  # one lock order for all
-    now = clock.now()
-    values = [
-        {
-            "id": uuid.uuid4(),
-            "case_id": f.case_id,
-            "kind": f.kind.value,
-            "reason": FLAG_REASONS[f.kind],
-            "label": f.first.label,
-            "severity": f.severity,
-            "source_event_id": f.first.id,
-            "created_at": now,
-            "count": f.count,
-            "last_seen_at": f.last_seen,
-            "notified_at": f.last_seen,
-        }
-        for f in folds
-    ]
-    # executemany ("insertmanyvalues", one round trip): the statement has no values of its own,
-    # so SQLAlchemy compiles it once per process (a multi-row .values() is compiled every time).
-    upsert = _flag_upsert(timedelta(hours=settings.events_fold_window_hours))
+    driver = await session.driver()  # type: ignore[attr-defined]
+    returned = await driver.fetch(
+        _FLAG_UPSERT,
+        clock.now(),
+        [uuid.uuid4() for _ in folds],
+        [f.case_id for f in folds],
+        [f.kind.value for f in folds],
+        [FLAG_REASONS[f.kind] for f in folds],
+        [f.first.label for f in folds],
+        [f.severity for f in folds],
+        [f.first.id for f in folds],
+        [f.count for f in folds],
+        [f.last_seen for f in folds],
+        list(SEVERITY_ORDER),
+        timedelta(hours=settings.events_fold_window_hours),
+    )
     by_key = {(f.case_id, f.kind.value): f for f in folds}
     told = []
-    for flag_id, case_id, kind, notified_at, inserted in (await session.execute(upsert, values)).all():
+    for flag_id, case_id, kind, notified_at, inserted in returned:
         fold = by_key[(case_id, kind)]
         if inserted or notified_at == fold.last_seen:
             told.append((fold, flag_id))
     return told
 
 
+_TELL = """
+WITH told AS (
+    SELECT t.case_id, t.flag_id, t.conference_id, t.director_id, t.n
+    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) WITH ORDINALITY
+         AS t(case_id, flag_id, conference_id, director_id, n)
+), notified AS (
+    INSERT INTO notification (id, kind, conference_id, membership_id, ref_type, ref_id, on_date, created_at)
+    SELECT gen_random_uuid(), $5, conference_id, director_id, $6, flag_id, $7, $8
+    FROM told WHERE director_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO outbox_message (id, subscription_id, type, payload, created_at, next_attempt_at, attempts)
+SELECT gen_random_uuid(), s.id, $9::text,
+       jsonb_build_object('type', $9::text, 'timestamp', $10::text,
+                          'data', jsonb_build_object('case_id', t.case_id::text, 'flag_id', t.flag_id::text)),
+       $8, $8, 0
+FROM told t
+JOIN "case" c ON c.id = t.case_id
+JOIN conference_organisation co ON co.conference_id = c.conference_id
+JOIN webhook_subscription s ON s.organisation_id = co.organisation_id
+WHERE s.active AND $9::text = ANY(s.event_types)
+ORDER BY t.n, s.id
+"""
+
+
 async def _tell(session: AsyncSession, told: list[tuple[_Fold, uuid.UUID]]) -> None:
-    """The case director's notification and the outbox rows, one INSERT each."""
+    """The case director's notification and the outbox rows (what `enqueue_for_cases` writes for
+    "case.flagged"), in one statement."""
     if not told:
         return
-    notifications = [
-        {
-            "id": uuid.uuid4(),
-            "kind": "case_flagged",
-            "conference_id": fold.link.conference_id,
-            "membership_id": fold.link.case_director_id,
-            "ref_type": "case_flag",
-            "ref_id": flag_id,
-            "on_date": clock.today(),
-            "created_at": clock.now(),
-        }
-        for fold, flag_id in told
-        if fold.link.case_director_id is not None
-    ]
-    if notifications:
-        await session.execute(pg_insert(_NOTIFICATION).on_conflict_do_nothing(), notifications)
-    await enqueue_for_cases(
-        session,
-        "case.flagged",
-        [(fold.case_id, {"case_id": str(fold.case_id), "flag_id": str(flag_id)}) for fold, flag_id in told],
+    now = clock.now()
+    driver = await session.driver()  # type: ignore[attr-defined]
+    await driver.execute(
+        _TELL,
+        [fold.case_id for fold, _ in told],
+        [flag_id for _, flag_id in told],
+        [fold.link.conference_id for fold, _ in told],
+        [fold.link.case_director_id for fold, _ in told],
+        "case_flagged",
+        "case_flag",
+        clock.today(),
+        now,
+        CASE_FLAGGED,
+        now.isoformat(),
     )
 
 

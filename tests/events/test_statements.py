@@ -1,0 +1,45 @@
+"""Partner events on a warm path, counted at the driver (issue 14/16: set-based effects): a batch
+of a hundred events costs the same statements as one, and a single event no more than the sets
+it touches."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from app.db import Database
+from tests.driver_statements import driver_statements
+from tests.events.support import CE, CE_BATCH, event, link_case
+from tests.factories import World
+
+
+async def test_a_batch_costs_the_statements_of_one_event(api: httpx.AsyncClient, world: World,
+                                                         owner_db: Database) -> None:
+    for i in range(1, 4):
+        await link_case(owner_db, world, zorg_ref=f"ZRG-{i}", police_ref=f"POL-{i}")
+    headers = world.headers("care_system")
+    warm = await api.post("/api/v1/events", content=json.dumps(event("missed_appointment", "ZRG-3")),
+                          headers={**headers, **CE})
+    assert warm.status_code == 201, warm.text  # fills the token cache
+
+    with driver_statements() as single:
+        response = await api.post("/api/v1/events", content=json.dumps(event("relapse", "ZRG-1")),
+                                  headers={**headers, **CE})
+    assert response.status_code == 201, response.text
+
+    kinds = ("relapse", "lapse", "missed_appointment", "overdose")
+    many = [event(kinds[i % len(kinds)], f"ZRG-{1 + i % 3}") for i in range(100)]
+    with driver_statements() as batch:
+        response = await api.post("/api/v1/events", content=json.dumps(many), headers={**headers, **CE_BATCH})
+    assert response.status_code == 201, response.text
+    assert len(response.json()["receipts"]) == 100
+
+    for seen in (single, batch):
+        assert seen[0].startswith("BEGIN") and seen[-1].startswith("COMMIT"), seen
+        assert not [s for s in seen if "FROM organisation" in s or "FROM membership" in s], seen
+        assert seen[-2].startswith("SELECT access_log_append"), seen
+    # BEGIN, resolve the references, insert the events, the cases' watches and snoozes, open or
+    # count up the flags, notify and enqueue, the access log, COMMIT.
+    assert len(single) == 8, single
+    assert len(batch) == len(single), batch
