@@ -284,3 +284,17 @@ async def test_policy_staff_start_on_the_outcome_figures(
 ) -> None:
     landed = await sign_in(browser, web_world, "policy_staff")
     assert landed.status_code == 200 and landed.url.path == "/web/uitkomsten"
+    # Their menu has no actions, cases, agenda or referrals; a case worker's has.
+    assert 'href="/web/acties"' not in landed.text and 'href="/web/casussen"' not in landed.text
+    assert 'href="/web/uitkomsten"' in landed.text and 'href="/web/meldingen"' in landed.text
+
+
+async def test_a_form_without_its_version_asks_to_open_the_page_again(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient
+) -> None:
+    case_id = await _case(owner_db, web_world)
+    page = await sign_in(browser, web_world, "chair", start=f"/web/casussen/{case_id}")
+    answer = await browser.post(f"/web/casussen/{case_id}/fase",
+                                data={"csrf": hidden_fields(page.text)["csrf"], "fase": "monitoring"})
+    assert answer.status_code == 428 and "Open de pagina opnieuw" in answer.text
+    assert (await _stored(owner_db, case_id)).phase == "active"
