@@ -83,6 +83,11 @@ def signed_agreement_sql(alias: str) -> str:
     return f"{alias}.status = {sql_literal(AgreementStatus.signed)}"
 
 
+def active_agreement_sql(alias: str, today: str) -> str:
+    """`agreement_is_active` as SQL text; `today` is the statement's parameter (e.g. `$3`)."""
+    return f"({signed_agreement_sql(alias)} AND {alias}.starts_on <= {today} AND {alias}.ends_on >= {today})"
+
+
 # --- published agenda, meetings that take place ---------------------------------------------------
 
 

@@ -14,21 +14,25 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
+import orjson
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.auth.policy import NeedToKnow
 from app.auth.principal import Principal
 from app.clock import clock
+from app.db import RetryingSession
 from app.errors import Conflict, NotFound, UnprocessableEntity
 from app.events.cloudevents import FLAG_REASONS as STORED_FLAG_REASONS
 from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
 from app.models.enums import AgendaStatus, Coverage, Label, Phase, ReferralStatus, Role
 from app.models.predicates import (
+    active_agreement_sql,
     case_is_open,
     meeting_not_cancelled_sql,
     open_action_sql,
@@ -37,10 +41,11 @@ from app.models.predicates import (
     sql_literal,
 )
 from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, Reason
+from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.meetings import announcements as meeting_events
 from app.services.meetings.cadence import parse_cadence
 from app.services.meetings.sittings import bump, meeting_minutes, meeting_out, require_open
-from app.services.need_to_know import hidden_signal_text, need_to_know_by_ids
+from app.services.need_to_know import CaseRef, hidden_signal_text, need_to_know_from
 from app.services.words import FLAG_REASONS
 
 # Urgency of a reason: lower is more urgent. An item's urgency is its most urgent reason.
@@ -388,28 +393,97 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
     return position + len(kept)
 
 
-async def _items(session: AsyncSession, meeting_id: uuid.UUID, *, include_removed: bool) -> list[Any]:
-    referral_client: Any = aliased(Client)
-    query = (
-        sa.select(
-            AgendaItem,
-            col(Case.phase),
-            col(Case.priority),
-            col(Client.client_number),
-            col(Client.name),
-            referral_client.client_number.label("ref_number"),
-            referral_client.name.label("ref_name"),
-        )
-        .outerjoin(Case, col(Case.id) == col(AgendaItem.case_id))
-        .outerjoin(Client, col(Client.id) == col(Case.client_id))
-        .outerjoin(Referral, col(Referral.id) == col(AgendaItem.referral_id))
-        .outerjoin(referral_client, referral_client.id == col(Referral.client_id))
-        .where(col(AgendaItem.meeting_id) == meeting_id)
-        .order_by(col(AgendaItem.removed), col(AgendaItem.position), col(AgendaItem.created_at))
-    )
-    if not include_removed:
-        query = query.where(col(AgendaItem.removed).is_(False))
-    return list((await session.execute(query)).all())
+# The agenda as its reader sees it, in one statement on the session's asyncpg connection (issue 16):
+# the items in agenda order with their case or referral and client, and per case what need to know
+# needs (the agreements in force and their withdrawals, the legal bases in force, an open
+# break-glass of the reader) as JSON. $1 meeting, $2 removed items too, $3 today, $4 now, $5 the
+# reader's memberships.
+_ACTIVE_AGREEMENT = active_agreement_sql("a", "$3")
+_VIEW_SQL = f"""
+WITH items AS (
+    SELECT ai.id, ai.kind, ai.case_id, ai.referral_id, ai.reasons, ai.time_box_minutes, ai.added_by_chair,
+           ai.removed, ai.position, ai.created_at
+    FROM agenda_item ai
+    WHERE ai.meeting_id = $1 AND ($2 OR NOT ai.removed)
+),
+in_force AS (
+    SELECT a.id, a.case_id, a.status, a.starts_on, a.ends_on, a.scope
+    FROM agreement a
+    WHERE a.case_id IN (SELECT case_id FROM items) AND {_ACTIVE_AGREEMENT}
+),
+agreements AS (
+    SELECT a.case_id, json_agg(json_build_object('id', a.id, 'status', a.status, 'starts_on', a.starts_on,
+                                                 'ends_on', a.ends_on, 'scope', a.scope) ORDER BY a.id) AS rows
+    FROM in_force a GROUP BY a.case_id
+),
+withdrawals AS (
+    SELECT a.case_id, json_agg(json_build_object('agreement_id', w.agreement_id, 'whole', w.whole,
+                                                 'label', w.label, 'organisation_kinds', w.organisation_kinds,
+                                                 'effective_at', w.effective_at)
+                               ORDER BY w.effective_at, w.id) AS rows
+    FROM consent_withdrawal w JOIN in_force a ON a.id = w.agreement_id GROUP BY a.case_id
+),
+legal AS (
+    SELECT lb.case_id, json_agg(json_build_object('id', lb.id, 'scope', lb.scope) ORDER BY lb.id) AS rows
+    FROM legal_basis lb
+    WHERE lb.case_id IN (SELECT case_id FROM items)
+      AND lb.ended_at IS NULL AND lb.starts_on <= $3 AND lb.ends_on >= $3
+    GROUP BY lb.case_id
+),
+glass AS (
+    SELECT DISTINCT ON (bg.case_id) bg.case_id, bg.id
+    FROM break_glass bg
+    WHERE bg.case_id IN (SELECT case_id FROM items) AND bg.membership_id = ANY($5::uuid[]) AND bg.expires_at > $4
+    ORDER BY bg.case_id, bg.id
+)
+SELECT i.id, i.kind, i.case_id, i.referral_id, i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair,
+       i.removed, c.conference_id, c.phase, c.priority, cl.client_number, cl.name,
+       rcl.client_number AS ref_number, rcl.name AS ref_name,
+       ag.rows::text AS agreements, wd.rows::text AS withdrawals, lg.rows::text AS legal, gl.id AS break_glass
+FROM items i
+LEFT JOIN "case" c ON c.id = i.case_id
+LEFT JOIN client cl ON cl.id = c.client_id
+LEFT JOIN referral rf ON rf.id = i.referral_id
+LEFT JOIN client rcl ON rcl.id = rf.client_id
+LEFT JOIN agreements ag ON ag.case_id = i.case_id
+LEFT JOIN withdrawals wd ON wd.case_id = i.case_id
+LEFT JOIN legal lg ON lg.case_id = i.case_id
+LEFT JOIN glass gl ON gl.case_id = i.case_id
+ORDER BY i.removed, i.position, i.created_at
+"""  # noqa: S608 (only states from app/models/predicates.py are put in)
+
+
+async def _view_rows(session: AsyncSession, meeting_id: uuid.UUID, principal: Principal, *,
+                     include_removed: bool) -> list[Any]:
+    await session.flush()  # the statement runs below the ORM: nothing of this transaction may wait in it
+    driver = await cast(RetryingSession, session).driver()
+    now = clock.now()
+    return list(await driver.fetch(_VIEW_SQL, meeting_id, include_removed, now.date(), now,
+                                   sorted(principal.membership_ids())))
+
+
+def _bases_of(row: Any, now: datetime) -> BasesInForce:
+    """The bases in force of the row's case, from the statement's JSON, through the same rule as
+    every other read (`effective_scope`)."""
+    if row["agreements"] is None and row["legal"] is None:
+        return BasesInForce([], [])
+    withdrawals: list[Any] = [
+        SimpleNamespace(agreement_id=uuid.UUID(w["agreement_id"]), whole=w["whole"], label=w["label"],
+                        organisation_kinds=w["organisation_kinds"],
+                        effective_at=datetime.fromisoformat(w["effective_at"]))
+        for w in orjson.loads(row["withdrawals"] or "[]")
+    ]
+    in_force: list[Any] = []
+    for a in orjson.loads(row["agreements"] or "[]"):
+        agreement: Any = SimpleNamespace(id=uuid.UUID(a["id"]), status=a["status"], scope=a["scope"],
+                                         starts_on=date.fromisoformat(a["starts_on"]),
+                                         ends_on=date.fromisoformat(a["ends_on"]))
+        scope = effective_scope(agreement, withdrawals, now)
+        if scope:
+            in_force.append((agreement, scope))
+    legal: list[Any] = [SimpleNamespace(id=uuid.UUID(b["id"]), scope=b["scope"])
+                        for b in orjson.loads(row["legal"] or "[]")]
+    return BasesInForce(in_force, legal)
 
 
 def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow) -> Reason:
@@ -421,6 +495,9 @@ def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow) -> Reason:
     if not visible:
         return Reason(code="signal", text=hidden_signal_text(label, ntk))
     return Reason(code=reason["code"], text=reason["text"], detail=reason.get("detail") if ntk.is_chair else None)
+
+
+_ITEMS = TypeAdapter(list[AgendaItemOut])
 
 
 @dataclass(frozen=True)
@@ -439,45 +516,46 @@ async def agenda_view(
     is_chair = role == Role.chair
     if not is_chair and meeting.agenda_status != AgendaStatus.published:
         raise NotFound(detail="The agenda of this meeting has not been published yet.")
-    rows = await _items(session, meeting.id, include_removed=is_chair)
-    ntks = await need_to_know_by_ids(session, principal, [r[0].case_id for r in rows if r[0].case_id])
+    rows = await _view_rows(session, meeting.id, principal, include_removed=is_chair)
+    now = clock.now()
     # Referral items have no case yet: their reasons are read as in a newly selected case.
     without_case = NeedToKnow(principal, meeting.conference_id, Phase.selected)
-    items: list[AgendaItemOut] = []
+    items: list[dict[str, Any]] = []
     shown: list[tuple[uuid.UUID | None, str]] = []
     number = 0
     for row in rows:
-        item: AgendaItem = row[0]
-        if not item.removed:
+        removed, is_case = row["removed"], row["kind"] == "case"
+        if not removed:
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
-        client_number = row.client_number if item.kind == "case" else row.ref_number
-        items.append(
-            AgendaItemOut(
-                id=item.id,
-                position=0 if item.removed else number,
-                kind=item.kind,
-                case_id=item.case_id,
-                referral_id=item.referral_id,
-                client_number=client_number,
-                phase=row.phase if item.kind == "case" else "aanmelding",
-                reasons=[
-                    _reason_for_viewer(r, ntks.get(item.case_id, without_case) if item.case_id else without_case)
-                    for r in item.reasons
-                ],
-                time_box_minutes=item.time_box_minutes,
-                added_by_chair=item.added_by_chair,
-                client_name=(row.name if item.kind == "case" else row.ref_name) if is_chair else None,
-                priority=row.priority if is_chair else None,
-                removed=item.removed if is_chair else None,
-            )
-        )
-        shown.append((item.case_id, client_number))
-    total = sum(i.time_box_minutes for i in items if not i.removed)
+        if is_case and row["conference_id"] is not None:
+            glass = [row["break_glass"]] if row["break_glass"] is not None else []
+            ref: Any = CaseRef(row["case_id"], row["conference_id"], row["phase"])
+            ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
+        else:
+            ntk = without_case
+        client_number = row["client_number"] if is_case else row["ref_number"]
+        items.append({
+            "id": row["id"],
+            "position": 0 if removed else number,
+            "kind": row["kind"],
+            "case_id": row["case_id"],
+            "referral_id": row["referral_id"],
+            "client_number": client_number,
+            "phase": row["phase"] if is_case else "aanmelding",
+            "reasons": [_reason_for_viewer(r, ntk) for r in orjson.loads(row["reasons"])],
+            "time_box_minutes": row["time_box_minutes"],
+            "added_by_chair": row["added_by_chair"],
+            "client_name": (row["name"] if is_case else row["ref_name"]) if is_chair else None,
+            "priority": row["priority"] if is_chair else None,
+            "removed": removed if is_chair else None,
+        })
+        shown.append((row["case_id"], client_number))
+    total = sum(row["time_box_minutes"] for row in rows if not row["removed"])
     length = meeting_minutes(meeting)
     return AgendaView(
         out=AgendaOut(
             meeting=meeting_out(meeting),
-            items=items,
+            items=_ITEMS.validate_python(items),
             total_minutes=total,
             meeting_minutes=length,
             over_time=total > length,

@@ -1,0 +1,138 @@
+"""The agenda's read (issue 16): one statement for the items and what need to know needs of their
+cases, whatever the number of items; and the reasons it shows follow the same need to know as
+every other read of the case (agreements in force and their withdrawals, legal bases, an open
+break-glass)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import httpx
+import sqlalchemy as sa
+
+from app.clock import clock
+from app.models import Agreement, BreakGlass, ConsentWithdrawal, LegalBasis
+from tests.driver_statements import driver_statements
+from tests.factories import World, add_case
+from tests.meeting_helpers import NOW, add_flag, add_meeting, chair_post
+
+HIDDEN = "Signaal (gezondheid) ontvangen, inhoud afgeschermd: bespreken"
+
+
+async def test_agenda_statements_do_not_grow_with_its_items(client: httpx.AsyncClient, world: World,
+                                                             owner_db) -> None:
+    clock.freeze(NOW)
+    try:
+        async with owner_db.sessions() as s:
+            small, big = await add_meeting(s, world), await add_meeting(s, world, starts_at=NOW + timedelta(days=8))
+            for i in range(30):
+                case = await add_case(s, world, name=f"Persoon {i}")
+                case.next_review_date = NOW.date()
+            await s.commit()
+        for meeting in (small, big):
+            assert (await chair_post(client, world, meeting.id, "/agenda/draft")).status_code == 200
+        async with owner_db.engine.begin() as conn:  # the small agenda keeps 3 of its 30 items
+            await conn.execute(sa.text("DELETE FROM agenda_item WHERE meeting_id = :m AND position > 3"),
+                               {"m": small.id})
+        counted = {}
+        headers = world.headers("chair")
+        for meeting in (small, big, small):  # the first request fills the token cache
+            with driver_statements() as seen:
+                response = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=headers)
+            assert response.status_code == 200, response.text
+            counted[len(response.json()["items"])] = seen
+        assert set(counted) == {3, 30}
+        assert len(counted[3]) == len(counted[30]) == 5, counted[30]
+        # BEGIN, the meeting, the items with what need to know needs of their cases, the access
+        # log (one row per client shown, in one call), COMMIT.
+        assert counted[30][0].startswith("BEGIN") and counted[30][-1].startswith("COMMIT")
+        assert counted[30][-2].startswith("SELECT access_log_append")
+        with driver_statements() as seen:
+            draft = await client.post(f"/api/v1/meetings/{small.id}/agenda/draft",
+                                      headers={**headers, "If-Match": response.headers["ETag"]})
+        assert draft.status_code == 200 and len(draft.json()["items"]) == 30
+        with driver_statements() as again:
+            draft = await client.post(f"/api/v1/meetings/{small.id}/agenda/draft",
+                                      headers={**headers, "If-Match": draft.headers["ETag"]})
+        assert draft.status_code == 200 and len(again) == len(seen), again
+    finally:
+        clock.reset()
+
+
+async def test_agenda_reasons_follow_the_cases_need_to_know(client: httpx.AsyncClient, world: World,
+                                                             owner_db) -> None:
+    """The chair (a municipality) reads a health signal's content on the agenda exactly when the
+    case's flags read it: under an agreement in force, not after its withdrawal, again under a
+    break-glass; under a legal basis, not once it has ended."""
+    clock.freeze(NOW)
+    try:
+        async with owner_db.sessions() as s:
+            meeting = await add_meeting(s, world)
+            case = await add_case(s, world)
+            await s.commit()
+        await add_flag(owner_db, case.id, "relapse", NOW - timedelta(days=1), reason="Terugval GHB", label="health")
+        chair = world.members["chair"]
+        today = clock.today()
+
+        async def shown() -> bool:
+            draft = await chair_post(client, world, meeting.id, "/agenda/draft")
+            assert draft.status_code == 200, draft.text
+            agenda = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("chair"))
+            item = next(i for i in agenda.json()["items"] if i["case_id"] == str(case.id))
+            assert item == next(i for i in draft.json()["items"] if i["case_id"] == str(case.id))
+            flags = (await client.get(f"/api/v1/cases/{case.id}/flags", headers=world.headers("chair"))).json()
+            visible = item["reasons"][0]["code"] == "relapse_flag"
+            assert visible == (not flags[0]["hidden"])
+            if not visible:
+                assert item["reasons"][0] == {"code": "signal", "text": HIDDEN, "detail": None}
+            return visible
+
+        assert not await shown()
+        text = "Driepartijenovereenkomst"
+        async with owner_db.sessions() as s:
+            agreement = Agreement(case_id=case.id, conference_id=world.a.id, template_id="driepartijen",
+                                  template_version=3, template_sha256="0" * 64, title=text, parties={},
+                                  commitments={}, scope={"health": ["municipality", "police"]}, status="signed",
+                                  starts_on=today - timedelta(days=1), ends_on=today + timedelta(days=30),
+                                  rendered_text=text, text_hash=hashlib.sha256(text.encode()).hexdigest(),
+                                  created_by_id=chair.id)
+            s.add(agreement)
+            await s.commit()
+        assert await shown()
+        async with owner_db.sessions() as s:
+            s.add(ConsentWithdrawal(agreement_id=agreement.id, whole=False, label="health",
+                                    organisation_kinds=["police"], recorded_by_id=chair.id,
+                                    effective_at=NOW - timedelta(hours=1)))
+            await s.commit()
+        assert await shown()  # withdrawn for the police only
+        async with owner_db.sessions() as s:
+            s.add(ConsentWithdrawal(agreement_id=agreement.id, whole=False, label="health",
+                                    organisation_kinds=["municipality"], recorded_by_id=chair.id,
+                                    effective_at=NOW + timedelta(hours=1)))
+            await s.commit()
+        assert await shown()  # a withdrawal takes effect at its moment, not before
+        clock.freeze(NOW + timedelta(hours=2))
+        assert not await shown()
+        async with owner_db.sessions() as s:
+            s.add(BreakGlass(case_id=case.id, conference_id=world.a.id, membership_id=chair.id,
+                             organisation_id=chair.organisation_id, reason="Spoed",
+                             opened_at=clock.now(), expires_at=clock.now() + timedelta(hours=1)))
+            await s.commit()
+        assert await shown()
+        clock.freeze(NOW + timedelta(hours=4))  # the break-glass has expired
+        assert not await shown()
+        async with owner_db.sessions() as s:
+            basis = LegalBasis(case_id=case.id, conference_id=world.a.id, article="Art. 9 lid 2 sub g AVG",
+                               justification="Zwaarwegend algemeen belang", scope={"health": ["municipality"]},
+                               starts_on=today, ends_on=today + timedelta(days=30), recorded_by_id=chair.id)
+            s.add(basis)
+            await s.commit()
+        assert await shown()
+        async with owner_db.sessions() as s:
+            found = await s.get(LegalBasis, basis.id)
+            found.ended_at = clock.now()
+            await s.commit()
+        assert not await shown()
+    finally:
+        clock.reset()
