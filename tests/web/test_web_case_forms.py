@@ -107,8 +107,9 @@ async def test_closing_needs_a_reason_and_closes(
     closed = await browser.post(f"/web/casussen/{case_id}/fase",
                                 data={"csrf": csrf, "versie": v, "fase": "closed", "sluitreden": "goals_reached"})
     assert closed.status_code == 200 and "De fase is gewijzigd." in closed.text
-    # A closed case is changed no more: no forms.
+    # A closed case is changed no more: no forms; the page says why it was closed.
     assert "Casus bijwerken" not in closed.text
+    assert "<dt>Reden van afsluiten</dt><dd>Doelen bereikt</dd>" in closed.text
     stored = await _stored(owner_db, case_id)
     assert (stored.phase, stored.closure_reason) == ("closed", "goals_reached")
 
