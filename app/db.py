@@ -10,7 +10,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -168,6 +168,9 @@ def make_engine(url: str, *, pool_size: int = 10, timeouts: Timeouts | None = No
     )
 
 
+_DRIVER = "casusoverleg.driver"  # session.info: (the transaction, its asyncpg connection)
+
+
 class RetryingSession(AsyncSession):
     """Retries the first statement of a transaction once when the connection turns out to be
     dropped (a restarted server, a cut idle connection). Safe: nothing of the transaction can
@@ -194,9 +197,13 @@ class RetryingSession(AsyncSession):
         the edge commits or rolls back what ran here together with everything else. Errors are
         asyncpg's own; `database_fault` knows them. Beginning on a dropped connection is retried
         once on a fresh one, like the first statement of `execute`."""
+        transaction = self.sync_session.get_transaction()
+        cached = self.info.get(_DRIVER)
+        if cached is not None and transaction is not None and cached[0] is transaction:
+            return cast(asyncpg.Connection, cached[1])  # asked again in the same transaction
         fresh = self._fresh()
         try:
-            return await self._begun_driver()
+            return await self._remember(await self._begun_driver())
         except Exception as exc:  # asyncpg's, or its translation by SQLAlchemy's adapter (BEGIN)
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             if not fresh or "connection" not in (database_fault(exc), database_fault(cause)):
@@ -207,7 +214,11 @@ class RetryingSession(AsyncSession):
             # As SQLAlchemy does on a disconnect: the pool's older connections are suspect too.
             if isinstance(self.bind, AsyncEngine):
                 await self.bind.dispose()
-            return await self._begun_driver()
+            return await self._remember(await self._begun_driver())
+
+    async def _remember(self, driver: asyncpg.Connection) -> asyncpg.Connection:
+        self.info[_DRIVER] = (self.sync_session.get_transaction(), driver)
+        return driver
 
     async def _begun_driver(self) -> asyncpg.Connection:
         connection = await self.connection()

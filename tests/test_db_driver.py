@@ -50,3 +50,15 @@ def test_asyncpg_faults_are_temporary_faults() -> None:
     assert database_fault(asyncpg.exceptions.AdminShutdownError("shutdown")) == "connection"
     assert database_fault(asyncpg.exceptions.UniqueViolationError("dup")) is None  # a bug, not a fault
     assert database_fault(asyncpg.exceptions.DataError("out of range")) is None  # input, not a fault
+
+
+async def test_driver_follows_the_session_into_its_next_transaction(owner_db: Database) -> None:
+    async with owner_db.sessions() as session:
+        assert isinstance(session, RetryingSession)
+        await _insert(session, "driver-first")
+        assert await session.driver() is await session.driver()  # one connection per transaction
+        await session.commit()
+        await _insert(session, "driver-second")  # a new transaction, begun by driver() again
+        await session.rollback()
+    assert await _count(owner_db, "driver-first") == 1
+    assert await _count(owner_db, "driver-second") == 0

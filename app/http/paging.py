@@ -21,7 +21,7 @@ class Paging:
         return str(self.request.url.include_query_params(limit=self.limit, offset=self.offset + self.limit))
 
 
-def paging(
+async def paging(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size (at most 200).")] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,

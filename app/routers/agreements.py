@@ -42,7 +42,7 @@ from app.services.cases import lifecycle as case_service
 router = APIRouter(tags=["agreements"])
 
 
-def get_templates(request: Request) -> TemplateRegistry:
+async def get_templates(request: Request) -> TemplateRegistry:
     registry: TemplateRegistry = request.app.state.agreement_templates
     return registry
 
