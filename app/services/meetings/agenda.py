@@ -40,7 +40,7 @@ from app.models.predicates import (
     published_agenda_sql,
     sql_literal,
 )
-from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, Reason
+from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut
 from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.meetings import announcements as meeting_events
 from app.services.meetings.cadence import parse_cadence
@@ -465,8 +465,6 @@ async def _view_rows(session: AsyncSession, meeting_id: uuid.UUID, principal: Pr
 def _bases_of(row: Any, now: datetime) -> BasesInForce:
     """The bases in force of the row's case, from the statement's JSON, through the same rule as
     every other read (`effective_scope`)."""
-    if row["agreements"] is None and row["legal"] is None:
-        return BasesInForce([], [])
     withdrawals: list[Any] = [
         SimpleNamespace(agreement_id=uuid.UUID(w["agreement_id"]), whole=w["whole"], label=w["label"],
                         organisation_kinds=w["organisation_kinds"],
@@ -486,15 +484,16 @@ def _bases_of(row: Any, now: datetime) -> BasesInForce:
     return BasesInForce(in_force, legal)
 
 
-def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow) -> Reason:
+def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow, chair: bool) -> dict[str, Any]:
     """One rule with /cases/{id}/flags and the timeline (app/services/events/reads.py): a reason
     raised by labelled information shows its content only where need to know allows it; the chair
-    otherwise sees that a health or justice signal needs discussion, others "afgeschermd"."""
+    (`chair`: `ntk.is_chair`) otherwise sees that a health or justice signal needs discussion,
+    others "afgeschermd". The fields of a `Reason`."""
     label = reason.get("label", Label.general)
     visible, _basis = ntk.sees(label, None)
     if not visible:
-        return Reason(code="signal", text=hidden_signal_text(label, ntk))
-    return Reason(code=reason["code"], text=reason["text"], detail=reason.get("detail") if ntk.is_chair else None)
+        return {"code": "signal", "text": hidden_signal_text(label, ntk)}
+    return {"code": reason["code"], "text": reason["text"], "detail": reason.get("detail") if chair else None}
 
 
 _ITEMS = TypeAdapter(list[AgendaItemOut])
@@ -520,6 +519,9 @@ async def agenda_view(
     now = clock.now()
     # Referral items have no case yet: their reasons are read as in a newly selected case.
     without_case = NeedToKnow(principal, meeting.conference_id, Phase.selected)
+    # A case without bases or break-glass is read as any case of its conference and phase.
+    plain: dict[tuple[uuid.UUID, str], NeedToKnow] = {}
+    chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
     items: list[dict[str, Any]] = []
     shown: list[tuple[uuid.UUID | None, str]] = []
     number = 0
@@ -528,11 +530,21 @@ async def agenda_view(
         if not removed:
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
         if is_case and row["conference_id"] is not None:
-            glass = [row["break_glass"]] if row["break_glass"] is not None else []
             ref: Any = CaseRef(row["case_id"], row["conference_id"], row["phase"])
-            ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
+            if row["agreements"] is None and row["legal"] is None and row["break_glass"] is None:
+                found = plain.get((ref.conference_id, ref.phase))
+                if found is None:
+                    found = plain[(ref.conference_id, ref.phase)] = need_to_know_from(
+                        principal, ref, BasesInForce([], []), [])
+                ntk = found
+            else:
+                glass = [row["break_glass"]] if row["break_glass"] is not None else []
+                ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
         else:
             ntk = without_case
+        chair = chair_in.get(ntk.conference_id)
+        if chair is None:
+            chair = chair_in[ntk.conference_id] = ntk.is_chair
         client_number = row["client_number"] if is_case else row["ref_number"]
         items.append({
             "id": row["id"],
@@ -542,7 +554,7 @@ async def agenda_view(
             "referral_id": row["referral_id"],
             "client_number": client_number,
             "phase": row["phase"] if is_case else "aanmelding",
-            "reasons": [_reason_for_viewer(r, ntk) for r in orjson.loads(row["reasons"])],
+            "reasons": [_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])],
             "time_box_minutes": row["time_box_minutes"],
             "added_by_chair": row["added_by_chair"],
             "client_name": (row["name"] if is_case else row["ref_name"]) if is_chair else None,
