@@ -4,13 +4,15 @@ column."""
 
 from __future__ import annotations
 
+import json
+
 from datetime import timedelta
 
 import httpx
 import pytest
 
 from app.clock import clock
-from tests.events.support import CE, event, link_case
+from tests.events.support import CE, CE_BATCH, event, link_case
 from tests.factories import World, add_case
 
 NUL = "\u0000"
@@ -79,6 +81,15 @@ async def test_nul_in_a_partner_event_is_refused(client: httpx.AsyncClient, worl
     extension = event("relapse", **{"zorgref": f"a{NUL}"})
     response = await client.post("/api/v1/events", json=extension, headers={**world.headers("care_system"), **CE})
     assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "#/zorgref"
+    # The same in a batch, and in JSON text encoded as UTF-16 (which JSON allows) where the escape
+    # is not the bytes of "\u0000" in UTF-8.
+    batch = [event("lapse"), sent]
+    response = await client.post("/api/v1/events", json=batch,
+                                 headers={**world.headers("care_system"), **CE_BATCH})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "#/1/data/substances/0"
+    utf16 = json.dumps(event("relapse", data={"substances": [f"ghb{NUL}"]})).encode("utf-16")
+    response = await client.post("/api/v1/events", content=utf16, headers={**world.headers("care_system"), **CE})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "#/data/substances/0"
 
 
 async def test_integers_beyond_their_column_are_refused(client: httpx.AsyncClient, world: World, owner_db) -> None:  # noqa: ANN001

@@ -335,13 +335,15 @@ def _ptr(index: int, batch: bool, *parts: object) -> str:
 
 
 def parse_event(
-    raw: Any, *, index: int, batch: bool, organisation_kind: str, now: datetime, max_future: timedelta
+    raw: Any, *, index: int, batch: bool, organisation_kind: str, now: datetime, max_future: timedelta,
+    may_hold_nul: bool = True,
 ) -> ParsedEvent | list[EventError]:
     """Validate one structured-mode CloudEvent; returns the parsed event or its errors.
-    Error details never echo the input: it may hold personal data."""
+    Error details never echo the input: it may hold personal data. `may_hold_nul=False`: the
+    caller knows no string in `raw` holds a NUL (JSON text without the escape \\u0000 cannot)."""
     if not isinstance(raw, dict):
         return [EventError(index, _ptr(index, batch), "An event must be a JSON object.")]
-    nul_at = nul_path(raw)
+    nul_at = nul_path(raw) if may_hold_nul else None
     if nul_at is not None:
         return [EventError(index, _ptr(index, batch, *nul_at), NUL_DETAIL)]
     errors: list[EventError] = []

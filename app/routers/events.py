@@ -152,8 +152,12 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
                 {"index": limit, "pointer": f"#/{limit}", "detail": f"Beyond the limit of {limit} events."}
             ],
         )
+    # UTF-8 JSON text holds a NUL character only as the escape \u0000 (the parser refuses a raw
+    # control character); binary mode's headers are read apart from the body, so checked.
+    may_hold_nul = binary or json.detect_encoding(raw) != "utf-8" or b"\\u0000" in raw
     result = await service.ingest(
-        guard.session, guard.principal, guard.audit, items, batch=batch, binary=binary, settings=settings
+        guard.session, guard.principal, guard.audit, items, batch=batch, binary=binary, settings=settings,
+        may_hold_nul=may_hold_nul,
     )
     body: Any = {"receipts": result.receipts} if batch else result.receipts[0]
     return JSONResponse(body, status_code=201 if result.stored else 200)

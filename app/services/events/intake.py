@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -119,6 +120,16 @@ def _problem(errors: list[EventError], *, batch: bool) -> UnprocessableEntity:
 # (RetryingSession.driver(): prepared once per connection, no SQLAlchemy statement building or row
 # processing per request) and work on sets: one statement whatever the number of events.
 
+def _json(value: Any) -> str:
+    """A statement's set argument as JSON text, unpacked in SQL (json_to_recordset,
+    json_array_elements_text): asyncpg encodes one text where an array costs a type check per
+    element. UUIDs (asyncpg's own type too) as strings, times in RFC 3339."""
+    try:
+        return orjson.dumps(value, default=str).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits in an event's data: JSON allows it
+        return json.dumps(value, default=str)
+
+
 _RESOLVE = """
 SELECT DISTINCT ON (r.reference) r.reference, cl.id, cl.client_number, c.id, c.conference_id, c.phase,
        c.case_director_id
@@ -126,7 +137,8 @@ FROM client_reference r
 JOIN client cl ON cl.id = r.client_id
 JOIN "case" c ON c.client_id = cl.id
 JOIN conference_organisation co ON co.conference_id = c.conference_id AND co.organisation_id = $1
-WHERE r.organisation_id = $1 AND r.reference = ANY($2::text[]) AND cl.anonymised_at IS NULL
+WHERE r.organisation_id = $1 AND r.reference = ANY(ARRAY(SELECT json_array_elements_text($2::json)))
+  AND cl.anonymised_at IS NULL
 ORDER BY r.reference, (c.phase = $3), c.opened_at DESC
 """
 
@@ -139,7 +151,7 @@ async def _resolve(
     if not references:
         return {}
     driver = await session.driver()  # type: ignore[attr-defined]
-    rows = await driver.fetch(_RESOLVE, organisation_id, sorted(references), Phase.closed.value)
+    rows = await driver.fetch(_RESOLVE, organisation_id, _json(sorted(references)), Phase.closed.value)
     return {ref: Linked(client_id, number, case_id, conference_id, phase, director)
             for ref, client_id, number, case_id, conference_id, phase, director in rows}
 
@@ -153,11 +165,14 @@ async def ingest(
     batch: bool,
     settings: Settings,
     binary: bool = False,
+    may_hold_nul: bool = True,
 ) -> IngestResult:
     """Validate and store the events (all or nothing); `binary`: one binary-mode event, whose
-    problems name headers and the body instead of attributes of a JSON object."""
+    problems name headers and the body instead of attributes of a JSON object; `may_hold_nul=False`:
+    the caller knows no string in them holds a NUL character."""
     try:
-        return await _ingest(session, principal, audit, items, batch=batch, settings=settings)
+        return await _ingest(session, principal, audit, items, batch=batch, settings=settings,
+                             may_hold_nul=may_hold_nul)
     except (UnprocessableEntity, Conflict) as exc:
         if binary and isinstance(exc.extra.get("errors"), list):
             exc.extra["errors"] = [
@@ -175,6 +190,7 @@ async def _ingest(
     *,
     batch: bool,
     settings: Settings,
+    may_hold_nul: bool,
 ) -> IngestResult:
     now = clock.now()
     org_id = principal.organisation_id
@@ -188,6 +204,7 @@ async def _ingest(
             organisation_kind=principal.organisation_kind,
             now=now,
             max_future=timedelta(seconds=settings.events_max_future_seconds),
+            may_hold_nul=may_hold_nul,
         )
         if isinstance(result, list):
             errors.extend(result)
@@ -257,25 +274,17 @@ async def _ingest(
             for e in new
         ]
         driver = await session.driver()  # type: ignore[attr-defined]
+        fields = ("id", "source", "event_id", "type", "subject_reference", "client_id", "case_id",
+                  "occurred_at", "label", "severity")
         returned = {
             r[0]
             for r in await driver.fetch(
-                _INSERT_EVENTS,
-                org_id,
-                principal.partner_system_id,
-                now,
-                [r.id for r in rows],
-                [r.source for r in rows],
-                [r.event_id for r in rows],
-                [r.type for r in rows],
-                [r.subject_reference for r in rows],
-                [r.client_id for r in rows],
-                [r.case_id for r in rows],
-                [r.occurred_at for r in rows],
-                [r.label for r in rows],
-                [r.severity for r in rows],
-                [json.dumps(e.data, ensure_ascii=False) for e in new],
-                [e.payload_hash for e in new],
+                _INSERT_EVENTS, org_id, principal.partner_system_id, now,
+                _json([
+                    {**{name: getattr(row, name) for name in fields}, "subject": row.subject_reference,
+                     "data": e.data, "payload_hash": e.payload_hash}
+                    for row, e in zip(rows, new, strict=True)
+                ]),
             )
         }
         inserted = {(row.source, row.event_id): row for row in rows if row.id in returned}
@@ -325,10 +334,9 @@ INSERT INTO partner_event (id, organisation_id, partner_system_id, source, event
                            client_id, case_id, occurred_at, received_at, label, severity, data, payload_hash)
 SELECT e.id, $1, $2, e.source, e.event_id, e.type, e.subject, e.client_id, e.case_id, e.occurred_at, $3,
        e.label, e.severity, e.data::jsonb, e.payload_hash
-FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::uuid[],
-            $11::timestamptz[], $12::text[], $13::text[], $14::text[], $15::text[])
-     AS e(id, source, event_id, type, subject, client_id, case_id, occurred_at, label, severity, data,
-          payload_hash)
+FROM json_to_recordset($4::json)
+     AS e(id uuid, source text, event_id text, type text, subject text, client_id uuid, case_id uuid,
+          occurred_at timestamptz, label text, severity text, data jsonb, payload_hash text)
 ON CONFLICT ON CONSTRAINT uq_partner_event_origin DO NOTHING
 RETURNING id
 """
@@ -407,10 +415,11 @@ class _Fold:
 
 _WATCHES_AND_SNOOZES = """
 SELECT case_id, NULL::uuid, NULL::text, NULL::date, started_at, ends_at
-FROM aftercare_watch WHERE $2 AND case_id = ANY($1::uuid[])
+FROM aftercare_watch WHERE $2 AND case_id = ANY(ARRAY(SELECT json_array_elements_text($1::json)::uuid))
 UNION ALL
 SELECT case_id, id, kind, until, NULL::timestamptz, NULL::timestamptz
-FROM signal_snooze WHERE $3 AND case_id = ANY($1::uuid[]) AND ended_at IS NULL
+FROM signal_snooze WHERE $3 AND case_id = ANY(ARRAY(SELECT json_array_elements_text($1::json)::uuid))
+  AND ended_at IS NULL
 """
 
 
@@ -445,7 +454,7 @@ async def _effects(
     if want_watches or want_snoozes:
         driver = await session.driver()  # type: ignore[attr-defined]
         for case_id, snooze_id, kind, until, started, ends in await driver.fetch(
-            _WATCHES_AND_SNOOZES, case_ids, want_watches, want_snoozes
+            _WATCHES_AND_SNOOZES, _json(case_ids), want_watches, want_snoozes
         ):
             if snooze_id is None:
                 watches[case_id].append((started, ends))
@@ -536,15 +545,15 @@ INSERT INTO case_flag AS f (id, case_id, kind, reason, label, severity, source_e
                             last_seen_at, notified_at)
 SELECT n.id, n.case_id, n.kind, n.reason, n.label, n.severity, n.source_event_id, $1, n.count, n.last_seen_at,
        n.last_seen_at
-FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::uuid[], $9::int[],
-            $10::timestamptz[])
-     AS n(id, case_id, kind, reason, label, severity, source_event_id, count, last_seen_at)
+FROM json_to_recordset($2::json)
+     AS n(id uuid, case_id uuid, kind text, reason text, label text, severity text, source_event_id uuid,
+          count int, last_seen_at timestamptz)
 ON CONFLICT (case_id, kind) WHERE cleared_at IS NULL DO UPDATE SET
     count = f.count + excluded.count,
     last_seen_at = greatest(f.last_seen_at, excluded.last_seen_at),
-    severity = CASE WHEN array_position($11::text[], excluded.severity) > array_position($11::text[], f.severity)
+    severity = CASE WHEN array_position($3::text[], excluded.severity) > array_position($3::text[], f.severity)
                     THEN excluded.severity ELSE f.severity END,
-    notified_at = CASE WHEN excluded.last_seen_at > coalesce(f.notified_at, f.created_at) + $12::interval
+    notified_at = CASE WHEN excluded.last_seen_at > coalesce(f.notified_at, f.created_at) + $4::interval
                        THEN excluded.last_seen_at ELSE f.notified_at END
 RETURNING id, case_id, kind, notified_at, (xmax = 0) AS inserted
 """
@@ -564,15 +573,12 @@ async def _fold_flags(
     returned = await driver.fetch(
         _FLAG_UPSERT,
         clock.now(),
-        [uuid.uuid4() for _ in folds],
-        [f.case_id for f in folds],
-        [f.kind.value for f in folds],
-        [FLAG_REASONS[f.kind] for f in folds],
-        [f.first.label for f in folds],
-        [f.severity for f in folds],
-        [f.first.id for f in folds],
-        [f.count for f in folds],
-        [f.last_seen for f in folds],
+        _json([
+            {"id": uuid.uuid4(), "case_id": f.case_id, "kind": f.kind.value, "reason": FLAG_REASONS[f.kind],
+             "label": f.first.label, "severity": f.severity, "source_event_id": f.first.id, "count": f.count,
+             "last_seen_at": f.last_seen}
+            for f in folds
+        ]),
         list(SEVERITY_ORDER),
         timedelta(hours=settings.events_fold_window_hours),
     )
@@ -588,24 +594,25 @@ async def _fold_flags(
 _TELL = """
 WITH told AS (
     SELECT t.case_id, t.flag_id, t.conference_id, t.director_id, t.n
-    FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) WITH ORDINALITY
+    FROM ROWS FROM (json_to_recordset($1::json)
+                    AS (case_id uuid, flag_id uuid, conference_id uuid, director_id uuid)) WITH ORDINALITY
          AS t(case_id, flag_id, conference_id, director_id, n)
 ), notified AS (
     INSERT INTO notification (id, kind, conference_id, membership_id, ref_type, ref_id, on_date, created_at)
-    SELECT gen_random_uuid(), $5, conference_id, director_id, $6, flag_id, $7, $8
+    SELECT gen_random_uuid(), $2, conference_id, director_id, $3, flag_id, $4, $5
     FROM told WHERE director_id IS NOT NULL
     ON CONFLICT DO NOTHING
 )
 INSERT INTO outbox_message (id, subscription_id, type, payload, created_at, next_attempt_at, attempts)
-SELECT gen_random_uuid(), s.id, $9::text,
-       jsonb_build_object('type', $9::text, 'timestamp', $10::text,
+SELECT gen_random_uuid(), s.id, $6::text,
+       jsonb_build_object('type', $6::text, 'timestamp', $7::text,
                           'data', jsonb_build_object('case_id', t.case_id::text, 'flag_id', t.flag_id::text)),
-       $8, $8, 0
+       $5, $5, 0
 FROM told t
 JOIN "case" c ON c.id = t.case_id
 JOIN conference_organisation co ON co.conference_id = c.conference_id
 JOIN webhook_subscription s ON s.organisation_id = co.organisation_id
-WHERE s.active AND $9::text = ANY(s.event_types)
+WHERE s.active AND $6::text = ANY(s.event_types)
 ORDER BY t.n, s.id
 """
 
@@ -619,10 +626,11 @@ async def _tell(session: AsyncSession, told: list[tuple[_Fold, uuid.UUID]]) -> N
     driver = await session.driver()  # type: ignore[attr-defined]
     await driver.execute(
         _TELL,
-        [fold.case_id for fold, _ in told],
-        [flag_id for _, flag_id in told],
-        [fold.link.conference_id for fold, _ in told],
-        [fold.link.case_director_id for fold, _ in told],
+        _json([
+            {"case_id": fold.case_id, "flag_id": flag_id, "conference_id": fold.link.conference_id,
+             "director_id": fold.link.case_director_id}
+            for fold, flag_id in told
+        ]),
         "case_flagged",
         "case_flag",
         clock.today(),
