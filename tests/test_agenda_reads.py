@@ -56,6 +56,10 @@ async def test_agenda_statements_do_not_grow_with_its_items(client: httpx.AsyncC
             draft = await client.post(f"/api/v1/meetings/{small.id}/agenda/draft",
                                       headers={**headers, "If-Match": draft.headers["ETag"]})
         assert draft.status_code == 200 and len(again) == len(seen), again
+        # BEGIN, the meeting (locked), its conference's cadence, what needs discussing (one
+        # aggregate), the items there are, replacing the automatic items (one statement), the
+        # meeting's new version, the agenda as above, the access log, COMMIT.
+        assert len(again) == 10, again
     finally:
         clock.reset()
 

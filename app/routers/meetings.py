@@ -145,9 +145,11 @@ async def _agenda(
     role: str | None = None,
     change: str | None = None,
     changed_items: Collection[uuid.UUID] | None = None,
+    loaded: Meeting | None = None,
 ) -> AgendaOut:
-    """The agenda as the caller may see it, logged as app/routers/meeting_views.py logs it."""
-    meeting = await service.load_meeting(guard.session, meeting_id)
+    """The agenda as the caller may see it, logged as app/routers/meeting_views.py logs it.
+    `loaded`: the meeting as a change just left it (no need to read it again)."""
+    meeting = loaded if loaded is not None else await service.load_meeting(guard.session, meeting_id)
     granted = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
     out = await views.agenda_for(
         guard, meeting, role or granted, action=action, change=change, changed_items=changed_items
@@ -170,7 +172,7 @@ async def regenerate_draft(
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     conference = await service.load_conference(guard.session, meeting.conference_id)
     await agenda_service.build_draft(guard.session, meeting, conference.cadence)
-    return await _agenda(guard, meeting_id, response, change="update")
+    return await _agenda(guard, meeting_id, response, change="update", loaded=meeting)
 
 
 @router.post(
@@ -181,7 +183,7 @@ async def add_agenda_item(
 ) -> AgendaOut:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     item = await agenda_service.add_item(guard.session, meeting, body)
-    return await _agenda(guard, meeting_id, response, change="create", changed_items={item.id})
+    return await _agenda(guard, meeting_id, response, change="create", changed_items={item.id}, loaded=meeting)
 
 
 @router.delete("/meetings/{meeting_id}/agenda/items/{item_id}", response_model=AgendaOut)
@@ -190,7 +192,7 @@ async def remove_agenda_item(
 ) -> AgendaOut:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.remove_item(guard.session, meeting, item_id)
-    return await _agenda(guard, meeting_id, response, change="delete", changed_items={item_id})
+    return await _agenda(guard, meeting_id, response, change="delete", changed_items={item_id}, loaded=meeting)
 
 
 @router.put("/meetings/{meeting_id}/agenda/order", response_model=AgendaOut)
@@ -199,7 +201,7 @@ async def reorder_agenda(
 ) -> AgendaOut:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.reorder(guard.session, meeting, body.item_ids)
-    return await _agenda(guard, meeting_id, response, change="update", changed_items=set(body.item_ids))
+    return await _agenda(guard, meeting_id, response, change="update", changed_items=set(body.item_ids), loaded=meeting)
 
 
 @router.patch("/meetings/{meeting_id}/agenda/items/{item_id}", response_model=AgendaOut)
@@ -213,7 +215,7 @@ async def time_box_agenda_item(
 ) -> AgendaOut:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.set_time_box(guard.session, meeting, item_id, body.time_box_minutes)
-    return await _agenda(guard, meeting_id, response, change="update", changed_items={item_id})
+    return await _agenda(guard, meeting_id, response, change="update", changed_items={item_id}, loaded=meeting)
 
 
 @router.post("/meetings/{meeting_id}/agenda/publish", response_model=MeetingOut)

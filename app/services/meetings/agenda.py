@@ -10,10 +10,10 @@ the table `case_flag`; the builder reads the uncleared ones since the case was l
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -163,7 +163,15 @@ _FLAGS = """
 """
 
 
-_INSERT_ITEMS = """
+# Automatic items that no longer apply go (the CTE), the others are updated in place (their ids
+# stay stable across regenerations) or inserted: one statement, whatever the number of items. The
+# two touch disjoint rows (a subject is either among :subjects or not).
+_REPLACE_ITEMS = """
+WITH stale AS (
+    DELETE FROM agenda_item
+    WHERE meeting_id = :meeting AND NOT added_by_chair
+      AND NOT (coalesce(case_id, referral_id) = ANY(CAST(:subjects AS uuid[])))
+)
 INSERT INTO agenda_item (id, meeting_id, kind, case_id, referral_id, reasons, urgency, position,
                          time_box_minutes, added_by_chair, removed, created_at)
 SELECT gen_random_uuid(), :meeting, u.kind, u.case_id, u.referral_id, u.reasons, u.urgency, u.position,
@@ -177,13 +185,6 @@ SET reasons = EXCLUDED.reasons, urgency = EXCLUDED.urgency, position = EXCLUDED.
     time_box_minutes = EXCLUDED.time_box_minutes, removed = EXCLUDED.removed
 WHERE NOT agenda_item.added_by_chair
 """
-_DELETE_STALE = """
-DELETE FROM agenda_item
-WHERE meeting_id = :meeting AND NOT added_by_chair
-  AND NOT (coalesce(case_id, referral_id) = ANY(CAST(:subjects AS uuid[])))
-"""
-
-
 @dataclass
 class Candidate:
     kind: str
@@ -193,7 +194,7 @@ class Candidate:
     priority: str | None
     reasons: list[dict[str, Any]]
 
-    @property
+    @cached_property
     def urgency(self) -> int:
         return min(RANK[r["code"]] for r in self.reasons)
 
@@ -356,28 +357,22 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
         if not is_removed:
             position += 1
         rows.append((cand, is_removed, 0 if is_removed else position))
-    # Automatic items that no longer apply go; the others are updated in place (their ids stay
-    # stable across regenerations) or inserted: one statement each, whatever the number of items.
     await session.execute(
-        sa.text(_DELETE_STALE),
-        {"meeting": meeting.id, "subjects": [c.case_id or c.referral_id for c, _, _ in rows]},
+        sa.text(_REPLACE_ITEMS),
+        {
+            "meeting": meeting.id,
+            "subjects": [c.case_id or c.referral_id for c, _, _ in rows],
+            "now": now,
+            "kinds": [c.kind for c, _, _ in rows],
+            "case_ids": [c.case_id for c, _, _ in rows],
+            "referral_ids": [c.referral_id for c, _, _ in rows],
+            "reasons": [orjson.dumps(c.reasons).decode() for c, _, _ in rows],
+            "urgency": [c.urgency for c, _, _ in rows],
+            "positions": [p for _, _, p in rows],
+            "time_boxes": [c.time_box for c, _, _ in rows],
+            "removed": [r for _, r, _ in rows],
+        },
     )
-    if rows:
-        await session.execute(
-            sa.text(_INSERT_ITEMS),
-            {
-                "meeting": meeting.id,
-                "now": now,
-                "kinds": [c.kind for c, _, _ in rows],
-                "case_ids": [c.case_id for c, _, _ in rows],
-                "referral_ids": [c.referral_id for c, _, _ in rows],
-                "reasons": [json.dumps(c.reasons) for c, _, _ in rows],
-                "urgency": [c.urgency for c, _, _ in rows],
-                "positions": [p for _, _, p in rows],
-                "time_boxes": [c.time_box for c, _, _ in rows],
-                "removed": [r for _, r, _ in rows],
-            },
-        )
     kept = sorted((e for e in chair_added.values() if not e.removed), key=lambda e: e.position)
     if kept:
         await session.execute(
