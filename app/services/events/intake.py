@@ -535,7 +535,8 @@ async def _effects(
             .values(ended_at=clock.now(), ended_reason="broken", broken_by_event_id=event.id)
         )
     await _tell(session, await _fold_flags(session, settings, list(folds.values())))
-    await session.flush()
+    if session.new or session.dirty or session.deleted:  # aftercare watches and notifications added above
+        await session.flush()
 
 
 
