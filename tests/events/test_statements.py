@@ -5,9 +5,11 @@ it touches."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 
+from app.clock import clock
 from app.db import Database
 from tests.driver_statements import driver_statements
 from tests.events.support import CE, CE_BATCH, event, link_case
@@ -16,8 +18,8 @@ from tests.factories import World
 
 async def test_a_batch_costs_the_statements_of_one_event(api: httpx.AsyncClient, world: World,
                                                          owner_db: Database) -> None:
-    for i in range(1, 4):
-        await link_case(owner_db, world, zorg_ref=f"ZRG-{i}", police_ref=f"POL-{i}")
+    cases = [(await link_case(owner_db, world, zorg_ref=f"ZRG-{i}", police_ref=f"POL-{i}")).case
+             for i in range(1, 4)]
     headers = world.headers("care_system")
     warm = await api.post("/api/v1/events", content=json.dumps(event("missed_appointment", "ZRG-3")),
                           headers={**headers, **CE})
@@ -39,7 +41,20 @@ async def test_a_batch_costs_the_statements_of_one_event(api: httpx.AsyncClient,
         assert seen[0].startswith("BEGIN") and seen[-1].startswith("COMMIT"), seen
         assert not [s for s in seen if "FROM organisation" in s or "FROM membership" in s], seen
         assert seen[-2].startswith("SELECT access_log_append"), seen
-    # BEGIN, resolve the references, insert the events, the cases' watches and snoozes, open or
-    # count up the flags, notify and enqueue, the access log, COMMIT.
-    assert len(single) == 8, single
+    # BEGIN, resolve the references (which also says whether a case has a watch or a snooze),
+    # insert the events, open or count up the flags, notify and enqueue, the access log, COMMIT.
+    assert len(single) == 7, single
     assert len(batch) == len(single), batch
+
+    # A case with a snooze in force: its snoozes are read, in a statement of their own.
+    snooze = {"kind": "missed_appointment", "until": (clock.today() + timedelta(days=14)).isoformat(),
+              "reason": "In de kliniek opgenomen tot half december."}
+    created = await api.post(f"/api/v1/cases/{cases[1].id}/snoozes", json=snooze, headers=world.headers("chair"))
+    assert created.status_code == 201, created.text
+    with driver_statements() as snoozed:
+        response = await api.post("/api/v1/events", content=json.dumps(event("relapse", "ZRG-2")),
+                                  headers={**headers, **CE})
+    assert response.status_code == 201, response.text
+    reads_snoozes = [s for s in snoozed if "FROM signal_snooze" in s and "EXISTS" not in s]
+    assert len(reads_snoozes) == 1, snoozed
+    assert not [s for s in single + batch if "FROM signal_snooze" in s and "EXISTS" not in s]

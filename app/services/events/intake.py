@@ -79,6 +79,8 @@ class Linked:
     conference_id: uuid.UUID
     phase: str
     case_director_id: uuid.UUID | None
+    watched: bool = False  # the case has an aftercare watch (current or past)
+    snoozed: bool = False  # the case has a snooze in force
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ def _json(value: Any) -> str:
 
 _RESOLVE = """
 SELECT DISTINCT ON (r.reference) r.reference, cl.id, cl.client_number, c.id, c.conference_id, c.phase,
-       c.case_director_id
+       c.case_director_id,
+       EXISTS (SELECT FROM aftercare_watch w WHERE w.case_id = c.id),
+       EXISTS (SELECT FROM signal_snooze s WHERE s.case_id = c.id AND s.ended_at IS NULL)
 FROM client_reference r
 JOIN client cl ON cl.id = r.client_id
 JOIN "case" c ON c.client_id = cl.id
@@ -152,8 +156,8 @@ async def _resolve(
         return {}
     driver = await session.driver()  # type: ignore[attr-defined]
     rows = await driver.fetch(_RESOLVE, organisation_id, _json(sorted(references)), Phase.closed.value)
-    return {ref: Linked(client_id, number, case_id, conference_id, phase, director)
-            for ref, client_id, number, case_id, conference_id, phase, director in rows}
+    return {ref: Linked(client_id, number, case_id, conference_id, phase, director, watched, snoozed)
+            for ref, client_id, number, case_id, conference_id, phase, director, watched, snoozed in rows}
 
 
 async def ingest(
@@ -450,7 +454,10 @@ async def _effects(
     types = {e.type for e in relevant}
     watches: dict[uuid.UUID, list[tuple[datetime, datetime]]] = defaultdict(list)
     snoozes: dict[tuple[uuid.UUID, str], _Snooze] = {}
-    want_watches, want_snoozes = bool(types & WATCH_TYPES), bool(types & FLAGGING_VALUES)
+    # Only cases that have a watch or a snooze at all (the references' look-up said so) are asked
+    # for them: most events cost no statement here.
+    want_watches = bool(types & WATCH_TYPES) and any(linked[e.subject_reference].watched for e in relevant)
+    want_snoozes = bool(types & FLAGGING_VALUES) and any(linked[e.subject_reference].snoozed for e in relevant)
     if want_watches or want_snoozes:
         driver = await session.driver()  # type: ignore[attr-defined]
         for case_id, snooze_id, kind, until, started, ends in await driver.fetch(
