@@ -5,7 +5,6 @@ column."""
 from __future__ import annotations
 
 import json
-
 from datetime import timedelta
 
 import httpx
