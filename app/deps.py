@@ -298,9 +298,17 @@ class Guard:
             raise
 
 
-async def get_guard(request: Request, principal: CurrentPrincipal, session: SessionDep) -> Guard:
-    return Guard(principal, session, request.app.state.db)
+async def get_guard(request: Request) -> AsyncIterator[Guard]:
+    """The caller (`current_principal`, from the Authorization header) and the request's session
+    (`get_session`: committed on success, rolled back on error), in one dependency: FastAPI
+    solves each dependency of a tree with its own bookkeeping on every request, and every API
+    route asks for these two. The principal comes first: no session is opened for a refused token."""
+    principal = await current_principal(request, request.headers.get("authorization"))
+    db: Database = request.app.state.db
+    async for session in db.session():
+        yield Guard(principal, session, db)
 
 
-GuardDep = Annotated[Guard, Depends(get_guard)]
+# scope="function", as SessionDep: the commit runs before the answer is sent.
+GuardDep = Annotated[Guard, Depends(get_guard, scope="function")]
 

@@ -16,7 +16,7 @@ from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
-from app.deps import current_principal
+from app.deps import current_principal, get_guard
 from app.http.dispatch import install_dispatch
 from app.http.docs import install_docs
 from app.http.middleware import RequestContextMiddleware
@@ -95,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served from the service's own files below (app/http/docs.py)
         redoc_url=None,
         lifespan=lifespan,
+        # FastAPI's native OpenTelemetry hooks off: they asked the OpenTelemetry API on every
+        # request whether a provider was configured, and this service exports nothing (README).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     # Validated tokens and their principals; on only while the lifespan's listener is connected.
@@ -116,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.dev_idp_enabled:
         app.state.dev_keys = DevKeyStore(settings.data_dir / "dev-idp" / "keys.json")
     install_error_handlers(app, html_page=web_error_page)
-    install_openapi(app, principal=current_principal)
+    install_openapi(app, principal=(current_principal, get_guard))
     register_routers(app, settings)
     if docs:
         install_docs(app, API_PREFIX)

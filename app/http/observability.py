@@ -9,6 +9,7 @@ import asyncio
 import logging
 import re
 import time
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -21,6 +22,14 @@ log = logging.getLogger("casusoverleg.request")
 
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
+_TEMPLATES: dict[str, str] = {}  # a route's declared path -> its template (a route's path is fixed)
+
+
+def _template(path: str) -> str:
+    template = _TEMPLATES.get(path)
+    if template is None:
+        template = _TEMPLATES[path] = _CONVERTOR.sub(r"{\1}", path)  # "{case_id:uuid}" is "{case_id}" to a reader
+    return template
 
 
 def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
@@ -32,7 +41,7 @@ def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
     regex = getattr(route, "path_regex", None)
     raw = str(scope.get("path", ""))
     if isinstance(path, str):
-        template = _CONVERTOR.sub(r"{\1}", path)  # "{case_id:uuid}" is "{case_id}" to a reader
+        template = _template(path)
         if regex is None or regex.match(raw):
             return template
         for prefix in prefixes:
@@ -47,6 +56,20 @@ class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...] = ()) -> None:
         self.app = app
         self.prefixes = prefixes
+        # The metrics' children by label values, so a request does not look them up by label
+        # (prometheus-client builds the key and takes a lock on every `labels` call).
+        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._timed: dict[tuple[str, str], Any] = {}
+
+    def _count(self, method: str, route: str, status: int, elapsed: float) -> None:
+        counter = self._counted.get((method, route, str(status)))
+        if counter is None:
+            counter = self._counted[(method, route, str(status))] = HTTP_REQUESTS.labels(method, route, str(status))
+        timer = self._timed.get((method, route))
+        if timer is None:
+            timer = self._timed[(method, route)] = HTTP_LATENCY.labels(method, route)
+        counter.inc()
+        timer.observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,8 +92,7 @@ class ObservabilityMiddleware:
             elapsed = time.perf_counter() - started
             route = route_template(scope, self.prefixes)
             method = str(scope.get("method", ""))
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            self._count(method, route, status, elapsed)
             if route != "/metrics":
                 log.info(
                     "request",

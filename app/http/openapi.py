@@ -81,8 +81,8 @@ EXTRA_STATUSES: dict[tuple[str, str], tuple[int, ...]] = {
 }
 
 
-def _needs(dependant: Dependant, dependency: Callable[..., Any]) -> bool:
-    return dependant.call is dependency or any(_needs(d, dependency) for d in dependant.dependencies)
+def _needs(dependant: Dependant, dependencies: tuple[Callable[..., Any], ...]) -> bool:
+    return dependant.call in dependencies or any(_needs(d, dependencies) for d in dependant.dependencies)
 
 
 def _statuses(method: str, path: str, operation: dict[str, Any], authenticated: bool) -> set[int]:
@@ -139,8 +139,10 @@ def _mark_if_match_required(operation: dict[str, Any]) -> None:
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
 
 
-def document_errors(app: FastAPI, document: dict[str, Any], principal: Callable[..., Any]) -> dict[str, Any]:
-    """`principal`: the dependency that authenticates the caller (app.deps.current_principal)."""
+def document_errors(app: FastAPI, document: dict[str, Any],
+                    principal: tuple[Callable[..., Any], ...]) -> dict[str, Any]:
+    """`principal`: the dependencies that authenticate the caller (app.deps.current_principal, and
+    app.deps.get_guard, which calls it)."""
     authenticated = {
         (method.lower(), _CONVERTOR.sub(r"{\1}", context.path))
         for context in iter_route_contexts(app.routes)
@@ -182,7 +184,7 @@ def document_errors(app: FastAPI, document: dict[str, Any], principal: Callable[
     return document
 
 
-def install_openapi(app: FastAPI, *, principal: Callable[..., Any]) -> None:
+def install_openapi(app: FastAPI, *, principal: tuple[Callable[..., Any], ...]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             document = get_openapi(

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -23,6 +24,16 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://casusoverleg.nl/problems/"
+
+
+class ProblemResponse(JSONResponse):
+    """JSONResponse's bytes (compact, UTF-8), rendered by orjson instead of the standard library."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # a value orjson does not know: as JSONResponse renders it
+            return super().render(content)
 
 
 def problem(
@@ -44,7 +55,7 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
