@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -422,8 +423,12 @@ class NeedToKnow:
     phase: str
     bases: tuple[SharingBasis, ...] = ()
     break_glass: SharingBasis | None = None
+    # Answers of `sees` by its arguments: a case's fifty actions ask about a handful of labels
+    # and owners, and the answer depends on nothing else (this object lives for one read).
+    _seen: dict[tuple[str, uuid.UUID | None, str | None], tuple[bool, str | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
-    @property
+    @cached_property
     def role(self) -> str | None:
         roles = self.principal.roles_in(self.conference_id) & CASE_WORKERS
         for r in (Role.chair, Role.member, Role.liaison):
@@ -437,6 +442,13 @@ class NeedToKnow:
 
     def sees(self, label: str, owner: uuid.UUID | None = None, *, part: str | None = None) -> tuple[bool, str | None]:
         """(visible, basis) of one piece of content with this label, owned by `owner`."""
+        key = (label, owner, part)
+        answer = self._seen.get(key)
+        if answer is None:
+            answer = self._seen[key] = self._sees(label, owner, part)
+        return answer
+
+    def _sees(self, label: str, owner: uuid.UUID | None, part: str | None) -> tuple[bool, str | None]:
         if self.principal.kind == "system":
             # Partner systems read only minimal, general data of their own organisation's work.
             return (label == Label.general and owner == self.principal.organisation_id), None
