@@ -17,8 +17,7 @@ from app.models import AccessLogEntry
 from tests.authz_matrix import WEB_LIST_ITEM, WEB_MATRIX, WEB_PARAMS, WEB_ROLES
 from tests.factories import World
 from tests.test_authz_matrix import CALLERS, GROUP, WEB_ROUTES, Objects, _objects
-from tests.web.conftest import WebServer
-from tests.web.test_web import sign_in
+from tests.web.conftest import WebServer, browsing, sign_in
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 # Forms that would end the session the test goes on with.
@@ -69,7 +68,7 @@ async def test_every_web_route_against_the_matrix(
     problems: list[str] = []
     try:
         for role in WEB_ROLES:
-            c = httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20)
+            c = browsing(web_server)
             clients[role] = c
             signed_in = await sign_in(c, world, CALLERS[role][0], start="/web/meldingen")
             assert signed_in.status_code == 200, f"{role}: {signed_in.status_code}"

@@ -18,7 +18,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from app.clock import clock
@@ -29,10 +28,9 @@ from tests.factories import World
 from tests.routes import app_routes
 from tests.test_authz_matrix import APP, CALLERS, Objects, _objects
 from tests.web.chromium import find_chromium, missing_reason
-from tests.web.conftest import WebServer
+from tests.web.conftest import WebServer, browsing, sign_in
 from tests.web.test_authz_web import _needs
 from tests.web.test_browser import AXE
-from tests.web.test_web import sign_in
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
 pytestmark = [
@@ -203,7 +201,7 @@ async def test_every_page_passes_axe_and_fits_a_phone(
     people = sorted({p for _r, p in visits} | {p for _u, p, _s in EXTRA if p})
     pages: dict[str | None, Any] = {}
     for person in people:
-        async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
+        async with browsing(web_server) as c:
             assert (await sign_in(c, world, CALLERS[person][0])).status_code == 200
             cookie = c.cookies.get("casusoverleg_sessie")
         context = await chromium.new_context(bypass_csp=True, locale="nl-NL")

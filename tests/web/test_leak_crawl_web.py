@@ -16,8 +16,7 @@ from tests.factories import World
 from tests.meeting_helpers import add_referral
 from tests.routes import app_routes
 from tests.test_leak_crawl import GOAL, HEALTH_TEXTS, _chair_builds_the_agenda, _ids, _seed, _text
-from tests.web.conftest import use_dev_providers
-from tests.web.test_web import sign_in
+from tests.web.conftest import browsing, sign_in, use_dev_providers
 
 
 @pytest.mark.parametrize("reader", ["police_liaison", "wijkteam_member"])
@@ -37,7 +36,7 @@ async def test_no_health_text_on_any_web_page(reader: str, world: World, owner_d
     async with owner_db.sessions() as session:  # a referral of the police, for the triage pages
         ids["referral_id"] = str((await add_referral(session, web_world, by="police_member")).id)
         await session.commit()
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as browser:
+    async with browsing(web_server) as browser:
         assert (await sign_in(browser, web_world, reader)).status_code == 200
         visited, reached = 0, False
         for methods, path in app_routes(app):

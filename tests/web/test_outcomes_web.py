@@ -20,19 +20,12 @@ from app.db import Database
 from tests.factories import World
 from tests.test_outcomes import NOW, seed
 from tests.web.chromium import find_chromium, missing_reason
-from tests.web.conftest import WebServer
-from tests.web.test_web import sign_in
+from tests.web.conftest import WebServer, sign_in
 
 CHROMIUM = find_chromium() or "chromium"
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 QUERY = "van=2026-01-01&tot=2026-06-30"
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
 
 
 async def _log(owner_db: Database, subject: str) -> list[tuple[str, str, str]]:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
 import httpx
-import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.routing import APIRouter
@@ -23,33 +21,14 @@ from app.http.problems import install_error_handlers
 from app.models import AccessLogEntry, BreakGlass, Client, Notification, NotificationRead
 from app.web.render import web_error_page
 from tests.factories import World, add_action, add_case
-from tests.web.conftest import WebServer
-from tests.web.test_web import sign_in
+from tests.web.conftest import csrf_of, sign_in
 
 COUNT = re.compile(r'<span class="count">(\d+)<span class="visually-hidden"> ongelezen</span>')
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
-
-
-@pytest.fixture
-async def browser2(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
 
 
 def unread(page: httpx.Response) -> int:
     found = COUNT.search(page.text)
     return int(found.group(1)) if found else 0
-
-
-def csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found
-    return found.group(1)
 
 
 async def test_notifications_with_an_unread_count_marked_read_per_person(
@@ -83,7 +62,7 @@ async def test_notifications_with_an_unread_count_marked_read_per_person(
     assert "2 meldingen, waarvan 2 ongelezen" in page.text
 
     # One read by the liaison: the count drops for them, not for their colleague.
-    read = await browser.post(f"/web/meldingen/{mine.id}/gelezen", data={"csrf": csrf(page)})
+    read = await browser.post(f"/web/meldingen/{mine.id}/gelezen", data={"csrf": csrf_of(page.text)})
     assert read.status_code == 200 and unread(read) == 1 and "Gemarkeerd als gelezen" in read.text
     colleague = await sign_in(browser2, web_world, "police_member")
     assert unread(colleague) == 1  # the organisation's reminder (the warning was the liaison's own)
@@ -94,7 +73,7 @@ async def test_notifications_with_an_unread_count_marked_read_per_person(
     # Another's notification reads like a missing one.
     foreign = await browser.get(f"/web/meldingen/{care.id}")
     assert foreign.status_code == 404 and "Pagina niet gevonden" in foreign.text
-    assert await browser.post(f"/web/meldingen/{care.id}/gelezen", data={"csrf": csrf(page)})
+    assert await browser.post(f"/web/meldingen/{care.id}/gelezen", data={"csrf": csrf_of(page.text)})
     async with owner_db.sessions() as session:
         reads = (await session.execute(sa.select(NotificationRead.notification_id, NotificationRead.subject))).all()
     liaison_subject = web_world.members["police_liaison"].subject
@@ -102,7 +81,7 @@ async def test_notifications_with_an_unread_count_marked_read_per_person(
 
     # Mark all read: the colleague's count goes to zero.
     colleague_page = await browser2.get("/web/meldingen")
-    done = await browser2.post("/web/meldingen/gelezen", data={"csrf": csrf(colleague_page)})
+    done = await browser2.post("/web/meldingen/gelezen", data={"csrf": csrf_of(colleague_page.text)})
     assert unread(done) == 0 and "waarvan 0 ongelezen" in done.text
     # Without the form's CSRF token nothing is marked.
     refused = await browser2.post("/web/meldingen/gelezen", data={})
@@ -244,7 +223,7 @@ async def test_the_referral_form_checks_every_field_in_one_round(
 ) -> None:
     page = await sign_in(browser, web_world, "wijkteam_member", start="/web/aanmeldingen")
     refused = await browser.post("/web/aanmeldingen", data={
-        "csrf": csrf(page), "naam": "", "geboortedatum": "31-02-1980", "bsn": "123456789", "reden": ""})
+        "csrf": csrf_of(page.text), "naam": "", "geboortedatum": "31-02-1980", "bsn": "123456789", "reden": ""})
     assert refused.status_code == 422
     text = refused.text
     for field in ("naam", "geboortedatum", "bsn", "reden"):  # all four in the first round, the BSN included

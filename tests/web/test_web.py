@@ -4,14 +4,11 @@ the provider's pages, and the session cookie then drives the Dutch pages."""
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
@@ -23,21 +20,7 @@ from app.routers import web as web_router
 from app.routers import web_meetings
 from app.services.access.dev_idp_flow import s256
 from tests.factories import World, add_action, add_case
-from tests.web.conftest import DEV_SLUGS, WebServer, agenda_world
-
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
-
-
-@pytest.fixture
-async def browser2(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
+from tests.web.conftest import WebServer, agenda_world, csrf_of, form_of, hidden_fields, sign_in
 
 
 async def titled(session: object, world: World, case: object, title: str, **kwargs: object) -> Action:
@@ -45,29 +28,6 @@ async def titled(session: object, world: World, case: object, title: str, **kwar
     action.title = title
     await session.flush()  # type: ignore[attr-defined]
     return action
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    return {name: html.unescape(value) for name, value in HIDDEN.findall(page)}
-
-
-def csrf_of(page: str) -> str:
-    return hidden_fields(page)["csrf"]
-
-
-async def sign_in(c: httpx.AsyncClient, world: World, person: str, *, start: str = "/web/acties") -> httpx.Response:
-    """Open a page, get sent to sign-in, pick the organisation, pick the person at the provider."""
-    page = await c.get(start)
-    assert page.url.path == "/web/inloggen"
-    assert "Kies uw organisatie" in page.text
-    slug = next(s for s, o in world.orgs.items() if o.id == world.members[person].organisation_id)
-    provider = await c.post("/web/inloggen", data={"organisatie": slug,
-                                                   "next": hidden_fields(page.text)["next"]})
-    assert provider.url.path == f"/dev-idp/{DEV_SLUGS.get(slug, slug)}/authorize", provider.text
-    params = hidden_fields(provider.text)
-    assert params["code_challenge_method"] == "S256" and params["code_challenge"]
-    return await c.post(str(provider.url.copy_with(query=None)),
-                        data={**params, "subject": world.members[person].subject})
 
 
 async def test_police_liaison_signs_in_with_the_code_flow_and_marks_own_action_done(
@@ -314,12 +274,6 @@ async def test_development_provider_pages_are_absent_without_dev_idp(client: htt
 def item_ids(page: str) -> list[str]:
     """The agenda items on a page, in the order shown."""
     return re.findall(r'<li class="card" id="punt-([0-9a-f-]{36})">', page)
-
-
-def form_of(page: str, action: str) -> dict[str, str]:
-    """The hidden fields of the form posting to `action`."""
-    start = page.index(f'action="{action}"')
-    return hidden_fields(page[start:page.index("</form>", start)])
 
 
 async def agenda_rows(owner_db: Database, subject: str, **where: object) -> list[AccessLogEntry]:

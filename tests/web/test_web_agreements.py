@@ -8,11 +8,9 @@ the police see that consent exists and what it allows, never the text."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
@@ -30,24 +28,11 @@ from app.models import (
 from app.models.enums import AgreementStatus
 from tests.agreements_support import PDF, PNG
 from tests.factories import World, add_case, add_mandate
-from tests.web.conftest import WebServer
-from tests.web.test_web import csrf_of, hidden_fields, sign_in
+from tests.web.conftest import WebServer, browsing, csrf_of, hidden_fields, sign_in, sign_in_as
 
 CLIENT_WORDS = "Ik kom elke week naar de afspraak en vertel eerlijk over mijn gebruik."
 CARE_WORDS = "De verslavingszorg biedt binnen een maand een plek in de GHB-detox."
 TOWN_WORDS = "De gemeente regelt binnen twee weken schuldhulp."
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
-
-
-@pytest.fixture
-async def browser2(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
 
 
 async def _case(owner_db: Database, world: World, *, chair_mandate: bool = True) -> Case:
@@ -320,11 +305,7 @@ async def test_the_demo_shows_a_signed_and_a_draft_three_party_agreement(
     assert {a.status for a in stored.values()} == {AgreementStatus.signed, AgreementStatus.draft}
 
     start = f"/web/casussen/{cases['Fatima Bouzid']}"
-    page = await browser.get(start)
-    provider = await browser.post("/web/inloggen", data={"organisatie": "gemeente",
-                                                         "next": hidden_fields(page.text)["next"]})
-    signed_in = await browser.post(str(provider.url.copy_with(query=None)),
-                                   data={**hidden_fields(provider.text), "subject": "voorzitter"})
+    signed_in = await sign_in_as(browser, "gemeente", "voorzitter", start=start)
     assert signed_in.url.path == start
     section = signed_in.text.split('id="toestemming"')[1]
     assert "Driepartijenovereenkomst" in section and "getekend en geldig" in section
@@ -391,7 +372,7 @@ async def test_who_may_open_and_change_the_agreement_pages(
     url = draft.url.path
     [before] = await _stored(owner_db, case)
     for person, (agreement, start, text) in READERS.items():
-        async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
+        async with browsing(web_server) as c:
             home = await sign_in(c, web_world, person, start="/web/casussen")
             assert home.status_code == 200, person
             got = {

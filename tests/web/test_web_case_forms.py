@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
@@ -20,14 +18,7 @@ from app.db import Database
 from app.models import AccessLogEntry, Case, ChangeRecord
 from app.web.render import nl_date
 from tests.factories import World, add_case
-from tests.web.conftest import WebServer
-from tests.web.test_web import hidden_fields, sign_in
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
+from tests.web.conftest import WebServer, browsing, hidden_fields, sign_in
 
 
 async def _case(owner_db: Database, world: World, **kwargs: object) -> uuid.UUID:
@@ -156,7 +147,7 @@ async def test_a_stale_version_gets_the_conflict_page_with_both_versions(
     csrf, v = hidden_fields(page.text)["csrf"], hidden_fields(page.text).get("versie", "1")
     # A colleague (another session of a chair) changes the review date after the page was opened.
     first = clock.today() + timedelta(days=7)
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as colleague:
+    async with browsing(web_server) as colleague:
         theirs = await sign_in(colleague, web_world, "chair", start=f"/web/casussen/{case_id}")
         changed = await colleague.post(f"/web/casussen/{case_id}/evaluatie", data={
             "csrf": hidden_fields(theirs.text)["csrf"], "versie": v, "evaluatiedatum": first.isoformat()})

@@ -5,25 +5,16 @@ case list's filters."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
 from app.models import AccessLogEntry, CaseFlag, ClientReference, PartnerEvent
 from tests.factories import World, add_case
-from tests.web.conftest import WebServer
-from tests.web.test_web import sign_in
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
+from tests.web.conftest import WebServer, browsing, sign_in
 
 
 async def _case_with_signals(owner_db: Database, world: World) -> tuple[str, str]:
@@ -165,9 +156,9 @@ async def test_case_page_shows_decisions_and_phase_changes(
     assert page.status_code == 200, page.text[:500]
     assert "Huisbezoek door de wijkagent" in page.text and "Nog niet gepubliceerd besluit" not in page.text
     assert "Fasewijzigingen" in page.text and "Plan in uitvoering → Monitoren en nazorg" in page.text
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as chair:
+    async with browsing(web_server) as chair:
         seen = await sign_in(chair, web_world, "chair", start=f"/web/casussen/{case_id}")
         assert "Nog niet gepubliceerd besluit" in seen.text
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as liaison:
+    async with browsing(web_server) as liaison:
         seen = await sign_in(liaison, web_world, "police_liaison", start=f"/web/casussen/{case_id}")
         assert "Huisbezoek door de wijkagent" in seen.text and "Fasewijzigingen" not in seen.text

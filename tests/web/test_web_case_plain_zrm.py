@@ -4,25 +4,16 @@ are read, with the source named."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.db import Database
 from app.models import Assessment, Client
 from app.services.cases import zrm
 from tests.factories import World, add_case
-from tests.web.conftest import WebServer
-from tests.web.test_web import sign_in
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
+from tests.web.conftest import sign_in
 
 
 async def test_case_page_shows_the_plain_language_marker_and_the_zrm_anchors(
@@ -59,7 +50,7 @@ async def test_agreement_form_asks_the_relapse_plan_and_checks_plain_language(
     not B1 with a Dutch message on the field; nothing is written."""
     from app.models import Agreement
     from tests.factories import add_mandate
-    from tests.web.test_web import hidden_fields
+    from tests.web.conftest import hidden_fields
 
     async with owner_db.sessions() as session:
         case = await add_case(session, web_world)

@@ -17,18 +17,8 @@ from app.demo.seed import demo_agenda_line, load_demo_data, prepare_next_agenda
 from app.models import Action, AgendaItem, Case, Decision, Meeting
 from tests.factories import World
 from tests.meeting_helpers import add_referral
-from tests.web.conftest import agenda_world
-from tests.web.test_web import (
-    agenda_rows,
-    browser,
-    browser2,
-    form_of,
-    item_ids,
-    publish_agenda_as_chair,
-    sign_in,
-)
-
-__all__ = ["browser", "browser2"]  # the fixtures, shared with test_web.py
+from tests.web.conftest import agenda_world, form_of, sign_in
+from tests.web.test_web import agenda_rows, item_ids, publish_agenda_as_chair
 
 
 async def test_a_fresh_demo_has_a_draft_agenda_for_the_next_meeting(owner_db: Database) -> None:

@@ -5,25 +5,16 @@ refused; only the privacy officer sees the page and its menu entry."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
 from app.db import Database
 from app.models import Client, ClientRequest
 from tests.factories import World, add_case
-from tests.web.conftest import WebServer
-from tests.web.test_web import csrf_of, hidden_fields, sign_in
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
+from tests.web.conftest import csrf_of, hidden_fields, sign_in
 
 
 async def _count(owner_db: Database) -> int:

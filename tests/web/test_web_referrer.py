@@ -18,8 +18,7 @@ from app.services.cases.clients import new_client_number
 from tests.factories import World
 from tests.routes import app_routes
 from tests.test_leak_crawl import HEALTH_TEXTS, _chair_builds_the_agenda, _ids, _seed, _text
-from tests.web.conftest import use_dev_providers
-from tests.web.test_web import hidden_fields
+from tests.web.conftest import browsing, sign_in_as, use_dev_providers
 
 SLUG = "huisartsenpraktijk"  # the demo's general practice: the development provider serves it
 
@@ -49,13 +48,8 @@ async def test_a_referrer_sees_nothing_of_any_case_on_the_web(
         referral_number = person.client_number
         await session.commit()
     ids = _ids(web_world, seeded, None)
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as browser:
-        page = await browser.get("/web/acties")
-        provider = await browser.post("/web/inloggen", data={"organisatie": SLUG,
-                                                             "next": hidden_fields(page.text)["next"]})
-        assert provider.url.path == f"/dev-idp/{SLUG}/authorize", provider.text
-        signed_in = await browser.post(str(provider.url.copy_with(query=None)),
-                                       data={**hidden_fields(provider.text), "subject": "poh-web"})
+    async with browsing(web_server) as browser:
+        signed_in = await sign_in_as(browser, SLUG, "poh-web")
         assert signed_in.status_code < 500, signed_in.text
         assert signed_in.url.path == "/web/acties"
         own = await browser.get("/web/aanmeldingen")  # their own referral: its number and status, no name

@@ -4,11 +4,9 @@ often they read it) for the people working on the case."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
@@ -17,20 +15,7 @@ from app.demo.seed import load_demo_data
 from app.models import Case, Client, GuestInvitation
 from tests.factories import World, add_case
 from tests.ring_support import add_aftercare_watch
-from tests.web.conftest import WebServer
-from tests.web.test_web import csrf_of, hidden_fields, sign_in
-
-
-@pytest.fixture
-async def browser(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
-
-
-@pytest.fixture
-async def browser2(web_server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=web_server.base, follow_redirects=True, timeout=20) as c:
-        yield c
+from tests.web.conftest import WebServer, csrf_of, sign_in, sign_in_as
 
 
 async def test_the_case_page_lists_its_guests(web_world: World, owner_db: Database,
@@ -90,12 +75,9 @@ async def test_the_demo_shows_a_guest_a_household_and_a_representative(
         cases = dict((await session.execute(sa.select(Client.name, Case.id).join(Case, Case.client_id == Client.id)
                                             .where(Client.name.in_(["Fatima Bouzid", "Lotte Koster", "Jeroen Bos"])))).all())
     start = f"/web/casussen/{cases['Fatima Bouzid']}"
-    page = await browser.get(start)
-    provider = await browser.post("/web/inloggen", data={"organisatie": "ggz", "next": hidden_fields(page.text)["next"]})
-    assert "Sanne Willems" in provider.text
-    guest = await browser.post(str(provider.url.copy_with(query=None)),
-                               data={**hidden_fields(provider.text), "subject": "ggz-gast"})
+    guest = await sign_in_as(browser, "ggz", "ggz-gast", start=start)
     assert guest.url.path == start and guest.status_code == 200
+    assert "<span>Sanne Willems</span>" in guest.text  # the demo's GGZ guest, in the header
     assert "Behandeling van de angstklachten naast de verslavingszorg." in guest.text
     assert "Gasten en deelnemers" not in guest.text  # a guest does not see the list of guests
     assert (await browser.get(f"/web/casussen/{cases['Jeroen Bos']}")).status_code == 404
@@ -106,11 +88,7 @@ async def test_the_demo_shows_a_guest_a_household_and_a_representative(
         assert (await browser.get(path)).status_code < 500, path
 
     start = f"/web/casussen/{cases['Lotte Koster']}"
-    page = await browser2.get(start)
-    provider = await browser2.post("/web/inloggen", data={"organisatie": "gemeente",
-                                                          "next": hidden_fields(page.text)["next"]})
-    chair = await browser2.post(str(provider.url.copy_with(query=None)),
-                                data={**hidden_fields(provider.text), "subject": "voorzitter"})
+    chair = await sign_in_as(browser2, "gemeente", "voorzitter", start=start)
     section = chair.text.split('id="gezin-kop"')[1]
     assert "Gina de Boer" in section and "(minderjarig)" in section
     assert "Ouder met gezag: Sandra Koster" in section and "Ouderlijk gezag" in section
