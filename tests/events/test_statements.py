@@ -41,9 +41,9 @@ async def test_a_batch_costs_the_statements_of_one_event(api: httpx.AsyncClient,
         assert seen[0].startswith("BEGIN") and seen[-1].startswith("COMMIT"), seen
         assert not [s for s in seen if "FROM organisation" in s or "FROM membership" in s], seen
         assert seen[-2].startswith("SELECT access_log_append"), seen
-    # BEGIN, resolve the references (which also says whether a case has a watch or a snooze),
-    # insert the events, open or count up the flags, notify and enqueue, the access log, COMMIT.
-    assert len(single) == 7, single
+    # BEGIN, resolve the references and insert the events (saying also whether a case has a watch
+    # or a snooze), open or count up the flags, notify and enqueue, the access log, COMMIT.
+    assert len(single) == 6, single
     assert len(batch) == len(single), batch
 
     # A case with a snooze in force: its snoozes are read, in a statement of their own.

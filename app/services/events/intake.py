@@ -132,32 +132,66 @@ def _json(value: Any) -> str:
         return json.dumps(value, default=str)
 
 
-_RESOLVE = """
-SELECT DISTINCT ON (r.reference) r.reference, cl.id, cl.client_number, c.id, c.conference_id, c.phase,
-       c.case_director_id,
-       EXISTS (SELECT FROM aftercare_watch w WHERE w.case_id = c.id),
-       EXISTS (SELECT FROM signal_snooze s WHERE s.case_id = c.id AND s.ended_at IS NULL)
-FROM client_reference r
-JOIN client cl ON cl.id = r.client_id
-JOIN "case" c ON c.client_id = cl.id
-JOIN conference_organisation co ON co.conference_id = c.conference_id AND co.organisation_id = $1
-WHERE r.organisation_id = $1 AND r.reference = ANY(ARRAY(SELECT json_array_elements_text($2::json)))
-  AND cl.anonymised_at IS NULL
-ORDER BY r.reference, (c.phase = $3), c.opened_at DESC
+_RESOLVE_AND_INSERT = """
+WITH linked AS (
+    SELECT DISTINCT ON (r.reference) r.reference, cl.id AS client_id, cl.client_number, c.id AS case_id,
+           c.conference_id, c.phase, c.case_director_id,
+           EXISTS (SELECT FROM aftercare_watch w WHERE w.case_id = c.id) AS watched,
+           EXISTS (SELECT FROM signal_snooze s WHERE s.case_id = c.id AND s.ended_at IS NULL) AS snoozed
+    FROM client_reference r
+    JOIN client cl ON cl.id = r.client_id
+    JOIN "case" c ON c.client_id = cl.id
+    JOIN conference_organisation co ON co.conference_id = c.conference_id AND co.organisation_id = $1
+    WHERE r.organisation_id = $1
+      AND r.reference = ANY(ARRAY(SELECT json_array_elements_text($2::json)))
+      AND cl.anonymised_at IS NULL
+    ORDER BY r.reference, (c.phase = $3), c.opened_at DESC
+), inserted AS (
+    INSERT INTO partner_event (id, organisation_id, partner_system_id, source, event_id, type, subject_reference,
+                               client_id, case_id, occurred_at, received_at, label, severity, data, payload_hash)
+    SELECT e.id, $1, $4, e.source, e.event_id, e.type, e.subject, l.client_id, l.case_id, e.occurred_at, $5,
+           e.label, e.severity, e.data, e.payload_hash
+    FROM json_to_recordset($6::json)
+         AS e(id uuid, source text, event_id text, type text, subject text, occurred_at timestamptz,
+              label text, severity text, data jsonb, payload_hash text)
+    JOIN linked l ON l.reference = e.subject
+    ON CONFLICT ON CONSTRAINT uq_partner_event_origin DO NOTHING
+    RETURNING id
+)
+SELECT l.reference, l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case_director_id,
+       l.watched, l.snoozed, NULL::uuid[]
+FROM linked l
+UNION ALL  -- the ids stored, once
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, coalesce(array_agg(id), '{}') FROM inserted
 """
 
 
-async def _resolve(
-    session: AsyncSession, organisation_id: uuid.UUID, references: set[str]
-) -> dict[str, Linked]:
-    """Reference -> the client's case in a conference the organisation takes part in
-    (an open case first, else the most recent one)."""
-    if not references:
-        return {}
+async def _resolve_and_insert(
+    session: AsyncSession, principal: Principal, now: datetime, events: list[dict[str, Any]]
+) -> tuple[dict[str, Linked], set[uuid.UUID]]:
+    """Resolve the events' subjects (reference -> the client's case in a conference the
+    organisation takes part in: an open case first, else the most recent one) and store the
+    events whose subject resolved, unless stored before: the links, and the ids stored."""
+    if not events:
+        return {}, set()
     driver = await session.driver()  # type: ignore[attr-defined]
-    rows = await driver.fetch(_RESOLVE, organisation_id, _json(sorted(references)), Phase.closed.value)
-    return {ref: Linked(client_id, number, case_id, conference_id, phase, director, watched, snoozed)
-            for ref, client_id, number, case_id, conference_id, phase, director, watched, snoozed in rows}
+    rows = await driver.fetch(
+        _RESOLVE_AND_INSERT,
+        principal.organisation_id,
+        _json(sorted({e["subject"] for e in events})),
+        Phase.closed.value,
+        principal.partner_system_id,
+        now,
+        _json(events),
+    )
+    linked: dict[str, Linked] = {}
+    stored: set[uuid.UUID] = set()
+    for ref, client_id, number, case_id, conference_id, phase, director, watched, snoozed, ids in rows:
+        if ref is None:
+            stored.update(ids)
+        else:
+            linked[ref] = Linked(client_id, number, case_id, conference_id, phase, director, watched, snoozed)
+    return linked, stored
 
 
 async def ingest(
@@ -238,9 +272,20 @@ async def _ingest(
     if conflicts:
         raise _conflict_problem(conflicts)
 
-    # The happy path costs two queries: resolve the references, insert (ON CONFLICT DO NOTHING).
-    # Only what did not insert, or did not resolve, is looked up among the stored events.
-    linked = await _resolve(session, org_id, {e.subject for e in fresh})
+    # The happy path costs one statement: resolve the references and insert the events of those
+    # that resolved (ON CONFLICT DO NOTHING). Only what did not insert, or did not resolve, is looked
+    # up among the stored events; an error rolls the insert back with the request.
+    ids = [uuid.uuid4() for _ in fresh]
+    linked, returned = await _resolve_and_insert(
+        session, principal, now,
+        [
+            {"id": event_id, "source": e.source, "event_id": e.event_id, "type": e.type.value,
+             "subject": e.subject, "occurred_at": e.occurred_at,
+             "label": label_for(principal.organisation_kind, e.type).value, "severity": e.severity.value,
+             "data": e.data, "payload_hash": e.payload_hash}
+            for event_id, e in zip(ids, fresh, strict=True)
+        ],
+    )
     unresolved = [e for e in fresh if e.subject not in linked]
     stored = await _stored(session, org_id, [(e.source, e.event_id) for e in unresolved])
     conflicts = [
@@ -257,13 +302,13 @@ async def _ingest(
     ]
     if unknown:
         raise _problem(unknown, batch=batch)
-    new = [e for e in fresh if e.subject in linked]
+    new = [(event_id, e) for event_id, e in zip(ids, fresh, strict=True) if e.subject in linked]
 
     inserted: dict[tuple[str, str], StoredEvent] = {}
     if new:
         rows = [
             StoredEvent(
-                id=uuid.uuid4(),
+                id=event_id,
                 source=e.source,
                 event_id=e.event_id,
                 type=e.type.value,
@@ -275,24 +320,10 @@ async def _ingest(
                 label=label_for(principal.organisation_kind, e.type).value,
                 severity=e.severity.value,
             )
-            for e in new
+            for event_id, e in new
         ]
-        driver = await session.driver()  # type: ignore[attr-defined]
-        fields = ("id", "source", "event_id", "type", "subject_reference", "client_id", "case_id",
-                  "occurred_at", "label", "severity")
-        returned = {
-            r[0]
-            for r in await driver.fetch(
-                _INSERT_EVENTS, org_id, principal.partner_system_id, now,
-                _json([
-                    {**{name: getattr(row, name) for name in fields}, "subject": row.subject_reference,
-                     "data": e.data, "payload_hash": e.payload_hash}
-                    for row, e in zip(rows, new, strict=True)
-                ]),
-            )
-        }
         inserted = {(row.source, row.event_id): row for row in rows if row.id in returned}
-        lost = [e for e in new if (e.source, e.event_id) not in inserted]
+        lost = [e for _, e in new if (e.source, e.event_id) not in inserted]
         if lost:  # stored before (by an earlier or a concurrent request): a replay, or a conflict
             stored.update(await _stored(session, org_id, [(e.source, e.event_id) for e in lost]))
             late_conflicts = [
@@ -331,19 +362,6 @@ async def _ingest(
     EVENTS_RECEIVED.labels("stored").inc(len(inserted))
     EVENTS_RECEIVED.labels("replayed").inc(len(receipts) - len(inserted))
     return IngestResult(receipts=receipts, stored=len(inserted))
-
-
-_INSERT_EVENTS = """
-INSERT INTO partner_event (id, organisation_id, partner_system_id, source, event_id, type, subject_reference,
-                           client_id, case_id, occurred_at, received_at, label, severity, data, payload_hash)
-SELECT e.id, $1, $2, e.source, e.event_id, e.type, e.subject, e.client_id, e.case_id, e.occurred_at, $3,
-       e.label, e.severity, e.data::jsonb, e.payload_hash
-FROM json_to_recordset($4::json)
-     AS e(id uuid, source text, event_id text, type text, subject text, client_id uuid, case_id uuid,
-          occurred_at timestamptz, label text, severity text, data jsonb, payload_hash text)
-ON CONFLICT ON CONSTRAINT uq_partner_event_origin DO NOTHING
-RETURNING id
-"""
 
 
 def _pointer(event: ParsedEvent, batch: bool, attribute: str = "id") -> str:
