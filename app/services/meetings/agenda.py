@@ -431,7 +431,8 @@ glass AS (
     WHERE bg.case_id IN (SELECT case_id FROM items) AND bg.membership_id = ANY($5::uuid[]) AND bg.expires_at > $4
     ORDER BY bg.case_id, bg.id
 )
-SELECT i.id, i.kind, i.case_id, i.referral_id, i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair,
+SELECT i.id::text AS id, i.kind, i.case_id::text AS case_id, i.referral_id::text AS referral_id,
+       i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair,
        i.removed, c.conference_id, c.phase, c.priority, cl.client_number, cl.name,
        rcl.client_number AS ref_number, rcl.name AS ref_name,
        ag.rows::text AS agreements, wd.rows::text AS withdrawals, lg.rows::text AS legal, gl.id AS break_glass
@@ -518,7 +519,6 @@ async def agenda_view(
     plain: dict[tuple[uuid.UUID, str], NeedToKnow] = {}
     chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
     items: list[dict[str, Any]] = []
-    shown: list[tuple[uuid.UUID | None, str]] = []
     number = 0
     for row in rows:
         removed, is_case = row["removed"], row["kind"] == "case"
@@ -556,18 +556,18 @@ async def agenda_view(
             "priority": row["priority"] if is_chair else None,
             "removed": removed if is_chair else None,
         })
-        shown.append((row["case_id"], client_number))
     total = sum(row["time_box_minutes"] for row in rows if not row["removed"])
     length = meeting_minutes(meeting)
+    shaped = _ITEMS.validate_python(items)  # the ids come as text: Python's own UUIDs from here
     return AgendaView(
         out=AgendaOut(
             meeting=meeting_out(meeting),
-            items=_ITEMS.validate_python(items),
+            items=shaped,
             total_minutes=total,
             meeting_minutes=length,
             over_time=total > length,
         ),
-        clients=shown,
+        clients=[(item.case_id, item.client_number) for item in shaped],
     )
 
 
