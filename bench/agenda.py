@@ -96,8 +96,8 @@ FROM generate_series(1, 20000) AS i
 JOIN LATERAL (SELECT id FROM "case" ORDER BY id OFFSET (i % 260) LIMIT 1) cs ON true;
 
 INSERT INTO referral (id, conference_id, client_id, referred_by_id, referring_organisation_id, reason, status,
-                      created_at, version)
-SELECT gen_random_uuid(), :conf, c.id, m.id, m.organisation_id, 'Aanmelding', 'pending',
+                      kind, created_at, version)
+SELECT gen_random_uuid(), :conf, c.id, m.id, m.organisation_id, 'Aanmelding', 'pending', 'professional',
        CAST(:now AS timestamptz) - interval '2 days', 1
 FROM (SELECT id FROM client ORDER BY client_number DESC LIMIT 30) c, (SELECT * FROM membership LIMIT 1) m;
 
