@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from app.audit import Access
 from app.auth.policy import Op
 from app.errors import Conflict, UnprocessableEntity
 from app.schemas.aftercare import AftercareReportCreate
@@ -48,6 +49,13 @@ GUEST_REFUSALS = {  # the service's pointer -> what the chair reads
 }
 
 
+async def _refused(request: Request, ctx: Ctx, access: Access, text: str, *, conflict: bool = False) -> Response:
+    """The refusal goes into the access log and the form gets its Dutch error page (409 when the
+    case's state refuses it, 422 for what was filled in)."""
+    await ctx.guard.audit.denied(access)
+    return error_page(request, 409 if conflict else 422, text)
+
+
 def _back(case_id: uuid.UUID, what: str) -> RedirectResponse:
     return RedirectResponse(f"/web/casussen/{case_id}?nazorg={what}#nazorg-kop", status_code=303)
 
@@ -68,15 +76,14 @@ async def report_aftercare(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Re
             "note": str(form.get("toelichting") or "").strip() or None,
         })
     except (ValidationError, ValueError):
-        await ctx.guard.audit.denied(access)
-        return error_page(request, 422, REFUSALS["form"])
+        return await _refused(request, ctx, access, REFUSALS["form"])
     try:
         async with refusable(session):
             row = await aftercare_service.report(session, ctx.principal, loaded, data)
-    except (UnprocessableEntity, Conflict) as exc:
-        await ctx.guard.audit.denied(access)
-        return error_page(request, 409 if isinstance(exc, Conflict) else 422,
-                          REFUSALS["no_watch" if isinstance(exc, Conflict) else "form"])
+    except Conflict:
+        return await _refused(request, ctx, access, REFUSALS["no_watch"], conflict=True)
+    except UnprocessableEntity:
+        return await _refused(request, ctx, access, REFUSALS["form"])
     ctx.guard.deliver(await aftercare_service.report_read(session, ctx.principal, loaded, row, "create"))
     return _back(case_id, "gemeld")
 
@@ -91,15 +98,14 @@ async def reply_aftercare(case_id: uuid.UUID, report_id: uuid.UUID, request: Req
     await ctx.guard.require(Op.aftercare_reply, loaded.target, access, hidden_as="case")
     text = str(form.get("antwoord") or "")
     if len(text) > 2000:
-        await ctx.guard.audit.denied(access)
-        return error_page(request, 422, REFUSALS["reply"])
+        return await _refused(request, ctx, access, REFUSALS["reply"])
     try:
         async with refusable(session):
             row = await aftercare_service.reply(session, ctx.principal, loaded, report_id, text)
-    except (UnprocessableEntity, Conflict) as exc:
-        await ctx.guard.audit.denied(access)
-        return error_page(request, 409 if isinstance(exc, Conflict) else 422,
-                          REFUSALS["answered" if isinstance(exc, Conflict) else "reply"])
+    except Conflict:
+        return await _refused(request, ctx, access, REFUSALS["answered"], conflict=True)
+    except UnprocessableEntity:
+        return await _refused(request, ctx, access, REFUSALS["reply"])
     ctx.guard.deliver(await aftercare_service.report_read(session, ctx.principal, loaded, row, "update"))
     return _back(case_id, "beantwoord")
 
@@ -119,16 +125,14 @@ async def invite_guest(case_id: uuid.UUID, request: Request, ctx: Ctx) -> Respon
             "reason": str(form.get("reden") or ""), "ends_on": parse_date(str(form.get("tot") or "")) or None,
         })
     except (ValidationError, ValueError):
-        await ctx.guard.audit.denied(access)
-        return error_page(request, 422, REFUSALS["guest"])
+        return await _refused(request, ctx, access, REFUSALS["guest"])
     try:
         async with refusable(session):
             invitation = await guest_service.invite(session, ctx.principal, loaded, data)
-    except (UnprocessableEntity, Conflict) as exc:
-        await ctx.guard.audit.denied(access)
-        if isinstance(exc, Conflict):
-            return error_page(request, 409, "Een gesloten casus krijgt geen gasten.")
+    except Conflict:
+        return await _refused(request, ctx, access, "Een gesloten casus krijgt geen gasten.", conflict=True)
+    except UnprocessableEntity as exc:
         pointer = (exc.extra.get("errors") or [{}])[0].get("pointer", "")
-        return error_page(request, 422, GUEST_REFUSALS.get(pointer, REFUSALS["guest"]))
+        return await _refused(request, ctx, access, GUEST_REFUSALS.get(pointer, REFUSALS["guest"]))
     ctx.guard.record(guest_service.guest_access(loaded, "create", invitation.id))
     return RedirectResponse(f"/web/casussen/{case_id}?gast=uitgenodigd#gasten-kop", status_code=303)

@@ -13,6 +13,7 @@ from app.clock import clock
 from app.db import Database
 from app.demo.seed import load_demo_data
 from app.models import Case, Client, GuestInvitation
+from app.models.enums import Phase
 from tests.factories import World, add_case
 from tests.ring_support import add_aftercare_watch
 from tests.web.conftest import WebServer, csrf_of, sign_in, sign_in_as
@@ -121,3 +122,47 @@ async def test_the_chair_invites_a_guest_on_the_case_page(
                                              "'guest_invitation' AND outcome = 'denied'"))).scalar_one()
         made = (await conn.execute(sa.text("SELECT count(*) FROM guest_invitation"))).scalar_one()
     assert (denied, made) == (2, 1)
+
+
+async def test_each_refused_ring_form_answers_in_dutch_and_logs_the_refusal(
+    web_world: World, owner_db: Database, browser: httpx.AsyncClient, browser2: httpx.AsyncClient
+) -> None:
+    """No watch (409), an answer too long (422), a report answered twice (409), a guest for a closed
+    case (409): each a Dutch page and one denied row in the access log, nothing written."""
+    async with owner_db.sessions() as session:
+        case = await add_case(session, web_world)
+        closed = await add_case(session, web_world, phase=Phase.closed)
+        await session.commit()
+    page = await sign_in(browser, web_world, "wijkteam_member", start=f"/web/casussen/{case.id}")
+    report = {"csrf": csrf_of(page.text), "soort": "worry", "datum": "", "toelichting": "Geen contact"}
+    no_watch = await browser.post(f"/web/casussen/{case.id}/nazorg", data=report)
+    assert no_watch.status_code == 409 and "Er loopt nu geen nazorg" in no_watch.text
+    await add_aftercare_watch(owner_db, web_world, case)
+    assert (await browser.post(f"/web/casussen/{case.id}/nazorg", data=report)).status_code == 200
+
+    care = await sign_in(browser2, web_world, "care_liaison", start=f"/web/casussen/{case.id}")
+    found = re.search(r'/nazorg/([0-9a-f-]{36})/antwoord', care.text)
+    assert found is not None
+    answer = f"/web/casussen/{case.id}/nazorg/{found.group(1)}/antwoord"
+    too_long = await browser2.post(answer, data={"csrf": csrf_of(care.text), "antwoord": "x" * 2001})
+    assert too_long.status_code == 422 and "Schrijf een antwoord voor het wijkteam" in too_long.text
+    assert (await browser2.post(answer, data={"csrf": csrf_of(care.text), "antwoord": "We bellen."})).status_code == 200
+    twice = await browser2.post(answer, data={"csrf": csrf_of(care.text), "antwoord": "Nog eens."})
+    assert twice.status_code == 409 and "Deze melding is al beantwoord." in twice.text
+
+    await browser.post("/web/uitloggen", data={"csrf": csrf_of(page.text)})
+    browser.cookies.clear()
+    chair = await sign_in(browser, web_world, "chair", start=f"/web/casussen/{closed.id}")
+    guest = await browser.post(f"/web/casussen/{closed.id}/gasten", data={
+        "csrf": csrf_of(chair.text), "soort": "guest", "organisatie": str(web_world.orgs["wijkteam"].id),
+        "gebruiker": "gast-8", "naam": "Rik Gast", "reden": "Afstemming",
+        "tot": (clock.today() + timedelta(days=20)).strftime("%d-%m-%Y")})
+    assert guest.status_code == 409 and "Een gesloten casus krijgt geen gasten." in guest.text
+    async with owner_db.engine.connect() as conn:
+        denied = dict((await conn.execute(sa.text(
+            "SELECT resource_type || ' ' || action, count(*) FROM access_log WHERE outcome = 'denied' "
+            "GROUP BY 1"))).all())
+        made = (await conn.execute(sa.text("SELECT (SELECT count(*) FROM aftercare_report), "
+                                           "(SELECT count(*) FROM guest_invitation)"))).one()
+    assert denied == {"aftercare_report create": 1, "aftercare_report update": 2, "guest_invitation create": 1}
+    assert tuple(made) == (1, 0)
