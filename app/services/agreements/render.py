@@ -8,6 +8,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import jinja2
 from fpdf import FPDF
@@ -103,7 +104,9 @@ def printable(
     )
 
 
-_HTML = jinja2.Environment(autoescape=True).from_string(
+# The web's templates folder, for the print pages' shared phone styles (exports/_phone_tables.css).
+_TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
+_HTML = jinja2.Environment(autoescape=True, loader=jinja2.FileSystemLoader(_TEMPLATES)).from_string(
     """<!doctype html>
 <html lang="nl">
 <head>
@@ -116,14 +119,7 @@ _HTML = jinja2.Environment(autoescape=True).from_string(
   .meta { color: #444; font-size: .9em; }
   body.plain { font-size: 1.25em; line-height: 1.7; }
   @media print { body { margin: 0; } }
-  @media (max-width: 600px) {
-    body { margin: 1em; overflow-wrap: anywhere; }
-    table, tbody, tr, th, td { display: block; width: auto; }
-    thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-    tr { border-top: 1px solid #999; padding: .4em 0; }
-    th, td { border: 0; padding: .15em 0; }
-    td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
-  }
+{% include "exports/_phone_tables.css" %}
 </style>
 </head>
 <body{% if p.plain_language %} class="plain"{% endif %}>
