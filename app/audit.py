@@ -316,7 +316,14 @@ class AuditTrail:
         commit, together with the request's writes (or the read is refused when they cannot be)."""
         now = clock.now()  # the rows of one call are one access: one time
         granted, granted_basis = self._granted, self._granted_basis  # as `_with_role`, without a copy per row
-        rows = [entry_values(self.principal, a, outcome="allowed", now=now, role=granted.get(a.conference_id),
+        roles: dict[uuid.UUID | None, str | None] = {}  # per conference: as entry_values decides it
+        for conference_id in {a.conference_id for a in accesses}:
+            role = granted.get(conference_id) if conference_id is not None else None
+            if role is None and conference_id is not None:
+                held = sorted(self.principal.roles_in(conference_id))
+                role = held[0] if held else None
+            roles[conference_id] = role
+        rows = [entry_values(self.principal, a, outcome="allowed", now=now, role=roles[a.conference_id],
                              basis=granted_basis.get(a.case_id)) for a in accesses]
         self.session.info.setdefault(PENDING_ROWS, []).extend(rows)
 
