@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Query, status
 
 from app.audit import Access, Read
 from app.auth.policy import Op, Target
-from app.deps import GuardDep, SettingsDep
+from app.config import Settings
+from app.deps import Guard, GuardDep, SettingsDep
 from app.http.paging import PagingDep
 from app.models.enums import ReferralStatus, Role
 from app.schemas.cases import (
@@ -23,7 +24,31 @@ from app.services.cases import reads as case_reads
 from app.services.cases import referrals as service
 from app.services.cases.present import case_summary, referral_out
 
+if TYPE_CHECKING:  # the types only: the router hands these back to the presenter, never queries them
+    from app.models import Client, Referral
+
 router = APIRouter(tags=["referrals"])
+
+
+async def _bsn_lookup(
+    guard: Guard, conference_id: uuid.UUID, body: ReferralCreate | ConcernCreate, settings: Settings
+) -> tuple[Access, ...]:
+    """A BSN finds an existing client: it is a look-up, by the look-up's rules and throttle, so a
+    referral never tells someone who may not look up whether, or which, client exists."""
+    if body.client.bsn is None:
+        return ()
+    return (await guard.require_bsn_lookup(conference_id, settings, part="bsn:referral"),)
+
+
+def _created(guard: Guard, conference_id: uuid.UUID, looked_up: tuple[Access, ...], referral: Referral,
+             client: Client, *, part: str | None = None) -> ReferralOut:
+    """The new referral, its create row and the BSN look-up's row, both naming the client found or made."""
+    rows = tuple(Access(**{**a.__dict__, "client_number": client.client_number}) for a in looked_up)
+    return guard.deliver(Read(
+        referral_out(referral, client.client_number, with_reason=True),
+        (*rows, Access(action="create", resource_type="referral", resource_id=str(referral.id),
+                       conference_id=conference_id, client_number=client.client_number, part=part)),
+    ))
 
 
 @router.post(
@@ -33,20 +58,11 @@ async def create_referral(
     conference_id: uuid.UUID, body: ReferralCreate, guard: GuardDep, settings: SettingsDep
 ) -> ReferralOut:
     await guard.require(Op.referral_create, Target(conference_id=conference_id))
-    rows: tuple[Access, ...] = ()
-    if body.client.bsn is not None:
-        # A BSN finds an existing client: it is a look-up, by the look-up's rules and throttle, so a
-        # referral never tells someone who may not look up whether, or which, client exists.
-        rows = (await guard.require_bsn_lookup(conference_id, settings, part="bsn:referral"),)
+    looked_up = await _bsn_lookup(guard, conference_id, body, settings)
     referral, client = await service.create_referral(
         guard.session, guard.principal, conference_id=conference_id, data=body, settings=settings
     )
-    rows = tuple(Access(**{**a.__dict__, "client_number": client.client_number}) for a in rows)
-    return guard.deliver(Read(
-        referral_out(referral, client.client_number, with_reason=True),
-        (*rows, Access(action="create", resource_type="referral", resource_id=str(referral.id),
-                       conference_id=conference_id, client_number=client.client_number)),
-    ))
+    return _created(guard, conference_id, looked_up, referral, client)
 
 
 @router.post(
@@ -58,18 +74,11 @@ async def create_concern(
     """A worry from the client's social surroundings (zorgmelding uit de omgeving), recorded by a
     member: a referral of the kind `surroundings` in the chair's triage."""
     await guard.require(Op.concern_create, Target(conference_id=conference_id))
-    rows: tuple[Access, ...] = ()
-    if body.client.bsn is not None:
-        rows = (await guard.require_bsn_lookup(conference_id, settings, part="bsn:referral"),)
+    looked_up = await _bsn_lookup(guard, conference_id, body, settings)
     referral, client = await service.create_concern(
         guard.session, guard.principal, conference_id=conference_id, data=body, settings=settings
     )
-    rows = tuple(Access(**{**a.__dict__, "client_number": client.client_number}) for a in rows)
-    return guard.deliver(Read(
-        referral_out(referral, client.client_number, with_reason=True),
-        (*rows, Access(action="create", resource_type="referral", resource_id=str(referral.id),
-                       conference_id=conference_id, client_number=client.client_number, part="surroundings")),
-    ))
+    return _created(guard, conference_id, looked_up, referral, client, part="surroundings")
 
 
 @router.get("/referrals", response_model=PageOut[ReferralOut])
