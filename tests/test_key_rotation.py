@@ -7,7 +7,8 @@ an app instance of its own with production-like cache settings. Time travels wit
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import httpx
@@ -53,6 +54,16 @@ async def _provider(owner_db, world: World) -> tuple[str, str]:
         await add_organisation_with_member(session, world, slug=slug, subject="person-1", discovery=True)
         await session.commit()
     return slug, "person-1"
+
+
+@contextmanager
+def _down(idp: TestIdentityProviders) -> Iterator[None]:
+    """The provider answers every JWKS request with 503 while inside."""
+    idp.down = True  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        idp.down = False  # type: ignore[attr-defined]
 
 
 async def _status(client: httpx.AsyncClient, token: str) -> int:
@@ -115,15 +126,12 @@ async def test_cached_keys_keep_serving_while_provider_is_down(
     idp = world.idp
     slug, subject = await _provider(owner_db, world)
     assert await _status(strict_client, idp.token(slug, subject, audience="casusoverleg")) == 200
-    idp.down = True  # type: ignore[attr-defined]
-    try:
+    with _down(idp):
         clock.travel(timedelta(seconds=TTL + 1))  # the cache is stale, the refresh fails
         for _ in range(5):
             assert await _status(strict_client, idp.token(slug, subject, audience="casusoverleg")) == 200
         # one failed refresh attempt, not one per request
         assert idp.jwks_requests[slug] == 2
-    finally:
-        idp.down = False  # type: ignore[attr-defined]
     clock.travel(timedelta(seconds=REFETCH_INTERVAL + 1))
     assert await _status(strict_client, idp.token(slug, subject, audience="casusoverleg")) == 200
     assert idp.jwks_requests[slug] == 3
@@ -134,12 +142,9 @@ async def test_provider_never_reached_is_not_hammered(
 ) -> None:
     idp = world.idp
     slug, subject = await _provider(owner_db, world)
-    idp.down = True  # type: ignore[attr-defined]
-    try:
+    with _down(idp):
         for _ in range(5):
             assert await _status(strict_client, idp.token(slug, subject, audience="casusoverleg")) == 401
         assert idp.jwks_requests[slug] == 1
-    finally:
-        idp.down = False  # type: ignore[attr-defined]
     clock.travel(timedelta(seconds=REFETCH_INTERVAL + 1))
     assert await _status(strict_client, idp.token(slug, subject, audience="casusoverleg")) == 200
