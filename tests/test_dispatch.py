@@ -94,3 +94,27 @@ async def test_what_the_table_leaves_to_fastapi_is_answered_as_before(client: ht
     redirected = await client.get("/api/v1/me/", follow_redirects=False)
     assert redirected.status_code in (307, 404)
     assert (await client.get(f"/api/v1/cases/{case}")).status_code == 401
+
+
+async def test_routes_added_after_the_first_request_are_served(database_urls: DatabaseUrls, tmp_path: Path) -> None:
+    from fastapi import APIRouter
+
+    app = create_app(make_settings(database_urls, tmp_path))
+    extra = APIRouter()
+
+    @extra.get("/extra/one")
+    async def one() -> dict[str, int]:
+        return {"one": 1}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        assert (await c.get("/extra/one")).status_code == 404  # the table is built here
+        app.include_router(extra)
+        assert (await c.get("/extra/one")).json() == {"one": 1}
+
+        @extra.get("/extra/two")
+        async def two() -> dict[str, int]:
+            return {"two": 2}
+
+        assert (await c.get("/extra/two")).json() == {"two": 2}
+        assert (await c.get("/extra/one")).json() == {"one": 1}

@@ -18,8 +18,8 @@ Whatever the table does not answer with a full match (404, 405 for a known path 
 method, a trailing-slash redirect, websockets, lifespan) goes to FastAPI's routing unchanged, so
 those answers are FastAPI's own.
 The table is built at the first request and again when the app's route list changes (its length
-or FastAPI's version counter of the app router); an included router whose routes changed is
-noticed when one of its routes is chosen (as FastAPI itself checks), and the table is rebuilt.
+or FastAPI's version counter of the app router); an included router whose routes changed (its
+version counter) is noticed when one of its routes is chosen, and the table is rebuilt.
 `tests/test_dispatch.py` checks, route by route, that the table picks what FastAPI picks.
 
 The names used here are FastAPI's private routing internals, hence the pinned version: should
@@ -68,7 +68,7 @@ class _Entry:
     route: Any
     included: Any = None
     context: Any = None
-    candidates: Any = None  # the included router's candidate list this entry was built from
+    version: int = 0  # the included router's version counter when this entry was built
 
 
 class PathDispatch:
@@ -90,8 +90,9 @@ class PathDispatch:
                 candidates = route.effective_candidates()
                 contexts = [c for c in candidates if isinstance(c, fastapi_routing._EffectiveRouteContext)
                             and isinstance(c.original_route, fastapi_routing.APIRoute)]
-                if len(contexts) == len(candidates):
-                    entries += [_Entry(_literal_prefix(c.path), c.original_route, route, c, candidates)
+                if len(contexts) == len(candidates):  # no nested router: its own counter is its version
+                    version = route.original_router._routes_version
+                    entries += [_Entry(_literal_prefix(c.path), c.original_route, route, c, version)
                                 for c in contexts]
                     continue
                 entries.append(_Entry((), route))  # nested routers, mounts in a router: as FastAPI does
@@ -140,7 +141,7 @@ class PathDispatch:
                 match, child_scope = context.matches(scope)
             if match is not Match.FULL:
                 continue  # none, or the wrong method: a later route may match in full, else FastAPI's 405
-            if context is not None and entry.included.effective_candidates() is not entry.candidates:
+            if context is not None and entry.included.original_router._routes_version != entry.version:
                 self._signature = None  # that router's routes changed: rebuild, and let FastAPI answer
                 return None
             return entry, child_scope
