@@ -17,6 +17,17 @@ def app_routes(app: Any) -> Iterator[tuple[frozenset[str], str]]:
     yield from _walk(app.routes, "")
 
 
+def gets_with_ids(app: Any, prefix: str, ids: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(route path, URL) of every GET route under `prefix` whose path ids all have a value in `ids`
+    (routes of objects the caller has no id for are left out), for the crawls over the pages."""
+    for methods, path in app_routes(app):
+        if "GET" not in methods or not path.startswith(prefix):
+            continue
+        names = re.findall(r"{(\w+)}", path)
+        if all(n in ids for n in names):
+            yield path, path.format(**{n: ids[n] for n in names})
+
+
 def _walk(routes: Any, prefix: str) -> Iterator[tuple[frozenset[str], str]]:
     for route in routes:
         context = getattr(route, "include_context", None)

@@ -25,7 +25,7 @@ from tests.factories import World, add_case, add_mandate
 from tests.meeting_helpers import add_flag, add_meeting, chair_post
 from tests.referrer_support import add_gp_referrer
 from tests.ring_support import headers_of, invitation_body, invite, outside_organisation
-from tests.routes import app_routes
+from tests.routes import gets_with_ids
 
 GOAL = "Klinische opname voor GHB-detox regelen"
 ACTION = "Intake ambulante behandeling cocaïne"
@@ -98,13 +98,8 @@ async def _crawl(client: httpx.AsyncClient, app: FastAPI, world: World, reader: 
     """Health texts found per route; also the routes visited, to prove the crawl covered them."""
     found: dict[str, list[str]] = {}
     headers = headers or world.headers(reader)
-    for methods, path in app_routes(app):
-        if "GET" not in methods or not path.startswith("/api/v1"):
-            continue
-        names = re.findall(r"{(\w+)}", path)
-        if any(n not in ids for n in names):
-            continue  # ids of objects without client data (organisations, subscriptions, log rows)
-        url = path.format(**{n: ids[n] for n in names})
+    # routes of objects without client data (organisations, subscriptions, log rows): no id in `ids`
+    for path, url in gets_with_ids(app, "/api/v1", ids):
         response = await client.get(url, headers=headers)
         assert response.status_code < 500, f"{reader} GET {url}: {response.status_code} {response.text[:300]}"
         text = _text(response)
@@ -229,16 +224,11 @@ async def test_policy_staff_reach_no_case_and_no_client(
     secrets = (*HEALTH_TEXTS, number, "Jan Testpersoon")
     headers = world.headers("policy_staff")
     visited, opened, leaks = 0, [], {}
-    for methods, path in app_routes(app):
-        if "GET" not in methods or not path.startswith("/api/v1"):
-            continue
-        names = re.findall(r"{(\w+)}", path)
-        if any(n not in ids for n in names):
-            continue
-        response = await client.get(path.format(**{n: ids[n] for n in names}), headers=headers)
+    for path, url in gets_with_ids(app, "/api/v1", ids):
+        response = await client.get(url, headers=headers)
         visited += 1
         assert response.status_code < 500, f"{path}: {response.status_code}"
-        if set(names) - {"conference_id"} and response.status_code not in (403, 404):
+        if set(re.findall(r"{(\w+)}", path)) - {"conference_id"} and response.status_code not in (403, 404):
             opened.append(f"{path}: {response.status_code}")
         found = [t for t in secrets if t in _text(response)]
         if found:
