@@ -72,15 +72,7 @@ async def link(
     """Link the organisation's reference to the client. Returns (row, created); linking the same
     reference to the same client again changes nothing."""
     check_reference(reference)
-    table = ClientReference.__table__  # type: ignore[attr-defined]
-    inserted = (
-        await session.execute(
-            pg_insert(table)
-            .values(id=uuid.uuid4(), client_id=client_id, organisation_id=organisation_id, reference=reference)
-            .on_conflict_do_nothing(index_elements=["organisation_id", "reference"])
-            .returning(table.c.id)
-        )
-    ).scalar_one_or_none()
+    inserted = await link_quietly(session, organisation_id, client_id, reference)
     row = (
         await session.execute(
             sa.select(ClientReference).where(
@@ -91,14 +83,15 @@ async def link(
     ).scalar_one()
     if row.client_id != client_id:
         raise UnprocessableEntity(TAKEN, pointer="#/reference")
-    return row, inserted is not None
+    return row, inserted
 
 
 async def link_quietly(
     session: AsyncSession, organisation_id: uuid.UUID, client_id: uuid.UUID, reference: str
 ) -> bool:
-    """Link unless the reference is already in use (by this client or another): for a referral's
-    reference on acceptance, which was checked when the referral was made."""
+    """Link unless the reference is already in use (by this client or another); True when it made the
+    link. `link` then checks whose the reference is; a referral's reference on acceptance needs no
+    check (it was checked when the referral was made)."""
     table = ClientReference.__table__  # type: ignore[attr-defined]
     inserted = (
         await session.execute(
