@@ -20,29 +20,19 @@ from app.config import PROJECT_ROOT
 from app.db import Database
 from app.models import Assessment, Goal, Plan
 from tests.factories import World, add_action, add_case
-from tests.web.chromium import find_chromium, missing_reason
+from tests.web.chromium import AXE, BROWSER_MARKS, launched
 from tests.web.conftest import WebServer, agenda_world
 
-CHROMIUM = find_chromium() or "chromium"
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = PROJECT_ROOT / "artifacts" / "screenshots"
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
-pytestmark = [
-    pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or ""),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (run `npm install` in the project)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture
 async def chromium() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    async with launched() as browser:
         yield browser
-        await browser.close()
 
 
 async def new_page(chromium: Any) -> Any:

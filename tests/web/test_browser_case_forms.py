@@ -15,16 +15,13 @@ from app.db import Database
 from app.models import Case
 from app.web.render import nl_date
 from tests.factories import World, add_case
-from tests.web.chromium import missing_reason
+from tests.web.chromium import BROWSER_MARKS
 from tests.web.conftest import WebServer
-from tests.web.test_browser import AXE, check_accessibility, chromium, new_page, sign_in
+from tests.web.test_browser import check_accessibility, chromium, new_page, sign_in
 from tests.web.test_browser_meeting import fits_a_phone
 
 pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
-pytestmark = [
-    pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or ""),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (run `npm install` in the project)"),
-]
+pytestmark = BROWSER_MARKS
 __all__ = ["chromium"]  # the fixture, shared with the other browser tests
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from app.clock import clock
@@ -18,15 +17,13 @@ from app.db import Database
 from app.models import Action, Case, Client, Goal, Plan, Referral
 from tests.factories import World
 from tests.meeting_helpers import add_referral
+from tests.web.chromium import BROWSER_MARKS
 from tests.web.conftest import WebServer, agenda_world
-from tests.web.test_browser import AXE, check_accessibility, chromium, missing_reason, new_page, sign_in
+from tests.web.test_browser import check_accessibility, chromium, new_page, sign_in
 
 __all__ = ["chromium"]  # the fixture, shared with test_browser.py
 
-pytestmark = [
-    pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or ""),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (run `npm install` in the project)"),
-]
+pytestmark = BROWSER_MARKS
 
 HEALTH_GOAL = "Afbouwen van GHB met begeleiding van de poli"
 

@@ -27,16 +27,12 @@ from tests.authz_matrix import WEB_MATRIX, WEB_PARAMS, WEB_PUBLIC
 from tests.factories import World
 from tests.routes import app_routes
 from tests.test_authz_matrix import APP, CALLERS, Objects, _objects
-from tests.web.chromium import find_chromium, missing_reason
+from tests.web.chromium import AXE, BROWSER_MARKS, launched
 from tests.web.conftest import WebServer, browsing, sign_in
 from tests.web.test_authz_web import _needs
-from tests.web.test_browser import AXE
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright for Python is not installed")
-pytestmark = [
-    pytest.mark.skipif(missing_reason() is not None, reason=missing_reason() or ""),
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (run `npm install` in the project)"),
-]
+pytestmark = BROWSER_MARKS
 
 WIDTHS = (1280, 390)
 # Who opens a page when several may: the chair sees the most; the others as listed.
@@ -96,13 +92,8 @@ def pages_to_visit() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 async def chromium() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=find_chromium() or "chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    async with launched() as browser:
         yield browser
-        await browser.close()
 
 
 async def _axe(page: Any) -> list[str]:

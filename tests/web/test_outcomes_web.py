@@ -19,11 +19,9 @@ from app.config import PROJECT_ROOT
 from app.db import Database
 from tests.factories import World
 from tests.test_outcomes import NOW, seed
-from tests.web.chromium import find_chromium, missing_reason
+from tests.web.chromium import AXE, AXE_MISSING, launched, missing_reason
 from tests.web.conftest import WebServer, sign_in
 
-CHROMIUM = find_chromium() or "chromium"
-AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DOCS_SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
 QUERY = "van=2026-01-01&tot=2026-06-30"
 
@@ -82,14 +80,9 @@ playwright_api = pytest.importorskip("playwright.async_api", reason="Playwright 
 @pytest.fixture
 async def chromium() -> AsyncIterator[Any]:
     if missing_reason() is not None or not AXE.exists():
-        pytest.skip(missing_reason() or "axe-core is not installed (run `npm install` in the project)")
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        pytest.skip(missing_reason() or AXE_MISSING)
+    async with launched() as browser:
         yield browser
-        await browser.close()
 
 
 async def test_outcomes_page_in_the_browser_passes_axe(
