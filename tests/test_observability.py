@@ -114,3 +114,15 @@ async def test_every_request_gets_one_log_line_with_its_request_id(
     assert len(lines) == 1
     assert lines[0].route == "/api/v1/health" and lines[0].status == 200  # type: ignore[attr-defined]
     assert response.headers["x-request-id"]
+
+
+def test_request_ids_are_uuid4_in_hex() -> None:
+    import uuid
+
+    from app.http.middleware import new_request_id
+
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert parsed.hex == value and parsed.version == 4 and parsed.variant == uuid.RFC_4122
