@@ -190,10 +190,12 @@ async def load_case_detail(session: AsyncSession, principal: Principal, case_id:
         "case_id": case_id, "today": now.date(), "now": now, "memberships": sorted(principal.membership_ids())}))
     if row is None:
         raise NotFound("case")
-    case = cast(Case, _CASE_ROW.model_validate({name: row[f"case_{name}"] for name in _CASE_COLUMNS}))
-    client = cast(Client, _CLIENT_ROW.model_validate({name: row[f"client_{name}"] for name in _CLIENT_COLUMNS}))
+    parts_at = len(_CASE_COLUMNS) + len(_CLIENT_COLUMNS)  # the columns come in the statement's order
+    case = cast(Case, _CASE_ROW.model_validate(dict(zip(_CASE_COLUMNS, row[:len(_CASE_COLUMNS)], strict=True))))
+    client = cast(Client, _CLIENT_ROW.model_validate(
+        dict(zip(_CLIENT_COLUMNS, row[len(_CASE_COLUMNS):parts_at], strict=True))))
     (agreements, withdrawals, legal, glass, plans, goals, assessments, actions, signed, has_goals, goals_made,
-     ticks) = row[len(_CASE_COLUMNS) + len(_CLIENT_COLUMNS):]
+     ticks) = row[parts_at:]
     if not sees_actions_of(principal, case.conference_id, case.id):  # the policy's visible_actions
         actions = "[]"
     plan_rows = _models(Plan, plans)
