@@ -257,6 +257,8 @@ async def capture(paths: list[Path_], settings: Settings, tokens: dict[str | Non
                 p.statements = len(seen)
                 p.selects = [(s, params) for s, params in seen if _is_select(s)]
                 p.bare_statements = len(p.selects) + 2 if p.selects else 0
+                if p.batch:  # the bare side stores the events: BEGIN, resolve-and-insert, COMMIT
+                    p.selects, p.bare_statements = [], 3
 
 
 # --- servers -------------------------------------------------------------------------------------------
