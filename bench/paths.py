@@ -454,7 +454,8 @@ def figures_of(paths: list[Path_]) -> list[Figure]:
             else:
                 met = bool(base) and value / base >= (0.5 if p.key == "401" else 0.6)
         out.append(Figure(p.title, value, unit, baseline=base,
-                          baseline_what="bare hello" if p.key == "401" else "bare asyncpg, same SELECTs",
+                          baseline_what=("bare hello" if p.key == "401" else "bare asyncpg insert, our statement" if p.batch
+                                         else "bare asyncpg, same SELECTs"),
                           higher_is_better=better, goal=p.goal, met=met, notes=note))
     return out
 
