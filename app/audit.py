@@ -253,6 +253,17 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     raise RuntimeError("the access log's chain kept moving under this connection")
 
 
+async def claim_lane(driver: Any, info: dict[Any, Any]) -> list[Any]:
+    """The chain state of a pool connection (`info` is the pool's record of it, as
+    `connection.info` in `_append`), claimed on the asyncpg connection itself when it has none:
+    for appends that run outside a session (app/services/events/single.py)."""
+    state: list[Any] | None = info.get(_LANE)
+    if state is None or not state[2]:
+        lane, head, claimed = await driver.fetchrow("SELECT lane, head, claimed FROM access_log_claim()")
+        state = info[_LANE] = [lane, head, claimed]
+    return state
+
+
 @event.listens_for(Session, "before_flush")
 def _collect_added_rows(session: Session, *_flush_args: Any) -> None:
     """Log rows added as objects (session.add(AccessLogEntry(...))) join the request's pending

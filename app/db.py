@@ -274,6 +274,26 @@ class Database:
                 await session.rollback()
                 raise
 
+    @contextlib.asynccontextmanager
+    async def autocommit_driver(self) -> AsyncIterator[tuple[asyncpg.Connection, dict[Any, Any]]]:
+        """A pool connection's asyncpg connection outside any transaction, and the pool's `info`
+        of that connection (where the access log keeps the connection's chain, app/audit.py): each
+        statement run on it is its own transaction (PostgreSQL's implicit one), for hot paths that
+        write everything in one statement without BEGIN and COMMIT round trips. A connection
+        fault invalidates the connection, so the pool does not hand it out again."""
+        async with self.engine.connect() as connection:
+            fairy = await connection.get_raw_connection()
+            driver = fairy.driver_connection
+            if driver is None:  # pragma: no cover - a closed connection is not checked out
+                raise asyncpg.InterfaceError("the pool's connection is closed")
+            try:
+                yield driver, fairy.info
+            except BaseException as exc:
+                if database_fault(exc) == "connection":
+                    with contextlib.suppress(Exception):
+                        await connection.invalidate()
+                raise
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

@@ -182,6 +182,12 @@ class Guard:
         self._db = db
         self.audit = AuditTrail(session, principal, self._write_denied)
 
+    @property
+    def db(self) -> Database:
+        """The application's database, for hot paths that write outside the request's session
+        (app/services/events/single.py)."""
+        return self._db
+
     async def _write_denied(self, entries: list[AccessLogEntry]) -> None:
         async with self._db.sessions() as separate:
             separate.add_all(entries)

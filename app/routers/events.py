@@ -157,7 +157,7 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
     may_hold_nul = binary or json.detect_encoding(raw) != "utf-8" or b"\\u0000" in raw
     result = await service.ingest(
         guard.session, guard.principal, guard.audit, items, batch=batch, binary=binary, settings=settings,
-        may_hold_nul=may_hold_nul,
+        may_hold_nul=may_hold_nul, db=guard.db,
     )
     body: Any = {"receipts": result.receipts} if batch else result.receipts[0]
     return JSONResponse(body, status_code=201 if result.stored else 200)

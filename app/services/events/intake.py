@@ -18,14 +18,12 @@ Rules (see also docs in README):
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -34,6 +32,7 @@ from app.audit import Access, AuditTrail
 from app.auth.principal import Principal
 from app.clock import clock
 from app.config import Settings
+from app.db import Database
 from app.errors import Conflict, UnprocessableEntity
 from app.events.cloudevents import (
     AFTERCARE_REPORT_TYPES,
@@ -60,7 +59,8 @@ from app.models import (
 )
 from app.models.enums import OrganisationKind, Phase, Role
 from app.services.agreements import sharing
-from app.services.events import aftercare
+from app.services.events import aftercare, single
+from app.services.events.single import json_param as _json
 
 CASE_FLAGGED = "case.flagged"
 assert CASE_FLAGGED in OUTBOUND_TYPES
@@ -121,16 +121,6 @@ def _problem(errors: list[EventError], *, batch: bool) -> UnprocessableEntity:
 # The statements of the hot path are SQL text run on the session's asyncpg connection
 # (RetryingSession.driver(): prepared once per connection, no SQLAlchemy statement building or row
 # processing per request) and work on sets: one statement whatever the number of events.
-
-def _json(value: Any) -> str:
-    """A statement's set argument as JSON text, unpacked in SQL (json_to_recordset,
-    json_array_elements_text): asyncpg encodes one text where an array costs a type check per
-    element. UUIDs (asyncpg's own type too) as strings, times in RFC 3339."""
-    try:
-        return orjson.dumps(value, default=str).decode()
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits in an event's data: JSON allows it
-        return json.dumps(value, default=str)
-
 
 _RESOLVE_AND_INSERT = """
 WITH linked AS (
@@ -204,13 +194,15 @@ async def ingest(
     settings: Settings,
     binary: bool = False,
     may_hold_nul: bool = True,
+    db: Database | None = None,
 ) -> IngestResult:
     """Validate and store the events (all or nothing); `binary`: one binary-mode event, whose
     problems name headers and the body instead of attributes of a JSON object; `may_hold_nul=False`:
-    the caller knows no string in them holds a NUL character."""
+    the caller knows no string in them holds a NUL character. With `db`, a single event is stored
+    in one statement outside the session when it can be (app/services/events/single.py)."""
     try:
         return await _ingest(session, principal, audit, items, batch=batch, settings=settings,
-                             may_hold_nul=may_hold_nul)
+                             may_hold_nul=may_hold_nul, db=db)
     except (UnprocessableEntity, Conflict) as exc:
         if binary and isinstance(exc.extra.get("errors"), list):
             exc.extra["errors"] = [
@@ -229,6 +221,7 @@ async def _ingest(
     batch: bool,
     settings: Settings,
     may_hold_nul: bool,
+    db: Database | None = None,
 ) -> IngestResult:
     now = clock.now()
     org_id = principal.organisation_id
@@ -271,6 +264,17 @@ async def _ingest(
             )
     if conflicts:
         raise _conflict_problem(conflicts)
+
+    if db is not None and not batch and len(fresh) == 1:
+        event = fresh[0]
+        done = await single.store_single(
+            db, principal, event, now=now, label=label_for(principal.organisation_kind, event.type).value,
+            settings=settings, notification_kind="case_flagged", notification_ref="case_flag",
+            outbound_type=CASE_FLAGGED, severity_order=list(SEVERITY_ORDER),
+        )
+        if done is not None:
+            EVENTS_RECEIVED.labels("stored").inc(1)
+            return IngestResult(receipts=[receipt(done.id, event.source, event.event_id, done.received_at)], stored=1)
 
     # The happy path costs one statement: resolve the references and insert the events of those
     # that resolved (ON CONFLICT DO NOTHING). Only what did not insert, or did not resolve, is looked
