@@ -13,6 +13,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Header, Request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from app.audit import Access, AuditTrail, Read
 from app.auth.cache import PrincipalCache
@@ -165,6 +166,24 @@ async def current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def bearer_refusal(scope: Scope) -> Unauthorized | None:
+    """The 401 that `current_principal` raises before it looks at the token itself (no
+    Authorization header, another scheme, an empty or oversized one), from the request's scope;
+    None when the header carries a bearer token. The route dispatch (app/http/dispatch.py) asks
+    this for a route whose first dependency is the caller, and answers the refusal itself."""
+    authorization = None
+    for key, value in scope["headers"]:
+        if key == b"authorization":  # as Starlette's Headers.get: the first, latin-1
+            authorization = value.decode("latin-1")
+            break
+    settings: Settings = scope["app"].state.settings
+    try:
+        _bearer(authorization, settings.max_authorization_header_bytes)
+    except Unauthorized as exc:
+        return exc
+    return None
 
 
 def _noun(access: Access | None, op: Op) -> str:

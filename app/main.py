@@ -17,7 +17,7 @@ from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
-from app.deps import current_principal, get_guard
+from app.deps import bearer_refusal, current_principal, get_guard
 from app.http.dispatch import install_dispatch
 from app.http.docs import install_docs
 from app.http.middleware import RequestContextMiddleware
@@ -133,7 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from app.routers import metrics
 
         app.include_router(metrics.router)
-    install_dispatch(app)  # after every route: the app router's routing by table (app/http/dispatch.py)
+    # After every route: the app router's routing by table (app/http/dispatch.py); a route that
+    # starts with the caller answers a missing bearer token's 401 before it runs.
+    install_dispatch(app, refusals={get_guard: bearer_refusal, current_principal: bearer_refusal})
     app.add_middleware(ObservabilityMiddleware, prefixes=(API_PREFIX,))
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page)
     return app

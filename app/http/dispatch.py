@@ -28,6 +28,7 @@ they change shape, `install_dispatch` leaves FastAPI's routing in place instead 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,13 @@ from fastapi import FastAPI
 from fastapi import routing as fastapi_routing
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.errors import AppError
+from app.http.problems import send_refusal
+
+# A dependency's refusal that needs nothing but the request's scope (the caller's missing bearer
+# token): given the scope, the error the dependency would raise, or None.
+Refusal = Callable[[Scope], AppError | None]
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +77,16 @@ class _Entry:
     included: Any = None
     context: Any = None
     version: int = 0  # the included router's version counter when this entry was built
+    refusal: Refusal | None = None  # asked before the route runs (see `_refusal_of`)
+    first: Any = None  # the dependency `refusal` stands for (skipped while it is overridden)
 
 
 class PathDispatch:
     """ASGI app in place of the app router's own routing (see the module docstring)."""
 
-    def __init__(self, router: fastapi_routing.APIRouter) -> None:
+    def __init__(self, router: fastapi_routing.APIRouter, refusals: Mapping[Any, Refusal] | None = None) -> None:
         self.router = router
+        self.refusals = dict(refusals or {})
         self.fallback: ASGIApp = router.middleware_stack
         self._signature: tuple[int, int] | None = None
         self._table: dict[tuple[str, ...], tuple[_Entry, ...]] = {}
@@ -92,13 +103,30 @@ class PathDispatch:
                             and isinstance(c.original_route, fastapi_routing.APIRoute)]
                 if len(contexts) == len(candidates):  # no nested router: its own counter is its version
                     version = route.original_router._routes_version
-                    entries += [_Entry(_literal_prefix(c.path), c.original_route, route, c, version)
+                    entries += [_Entry(_literal_prefix(c.path), c.original_route, route, c, version,
+                                       *self._refusal_of(c.dependant, c))
                                 for c in contexts]
                     continue
                 entries.append(_Entry((), route))  # nested routers, mounts in a router: as FastAPI does
             else:
-                entries.append(_Entry(_literal_prefix(getattr(route, "path", None)), route))
+                refusal = self._refusal_of(getattr(route, "dependant", None), route)
+                entries.append(_Entry(_literal_prefix(getattr(route, "path", None)), route, None, None, 0, *refusal))
         return entries
+
+    def _refusal_of(self, dependant: Any, route: Any) -> tuple[Refusal | None, Any]:
+        """The refusal to ask before running a route, and the dependency it stands for: only
+        where that dependency is the first thing FastAPI solves for the route (its first
+        dependency, no request body read before it, no body limit of the route's own), so that
+        answering the refusal directly answers exactly what FastAPI would have answered."""
+        if not isinstance(route, fastapi_routing.APIRoute | fastapi_routing._EffectiveRouteContext):
+            return None, None
+        if dependant is None or not dependant.dependencies or route.body_field is not None:
+            return None, None
+        if getattr(route, "max_body_size", None) is not None:
+            return None, None
+        first = dependant.dependencies[0].call
+        refusal = self.refusals.get(first)
+        return (refusal, first) if refusal is not None else (None, None)
 
     def _current_table(self) -> dict[tuple[str, ...], tuple[_Entry, ...]]:
         router = self.router
@@ -161,14 +189,30 @@ class PathDispatch:
             fastapi_routing._update_scope(scope, child_scope)
             fastapi_routing._route_selected(scope=scope, path=getattr(entry.route, "path_format", None),
                                             mount=isinstance(entry.route, Mount))
+            if entry.refusal is not None and await self._refused(entry, scope, receive, send):
+                return
             await entry.route.handle(scope, receive, send)
             return
-        await self._run(entry.included, entry.context, child_scope, scope, receive, send)
+        self._select(entry.included, entry.context, child_scope, scope)
+        if entry.refusal is not None and await self._refused(entry, scope, receive, send):
+            return
+        await entry.context.original_route.handle(scope, receive, send)
+
+    async def _refused(self, entry: _Entry, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answers the route's first dependency's refusal (a 401 for a missing bearer token)
+        without running the route: FastAPI would solve that dependency first, see it raise, and
+        hand the error to the application's handler, which renders the same problem+json."""
+        overrides = getattr(self.router.dependency_overrides_provider, "dependency_overrides", None)
+        if overrides and entry.first in overrides:
+            return False
+        assert entry.refusal is not None
+        refusal = entry.refusal(scope)
+        return refusal is not None and await send_refusal(refusal, scope, receive, send)
 
     @staticmethod
-    async def _run(included: Any, context: Any, child_scope: Scope, scope: Scope, receive: Receive,
-                   send: Send) -> None:
-        """What `_IncludedRouter.handle` and `_handle_selected` do with the route they matched."""
+    def _select(included: Any, context: Any, child_scope: Scope, scope: Scope) -> None:
+        """What `_IncludedRouter.handle` and `_handle_selected` do with the route they matched,
+        up to running it."""
         route = context.original_route
         child_scope["route"] = route  # as APIRoute.matches adds it
         fastapi_routing._apply_router_form_limits(scope, included.include_context.form_limits)
@@ -178,11 +222,12 @@ class PathDispatch:
         fastapi_routing._route_selected(scope=scope, path=context.path_format, mount=False)
         fastapi_scope[fastapi_routing._FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY] = context
         scope["route"] = route
-        await route.handle(scope, receive, send)
 
 
-def install_dispatch(app: FastAPI) -> PathDispatch | None:
+def install_dispatch(app: FastAPI, refusals: Mapping[Any, Refusal] | None = None) -> PathDispatch | None:
     """Route the app's requests through a PathDispatch; FastAPI's routing stays the fallback.
+    `refusals`: per dependency, the refusal answered before a route whose first dependency it is
+    runs (see `PathDispatch._refused`).
     Returns None (and leaves FastAPI's routing alone) if this FastAPI lacks what it relies on."""
     router = app.router
     missing = [name for name in _INTERNALS if not hasattr(fastapi_routing, name)]
@@ -190,6 +235,6 @@ def install_dispatch(app: FastAPI) -> PathDispatch | None:
         log.warning("route dispatch table not installed: FastAPI's routing internals differ (%s)",
                     ", ".join(missing) or "router")
         return None
-    dispatch = PathDispatch(router)
+    dispatch = PathDispatch(router, refusals)
     router.middleware_stack = dispatch
     return dispatch

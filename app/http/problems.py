@@ -4,6 +4,7 @@ application/problem+json (RFC 9457). Also the database's outages: 503 with Retry
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from app.db import database_fault
 from app.errors import AppError
@@ -56,6 +59,34 @@ def problem(
         body["instance"] = instance
     body.update(extra)
     return ProblemResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+# A path that Starlette's `request.url.path` gives back unchanged (it escapes ?, # and \\ and
+# drops tabs and line breaks; a path starting with // may read differently): printable ASCII
+# without those. Anything else is asked of Starlette's URL itself.
+_PLAIN_PATH = re.compile(r"/(?!/)[!$-\[\]-~]*\Z")
+
+
+def url_path(scope: Scope) -> str:
+    """`request.url.path` for this scope (a problem's `instance`), without building the URL when
+    the path is plain."""
+    path: str = scope["path"]
+    if _PLAIN_PATH.match(path) and "?" not in path:
+        return path
+    return URL(scope=scope).path
+
+
+async def send_refusal(exc: AppError, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answers `exc` as the AppError handler of `install_error_handlers` renders it for an API
+    path, without raising it through the framework's layers. False (nothing sent) for a /web
+    path: the browser's page is the handler's to render."""
+    instance = url_path(scope)
+    if instance == "/web" or instance.startswith("/web/"):
+        return False
+    response = problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, headers=exc.headers,
+                       instance=instance, **exc.extra)
+    await response(scope, receive, send)
+    return True
 
 
 def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
