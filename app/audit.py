@@ -201,18 +201,30 @@ def row_hash(values: Mapping[str, Any], key: bytes) -> str:
     return mac.hexdigest()
 
 
+@lru_cache(maxsize=8)
+def _pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256 (RFC 2104) as the two SHA-256 states after the key's inner and outer pads.
+    Copying these per row gives the digest of `hmac.new(key, text, sha256)` (which `row_hash`, and
+    so verification, computes) at half the cost: no Python-level HMAC object per row."""
+    block = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    return (hashlib.sha256(block.translate(hmac.trans_36)), hashlib.sha256(block.translate(hmac.trans_5C)))
+
+
 def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
     """Link the rows into `chain` after `prev` (in place): the new head, and per row its
     canonical text and row_hash."""
     texts: list[bytes] = []
     hashes: list[str] = []
+    inner_pad, outer_pad = _pads(key)
     for row in rows:
         row["chain"] = chain
         row["prev_hash"] = prev
         text = canonical_bytes(row)
-        mac = _keyed(key).copy()
-        mac.update(text)
-        prev = row["row_hash"] = mac.hexdigest()
+        inner = inner_pad.copy()
+        inner.update(text)
+        outer = outer_pad.copy()
+        outer.update(inner.digest())
+        prev = row["row_hash"] = outer.hexdigest()
         texts.append(text)
         hashes.append(prev)
     return prev, texts, hashes

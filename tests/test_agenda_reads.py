@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from app.clock import clock
 from app.models import Agreement, BreakGlass, ConsentWithdrawal, LegalBasis
+from app.schemas.meetings import AgendaOut
 from tests.driver_statements import driver_statements
 from tests.factories import World, add_case
 from tests.meeting_helpers import NOW, add_flag, add_meeting, chair_post
@@ -41,10 +42,12 @@ async def test_agenda_statements_do_not_grow_with_its_items(client: httpx.AsyncC
             with driver_statements() as seen:
                 response = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=headers)
             assert response.status_code == 200, response.text
+            # Written by the service as JSON: exactly the bytes AgendaOut's own serializer writes.
+            assert response.content == AgendaOut.model_validate_json(response.content).model_dump_json().encode()
             counted[len(response.json()["items"])] = seen
         assert set(counted) == {3, 30}
-        assert len(counted[3]) == len(counted[30]) == 5, counted[30]
-        # BEGIN, the meeting, the items with what need to know needs of their cases, the access
+        assert len(counted[3]) == len(counted[30]) == 4, counted[30]
+        # BEGIN, the meeting with its items and what need to know needs of their cases, the access
         # log (one row per client shown, in one call), COMMIT.
         assert counted[30][0].startswith("BEGIN") and counted[30][-1].startswith("COMMIT")
         assert counted[30][-2].startswith("SELECT access_log_append")
@@ -84,6 +87,8 @@ async def test_agenda_reasons_follow_the_cases_need_to_know(client: httpx.AsyncC
             assert draft.status_code == 200, draft.text
             agenda = await client.get(f"/api/v1/meetings/{meeting.id}/agenda", headers=world.headers("chair"))
             item = next(i for i in agenda.json()["items"] if i["case_id"] == str(case.id))
+            for answer in (agenda, draft):  # hidden and shown reasons: the bytes AgendaOut writes
+                assert answer.content == AgendaOut.model_validate_json(answer.content).model_dump_json().encode()
             assert item == next(i for i in draft.json()["items"] if i["case_id"] == str(case.id))
             flags = (await client.get(f"/api/v1/cases/{case.id}/flags", headers=world.headers("chair"))).json()
             visible = item["reasons"][0]["code"] == "relapse_flag"

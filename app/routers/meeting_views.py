@@ -61,33 +61,74 @@ async def agenda_for(
     try:
         view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, role)
     except NotFound:
-        await guard.audit.denied(
-            Access(action=action, resource_type="agenda", resource_id=str(meeting.id),
-                   conference_id=meeting.conference_id, part="agenda")
-        )
+        await _agenda_refused(guard, meeting.id, meeting.conference_id, action)
         raise
-    if shown:
+    _log_agenda(guard, meeting.id, meeting.conference_id, view.clients, [str(item.id) for item in view.out.items],
+                action=action if shown else None, change=change, changed_items=changed_items)
+    return view.out
+
+
+async def agenda_json_for(
+    guard: Guard,
+    loaded: agenda_service.LoadedAgenda,
+    role: str | None,
+    *,
+    action: str = "list",
+    change: str | None = None,
+    changed_items: Collection[uuid.UUID] | None = None,
+) -> agenda_service.AgendaJson:
+    """`agenda_for` for the API, on the agenda as `load_agenda` read it: the same view and log
+    rows, the answer as JSON bytes."""
+    try:
+        view = agenda_service.agenda_json(loaded, guard.principal, role)
+    except NotFound:
+        await _agenda_refused(guard, loaded.meeting.id, loaded.conference_id, action)
+        raise
+    _log_agenda(guard, loaded.meeting.id, loaded.conference_id, view.clients, view.item_ids,
+                action=action, change=change, changed_items=changed_items)
+    return view
+
+
+async def _agenda_refused(guard: Guard, meeting_id: uuid.UUID, conference_id: uuid.UUID, action: str) -> None:
+    await guard.audit.denied(
+        Access(action=action, resource_type="agenda", resource_id=str(meeting_id),
+               conference_id=conference_id, part="agenda")
+    )
+
+
+def _log_agenda(
+    guard: Guard,
+    meeting_id: uuid.UUID,
+    conference_id: uuid.UUID,
+    clients: list[tuple[uuid.UUID | None, str]],
+    item_ids: list[str],
+    *,
+    action: str | None,
+    change: str | None,
+    changed_items: Collection[uuid.UUID] | None,
+) -> None:
+    if action is not None:
         guard.record(
-            *client_accesses(meeting.conference_id, view.clients, action=action, resource_type="agenda",
-                             resource_id=meeting.id, part="agenda")
+            *client_accesses(conference_id, clients, action=action, resource_type="agenda",
+                             resource_id=meeting_id, part="agenda")
         )
     if change is not None:
+        changed = None if changed_items is None else {str(i) for i in changed_items}
         guard.record(
             *[
                 Access(
                     action=change,
                     resource_type="agenda",
-                    resource_id=str(item.id),
+                    resource_id=item_id,
                     case_id=case_id,
-                    conference_id=meeting.conference_id,
+                    conference_id=conference_id,
                     client_number=number,
                     part="agenda_item",
                 )
-                for (case_id, number), item in zip(view.clients, view.out.items, strict=True)
-                if changed_items is None or item.id in changed_items
+                for (case_id, number), item_id in zip(clients, item_ids, strict=True)
+                if changed is None or item_id in changed
             ]
         )
-    return view.out
 
 
 async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, part: str) -> None:

@@ -139,69 +139,63 @@ async def cancel_meeting(
 async def _agenda(
     guard: GuardDep,
     meeting_id: uuid.UUID,
-    response: Response,
     *,
-    action: str = "list",
-    role: str | None = None,
     change: str | None = None,
     changed_items: Collection[uuid.UUID] | None = None,
-    loaded: Meeting | None = None,
-) -> AgendaOut:
-    """The agenda as the caller may see it, logged as app/routers/meeting_views.py logs it.
-    `loaded`: the meeting as a change just left it (no need to read it again)."""
-    meeting = loaded if loaded is not None else await service.load_meeting(guard.session, meeting_id)
-    granted = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
-    out = await views.agenda_for(
-        guard, meeting, role or granted, action=action, change=change, changed_items=changed_items
-    )
-    response.headers["ETag"] = etag_of(meeting.version)
-    return out
+    status_code: int = status.HTTP_200_OK,
+) -> Response:
+    """The agenda as the caller may see it, logged as app/routers/meeting_views.py logs it: the
+    meeting and its agenda in one statement (after a change: as the change left them), the
+    answer an AgendaOut written as JSON by the service."""
+    loaded = await agenda_service.load_agenda(guard.session, meeting_id, guard.principal)
+    granted = await guard.require(Op.agenda_read, _target(loaded.conference_id), hidden_as="meeting")
+    view = await views.agenda_json_for(guard, loaded, granted, change=change, changed_items=changed_items)
+    return Response(view.body, status_code, media_type="application/json", headers={"ETag": etag_of(view.version)})
 
 
 @router.get("/meetings/{meeting_id}/agenda", response_model=AgendaOut)
-async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep, response: Response) -> AgendaOut:
+async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     """The chair sees the draft with names and request texts; members the published agenda with
     client number, phase and the reasons they may see."""
-    return await _agenda(guard, meeting_id, response)
+    return await _agenda(guard, meeting_id)
 
 
 @router.post("/meetings/{meeting_id}/agenda/draft", response_model=AgendaOut)
-async def regenerate_draft(
-    meeting_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
-) -> AgendaOut:
+async def regenerate_draft(meeting_id: uuid.UUID, guard: GuardDep, if_match: IfMatch = None) -> Response:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     conference = await service.load_conference(guard.session, meeting.conference_id)
     await agenda_service.build_draft(guard.session, meeting, conference.cadence)
-    return await _agenda(guard, meeting_id, response, change="update", loaded=meeting)
+    return await _agenda(guard, meeting_id, change="update")
 
 
 @router.post(
     "/meetings/{meeting_id}/agenda/items", response_model=AgendaOut, status_code=status.HTTP_201_CREATED
 )
 async def add_agenda_item(
-    meeting_id: uuid.UUID, body: AgendaItemAdd, guard: GuardDep, response: Response, if_match: IfMatch = None
-) -> AgendaOut:
+    meeting_id: uuid.UUID, body: AgendaItemAdd, guard: GuardDep, if_match: IfMatch = None
+) -> Response:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     item = await agenda_service.add_item(guard.session, meeting, body)
-    return await _agenda(guard, meeting_id, response, change="create", changed_items={item.id}, loaded=meeting)
+    return await _agenda(guard, meeting_id, change="create", changed_items={item.id},
+                         status_code=status.HTTP_201_CREATED)
 
 
 @router.delete("/meetings/{meeting_id}/agenda/items/{item_id}", response_model=AgendaOut)
 async def remove_agenda_item(
-    meeting_id: uuid.UUID, item_id: uuid.UUID, guard: GuardDep, response: Response, if_match: IfMatch = None
-) -> AgendaOut:
+    meeting_id: uuid.UUID, item_id: uuid.UUID, guard: GuardDep, if_match: IfMatch = None
+) -> Response:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.remove_item(guard.session, meeting, item_id)
-    return await _agenda(guard, meeting_id, response, change="delete", changed_items={item_id}, loaded=meeting)
+    return await _agenda(guard, meeting_id, change="delete", changed_items={item_id})
 
 
 @router.put("/meetings/{meeting_id}/agenda/order", response_model=AgendaOut)
 async def reorder_agenda(
-    meeting_id: uuid.UUID, body: AgendaReorder, guard: GuardDep, response: Response, if_match: IfMatch = None
-) -> AgendaOut:
+    meeting_id: uuid.UUID, body: AgendaReorder, guard: GuardDep, if_match: IfMatch = None
+) -> Response:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.reorder(guard.session, meeting, body.item_ids)
-    return await _agenda(guard, meeting_id, response, change="update", changed_items=set(body.item_ids), loaded=meeting)
+    return await _agenda(guard, meeting_id, change="update", changed_items=set(body.item_ids))
 
 
 @router.patch("/meetings/{meeting_id}/agenda/items/{item_id}", response_model=AgendaOut)
@@ -210,12 +204,11 @@ async def time_box_agenda_item(
     item_id: uuid.UUID,
     body: TimeBox,
     guard: GuardDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> AgendaOut:
+) -> Response:
     meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
     await agenda_service.set_time_box(guard.session, meeting, item_id, body.time_box_minutes)
-    return await _agenda(guard, meeting_id, response, change="update", changed_items={item_id}, loaded=meeting)
+    return await _agenda(guard, meeting_id, change="update", changed_items={item_id})
 
 
 @router.post("/meetings/{meeting_id}/agenda/publish", response_model=MeetingOut)
@@ -328,7 +321,7 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def agenda_html(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     meeting = await service.load_meeting(guard.session, meeting_id)
     role = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
-    agenda = await _agenda(guard, meeting_id, Response(), action="print", role=role)
+    agenda = await views.agenda_for(guard, meeting, role, action="print")
     conference = await service.load_conference(guard.session, meeting.conference_id)
     html = exports.agenda_html(agenda, conference, chair=role == Role.chair)
     return Response(html, media_type="text/html; charset=utf-8", headers=_NO_STORE)
@@ -338,7 +331,7 @@ async def agenda_html(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
 async def agenda_pdf(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     meeting = await service.load_meeting(guard.session, meeting_id)
     role = await guard.require(Op.agenda_read, _target(meeting.conference_id), hidden_as="meeting")
-    agenda = await _agenda(guard, meeting_id, Response(), action="export", role=role)
+    agenda = await views.agenda_for(guard, meeting, role, action="export")
     conference = await service.load_conference(guard.session, meeting.conference_id)
     pdf = exports.agenda_pdf(agenda, conference, chair=role == Role.chair)
     return Response(

@@ -49,7 +49,7 @@ def _check_start(starts_at: datetime, pointer: str) -> None:
         raise UnprocessableEntity("A meeting cannot be planned more than five years ahead.", pointer=pointer)
 
 
-def meeting_minutes(meeting: Meeting) -> int:
+def meeting_minutes(meeting: Meeting | MeetingOut) -> int:
     return int((meeting.ends_at - meeting.starts_at).total_seconds() // 60)
 
 
