@@ -24,10 +24,10 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from app.auth.principal import Principal
 from app.clock import clock
@@ -235,29 +235,31 @@ def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> tuple
 # inserts all rows, sent as the JSON array of their canonical texts (what was hashed is what is
 # stored), with consecutive seq. When the head moved (another connection wrote the chain), it
 # inserts nothing and returns the actual head; the rows are sealed again on top of it.
-_CLAIM = sa.text("SELECT lane, head, claimed FROM access_log_claim()")
-_APPEND = sa.text("SELECT access_log_append(:chain, :prev, :rows, :hashes)")
+_CLAIM = "SELECT lane, head, claimed FROM access_log_claim()"
+_APPEND = "SELECT access_log_append($1::smallint, $2::text, $3::jsonb, $4::text)"
 
 
 def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Runs in the session's `before_commit` hook (synchronous, inside SQLAlchemy's greenlet), on
+    the asyncpg connection of the session's transaction: two prepared statements at most, without
+    SQLAlchemy's statement building per request."""
     connection = session.connection()
+    adapted: Any = connection.connection.dbapi_connection
+    if adapted._transaction is None:  # the asyncpg adapter begins lazily: the rows join the transaction
+        await_only(adapted._start_transaction())
+    driver: Any = connection.connection.driver_connection
     state = connection.info.get(_LANE)
     if state is None or not state[2]:
         # A lane of its own for as long as this database connection lives (a session-level
         # advisory lock), so its head can be kept here and the append needs one round trip.
-        lane, head, claimed = connection.execute(_CLAIM).one()
+        lane, head, claimed = await_only(driver.fetchrow(_CLAIM))
         state = connection.info[_LANE] = [lane, head, claimed]
     key = row_key(chain_secret())
     chain, head = state[0], state[1]
     for _attempt in range(5):
         new_head, texts, hashes = seal(rows, chain, head, key)
-        params = {
-            "chain": chain,
-            "prev": head,
-            "rows": (b"[" + b",".join(texts) + b"]").decode("utf-8"),
-            "hashes": ",".join(hashes),
-        }
-        actual = connection.execute(_APPEND, params).scalar()
+        actual = await_only(driver.fetchval(
+            _APPEND, chain, head, (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes)))
         if actual is None:
             session.info[_SEALED] = (state, new_head)
             return
@@ -271,7 +273,7 @@ async def claim_lane(driver: Any, info: dict[Any, Any]) -> list[Any]:
     for appends that run outside a session (app/services/events/single.py)."""
     state: list[Any] | None = info.get(_LANE)
     if state is None or not state[2]:
-        lane, head, claimed = await driver.fetchrow("SELECT lane, head, claimed FROM access_log_claim()")
+        lane, head, claimed = await driver.fetchrow(_CLAIM)
         state = info[_LANE] = [lane, head, claimed]
     return state
 

@@ -25,6 +25,7 @@ from app.services.privacy.checkpoints import (
     write_checkpoint,
 )
 from app.services.privacy.verify import verify_chain
+from tests.driver_statements import driver_statements
 from tests.factories import World, add_case
 
 
@@ -254,7 +255,6 @@ async def test_a_list_appends_all_its_rows_with_one_statement(
     app: object, client: httpx.AsyncClient, world: World, owner_db: Database
 ) -> None:
     """Issue 16: the access log as a set. 30 cases listed, 30 rows, one append (and no trigger)."""
-    from sqlalchemy import event
 
     async with owner_db.sessions() as session:
         for i in range(30):
@@ -262,22 +262,13 @@ async def test_a_list_appends_all_its_rows_with_one_statement(
         await session.commit()
     headers = world.headers("police_member")
     assert (await client.get("/api/v1/cases?limit=50", headers=headers)).status_code == 200  # warm: claim
-    appends: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
-        if "access_log" in statement:
-            appends.append(statement)
-
-    engine = app.state.db.engine.sync_engine  # type: ignore[attr-defined]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        before = len(await _rows(owner_db))
+    before = len(await _rows(owner_db))
+    with driver_statements() as seen:  # counted at the driver: SQLAlchemy's or asyncpg's own
         response = await client.get("/api/v1/cases?limit=50", headers=headers)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    appends = [s for s in seen if "access_log" in s]
     assert response.status_code == 200 and len(response.json()["items"]) == 30
     assert len(await _rows(owner_db)) - before == 30
-    assert len(appends) == 1 and appends[0].startswith("SELECT access_log_append(")
+    assert len(appends) == 1 and appends[0].startswith("SELECT access_log_append("), appends
     async with owner_db.engine.connect() as conn:
         triggers = (
             await conn.execute(sa.text("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'access_log'::regclass"))

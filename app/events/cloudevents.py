@@ -13,12 +13,13 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationError
 
 from app.models.enums import AftercareReportKind, Label, OrganisationKind
@@ -320,10 +321,30 @@ class ParsedEvent:
     data: dict[str, Any]
     severity: Severity
     payload_hash: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def same_payload(self, stored_hash: str) -> bool:
+        """Whether an event stored with `stored_hash` had this event's content (a replay): its
+        hash is this one's, or, for events stored before the hash was built with orjson, the
+        standard library's canonical text of this content (they differ only in how a float with
+        an exponent is written, e.g. 1e-05 and 0.00001)."""
+        return stored_hash == self.payload_hash or stored_hash == legacy_payload_hash(self.raw)
 
 
 def payload_hash(raw: dict[str, Any]) -> str:
-    """Hash of the event as sent, key order and whitespace aside: a replay hashes the same."""
+    """Hash of the event as sent, key order and whitespace aside: a replay hashes the same. The
+    canonical text is orjson's compact, key-sorted JSON (the standard library's, byte for byte,
+    for strings, integers, booleans and null; about ten times faster); an integer beyond 64 bits,
+    which orjson does not write, takes the standard library's."""
+    try:
+        canonical = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return legacy_payload_hash(raw)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def legacy_payload_hash(raw: dict[str, Any]) -> str:
+    """The hash of events stored before `payload_hash` used orjson (see `same_payload`)."""
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -437,6 +458,7 @@ def parse_event(
         data=data.model_dump(mode="json"),
         severity=severity_of(event_type, data),
         payload_hash=payload_hash(raw),
+        raw=raw,
     )
 
 

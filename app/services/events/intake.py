@@ -295,7 +295,7 @@ async def _ingest(
     conflicts = [
         _conflict(e, batch)
         for e in unresolved
-        if (e.source, e.event_id) in stored and stored[(e.source, e.event_id)].payload_hash != e.payload_hash
+        if (e.source, e.event_id) in stored and not e.same_payload(stored[(e.source, e.event_id)].payload_hash)
     ]
     if conflicts:
         raise _conflict_problem(conflicts)
@@ -333,7 +333,7 @@ async def _ingest(
             late_conflicts = [
                 _conflict(e, batch)
                 for e in lost
-                if stored[(e.source, e.event_id)].payload_hash != e.payload_hash
+                if not e.same_payload(stored[(e.source, e.event_id)].payload_hash)
             ]
             if late_conflicts:
                 raise _conflict_problem(late_conflicts)
