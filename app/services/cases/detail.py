@@ -23,7 +23,6 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from pydantic import TypeAdapter, create_model
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
@@ -50,6 +49,7 @@ from app.models.predicates import agreement_is_active, agreement_is_signed_unexp
 from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.cases.checklist import ChecklistFacts
 from app.services.cases.lifecycle import LoadedCase
+from app.services.cases.sqltext import Compiled
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -133,41 +133,7 @@ _STATEMENT = (
 )
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """The statement as SQL text for asyncpg, and how to fill its positional parameters: the
-    request's values by name, the statement's own constants (states, keys) as compiled."""
-
-    sql: str
-    names: tuple[str, ...]
-    constants: dict[str, Any]
-    processors: dict[str, Any]
-
-    @classmethod
-    def of(cls, statement: sa.Select[Any], variable: set[str]) -> _Compiled:
-        compiled = statement.compile(dialect=asyncpg_dialect.dialect())
-        names = tuple(compiled.positiontup or ())
-        processors: dict[str, Any] = {name: p for name, p in compiled._bind_processors.items() if name in names}
-        constants = {}
-        for name in names:
-            if name not in variable:
-                value = compiled.params[name]
-                constants[name] = processors[name](value) if name in processors else value
-        return cls(str(compiled), names, constants, processors)
-
-    def args(self, values: dict[str, Any]) -> list[Any]:
-        args = []
-        for name in self.names:
-            if name in self.constants:
-                args.append(self.constants[name])
-            else:
-                value = values[name]
-                processor = self.processors.get(name)
-                args.append(processor(value) if processor is not None else value)
-        return args
-
-
-_COMPILED = _Compiled.of(_STATEMENT, {"case_id", "today", "now", "memberships"})
+_COMPILED = Compiled.of(_STATEMENT, {"case_id", "today", "now", "memberships"})
 
 
 @dataclass(frozen=True)
