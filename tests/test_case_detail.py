@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import event
@@ -61,3 +62,44 @@ async def test_police_sees_no_health_labelled_assessments(client, world: World, 
     assert police["assessments"] == {"items": [], "trend": [], "hidden": True}
     care = (await client.get(f"/api/v1/cases/{case.id}", headers=world.headers("care_member"))).json()
     assert care["assessments"]["items"][0]["scores"] == {"substance_use": 1}
+
+
+async def test_case_detail_actions_read_as_each_action_does(client, world: World, owner_db) -> None:
+    """The detail builds its actions in PostgreSQL (issue 16); each one must read exactly as the
+    action's own read path shapes it, for every caller: content hidden or shown by label, owner
+    and basis (a signed agreement included), overdue by the same rule, nothing more or less."""
+    from tests.agreements_support import case_with_assessment, create, sign_all
+
+    case = await case_with_assessment(owner_db, world)
+    async with owner_db.sessions() as session:
+
+        async def action(owner: str, domain: str, **extra: Any) -> None:
+            row = await add_action(session, world, case, owner=owner, **extra)
+            row.life_domain = domain
+
+        await action("politie", "housing")
+        await action("zorg", "substance_use", due_in_days=-3, note="Intake gemist", description="Behandelplek")  # overdue
+        await action("zorg", "mental_health", due_in_days=-2, status="done")  # past its date, but done
+        await action("politie", "justice", assignee=None, resource_scope="debt_fast_track", resource_amount_cents=125_000)
+        await action("gemeente", "finances", label="org_internal")
+        await action("wijkteam", "housing", label="health")
+        await session.commit()
+    created = await create(client, world, case)
+    assert created.status_code == 201, created.text
+    await sign_all(client, world, created.json()["id"])
+
+    for person in ("care_member", "police_member", "police_liaison", "chair", "gemeente_member",
+                   "wijkteam_member"):
+        headers = world.headers(person)
+        detail = await client.get(f"/api/v1/cases/{case.id}", headers=headers)
+        assert detail.status_code == 200, detail.text
+        shown = detail.json()["actions"]
+        assert len(shown) == 6
+        for action in shown:
+            own = await client.get(f"/api/v1/actions/{action['id']}", headers=headers)
+            assert own.status_code == 200, own.text
+            assert action == own.json(), person
+        if person == "police_member":
+            assert {a["hidden"] for a in shown} == {True, False}
+            assert any(a["basis"] for a in shown)  # health through the agreement
+        assert [a["overdue"] for a in shown[:2]] == [True, False]  # in order of their due date

@@ -45,10 +45,11 @@ from app.models import (
     LegalBasis,
     Plan,
 )
-from app.models.predicates import agreement_is_active, agreement_is_signed_unexpired
+from app.models.predicates import action_is_overdue, agreement_is_active, agreement_is_signed_unexpired
 from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.cases.checklist import ChecklistFacts
 from app.services.cases.lifecycle import LoadedCase
+from app.services.cases.present import LabelledAction
 from app.services.cases.sqltext import Compiled
 
 M = TypeVar("M", bound=SQLModel)
@@ -77,7 +78,7 @@ def _row_model(model: type[SQLModel]) -> type[Any]:
 
 _ROWS: dict[type[SQLModel], TypeAdapter[list[Any]]] = {
     model: TypeAdapter(list[_row_model(model)])  # type: ignore[misc]
-    for model in (Agreement, ConsentWithdrawal, LegalBasis, Plan, Goal, Assessment, Action, ChecklistTick)
+    for model in (Agreement, ConsentWithdrawal, LegalBasis, Plan, Goal, Assessment, ChecklistTick)
 }
 _CASE_ROW = _row_model(Case)
 _CLIENT_ROW = _row_model(Client)
@@ -101,6 +102,22 @@ _FIRST_GOALS = sa.select(sa.func.min(ChangeRecord.changed_at)).where(
     col(ChangeRecord.entity_type) == "plan",
     col(ChangeRecord.changes).has_key("goals"),  # type: ignore[attr-defined]
 ).scalar_subquery()
+# The actions as the answer shows them: ActionOut's fields (the client's number from the outer
+# row, `overdue` by the predicate) and the recorded label, for the read path's need to know.
+_ACTION_COLUMNS = Action.__table__.c  # type: ignore[attr-defined]
+_ACTION_VALUES: dict[str, Any] = {
+    **{name: _ACTION_COLUMNS[name] for name in LabelledAction.model_fields if name in _ACTION_COLUMNS},
+    "client_number": Client.__table__.c.client_number,  # type: ignore[attr-defined]
+    "overdue": action_is_overdue(_TODAY),
+}
+_ACTION_PAIRS: list[Any] = []
+for _name, _value in _ACTION_VALUES.items():
+    _ACTION_PAIRS += [sa.literal_column(f"'{_name}'"), _value]
+_ACTIONS = sa.cast(sa.select(sa.func.coalesce(
+    sa.func.json_agg(aggregate_order_by(sa.func.json_build_object(*_ACTION_PAIRS),
+        col(Action.due_date), col(Action.id))),
+    sa.literal_column("'[]'::json"))).where(col(Action.case_id) == _CASE).scalar_subquery(), sa.Text)
+_LABELLED_ACTIONS: TypeAdapter[list[LabelledAction]] = TypeAdapter(list[LabelledAction])
 _CASE_COLUMNS = [c.name for c in Case.__table__.columns]  # type: ignore[attr-defined]
 _CLIENT_COLUMNS = [c.name for c in Client.__table__.columns]  # type: ignore[attr-defined]
 _STATEMENT = (
@@ -122,7 +139,7 @@ _STATEMENT = (
         _json_rows(_all(Plan).where(col(Plan.case_id) == _CASE)),
         _json_rows(_all(Goal).where(col(Goal.plan_id).in_(_PLAN_IDS)), "position", "id"),
         _json_rows(_all(Assessment).where(col(Assessment.case_id) == _CASE), "assessed_on", "id"),
-        _json_rows(_all(Action).where(col(Action.case_id) == _CASE), "due_date", "id"),
+        _ACTIONS,
         sa.exists().where(col(Agreement.case_id) == _CASE, agreement_is_signed_unexpired(_TODAY)).label("signed"),
         sa.exists().where(col(Goal.plan_id).in_(_PLAN_IDS)).label("has_goals"),
         _FIRST_GOALS.label("goals_made"),
@@ -144,7 +161,7 @@ class CaseDetailParts:
     plan: Plan
     goals: list[Goal]
     assessments: list[Assessment]
-    actions: list[Action]
+    actions: list[LabelledAction]
     checklist: ChecklistFacts
     ticks: list[ChecklistTick]
 
@@ -182,7 +199,7 @@ async def load_case_detail(session: AsyncSession, principal: Principal, case_id:
         plan=plan,
         goals=_models(Goal, goals),
         assessments=_models(Assessment, assessments),
-        actions=_models(Action, actions),
+        actions=_LABELLED_ACTIONS.validate_json(actions),
         checklist=ChecklistFacts(signed=bool(signed), has_goals=bool(has_goals), goals_made_at=made),
         ticks=_models(ChecklistTick, ticks),
     )

@@ -4,6 +4,8 @@ exists, its owner organisation, its date and status, and "afgeschermd"."""
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from app.auth.policy import NeedToKnow, label_of_domain
 from app.models import Action, Assessment, Case, ChangeRecord, Goal, Plan, Referral
 from app.schemas.cases import (
@@ -37,20 +39,32 @@ def case_summary(case: Case, client_number: str) -> CaseSummary:
 HIDDEN = "afgeschermd"
 
 
-def action_out(action: Action, client_number: str, ntk: NeedToKnow) -> ActionOut:
-    label = label_of_domain(action.life_domain, action.label)
-    visible, basis = ntk.sees(label, action.owner_organisation_id, part="actions")
+class LabelledAction(ActionOut):
+    """An action as the case detail's statement builds it (ActionOut's fields, in PostgreSQL),
+    with its recorded label for `shown_action`; the label is never serialized."""
+
+    label: str | None = Field(default=None, exclude=True)
+
+
+# What a hidden action's content reads as (its owner, dates and status stay).
+_HIDDEN_ACTION = {"title": HIDDEN, "description": "", "life_domain": None, "resource_scope": None,
+                  "resource_amount_cents": None, "mandate_id": None, "note": "", "hidden": True, "basis": None}
+
+
+def shown_action(shaped: ActionOut, recorded_label: str | None, ntk: NeedToKnow) -> ActionOut:
+    """An action with all its content, as the caller's need to know lets it be shown: hidden
+    ('afgeschermd'), or visible with the basis it is seen under."""
+    label = label_of_domain(shaped.life_domain, recorded_label)
+    visible, basis = ntk.sees(label, shaped.owner_organisation_id, part="actions")
     if not visible:
-        return ActionOut(
-            id=action.id, case_id=action.case_id, conference_id=action.conference_id, client_number=client_number,
-            title=HIDDEN, description="", life_domain=None, owner_organisation_id=action.owner_organisation_id,
-            assignee_id=action.assignee_id, due_date=action.due_date, status=action.status,
-            resource_scope=None, resource_amount_cents=None, committed_by_id=action.committed_by_id,
-            mandate_id=None, coverage=action.coverage, note="", overdue=is_overdue(action),
-            version=action.version, updated_at=action.updated_at, hidden=True,
-        )
-    return ActionOut(
-        basis=basis,
+        return shaped.model_copy(update=_HIDDEN_ACTION)
+    if basis is not None:
+        shaped.basis = basis
+    return shaped
+
+
+def action_out(action: Action, client_number: str, ntk: NeedToKnow) -> ActionOut:
+    return shown_action(ActionOut(
         id=action.id,
         case_id=action.case_id,
         conference_id=action.conference_id,
@@ -71,7 +85,7 @@ def action_out(action: Action, client_number: str, ntk: NeedToKnow) -> ActionOut
         overdue=is_overdue(action),
         version=action.version,
         updated_at=action.updated_at,
-    )
+    ), action.label, ntk)
 
 
 def goal_out(goal: Goal, ntk: NeedToKnow) -> GoalOut:

@@ -42,7 +42,14 @@ from app.services.cases import notes as note_service
 from app.services.cases import plans as plan_service
 from app.services.cases import referrals as referral_service
 from app.services.cases.detail import CaseDetailParts
-from app.services.cases.present import action_out, assessment_out, case_summary, plan_out, referral_view
+from app.services.cases.present import (
+    action_out,
+    assessment_out,
+    case_summary,
+    plan_out,
+    referral_view,
+    shown_action,
+)
 from app.services.need_to_know import need_to_know, need_to_know_by_ids, need_to_know_from
 
 
@@ -88,7 +95,7 @@ def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDet
     substances_visible, substances_basis = ntk.sees(Label.health, None)
     identity_visible, _ = ntk.sees(Label.identity, None)
     plan_shaped = plan_out(parts.plan, parts.goals, ntk)
-    actions_shaped = [action_out(a, client.client_number, ntk) for a in parts.actions]
+    actions_shaped = [shown_action(a, a.label, ntk) for a in parts.actions]
     progress = checklist_service.checklist_from(case, client.client_number, parts.checklist,
                                                 {t.item: t for t in parts.ticks})
     detail = CaseDetail(
