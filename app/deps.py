@@ -53,15 +53,27 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def _bearer(authorization: str | None, max_bytes: int) -> str:
+_NO_BEARER = "A valid bearer token is required."  # (Unauthorized's own default detail)
+_TOO_LARGE = "The Authorization header is too large."
+
+
+def _bearer_refused(authorization: str | None, max_bytes: int) -> str | None:
+    """Why the Authorization header carries no bearer token (the 401's detail), or None."""
     if not authorization:
-        raise Unauthorized()
-    if len(authorization.encode("utf-8", "replace")) > max_bytes:
-        raise Unauthorized("The Authorization header is too large.")
+        return _NO_BEARER
+    if len(authorization) * 4 > max_bytes and len(authorization.encode("utf-8", "replace")) > max_bytes:
+        return _TOO_LARGE
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized()
-    return token.strip()
+        return _NO_BEARER
+    return None
+
+
+def _bearer(authorization: str | None, max_bytes: int) -> str:
+    refused = _bearer_refused(authorization, max_bytes)
+    if refused is not None or authorization is None:
+        raise Unauthorized(refused or _NO_BEARER)
+    return authorization.partition(" ")[2].strip()
 
 
 async def _resolve_token(
@@ -179,11 +191,8 @@ def bearer_refusal(scope: Scope) -> Unauthorized | None:
             authorization = value.decode("latin-1")
             break
     settings: Settings = scope["app"].state.settings
-    try:
-        _bearer(authorization, settings.max_authorization_header_bytes)
-    except Unauthorized as exc:
-        return exc
-    return None
+    refused = _bearer_refused(authorization, settings.max_authorization_header_bytes)
+    return None if refused is None else Unauthorized(refused)
 
 
 def _noun(access: Access | None, op: Op) -> str:

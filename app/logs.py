@@ -1,10 +1,16 @@
 """Logging: plain text in development, one JSON object per line in production (structlog's
 formatter over the standard library, so every library's records come out the same way).
 
-One line per request (`request`): request id, method, route template, status, duration. Never
-the path as requested, a query string, a header or a body: those may hold a capability or client
-data. The BSN redaction of app.logging_filter stays in force: it cleans each record as it is
-made, and the JSON renderer runs the redaction over every string value once more."""
+One line per request (`request`, `log_request`): request id, method, route template, status,
+duration. Never the path as requested, a query string, a header or a body: those may hold a
+capability or client data. The BSN redaction of app.logging_filter stays in force: it cleans each
+record as it is made, and the renderers run the redaction over every string value once more.
+
+The request line is the one line every request writes, so it skips the standard library's
+record, the record factory and the formatter's copy of the record when nothing but this module's
+handler would see it: it builds the same event (the same processors: bound context, level,
+logger, fields, timestamp, redaction) and hands it to the same renderer. With any other handler
+in the way (a test's log capture, a handler an operator added) it is logged as any other line."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from app.config import Settings
 from app.logging_filter import install_log_redaction, redact
 
 _configured: tuple[bool, str] | None = None
+_REQUEST_LOG = logging.getLogger("casusoverleg.request")
 
 
 def _redact_values(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +66,8 @@ def configure_logging(settings: Settings, *, force: bool = False) -> None:
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=False)
         final = [_redact_values, renderer]
+    global _request_line
+    _request_line = None
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
@@ -71,6 +80,7 @@ def configure_logging(settings: Settings, *, force: bool = False) -> None:
             root.removeHandler(old)
     handler._casusoverleg = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    _request_line = _RequestLine(handler, final)
     root.setLevel(settings.log_level)
     # uvicorn's own loggers go through the root handler; its access log is replaced by our
     # request line (it prints the path as requested, which may be a capability URL).
@@ -92,3 +102,67 @@ def configure_logging(settings: Settings, *, force: bool = False) -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
+
+
+class _RequestLine:
+    """The request line written straight to our handler: what ProcessorFormatter makes of the
+    standard library's record for `log_request`'s fields, without the record (see the module's
+    docstring)."""
+
+    def __init__(self, handler: logging.StreamHandler, final: list[Any]) -> None:
+        self.handler = handler
+        self.final = final
+        self.stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+
+    def sole_reader(self) -> bool:
+        """Whether our handler is the only one an INFO record of the request logger reaches,
+        and nothing filters it on the way."""
+        logger: logging.Logger | None = _REQUEST_LOG
+        if _REQUEST_LOG.filters:
+            return False
+        seen = 0
+        while logger is not None:
+            for handler in logger.handlers:
+                if handler is not self.handler:
+                    return False
+                seen += 1
+            if not logger.propagate:
+                break
+            logger = logger.parent
+        handler = self.handler
+        return seen == 1 and handler.level <= logging.INFO and not handler.filters
+
+    def write(self, fields: dict[str, Any]) -> None:
+        event: dict[str, Any] = {"event": "request"}
+        structlog.contextvars.merge_contextvars(None, "info", event)
+        event["level"] = "info"
+        event["logger"] = _REQUEST_LOG.name
+        event.update(fields)
+        rendered: Any = self.stamp(None, "info", event)
+        for processor in self.final:
+            rendered = processor(None, "info", rendered)
+        handler = self.handler
+        handler.acquire()
+        try:
+            handler.stream.write(rendered + handler.terminator)
+            handler.flush()
+        except Exception:  # noqa: BLE001  (as StreamHandler.emit: a failed write is reported, not raised)
+            handler.handleError(logging.makeLogRecord({"name": _REQUEST_LOG.name, "msg": "request",
+                                                       "levelno": logging.INFO, "levelname": "INFO"}))
+        finally:
+            handler.release()
+
+
+_request_line: _RequestLine | None = None
+
+
+def log_request(method: str, route: str, status: int, duration_ms: float) -> None:
+    """The request's one log line (at INFO, logger `casusoverleg.request`)."""
+    if not _REQUEST_LOG.isEnabledFor(logging.INFO):
+        return
+    fields = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
+    line = _request_line
+    if line is not None and line.sole_reader():
+        line.write(fields)
+    else:
+        _REQUEST_LOG.info("request", extra=fields)

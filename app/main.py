@@ -20,8 +20,7 @@ from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_data
 from app.deps import bearer_refusal, current_principal, get_guard
 from app.http.dispatch import install_dispatch
 from app.http.docs import install_docs
-from app.http.middleware import RequestContextMiddleware
-from app.http.observability import ObservabilityMiddleware
+from app.http.middleware import RequestContextMiddleware, install_middleware_stack
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.logs import configure_logging
@@ -135,7 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics.router)
     # After every route: the app router's routing by table (app/http/dispatch.py); a route that
     # starts with the caller answers a missing bearer token's 401 before it runs.
-    install_dispatch(app, refusals={get_guard: bearer_refusal, current_principal: bearer_refusal})
-    app.add_middleware(ObservabilityMiddleware, prefixes=(API_PREFIX,))
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page)
+    dispatch = install_dispatch(app, refusals={get_guard: bearer_refusal, current_principal: bearer_refusal})
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page,
+                       prefixes=(API_PREFIX,), dispatch=dispatch)
+    install_middleware_stack(app)
     return app

@@ -67,3 +67,84 @@ def test_url_path_is_starlettes(path: str) -> None:
     scope = {"type": "http", "scheme": "http", "path": path, "query_string": b"q=1",
              "headers": [(b"host", b"testserver")], "server": ("testserver", 80)}
     assert url_path(scope) == URL(scope=scope).path
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_the_request_line_is_the_line_logging_writes(log_format: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`log_request` writes, straight to our handler, the line the standard library's logging
+    and structlog's formatter write for the same fields (the timestamp aside); with another
+    handler in the way it goes through logging itself."""
+    import io
+    import logging
+    import re
+    import sys
+
+    import structlog
+
+    from app import logs
+    from app.config import Settings
+
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not getattr(h, "_casusoverleg", False)]
+    stream = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stream)
+    logs.configure_logging(Settings(log_format=log_format, log_level="INFO"), force=True)
+    for handler in others:  # (pytest's capture): ours must be the only reader for the direct line
+        root.removeHandler(handler)
+    fields: dict[str, Any] = {"method": "GET", "route": "/api/v1/cases/{case_id}", "status": 401,
+                              "duration_ms": 0.4}
+    structlog.contextvars.bind_contextvars(request_id="0f" * 16)
+    try:
+        assert logs._request_line is not None and logs._request_line.sole_reader()
+        logs.log_request(**fields)
+        logging.getLogger("casusoverleg.request").info("request", extra=fields)
+        logs.log_request("GET", "/route/999996356", 200, 1.0)  # redaction runs over the values
+        logging.getLogger("casusoverleg.request").setLevel(logging.WARNING)
+        logs.log_request(**fields)  # below the level: nothing
+        logging.getLogger("casusoverleg.request").setLevel(logging.NOTSET)
+        root.addHandler(logging.NullHandler())
+        assert not logs._request_line.sole_reader()
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+        for handler in [h for h in root.handlers if isinstance(h, logging.NullHandler)]:
+            root.removeHandler(handler)
+        for handler in others:
+            root.addHandler(handler)
+        logs.configure_logging(Settings(log_format="text"), force=True)
+    direct, logged, redacted = stream.getvalue().splitlines()
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
+    assert stamp.search(direct) and stamp.sub("T", direct) == stamp.sub("T", logged)
+    assert "0f0f0f0f" in direct and "999996356" not in redacted and "[redacted]" in redacted
+
+
+async def test_the_stack_leaves_out_fastapis_idle_layers_and_answers_a_bug_with_500(app: Any) -> None:
+    """No telemetry layer and no application-wide body limit layer (both idle in this service);
+    an unexpected error still reaches the application's 500 handler."""
+    from fastapi import APIRouter
+
+    from app.http.middleware import RequestContextMiddleware
+
+    layers = []
+    stack = app.middleware_stack or app.build_middleware_stack()
+    layer = stack
+    while layer is not None and len(layers) < 10:
+        layers.append(type(layer).__name__)
+        layer = getattr(layer, "app", None)
+    assert layers[:2] == ["ServerErrorMiddleware", "RequestContextMiddleware"], layers
+    assert "ExceptionTelemetryMiddleware" not in layers and "AppBodyLimitMiddleware" not in layers
+    assert isinstance(stack.app, RequestContextMiddleware)
+
+    from app.main import create_app
+
+    fresh = create_app(app.state.settings)
+    bug = APIRouter()
+
+    @bug.get("/api/v1/bug-for-test")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    fresh.include_router(bug)
+    transport = httpx.ASGITransport(app=fresh, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        answer = await c.get("/api/v1/bug-for-test")
+    assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"

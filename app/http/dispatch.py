@@ -35,14 +35,17 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi import routing as fastapi_routing
 from starlette.routing import Match, Mount
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError
-from app.http.problems import send_refusal
+from app.http.problems import refusal_messages
 
 # A dependency's refusal that needs nothing but the request's scope (the caller's missing bearer
 # token): given the scope, the error the dependency would raise, or None.
 Refusal = Callable[[Scope], AppError | None]
+
+RESOLVED = "casusoverleg.route"  # scope key: the route PathDispatch.answer_early resolved
+_UNRESOLVED = object()
 
 log = logging.getLogger(__name__)
 
@@ -176,38 +179,71 @@ class PathDispatch:
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        found = self.resolve(scope) if scope["type"] == "http" else None
+        found = scope.pop(RESOLVED, _UNRESOLVED)
+        refusal_asked = found is not _UNRESOLVED  # RequestContextMiddleware resolved it and asked
+        if found is _UNRESOLVED:
+            found = self.resolve(scope) if scope["type"] == "http" else None
         if found is None:
             await self.fallback(scope, receive, send)
             return
+        self._selected(found, scope)
+        entry = found[0]
+        if entry.refusal is not None and not refusal_asked:
+            messages = self._refusal_messages(entry, scope)
+            if messages is not None:
+                for message in messages:
+                    await send(message)
+                return
+        if entry.context is None:  # as the app router's own loop runs a route of its own
+            await entry.route.handle(scope, receive, send)
+        else:
+            await entry.context.original_route.handle(scope, receive, send)
+
+    async def answer_early(self, scope: Scope, send: Send) -> bool:
+        """For the outermost middleware (RequestContextMiddleware): resolves the request's route
+        once (left in the scope for `__call__`) and, where its first dependency refuses the
+        request from the scope alone (a 401 for a missing bearer token), answers that refusal
+        right there, without the framework's layers in between (they do nothing observable for
+        a request that raises nothing). True when it answered."""
+        if scope["type"] != "http":
+            return False
+        found = self.resolve(scope)
+        scope[RESOLVED] = found
+        if found is None or found[0].refusal is None:
+            return False
+        messages = self._refusal_messages(found[0], scope)
+        if messages is None:
+            return False
+        del scope[RESOLVED]
+        self._selected(found, scope)  # the route as FastAPI would have chosen it (metrics, log line)
+        for message in messages:
+            await send(message)
+        return True
+
+    def _selected(self, found: tuple[_Entry, Scope], scope: Scope) -> None:
+        """The scope as FastAPI's routing leaves it for the chosen route, before running it."""
         router = self.router
         fastapi_routing._apply_router_form_limits(scope, router.form_limits)
         if "router" not in scope:
             scope["router"] = router
         entry, child_scope = found
-        if entry.context is None:  # as the app router's own loop runs a route of its own
+        if entry.context is None:  # as the app router's own loop selects a route of its own
             fastapi_routing._update_scope(scope, child_scope)
             fastapi_routing._route_selected(scope=scope, path=getattr(entry.route, "path_format", None),
                                             mount=isinstance(entry.route, Mount))
-            if entry.refusal is not None and await self._refused(entry, scope, receive, send):
-                return
-            await entry.route.handle(scope, receive, send)
-            return
-        self._select(entry.included, entry.context, child_scope, scope)
-        if entry.refusal is not None and await self._refused(entry, scope, receive, send):
-            return
-        await entry.context.original_route.handle(scope, receive, send)
+        else:
+            self._select(entry.included, entry.context, child_scope, scope)
 
-    async def _refused(self, entry: _Entry, scope: Scope, receive: Receive, send: Send) -> bool:
-        """Answers the route's first dependency's refusal (a 401 for a missing bearer token)
-        without running the route: FastAPI would solve that dependency first, see it raise, and
-        hand the error to the application's handler, which renders the same problem+json."""
+    def _refusal_messages(self, entry: _Entry, scope: Scope) -> tuple[Message, Message] | None:
+        """The answer to the route's first dependency's refusal (a 401 for a missing bearer
+        token), or None: FastAPI would solve that dependency first, see it raise, and hand the
+        error to the application's handler, which renders the same problem+json."""
         overrides = getattr(self.router.dependency_overrides_provider, "dependency_overrides", None)
         if overrides and entry.first in overrides:
-            return False
+            return None
         assert entry.refusal is not None
         refusal = entry.refusal(scope)
-        return refusal is not None and await send_refusal(refusal, scope, receive, send)
+        return refusal_messages(refusal, scope) if refusal is not None else None
 
     @staticmethod
     def _select(included: Any, context: Any, child_scope: Scope, scope: Scope) -> None:
@@ -227,7 +263,7 @@ class PathDispatch:
 def install_dispatch(app: FastAPI, refusals: Mapping[Any, Refusal] | None = None) -> PathDispatch | None:
     """Route the app's requests through a PathDispatch; FastAPI's routing stays the fallback.
     `refusals`: per dependency, the refusal answered before a route whose first dependency it is
-    runs (see `PathDispatch._refused`).
+    runs (see `PathDispatch.answer_early`).
     Returns None (and leaves FastAPI's routing alone) if this FastAPI lacks what it relies on."""
     router = app.router
     missing = [name for name in _INTERNALS if not hasattr(fastapi_routing, name)]

@@ -1,6 +1,6 @@
 """Per request: one log line and the request metrics (route template, status, duration).
 
-Sits inside RequestContextMiddleware, so it sees the request id; the route template is known
+Run by RequestContextMiddleware, which gives the request its id; the route template is known
 only after routing, so it is read from the scope once the app has answered."""
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 import structlog
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from app.db import Database
+from app.logs import log_request
 from app.metrics import HTTP_LATENCY, HTTP_REQUESTS, OUTBOX_SQL, set_outbox
-
-log = logging.getLogger("casusoverleg.request")
-
 
 _CONVERTOR = re.compile(r"{(\w+):\w+}")
 _TEMPLATES: dict[str, str] = {}  # a route's declared path -> its template (a route's path is fixed)
@@ -52,54 +50,41 @@ def route_template(scope: Scope, prefixes: tuple[str, ...] = ()) -> str:
     return "/web/static" if raw.startswith("/web/static/") else "unmatched"
 
 
-class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, prefixes: tuple[str, ...] = ()) -> None:
-        self.app = app
+class RequestObservation:
+    """The request metrics and the request's log line, for RequestContextMiddleware
+    (app/http/middleware.py): `begin` when the application is called, `end` when it has answered."""
+
+    def __init__(self, prefixes: tuple[str, ...] = ()) -> None:
         self.prefixes = prefixes
         # The metrics' children by label values, so a request does not look them up by label
         # (prometheus-client builds the key and takes a lock on every `labels` call).
-        self._counted: dict[tuple[str, str, str], Any] = {}
+        self._counted: dict[tuple[str, str, int], Any] = {}
         self._timed: dict[tuple[str, str], Any] = {}
 
     def _count(self, method: str, route: str, status: int, elapsed: float) -> None:
-        counter = self._counted.get((method, route, str(status)))
+        counter = self._counted.get((method, route, status))
         if counter is None:
-            counter = self._counted[(method, route, str(status))] = HTTP_REQUESTS.labels(method, route, str(status))
+            counter = self._counted[(method, route, status)] = HTTP_REQUESTS.labels(method, route, str(status))
         timer = self._timed.get((method, route))
         if timer is None:
             timer = self._timed[(method, route)] = HTTP_LATENCY.labels(method, route)
         counter.inc()
         timer.observe(elapsed)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = (scope.get("state") or {}).get("request_id")
+    @staticmethod
+    def begin(request_id: str) -> float:
+        """Binds the request id to what is logged during the request; the start time."""
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
+        return time.perf_counter()
 
-        async def send_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_status)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = route_template(scope, self.prefixes)
-            method = str(scope.get("method", ""))
-            self._count(method, route, status, elapsed)
-            if route != "/metrics":
-                log.info(
-                    "request",
-                    extra={"method": method, "route": route, "status": status,
-                           "duration_ms": round(elapsed * 1000, 1)},
-                )
-            structlog.contextvars.unbind_contextvars("request_id")
+    def end(self, scope: Scope, status: int, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        route = route_template(scope, self.prefixes)
+        method = str(scope.get("method", ""))
+        self._count(method, route, status, elapsed)
+        if route != "/metrics":
+            log_request(method, route, status, round(elapsed * 1000, 1))
+        structlog.contextvars.unbind_contextvars("request_id")
 
 
 async def refresh_database_gauges(db: Database) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Scope
 
 from app.db import database_fault
 from app.errors import AppError
@@ -76,17 +76,43 @@ def url_path(scope: Scope) -> str:
     return URL(scope=scope).path
 
 
-async def send_refusal(exc: AppError, scope: Scope, receive: Receive, send: Send) -> bool:
-    """Answers `exc` as the AppError handler of `install_error_handlers` renders it for an API
-    path, without raising it through the framework's layers. False (nothing sent) for a /web
-    path: the browser's page is the handler's to render."""
+def refusal_messages(exc: AppError, scope: Scope) -> tuple[Message, Message] | None:
+    """The ASGI messages of `exc` as the AppError handler of `install_error_handlers` renders it
+    for an API path (ProblemResponse's status, headers and bytes), for answering it without
+    raising it through the framework's layers. None for a /web path: the browser's page is the
+    handler's to render."""
     instance = url_path(scope)
     if instance == "/web" or instance.startswith("/web/"):
-        return False
-    response = problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, headers=exc.headers,
-                       instance=instance, **exc.extra)
-    await response(scope, receive, send)
-    return True
+        return None
+    try:
+        if exc.extra:
+            raise TypeError("extra members: as problem() renders them")
+        key = (exc.type_slug, exc.title, exc.status, exc.detail, *exc.headers.items())
+        start = _RENDERED.get(key)
+        if start is None:
+            if len(_RENDERED) >= 256:  # (a detail may name a value: do not keep them all)
+                _RENDERED.clear()
+            head = orjson.dumps({
+                "type": PROBLEM_BASE + exc.type_slug if exc.type_slug != "about:blank" else exc.type_slug,
+                "title": exc.title, "status": exc.status, "detail": exc.detail,
+            })[:-1]  # without its closing brace: the instance follows, as the last member
+            start = _RENDERED[key] = (head, [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                                             for k, v in exc.headers.items()])
+        head, given = start
+        body = head + b',"instance":' + orjson.dumps(instance) + b"}" if instance else head + b"}"
+        headers = [*given, (b"content-length", str(len(body)).encode("latin-1")), _PROBLEM_CONTENT_TYPE]
+    except TypeError:
+        response = problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, headers=exc.headers,
+                           instance=instance, **exc.extra)
+        body, headers = bytes(response.body), response.raw_headers
+    return ({"type": "http.response.start", "status": exc.status, "headers": headers},
+            {"type": "http.response.body", "body": body})
+
+
+_PROBLEM_CONTENT_TYPE = (b"content-type", PROBLEM_JSON.encode("latin-1"))
+# What refusal_messages renders of an error apart from its instance: the body up to it, and the
+# error's own headers.
+_RENDERED: dict[tuple[Any, ...], tuple[bytes, list[tuple[bytes, bytes]]]] = {}
 
 
 def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
