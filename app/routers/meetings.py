@@ -67,9 +67,13 @@ async def _meeting_for_change(guard: GuardDep, meeting_id: uuid.UUID, op: Op, if
     """Every change to a meeting: lock it, ask the policy (404 for another conference's), and
     require the version the caller read."""
     meeting = await service.load_meeting(guard.session, meeting_id, for_update=True)
+    await _may_change(guard, meeting, op, if_match)
+    return meeting
+
+
+async def _may_change(guard: GuardDep, meeting: Meeting, op: Op, if_match: str | None) -> None:
     await guard.require(op, _target(meeting.conference_id), hidden_as="meeting")
     check_if_match(if_match, meeting.version, "meeting")
-    return meeting
 
 
 @router.get("/conferences/{conference_id}/meetings", response_model=list[MeetingOut])
@@ -162,9 +166,9 @@ async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
 
 @router.post("/meetings/{meeting_id}/agenda/draft", response_model=AgendaOut)
 async def regenerate_draft(meeting_id: uuid.UUID, guard: GuardDep, if_match: IfMatch = None) -> Response:
-    meeting = await _meeting_for_change(guard, meeting_id, Op.agenda_edit, if_match)
-    conference = await service.load_conference(guard.session, meeting.conference_id)
-    await agenda_service.build_draft(guard.session, meeting, conference.cadence)
+    meeting, cadence = await service.load_meeting_and_cadence(guard.session, meeting_id)  # locked, one statement
+    await _may_change(guard, meeting, Op.agenda_edit, if_match)
+    await agenda_service.build_draft(guard.session, meeting, cadence)
     return await _agenda(guard, meeting_id, change="update")
 
 

@@ -70,6 +70,22 @@ async def load_meeting(session: AsyncSession, meeting_id: uuid.UUID, *, for_upda
     return meeting
 
 
+async def load_meeting_and_cadence(session: AsyncSession, meeting_id: uuid.UUID) -> tuple[Meeting, dict]:
+    """The meeting, locked as `load_meeting(for_update=True)` locks it, and its conference's
+    cadence, in one statement (regenerating a draft needs both)."""
+    row = (
+        await session.execute(
+            sa.select(Meeting, col(Conference.cadence))
+            .join(Conference, col(Conference.id) == col(Meeting.conference_id))
+            .where(col(Meeting.id) == meeting_id)
+            .with_for_update(of=Meeting)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("meeting")
+    return row[0], row[1]
+
+
 async def current_meetings(session: AsyncSession, conference_ids: Collection[uuid.UUID]) -> list[Meeting]:
     """Per conference, the meeting to prepare or hold now: the earliest one that is neither
     cancelled nor held (its list of decisions not yet published) and did not end more than a day
