@@ -21,6 +21,7 @@ client_data_tables
 _.exc_text  # logging.LogRecord: cleared so that a formatted traceback is redacted again
 _.superseded_at  # model columns, assigned by the services
 _.withdrawn_at
+_.added_by_chair  # agenda_item: set by the chair's add, read by the draft's statement in SQL
 _.decided_by_subject  # identity_change: who approved or rejected (shown in IdentityChangeOut)
 _.decided_by_id
 _.answered_by_id  # consultation: who answered (kept with the answer, on record)
