@@ -42,11 +42,11 @@ from app.models.predicates import (
     published_agenda_sql,
     sql_literal,
 )
-from app.schemas.meetings import AgendaItemAdd, AgendaItemOut, AgendaOut, MeetingOut
+from app.schemas.meetings import AgendaItemAdd, AgendaOut, MeetingOut
 from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.meetings import announcements as meeting_events
 from app.services.meetings.cadence import parse_cadence
-from app.services.meetings.sittings import bump, meeting_minutes, meeting_out, require_open
+from app.services.meetings.sittings import bump, meeting_minutes, require_open
 from app.services.need_to_know import CaseRef, hidden_signal_text, need_to_know_from
 from app.services.words import FLAG_REASONS
 
@@ -399,8 +399,19 @@ WITH m AS (
 ),
 items AS (
     SELECT ai.id, ai.kind, ai.case_id, ai.referral_id, ai.reasons, ai.time_box_minutes, ai.added_by_chair,
-           ai.removed, ai.position, ai.created_at
+           ai.removed, ai.position, ai.created_at, r.labels, r.with_detail, r.without_detail
     FROM agenda_item ai
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN bool_and(e.r ? 'code' AND e.r ? 'text'
+                                  AND jsonb_typeof(coalesce(e.r -> 'label', '"general"')) = 'string')
+                    THEN string_agg(DISTINCT coalesce(e.r ->> 'label', 'general'), ',') END AS labels,
+               '[' || string_agg('{{"code":' || (e.r -> 'code')::text || ',"text":' || (e.r -> 'text')::text
+                                 || ',"detail":' || coalesce((e.r -> 'detail')::text, 'null') || '}}', ','
+                                 ORDER BY e.n) || ']' AS with_detail,
+               '[' || string_agg('{{"code":' || (e.r -> 'code')::text || ',"text":' || (e.r -> 'text')::text
+                                 || ',"detail":null}}', ',' ORDER BY e.n) || ']' AS without_detail
+        FROM jsonb_array_elements(ai.reasons) WITH ORDINALITY AS e(r, n)
+    ) r
     WHERE ai.meeting_id = $1
 ),
 in_force AS (
@@ -437,10 +448,18 @@ SELECT m.id AS m_id, m.conference_id AS m_conference_id, m.starts_at AS m_starts
        m.status AS m_status, m.ad_hoc AS m_ad_hoc, m.moved_from AS m_moved_from,
        m.agenda_status AS m_agenda_status, m.published_at AS m_published_at,
        m.decisions_published_at AS m_decisions_published_at, m.version AS m_version,
-       i.id::text AS id, i.kind, i.case_id::text AS case_id, i.case_id AS case_uuid,
-       i.referral_id::text AS referral_id, i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair,
-       i.removed, c.conference_id, c.phase, c.priority, cl.client_number, cl.name,
-       rcl.client_number AS ref_number, rcl.name AS ref_name,
+       i.id::text AS id, i.kind, i.case_id AS case_id, i.reasons::text AS reasons, i.time_box_minutes,
+       i.removed, c.conference_id, c.phase, n.number, i.labels, i.with_detail, i.without_detail,
+       -- an AgendaItemOut as JSON, in its fields' order, around what the reader decides: the
+       -- position, the reasons (as the reader may see them), the chair's fields
+       '{{"id":"' || i.id || '","position":' AS json_id,
+       ',"kind":' || to_json(i.kind) || ',"case_id":' || coalesce(to_json(i.case_id)::text, 'null')
+           || ',"referral_id":' || coalesce(to_json(i.referral_id)::text, 'null')
+           || ',"client_number":' || coalesce(to_json(n.number)::text, 'null')
+           || ',"phase":' || coalesce(to_json(n.phase)::text, 'null') || ',"reasons":' AS json_subject,
+       ',"time_box_minutes":' || i.time_box_minutes || ',"added_by_chair":' || i.added_by_chair AS json_time,
+       ',"client_name":' || coalesce(to_json(n.name)::text, 'null') || ',"priority":'
+           || coalesce(to_json(c.priority)::text, 'null') || ',"removed":' || i.removed || '}}' AS json_chair,
        ag.rows::text AS agreements, wd.rows::text AS withdrawals, lg.rows::text AS legal, gl.id AS break_glass
 FROM m
 LEFT JOIN items i ON true
@@ -448,6 +467,11 @@ LEFT JOIN "case" c ON c.id = i.case_id
 LEFT JOIN client cl ON cl.id = c.client_id
 LEFT JOIN referral rf ON rf.id = i.referral_id
 LEFT JOIN client rcl ON rcl.id = rf.client_id
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN i.kind = 'case' THEN cl.client_number ELSE rcl.client_number END AS number,
+           CASE WHEN i.kind = 'case' THEN cl.name ELSE rcl.name END AS name,
+           CASE WHEN i.kind = 'case' THEN c.phase ELSE 'aanmelding' END AS phase
+) n
 LEFT JOIN agreements ag ON ag.case_id = i.case_id
 LEFT JOIN withdrawals wd ON wd.case_id = i.case_id
 LEFT JOIN legal lg ON lg.case_id = i.case_id
@@ -529,20 +553,26 @@ def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow, chair: bool) -> 
     return {"code": reason["code"], "text": reason["text"], "detail": reason.get("detail") if chair else None}
 
 
-_ITEMS = TypeAdapter(list[AgendaItemOut])
+_AGENDA = TypeAdapter(AgendaOut)
+_MEMBER_FIELDS = ',"client_name":null,"priority":null,"removed":null}'  # the chair's fields, for anyone else
 
 
 @dataclass(frozen=True)
-class _Shaped:
-    items: list[dict[str, Any]]  # the fields of an AgendaItemOut, in its order; ids as text
-    clients: list[tuple[uuid.UUID | None, str]]  # (case_id, client_number) per item: for the access log
-    total_minutes: int
-    meeting_minutes: int
+class AgendaJson:
+    body: bytes  # an AgendaOut as JSON
+    clients: list[tuple[uuid.UUID | None, str]]  # (case_id, client_number) per item shown: for the access log
+    item_ids: list[str]  # per item shown, in the same order
+    version: int  # the meeting's, for its ETag
 
 
-def _shape(loaded: LoadedAgenda, principal: Principal, role: str | None) -> _Shaped:
-    """The chair sees the draft and everything on it (names, request texts, removed items);
-    others only a published agenda with the client number, phase and reasons they may see."""
+def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) -> AgendaJson:
+    """The agenda as `principal` (granted `role` by the policy) may see it, as the JSON of an
+    AgendaOut. The chair sees the draft and everything on it (names, request texts, removed
+    items); others only a published agenda with the client number, phase and reasons they may
+    see. PostgreSQL writes each item's JSON around what is decided here (the statement's `json_*`
+    columns): the position, the reasons as need to know shows them, the chair's fields. Where
+    every label among an item's reasons is visible, its reasons are the statement's own (with or
+    without the detail); otherwise each reason is shaped here (`_reason_for_viewer`)."""
     meeting = loaded.meeting
     is_chair = role == Role.chair
     if not is_chair and meeting.agenda_status != AgendaStatus.published:
@@ -553,8 +583,9 @@ def _shape(loaded: LoadedAgenda, principal: Principal, role: str | None) -> _Sha
     # A case without bases or break-glass is read as any case of its conference and phase.
     plain: dict[tuple[uuid.UUID, str], NeedToKnow] = {}
     chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
-    items: list[dict[str, Any]] = []
+    items: list[str] = []
     clients: list[tuple[uuid.UUID | None, str]] = []
+    item_ids: list[str] = []
     number = total = 0
     for row in loaded.rows:
         removed, is_case = row["removed"], row["kind"] == "case"
@@ -564,7 +595,7 @@ def _shape(loaded: LoadedAgenda, principal: Principal, role: str | None) -> _Sha
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
             total += row["time_box_minutes"]
         if is_case and row["conference_id"] is not None:
-            ref: Any = CaseRef(row["case_uuid"], row["conference_id"], row["phase"])
+            ref: Any = CaseRef(row["case_id"], row["conference_id"], row["phase"])
             if row["agreements"] is None and row["legal"] is None and row["break_glass"] is None:
                 found = plain.get((ref.conference_id, ref.phase))
                 if found is None:
@@ -579,24 +610,22 @@ def _shape(loaded: LoadedAgenda, principal: Principal, role: str | None) -> _Sha
         chair = chair_in.get(ntk.conference_id)
         if chair is None:
             chair = chair_in[ntk.conference_id] = ntk.is_chair
-        client_number = row["client_number"] if is_case else row["ref_number"]
-        items.append({
-            "id": row["id"],
-            "position": 0 if removed else number,
-            "kind": row["kind"],
-            "case_id": row["case_id"],
-            "referral_id": row["referral_id"],
-            "client_number": client_number,
-            "phase": row["phase"] if is_case else "aanmelding",
-            "reasons": [_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])],
-            "time_box_minutes": row["time_box_minutes"],
-            "added_by_chair": row["added_by_chair"],
-            "client_name": (row["name"] if is_case else row["ref_name"]) if is_chair else None,
-            "priority": row["priority"] if is_chair else None,
-            "removed": removed if is_chair else None,
-        })
-        clients.append((row["case_uuid"], client_number))
-    return _Shaped(items, clients, total, meeting_minutes(meeting))
+        labels = row["labels"]
+        if labels is not None and all(ntk.sees(label, None)[0] for label in labels.split(",")):
+            reasons = row["with_detail"] if chair else row["without_detail"]
+        else:
+            reasons = orjson.dumps([_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])]).decode()
+        items.append(f'{row["json_id"]}{0 if removed else number}{row["json_subject"]}{reasons}{row["json_time"]}'
+                     f'{row["json_chair"] if is_chair else _MEMBER_FIELDS}')
+        clients.append((row["case_id"], row["number"]))
+        item_ids.append(row["id"])
+    minutes = meeting_minutes(meeting)
+    body = b"".join((
+        b'{"meeting":', _MEETING_SERIALIZER.to_json(meeting), b',"items":[', ",".join(items).encode(),
+        b'],"total_minutes":', str(total).encode(), b',"meeting_minutes":', str(minutes).encode(),
+        b',"over_time":', b"true" if total > minutes else b"false", b"}",
+    ))
+    return AgendaJson(body, clients, item_ids, loaded.version)
 
 
 @dataclass(frozen=True)
@@ -611,42 +640,9 @@ async def agenda_view(
     session: AsyncSession, meeting: Meeting, principal: Principal, role: str | None
 ) -> AgendaView:
     """The agenda as `principal` (granted `role`) may see it, as objects (the web client, the
-    exports); the API answers `agenda_json` of the same shaping."""
-    shaped = _shape(await load_agenda(session, meeting.id, principal), principal, role)
-    items = _ITEMS.validate_python(shaped.items)  # the ids come as text: Python's own UUIDs from here
-    return AgendaView(
-        out=AgendaOut(
-            meeting=meeting_out(meeting),
-            items=items,
-            total_minutes=shaped.total_minutes,
-            meeting_minutes=shaped.meeting_minutes,
-            over_time=shaped.total_minutes > shaped.meeting_minutes,
-        ),
-        clients=shaped.clients,
-    )
-
-
-@dataclass(frozen=True)
-class AgendaJson:
-    body: bytes  # an AgendaOut as JSON, the bytes its serializer writes
-    clients: list[tuple[uuid.UUID | None, str]]  # (case_id, client_number) per item shown: for the access log
-    item_ids: list[str]  # per item shown, in the same order
-    version: int  # the meeting's, for its ETag
-
-
-def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) -> AgendaJson:
-    """The agenda as `principal` (granted `role`) may see it, as the JSON of an AgendaOut, written
-    straight from the shaped rows: validating 230 items into objects and serializing them again
-    was a third of an agenda GET's CPU (issue 16)."""
-    shaped = _shape(loaded, principal, role)
-    body = orjson.dumps({
-        "meeting": orjson.Fragment(_MEETING_SERIALIZER.to_json(loaded.meeting)),
-        "items": shaped.items,
-        "total_minutes": shaped.total_minutes,
-        "meeting_minutes": shaped.meeting_minutes,
-        "over_time": shaped.total_minutes > shaped.meeting_minutes,
-    })
-    return AgendaJson(body, shaped.clients, [item["id"] for item in shaped.items], loaded.version)
+    exports): `agenda_json`'s answer, validated."""
+    view = agenda_json(await load_agenda(session, meeting.id, principal), principal, role)
+    return AgendaView(out=_AGENDA.validate_json(view.body), clients=view.clients)
 
 
 def _require_draft(meeting: Meeting) -> None:
