@@ -14,8 +14,12 @@ in the way (a test's log capture, a handler an operator added) it is logged as a
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -80,7 +84,7 @@ def configure_logging(settings: Settings, *, force: bool = False) -> None:
             root.removeHandler(old)
     handler._casusoverleg = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    _request_line = _RequestLine(handler, final)
+    _request_line = _RequestLine(handler, final, json_lines=settings.json_logs)
     root.setLevel(settings.log_level)
     # uvicorn's own loggers go through the root handler; its access log is replaced by our
     # request line (it prints the path as requested, which may be a capability URL).
@@ -107,12 +111,17 @@ def configure_logging(settings: Settings, *, force: bool = False) -> None:
 class _RequestLine:
     """The request line written straight to our handler: what ProcessorFormatter makes of the
     standard library's record for `log_request`'s fields, without the record (see the module's
-    docstring)."""
+    docstring). The same processors run, in the same order, with two shortcuts that do not change
+    a byte: the redaction of a value seen before (a method, a route template) is remembered, and
+    the usual JSON line (bound context: the request id alone) is joined from its JSON-encoded
+    parts, as `json.dumps` joins them."""
 
-    def __init__(self, handler: logging.StreamHandler, final: list[Any]) -> None:
+    def __init__(self, handler: logging.StreamHandler, final: list[Any], *, json_lines: bool) -> None:
         self.handler = handler
         self.final = final
-        self.stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+        self.json_lines = json_lines
+        self._redacted: dict[str, str] = {}  # a method or route template -> its redacted text
+        self._json_middle: dict[tuple[str, str], str] = {}  # (method, route) -> the line's middle
 
     def sole_reader(self) -> bool:
         """Whether our handler is the only one an INFO record of the request logger reaches,
@@ -132,15 +141,51 @@ class _RequestLine:
         handler = self.handler
         return seen == 1 and handler.level <= logging.INFO and not handler.filters
 
-    def write(self, fields: dict[str, Any]) -> None:
+    def _remembered(self, text: str) -> str:
+        clean = self._redacted.get(text)
+        if clean is None:
+            if len(self._redacted) >= 1024:  # (methods are the client's: keep it bounded)
+                self._redacted.clear()
+            clean = self._redacted[text] = redact(text)
+        return clean
+
+    def render(self, method: str, route: str, status: int, duration_ms: float) -> str:
         event: dict[str, Any] = {"event": "request"}
         structlog.contextvars.merge_contextvars(None, "info", event)
+        request_id = event.get("request_id")
+        if (self.json_lines and len(event) == 2 and type(request_id) is str and type(status) is int
+                and type(duration_ms) is float):
+            return self._json_line(request_id, method, route, status, duration_ms)
         event["level"] = "info"
         event["logger"] = _REQUEST_LOG.name
-        event.update(fields)
-        rendered: Any = self.stamp(None, "info", event)
+        event["method"] = method
+        event["route"] = route
+        event["status"] = status
+        event["duration_ms"] = duration_ms
+        event["timestamp"] = _timestamp()
+        rendered: Any = event
         for processor in self.final:
             rendered = processor(None, "info", rendered)
+        return str(rendered)
+
+    def _json_line(self, request_id: str, method: str, route: str, status: int, duration_ms: float) -> str:
+        middle = self._json_middle.get((method, route))
+        if middle is None:
+            if len(self._json_middle) >= 1024:
+                self._json_middle.clear()
+            middle = self._json_middle[(method, route)] = (
+                f', "level": "info", "logger": {json.dumps(_REQUEST_LOG.name)}, '
+                f'"method": {json.dumps(self._remembered(method))}, "route": {json.dumps(self._remembered(route))}, '
+                '"status": ')
+        if _REQUEST_ID.fullmatch(request_id) is None:  # not one of ours: as the redaction leaves it
+            request_id = redact(request_id)
+        # json.dumps of the event: its members joined by ", ", each key and value JSON-encoded
+        # (a float by its repr, as json.dumps writes it); the timestamp's characters need no escape.
+        return (f'{{"event": "request", "request_id": {json.dumps(request_id)}{middle}{status!r}, '
+                f'"duration_ms": {duration_ms!r}, "timestamp": "{_timestamp()}"}}')
+
+    def write(self, method: str, route: str, status: int, duration_ms: float) -> None:
+        rendered = self.render(method, route, status, duration_ms)
         handler = self.handler
         handler.acquire()
         try:
@@ -153,6 +198,24 @@ class _RequestLine:
             handler.release()
 
 
+_REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # app/http/middleware.py new_request_id: nothing to redact
+_stamped: tuple[int, str] = (-1, "")
+
+
+def _timestamp() -> str:
+    """structlog's TimeStamper(fmt="iso", utc=True): `datetime.now(timezone.utc).isoformat()` with
+    "Z" for "+00:00" (no fraction when the microseconds are 0), the date and time formatted once
+    per second. Digits in the fixed groups of ISO 8601 only: never the shape of a BSN."""
+    global _stamped
+    now = time.time_ns() // 1000
+    seconds, micros = divmod(now, 1_000_000)
+    second, text = _stamped
+    if second != seconds:
+        text = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _stamped = (seconds, text)
+    return f"{text}.{micros:06d}Z" if micros else f"{text}Z"
+
+
 _request_line: _RequestLine | None = None
 
 
@@ -160,9 +223,9 @@ def log_request(method: str, route: str, status: int, duration_ms: float) -> Non
     """The request's one log line (at INFO, logger `casusoverleg.request`)."""
     if not _REQUEST_LOG.isEnabledFor(logging.INFO):
         return
-    fields = {"method": method, "route": route, "status": status, "duration_ms": duration_ms}
     line = _request_line
     if line is not None and line.sole_reader():
-        line.write(fields)
+        line.write(method, route, status, duration_ms)
     else:
-        _REQUEST_LOG.info("request", extra=fields)
+        _REQUEST_LOG.info("request", extra={"method": method, "route": route, "status": status,
+                                            "duration_ms": duration_ms})

@@ -99,6 +99,11 @@ def test_the_request_line_is_the_line_logging_writes(log_format: str, monkeypatc
         logs.log_request(**fields)
         logging.getLogger("casusoverleg.request").info("request", extra=fields)
         logs.log_request("GET", "/route/999996356", 200, 1.0)  # redaction runs over the values
+        structlog.contextvars.bind_contextvars(job="nightly 999993653")  # more bound: the general way
+        logs.log_request("PATCH", "/api/v1/cases/{case_id}", 200, 2.5)
+        logging.getLogger("casusoverleg.request").info(
+            "request", extra={"method": "PATCH", "route": "/api/v1/cases/{case_id}", "status": 200, "duration_ms": 2.5})
+        structlog.contextvars.unbind_contextvars("job")
         logging.getLogger("casusoverleg.request").setLevel(logging.WARNING)
         logs.log_request(**fields)  # below the level: nothing
         logging.getLogger("casusoverleg.request").setLevel(logging.NOTSET)
@@ -111,10 +116,11 @@ def test_the_request_line_is_the_line_logging_writes(log_format: str, monkeypatc
         for handler in others:
             root.addHandler(handler)
         logs.configure_logging(Settings(log_format="text"), force=True)
-    direct, logged, redacted = stream.getvalue().splitlines()
-    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
+    direct, logged, redacted, general, general_logged = stream.getvalue().splitlines()
+    stamp = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?Z")
     assert stamp.search(direct) and stamp.sub("T", direct) == stamp.sub("T", logged)
     assert "0f0f0f0f" in direct and "999996356" not in redacted and "[redacted]" in redacted
+    assert stamp.sub("T", general) == stamp.sub("T", general_logged) and "999993653" not in general
 
 
 async def test_the_stack_leaves_out_fastapis_idle_layers_and_answers_a_bug_with_500(app: Any) -> None:
@@ -148,3 +154,15 @@ async def test_the_stack_leaves_out_fastapis_idle_layers_and_answers_a_bug_with_
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         answer = await c.get("/api/v1/bug-for-test")
     assert answer.status_code == 500 and answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("ns", [1_764_560_320_000_000_000, 1_764_560_320_000_001_999, 1_764_560_399_999_999_000,
+                                946_684_800_123_456_000])
+def test_the_request_lines_timestamp_is_structlogs(ns: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime
+
+    from app import logs
+
+    monkeypatch.setattr(logs.time, "time_ns", lambda: ns)
+    expected = datetime.fromtimestamp(ns // 1000 / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
+    assert logs._timestamp() == expected
