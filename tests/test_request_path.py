@@ -166,3 +166,27 @@ def test_the_request_lines_timestamp_is_structlogs(ns: int, monkeypatch: pytest.
     monkeypatch.setattr(logs.time, "time_ns", lambda: ns)
     expected = datetime.fromtimestamp(ns // 1000 / 1_000_000, UTC).isoformat().replace("+00:00", "Z")
     assert logs._timestamp() == expected
+
+
+def test_a_cached_principal_is_copied_for_its_request_as_dataclasses_replace_copies_it() -> None:
+    import dataclasses
+    import uuid
+    from datetime import UTC, datetime
+
+    from app.auth.principal import GuestGrant, MembershipRef, Principal
+    from app.deps import _for_request
+
+    assert not hasattr(Principal, "__post_init__") and "__slots__" not in Principal.__dict__
+    conference = uuid.uuid4()
+    cached = Principal(
+        kind="person", issuer="https://idp", subject="s1", display_name="A", organisation_id=uuid.uuid4(),
+        organisation_kind="police", memberships=(MembershipRef(uuid.uuid4(), conference, uuid.uuid4(), "member"),),
+        scopes=frozenset({"events:write"}), request_id="old", source_address="10.0.0.1", amr=("pwd",),
+        organisation_admin=True,
+        guest_grants=(GuestGrant(uuid.uuid4(), uuid.uuid4(), conference, "guest", datetime.now(UTC),
+                                 datetime.now(UTC)),),
+    )
+    copied = _for_request(cached, "new", "10.0.0.2")
+    assert copied == dataclasses.replace(cached, request_id="new", source_address="10.0.0.2")
+    assert copied.__dict__ == dataclasses.replace(cached, request_id="new", source_address="10.0.0.2").__dict__
+    assert cached.request_id == "old" and copied.roles_in(conference) == cached.roles_in(conference)
