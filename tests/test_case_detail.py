@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
 from app.models import Assessment
+from app.schemas.cases import CaseDetail
 from tests.factories import World, add_action, add_case
 
 
@@ -73,11 +74,15 @@ async def test_case_detail_actions_read_as_each_action_does(client, world: World
     case = await case_with_assessment(owner_db, world)
     async with owner_db.sessions() as session:
 
-        async def action(owner: str, domain: str, **extra: Any) -> None:
+        async def action(owner: str, domain: str, title: str = "Huisbezoek", updated_at: datetime | None = None,
+                         **extra: Any) -> None:
             row = await add_action(session, world, case, owner=owner, **extra)
-            row.life_domain = domain
+            row.life_domain, row.title = domain, title
+            row.updated_at = updated_at or row.updated_at
 
-        await action("politie", "housing")
+        # Text that JSON must escape, and a time without microseconds.
+        await action("politie", "housing", title='Huis"bezoek\\ \n\t\u0001 € 🏠 </script>',
+                     updated_at=datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
         await action("zorg", "substance_use", due_in_days=-3, note="Intake gemist", description="Behandelplek")  # overdue
         await action("zorg", "mental_health", due_in_days=-2, status="done")  # past its date, but done
         await action("politie", "justice", assignee=None, resource_scope="debt_fast_track", resource_amount_cents=125_000)
@@ -95,6 +100,8 @@ async def test_case_detail_actions_read_as_each_action_does(client, world: World
         assert detail.status_code == 200, detail.text
         shown = detail.json()["actions"]
         assert len(shown) == 6
+        # Written as JSON by the read path: exactly the bytes CaseDetail's own serializer writes.
+        assert detail.content == CaseDetail.model_validate_json(detail.content).model_dump_json().encode()
         for action in shown:
             own = await client.get(f"/api/v1/actions/{action['id']}", headers=headers)
             assert own.status_code == 200, own.text
@@ -102,4 +109,5 @@ async def test_case_detail_actions_read_as_each_action_does(client, world: World
         if person == "police_member":
             assert {a["hidden"] for a in shown} == {True, False}
             assert any(a["basis"] for a in shown)  # health through the agreement
+            assert {a["updated_at"] for a in shown if a["title"].startswith('Huis"')} == {"2026-03-01T12:00:00Z"}
         assert [a["overdue"] for a in shown[:2]] == [True, False]  # in order of their due date

@@ -46,10 +46,10 @@ from app.models import (
     Plan,
 )
 from app.models.predicates import action_is_overdue, agreement_is_active, agreement_is_signed_unexpired
+from app.schemas.cases import ActionOut
 from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.cases.checklist import ChecklistFacts
 from app.services.cases.lifecycle import LoadedCase
-from app.services.cases.present import LabelledAction
 from app.services.cases.sqltext import Compiled
 
 M = TypeVar("M", bound=SQLModel)
@@ -102,22 +102,46 @@ _FIRST_GOALS = sa.select(sa.func.min(ChangeRecord.changed_at)).where(
     col(ChangeRecord.entity_type) == "plan",
     col(ChangeRecord.changes).has_key("goals"),  # type: ignore[attr-defined]
 ).scalar_subquery()
-# The actions as the answer shows them: ActionOut's fields (the client's number from the outer
-# row, `overdue` by the predicate) and the recorded label, for the read path's need to know.
+def _quoted(text: str) -> sa.ColumnElement[Any]:
+    return sa.literal_column("'" + text.replace("'", "''") + "'")
+
+
+def _json_value(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The JSON text of one value as pydantic's serializer writes it: a time in UTC with `Z`, and
+    its microseconds only when there are any; everything else as PostgreSQL's to_json (numbers,
+    booleans, strings escaped as serde_json escapes them)."""
+    if isinstance(value.type, sa.DateTime):
+        utc = sa.func.timezone(_quoted("UTC"), value)
+        micro = sa.func.to_char(utc, _quoted("US"))
+        text = sa.func.concat(_quoted('"'), sa.func.to_char(utc, _quoted('YYYY-MM-DD"T"HH24:MI:SS')),
+                              sa.case((micro == _quoted("000000"), _quoted("")), else_=sa.func.concat(_quoted("."), micro)),
+                              _quoted('Z"'))
+        return sa.func.coalesce(text, _quoted("null"))
+    return sa.func.coalesce(sa.cast(sa.func.to_json(value), sa.Text), _quoted("null"))
+
+
+# The actions as the answer shows them, written by PostgreSQL: each as the JSON text of an ActionOut
+# (its fields in its order, as its serializer writes them) up to `updated_at`, without the closing
+# brace: the read path adds `hidden` and `basis` by the caller's need to know
+# (present.shown_actions_json). With each, its key for that decision: recorded label, life domain
+# and owner. The client's number is the outer row's; `overdue` is the predicate's.
 _ACTION_COLUMNS = Action.__table__.c  # type: ignore[attr-defined]
 _ACTION_VALUES: dict[str, Any] = {
-    **{name: _ACTION_COLUMNS[name] for name in LabelledAction.model_fields if name in _ACTION_COLUMNS},
-    "client_number": Client.__table__.c.client_number,  # type: ignore[attr-defined]
-    "overdue": action_is_overdue(_TODAY),
+    name: (Client.__table__.c.client_number if name == "client_number"  # type: ignore[attr-defined]
+           else action_is_overdue(_TODAY) if name == "overdue" else _ACTION_COLUMNS[name])
+    for name in ActionOut.model_fields if name not in ("hidden", "basis")
 }
-_ACTION_PAIRS: list[Any] = []
-for _name, _value in _ACTION_VALUES.items():
-    _ACTION_PAIRS += [sa.literal_column(f"'{_name}'"), _value]
-_ACTIONS = sa.cast(sa.select(sa.func.coalesce(
-    sa.func.json_agg(aggregate_order_by(sa.func.json_build_object(*_ACTION_PAIRS),
-        col(Action.due_date), col(Action.id))),
-    sa.literal_column("'[]'::json"))).where(col(Action.case_id) == _CASE).scalar_subquery(), sa.Text)
-_LABELLED_ACTIONS: TypeAdapter[list[LabelledAction]] = TypeAdapter(list[LabelledAction])
+assert list(ActionOut.model_fields)[-2:] == ["hidden", "basis"]
+_ACTION_TEXT_PARTS: list[Any] = []
+for _i, (_name, _value) in enumerate(_ACTION_VALUES.items()):
+    _ACTION_TEXT_PARTS += [_quoted(("{" if _i == 0 else ",") + f'"{_name}":'), _json_value(_value)]
+_ACTION_KEY = sa.func.concat_ws(_quoted(" "), sa.func.coalesce(col(Action.label), _quoted("")), col(Action.life_domain),
+                                col(Action.owner_organisation_id))
+_ACTIONS = sa.select(
+    sa.func.array_agg(aggregate_order_by(sa.func.concat(*_ACTION_TEXT_PARTS), col(Action.due_date), col(Action.id)))
+    .label("action_texts"),
+    sa.func.array_agg(aggregate_order_by(_ACTION_KEY, col(Action.due_date), col(Action.id))).label("action_keys"),
+).where(col(Action.case_id) == col(Case.id)).lateral("actions")
 _CASE_COLUMNS = [c.name for c in Case.__table__.columns]  # type: ignore[attr-defined]
 _CLIENT_COLUMNS = [c.name for c in Client.__table__.columns]  # type: ignore[attr-defined]
 _STATEMENT = (
@@ -139,13 +163,15 @@ _STATEMENT = (
         _json_rows(_all(Plan).where(col(Plan.case_id) == _CASE)),
         _json_rows(_all(Goal).where(col(Goal.plan_id).in_(_PLAN_IDS)), "position", "id"),
         _json_rows(_all(Assessment).where(col(Assessment.case_id) == _CASE), "assessed_on", "id"),
-        _ACTIONS,
+        _ACTIONS.c.action_texts,
+        _ACTIONS.c.action_keys,
         sa.exists().where(col(Agreement.case_id) == _CASE, agreement_is_signed_unexpired(_TODAY)).label("signed"),
         sa.exists().where(col(Goal.plan_id).in_(_PLAN_IDS)).label("has_goals"),
         _FIRST_GOALS.label("goals_made"),
         _json_rows(_all(ChecklistTick).where(col(ChecklistTick.case_id) == _CASE), "item"),
     )
     .join(Client, col(Client.id) == col(Case.client_id))
+    .join(_ACTIONS, sa.true())
     .where(col(Case.id) == _CASE)
 )
 
@@ -161,7 +187,8 @@ class CaseDetailParts:
     plan: Plan
     goals: list[Goal]
     assessments: list[Assessment]
-    actions: list[LabelledAction]
+    action_texts: list[str]  # as _ACTIONS writes them
+    action_keys: list[str]
     checklist: ChecklistFacts
     ticks: list[ChecklistTick]
 
@@ -177,10 +204,10 @@ async def load_case_detail(session: AsyncSession, principal: Principal, case_id:
     case = cast(Case, _CASE_ROW.model_validate(dict(zip(_CASE_COLUMNS, row[:len(_CASE_COLUMNS)], strict=True))))
     client = cast(Client, _CLIENT_ROW.model_validate(
         dict(zip(_CLIENT_COLUMNS, row[len(_CASE_COLUMNS):parts_at], strict=True))))
-    (agreements, withdrawals, legal, glass, plans, goals, assessments, actions, signed, has_goals, goals_made,
-     ticks) = row[parts_at:]
+    (agreements, withdrawals, legal, glass, plans, goals, assessments, action_texts, action_keys, signed, has_goals,
+     goals_made, ticks) = row[parts_at:]
     if not sees_actions_of(principal, case.conference_id, case.id):  # the policy's visible_actions
-        actions = "[]"
+        action_texts = action_keys = None
     plan_rows = _models(Plan, plans)
     if not plan_rows:
         raise NotFound("plan")
@@ -199,7 +226,8 @@ async def load_case_detail(session: AsyncSession, principal: Principal, case_id:
         plan=plan,
         goals=_models(Goal, goals),
         assessments=_models(Assessment, assessments),
-        actions=_LABELLED_ACTIONS.validate_json(actions),
+        action_texts=action_texts or [],
+        action_keys=action_keys or [],
         checklist=ChecklistFacts(signed=bool(signed), has_goals=bool(has_goals), goals_made_at=made),
         ticks=_models(ChecklistTick, ticks),
     )

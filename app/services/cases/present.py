@@ -4,7 +4,9 @@ exists, its owner organisation, its date and status, and "afgeschermd"."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import uuid
+
+import orjson
 
 from app.auth.policy import NeedToKnow, label_of_domain
 from app.models import Action, Assessment, Case, ChangeRecord, Goal, Plan, Referral
@@ -39,28 +41,51 @@ def case_summary(case: Case, client_number: str) -> CaseSummary:
 HIDDEN = "afgeschermd"
 
 
-class LabelledAction(ActionOut):
-    """An action as the case detail's statement builds it (ActionOut's fields, in PostgreSQL),
-    with its recorded label for `shown_action`; the label is never serialized."""
-
-    label: str | None = Field(default=None, exclude=True)
-
-
 # What a hidden action's content reads as (its owner, dates and status stay).
 _HIDDEN_ACTION = {"title": HIDDEN, "description": "", "life_domain": None, "resource_scope": None,
                   "resource_amount_cents": None, "mandate_id": None, "note": "", "hidden": True, "basis": None}
 
 
+def action_seen(life_domain: str | None, recorded_label: str | None, owner: uuid.UUID,
+                ntk: NeedToKnow) -> tuple[bool, str | None]:
+    """Whether the caller sees an action's content, and under which basis."""
+    return ntk.sees(label_of_domain(life_domain, recorded_label), owner, part="actions")
+
+
 def shown_action(shaped: ActionOut, recorded_label: str | None, ntk: NeedToKnow) -> ActionOut:
     """An action with all its content, as the caller's need to know lets it be shown: hidden
     ('afgeschermd'), or visible with the basis it is seen under."""
-    label = label_of_domain(shaped.life_domain, recorded_label)
-    visible, basis = ntk.sees(label, shaped.owner_organisation_id, part="actions")
+    visible, basis = action_seen(shaped.life_domain, recorded_label, shaped.owner_organisation_id, ntk)
     if not visible:
         return shaped.model_copy(update=_HIDDEN_ACTION)
     if basis is not None:
         shaped.basis = basis
     return shaped
+
+
+def shown_actions_json(texts: list[str], keys: list[str], ntk: NeedToKnow) -> tuple[list[str], set[str | None]]:
+    """Actions written as JSON by PostgreSQL (app/services/cases/detail.py `_ACTIONS`: an
+    ActionOut's text up to `updated_at`, and the key "recorded-label life-domain owner"), finished
+    as `shown_action` shapes them, in the bytes ActionOut's serializer writes; and the bases under
+    which the shown ones are seen. The decision is taken once per key."""
+    decided: dict[str, tuple[bool, str | None, str]] = {}
+    shown: list[str] = []
+    bases: set[str | None] = set()
+    for text, key in zip(texts, keys, strict=True):
+        decision = decided.get(key)
+        if decision is None:
+            recorded, domain, owner = key.split(" ")
+            visible, basis = action_seen(domain, recorded or None, uuid.UUID(owner), ntk)
+            ending = f',"hidden":false,"basis":{orjson.dumps(basis).decode()}}}'
+            decision = decided[key] = (visible, basis, ending)
+        if decision[0]:
+            shown.append(text + decision[2])
+            bases.add(decision[1])
+        else:
+            hidden = orjson.loads(text + "}")
+            hidden.update(_HIDDEN_ACTION)
+            shown.append(orjson.dumps(hidden).decode())
+    return shown, bases
 
 
 def action_out(action: Action, client_number: str, ntk: NeedToKnow) -> ActionOut:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import Access, Read
@@ -48,7 +49,7 @@ from app.services.cases.present import (
     case_summary,
     plan_out,
     referral_view,
-    shown_action,
+    shown_actions_json,
 )
 from app.services.need_to_know import need_to_know, need_to_know_by_ids, need_to_know_from
 
@@ -87,7 +88,28 @@ async def load_case_detail(session: AsyncSession, principal: Principal, case_id:
     return await detail_service.load_case_detail(session, principal, case_id)
 
 
+_ACTION_OUTS: TypeAdapter[list[ActionOut]] = TypeAdapter(list[ActionOut])
+_DETAIL_JSON: TypeAdapter[CaseDetail] = TypeAdapter(CaseDetail)
+
+
 def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDetail]:
+    detail, actions, rows = _case_detail_shaped(principal, parts)
+    detail.actions = _ACTION_OUTS.validate_json("[" + ",".join(actions) + "]")
+    return Read(detail, rows)
+
+
+def case_detail_json_of(principal: Principal, parts: CaseDetailParts) -> Read[bytes]:
+    """The case detail as JSON: the bytes CaseDetail's serializer writes for `case_detail_of`'s
+    answer, with the actions as PostgreSQL wrote them (no ActionOut objects built)."""
+    detail, actions, rows = _case_detail_shaped(principal, parts)
+    head, empty, tail = _DETAIL_JSON.dump_json(detail).partition(b'"actions":[]')
+    assert empty, "CaseDetail is written with its actions"
+    return Read(b"".join((head, b'"actions":[', ",".join(actions).encode(), b"]", tail)), rows)
+
+
+def _case_detail_shaped(principal: Principal,
+                        parts: CaseDetailParts) -> tuple[CaseDetail, list[str], tuple[Access, ...]]:
+    """The case detail without its actions, the actions' JSON texts, and the access-log rows."""
     loaded = parts.loaded
     case, client = loaded.case, loaded.client
     ntk = need_to_know_from(principal, case, parts.bases, parts.break_glass_ids)
@@ -95,7 +117,7 @@ def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDet
     substances_visible, substances_basis = ntk.sees(Label.health, None)
     identity_visible, _ = ntk.sees(Label.identity, None)
     plan_shaped = plan_out(parts.plan, parts.goals, ntk)
-    actions_shaped = [shown_action(a, a.label, ntk) for a in parts.actions]
+    actions, action_bases = shown_actions_json(parts.action_texts, parts.action_keys, ntk)
     progress = checklist_service.checklist_from(case, client.client_number, parts.checklist,
                                                 {t.item: t for t in parts.ticks})
     detail = CaseDetail(
@@ -110,18 +132,18 @@ def case_detail_of(principal: Principal, parts: CaseDetailParts) -> Read[CaseDet
         allowed_transitions=lifecycle.allowed_next(case.phase),
         plan=plan_shaped,
         assessments=history,
-        actions=actions_shaped,
+        actions=[],
         intake_checklist=checklist_service.progress(progress),
     )
     bases: set[str | None] = {g.basis for g in plan_shaped.goals if not g.hidden}
-    bases |= {a.basis for a in actions_shaped if not a.hidden}
+    bases |= action_bases
     if substances_visible and case.substances:
         bases.add(substances_basis)
     rows = basis_rows(case_access(loaded, "read"), bases)
     if assessments_shown:
         rows += (Access(action="read", resource_type="assessment", case_id=case.id, conference_id=case.conference_id,
                         client_number=client.client_number, part="assessments", basis=assessment_basis),)
-    return Read(detail, rows)
+    return detail, actions, rows
 
 
 async def case_list(
