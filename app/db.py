@@ -250,6 +250,42 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=RetryingSession, expire_on_commit=False, autoflush=False)
 
 
+class RequestSession:
+    """A request's session, opened when first asked for (`get`): a request that needs none (a
+    partner event stored by one statement of its own) creates and closes no session. The edge
+    then commits it on success (`commit`) or rolls it back on any error (`rollback`), and closes
+    it (`close`); each is a no-op when nothing was opened."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._session: AsyncSession | None = None
+
+    def get(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._db.sessions()
+        return self._session
+
+    async def commit(self) -> None:
+        session = self._session
+        if session is not None and session.in_transaction():
+            await session.commit()
+
+    async def rollback(self, exc: BaseException) -> None:
+        session = self._session
+        if session is None:
+            return
+        if database_fault(exc) == "connection" and session.in_transaction():
+            # Raised by asyncpg itself (RetryingSession.driver()), the pool would not know: the
+            # connection is broken, so it must not serve another request.
+            with contextlib.suppress(Exception):
+                await (await session.connection()).invalidate()
+        await session.rollback()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
 class Database:
     """Holds the engine of one application instance (set up in the lifespan)."""
 
@@ -260,19 +296,15 @@ class Database:
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Request-scoped session: the edge commits on success and rolls back on any error."""
-        async with self.sessions() as session:
-            try:
-                yield session
-                if session.in_transaction():
-                    await session.commit()
-            except BaseException as exc:
-                if database_fault(exc) == "connection" and session.in_transaction():
-                    # Raised by asyncpg itself (RetryingSession.driver()), the pool would not know:
-                    # the connection is broken, so it must not serve another request.
-                    with contextlib.suppress(Exception):
-                        await (await session.connection()).invalidate()
-                await session.rollback()
-                raise
+        opened = RequestSession(self)
+        try:
+            yield opened.get()
+            await opened.commit()
+        except BaseException as exc:
+            await opened.rollback(exc)
+            raise
+        finally:
+            await opened.close()
 
     @contextlib.asynccontextmanager
     async def autocommit_driver(self) -> AsyncIterator[tuple[asyncpg.Connection, dict[Any, Any]]]:

@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, TokenValidator, token_lifetime, unverified_parts
 from app.clock import clock
 from app.config import Settings
-from app.db import Database
+from app.db import Database, RequestSession
 from app.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from app.models import AccessLogEntry
 from app.models.enums import Role
@@ -218,11 +218,23 @@ def _noun(access: Access | None, op: Op) -> str:
 class Guard:
     """The one way routers ask the policy, and the one way access is written to the log."""
 
-    def __init__(self, principal: Principal, session: AsyncSession, db: Database) -> None:
+    def __init__(self, principal: Principal, session: AsyncSession | RequestSession, db: Database) -> None:
         self.principal = principal
-        self.session = session
+        self._session = session
         self._db = db
-        self.audit = AuditTrail(session, principal, self._write_denied)
+        self._audit: AuditTrail | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The request's session (opened on first use when the edge gave a RequestSession)."""
+        session = self._session
+        return session.get() if isinstance(session, RequestSession) else session
+
+    @property
+    def audit(self) -> AuditTrail:
+        if self._audit is None:
+            self._audit = AuditTrail(self.session, self.principal, self._write_denied)
+        return self._audit
 
     @property
     def db(self) -> Database:
@@ -353,8 +365,15 @@ async def get_guard(request: Request) -> AsyncIterator[Guard]:
     route asks for these two. The principal comes first: no session is opened for a refused token."""
     principal = await _caller(request, request.headers.get("authorization"))
     db: Database = request.app.state.db
-    async for session in db.session():
-        yield Guard(principal, session, db)
+    opened = RequestSession(db)  # a session only when the route asks for one
+    try:
+        yield Guard(principal, opened, db)
+        await opened.commit()
+    except BaseException as exc:
+        await opened.rollback(exc)
+        raise
+    finally:
+        await opened.close()
 
 
 # scope="function", as SessionDep: the commit runs before the answer is sent.
