@@ -368,9 +368,10 @@ def _paths(ids: dict[str, Any]) -> list[Path_]:
 
 def _body_for(run: str) -> Callable[[Path_], tuple[bytes | None, dict[str, str]]]:
     counter = 0
+    singles = 0
 
     def body(p: Path_) -> tuple[bytes | None, dict[str, str]]:
-        nonlocal counter
+        nonlocal counter, singles
         if not p.batch:
             return None, {}
         when = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -379,7 +380,8 @@ def _body_for(run: str) -> Callable[[Path_], tuple[bytes | None, dict[str, str]]
             counter += 1
             # Single events come in pairs about one client, so that the counted request (the second
             # of the capture) is about a client the service has seen: a warm path, as under load.
-            subject = (counter + 1) // 2 if p.batch == 1 else counter
+            singles += p.batch == 1
+            subject = (singles + 1) // 2 if p.batch == 1 else counter
             events.append({"specversion": "1.0", "id": f"{run}-{counter}", "source": f"urn:bench:{run}",
                            "type": "nl.casusoverleg.event.lapse", "subject": f"ZRG-{subject % REFERENCES}",
                            "time": when, "data": {"substances": ["alcohol"]}})
