@@ -8,6 +8,8 @@ import uuid
 import httpx
 
 from app.models import Membership
+from app.schemas.cases import CaseSummary
+from app.schemas.common import PageOut
 from tests.driver_statements import driver_statements
 from tests.factories import World, add_action, add_case
 
@@ -49,6 +51,7 @@ async def test_case_list_statements_at_the_driver(client: httpx.AsyncClient, wor
         with driver_statements() as seen:
             response = await client.get(path, headers=headers)
         assert response.status_code == 200 and response.json()["total"] == 12
+        assert response.content == PageOut[CaseSummary].model_validate_json(response.content).model_dump_json().encode()
         counts.append(seen)
     warm = counts[1:]
     assert [len(s) for s in warm] == [4, 4, 4], warm  # independent of the page's size and the filters
@@ -77,6 +80,8 @@ async def test_case_list_over_several_conferences(client: httpx.AsyncClient, wor
     async def listed(person: str, query: str = "") -> tuple[set, int]:
         response = await client.get(f"/api/v1/cases?limit=50{query}", headers=world.headers(person))
         assert response.status_code == 200, response.text
+        # Written by the read path as JSON: exactly the bytes PageOut's own serializer writes.
+        assert response.content == PageOut[CaseSummary].model_validate_json(response.content).model_dump_json().encode()
         body = response.json()
         return {uuid.UUID(c["id"]) for c in body["items"]}, body["total"]
 

@@ -50,7 +50,7 @@ from app.schemas.cases import ActionOut
 from app.services.agreements.lifecycle import BasesInForce, effective_scope
 from app.services.cases.checklist import ChecklistFacts
 from app.services.cases.lifecycle import LoadedCase
-from app.services.cases.sqltext import Compiled
+from app.services.cases.sqltext import Compiled, json_object_text, quoted
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -102,24 +102,6 @@ _FIRST_GOALS = sa.select(sa.func.min(ChangeRecord.changed_at)).where(
     col(ChangeRecord.entity_type) == "plan",
     col(ChangeRecord.changes).has_key("goals"),  # type: ignore[attr-defined]
 ).scalar_subquery()
-def _quoted(text: str) -> sa.ColumnElement[Any]:
-    return sa.literal_column("'" + text.replace("'", "''") + "'")
-
-
-def _json_value(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
-    """The JSON text of one value as pydantic's serializer writes it: a time in UTC with `Z`, and
-    its microseconds only when there are any; everything else as PostgreSQL's to_json (numbers,
-    booleans, strings escaped as serde_json escapes them)."""
-    if isinstance(value.type, sa.DateTime):
-        utc = sa.func.timezone(_quoted("UTC"), value)
-        micro = sa.func.to_char(utc, _quoted("US"))
-        text = sa.func.concat(_quoted('"'), sa.func.to_char(utc, _quoted('YYYY-MM-DD"T"HH24:MI:SS')),
-                              sa.case((micro == _quoted("000000"), _quoted("")), else_=sa.func.concat(_quoted("."), micro)),
-                              _quoted('Z"'))
-        return sa.func.coalesce(text, _quoted("null"))
-    return sa.func.coalesce(sa.cast(sa.func.to_json(value), sa.Text), _quoted("null"))
-
-
 # The actions as the answer shows them, written by PostgreSQL: each as the JSON text of an ActionOut
 # (its fields in its order, as its serializer writes them) up to `updated_at`, without the closing
 # brace: the read path adds `hidden` and `basis` by the caller's need to know
@@ -132,13 +114,11 @@ _ACTION_VALUES: dict[str, Any] = {
     for name in ActionOut.model_fields if name not in ("hidden", "basis")
 }
 assert list(ActionOut.model_fields)[-2:] == ["hidden", "basis"]
-_ACTION_TEXT_PARTS: list[Any] = []
-for _i, (_name, _value) in enumerate(_ACTION_VALUES.items()):
-    _ACTION_TEXT_PARTS += [_quoted(("{" if _i == 0 else ",") + f'"{_name}":'), _json_value(_value)]
-_ACTION_KEY = sa.func.concat_ws(_quoted(" "), sa.func.coalesce(col(Action.label), _quoted("")), col(Action.life_domain),
+_ACTION_KEY = sa.func.concat_ws(quoted(" "), sa.func.coalesce(col(Action.label), quoted("")), col(Action.life_domain),
                                 col(Action.owner_organisation_id))
 _ACTIONS = sa.select(
-    sa.func.array_agg(aggregate_order_by(sa.func.concat(*_ACTION_TEXT_PARTS), col(Action.due_date), col(Action.id)))
+    sa.func.array_agg(aggregate_order_by(json_object_text(_ACTION_VALUES, close=False), col(Action.due_date),
+                                         col(Action.id)))
     .label("action_texts"),
     sa.func.array_agg(aggregate_order_by(_ACTION_KEY, col(Action.due_date), col(Action.id))).label("action_keys"),
 ).where(col(Action.case_id) == col(Case.id)).lateral("actions")

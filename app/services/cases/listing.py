@@ -5,9 +5,8 @@ The statement is built and compiled to SQL text once per process for each combin
 caller's visibility shape (app/auth/policy.py `case_visibility`) and the filters given, and runs
 on the session's asyncpg connection (`RetryingSession.driver`) with the values as parameters. It
 answers one row: `count(*)` of what the filters admit, and the page as the text of one JSON
-array of CaseSummary's fields built by PostgreSQL (empty: []), which pydantic-core validates in
-one call (the ids become Python UUIDs, which the access log's rows and the answer serialize
-fastest)."""
+array of CaseSummary objects written by PostgreSQL in the bytes their serializer writes (empty:
+[]): the API passes it through, the web client validates it in one pydantic-core call."""
 
 from __future__ import annotations
 
@@ -31,7 +30,7 @@ from app.models.enums import Phase
 from app.models.predicates import action_is_open, action_is_overdue
 from app.schemas.cases import CaseSummary
 from app.services.cases.lifecycle import CaseFilter
-from app.services.cases.sqltext import Compiled
+from app.services.cases.sqltext import Compiled, json_object_text, quoted
 
 _CASE = Case.__table__  # type: ignore[attr-defined]
 _CLIENT = Client.__table__  # type: ignore[attr-defined]
@@ -68,8 +67,6 @@ def _contains(text: str) -> str:
 # The parameters a request gives (every other one in a statement is its own constant).
 _REQUEST_VALUES = {"limit", "offset", "conference_id", "phase", "today", "actions_of", "review_before",
                    "client_number", "client_name", "name_conferences", "visible_guests"}
-# The page's rows as JSON objects with CaseSummary's fields (the keys are the statement's own text).
-_SUMMARY_KEYS: dict[str, sa.ColumnElement[Any]] = {name: sa.literal_column(f"'{name}'") for name in _SUMMARY_COLUMNS}
 
 
 @cache
@@ -92,11 +89,10 @@ def _statement(shape: CaseVisibilityShape, by_conference: bool, by_phase: bool,
         .offset(sa.bindparam("offset", type_=sa.Integer()))
         .subquery("page")
     )
-    entry = sa.func.json_build_object(*(part for name in _SUMMARY_COLUMNS for part in (_SUMMARY_KEYS[name], page.c[name])))
-    items = sa.select(sa.func.coalesce(
-        sa.func.json_agg(aggregate_order_by(entry, page.c.opened_at.desc(), page.c.id)),
-        sa.literal_column("'[]'::json"))).scalar_subquery()
-    statement = sa.select(total.label("total"), sa.cast(items, sa.Text).label("items"))
+    entry = json_object_text({name: page.c[name] for name in _SUMMARY_COLUMNS})
+    items = sa.select(sa.func.concat(quoted("["), sa.func.string_agg(
+        entry, aggregate_order_by(quoted(","), page.c.opened_at.desc(), page.c.id)), quoted("]"))).scalar_subquery()
+    statement = sa.select(total.label("total"), items.label("items"))
     return Compiled.of(statement, _REQUEST_VALUES | {f"visible_conferences_{i}" for i in range(len(shape[1]))})
 
 
@@ -105,8 +101,11 @@ _SUMMARIES = TypeAdapter(list[CaseSummary])
 
 @dataclass(frozen=True)
 class CasePage:
-    items: list[CaseSummary]
+    items_json: str  # the JSON array of the page's CaseSummary objects, as their serializer writes it
     total: int
+
+    def items(self) -> list[CaseSummary]:
+        return _SUMMARIES.validate_json(self.items_json)
 
 
 async def case_page(
@@ -141,4 +140,4 @@ async def case_page(
     statement = _statement(shape, conference_id is not None, phase is not None, tuple(named))
     driver = await cast(RetryingSession, session).driver()
     total, items = await driver.fetchrow(statement.sql, *statement.args(params))
-    return CasePage(_SUMMARIES.validate_json(items), total)
+    return CasePage(items, total)

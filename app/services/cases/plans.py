@@ -119,11 +119,14 @@ async def assessments_of(session: AsyncSession, case_id: uuid.UUID) -> list[Asse
     )
 
 
+_ZRM_ORDER = tuple((domain, domain.value) for domain in LifeDomain)
+
+
 def trend(assessments: list[Assessment]) -> list[DomainTrend]:
     """First and latest score per life domain, in the order of the ZRM."""
     result = []
-    for domain in LifeDomain:
-        scores = [a.scores[domain.value] for a in assessments if domain.value in a.scores]
+    for domain, key in _ZRM_ORDER:
+        scores = [a.scores[key] for a in assessments if key in a.scores]
         if scores:
             result.append(
                 DomainTrend(life_domain=domain, first=scores[0], latest=scores[-1], change=scores[-1] - scores[0])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+import orjson
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -151,6 +152,40 @@ async def case_list(
     limit: int, offset: int, filters: lifecycle.CaseFilter | None = None,
 ) -> Read[tuple[list[CaseSummary], int]]:
     """One page of the cases the caller may see, and their number (one statement: listing.py)."""
+    page, searched = await _case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
+                                      offset=offset, filters=filters)
+    items = page.items()
+    return Read((items, page.total), searched + tuple(
+        _listed(str(c.id), c.id, c.conference_id, c.client_number) for c in items))
+
+
+async def case_list_json(
+    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    limit: int, offset: int,
+) -> Read[tuple[str, int]]:
+    """`case_list` for the API: the page as the JSON array PostgreSQL wrote (the bytes of the
+    CaseSummary objects' serializer), and the same access-log rows."""
+    page, searched = await _case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
+                                      offset=offset, filters=None)
+    conferences: dict[str, uuid.UUID] = {}
+    access = list(searched)
+    for c in orjson.loads(page.items_json):
+        conference = conferences.get(c["conference_id"])
+        if conference is None:
+            conference = conferences[c["conference_id"]] = uuid.UUID(c["conference_id"])
+        access.append(_listed(c["id"], uuid.UUID(c["id"]), conference, c["client_number"]))
+    return Read((page.items_json, page.total), tuple(access))
+
+
+def _listed(resource_id: str, case_id: uuid.UUID, conference_id: uuid.UUID, client_number: str) -> Access:
+    return Access(action="list", resource_type="case", resource_id=resource_id, case_id=case_id,
+                  conference_id=conference_id, client_number=client_number)
+
+
+async def _case_page(
+    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    limit: int, offset: int, filters: lifecycle.CaseFilter | None,
+) -> tuple[listing.CasePage, tuple[Access, ...]]:
     searched: tuple[Access, ...] = ()
     if filters is not None and filters.client_name:
         # A search by name only where the policy allows a look-up by identity; elsewhere the name
@@ -161,12 +196,7 @@ async def case_list(
                          for c in where)
     page = await listing.case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
                                    offset=offset, filters=filters)
-    access = searched + tuple(
-        Access(action="list", resource_type="case", resource_id=str(c.id), case_id=c.id,
-               conference_id=c.conference_id, client_number=c.client_number)
-        for c in page.items
-    )
-    return Read((page.items, page.total), access)
+    return page, searched
 
 
 def checklist_access(loaded: lifecycle.LoadedCase, action: str) -> Access:

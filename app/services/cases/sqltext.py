@@ -49,3 +49,36 @@ class Compiled:
                 processor = self.processors.get(name)
                 args.append(processor(value) if processor is not None else value)
         return args
+
+
+# --- JSON written by PostgreSQL in the bytes pydantic's serializer writes ----------------------
+
+
+def quoted(text: str) -> sa.ColumnElement[Any]:
+    """A constant text as a SQL literal of the statement (not a parameter)."""
+    return sa.literal_column("'" + text.replace("'", "''") + "'")
+
+
+def json_value_text(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """The JSON text of one value as pydantic's serializer writes it: a time in UTC with `Z`, and
+    its microseconds only when there are any; everything else as PostgreSQL's to_json writes it
+    (numbers, booleans, dates, UUIDs, strings escaped as serde_json escapes them)."""
+    if isinstance(value.type, sa.DateTime):
+        utc = sa.func.timezone(quoted("UTC"), value)
+        micro = sa.func.to_char(utc, quoted("US"))
+        text = sa.func.concat(quoted('"'), sa.func.to_char(utc, quoted('YYYY-MM-DD"T"HH24:MI:SS')),
+                              sa.case((micro == quoted("000000"), quoted("")), else_=sa.func.concat(quoted("."), micro)),
+                              quoted('Z"'))
+        return sa.func.coalesce(text, quoted("null"))
+    return sa.func.coalesce(sa.cast(sa.func.to_json(value), sa.Text), quoted("null"))
+
+
+def json_object_text(values: dict[str, sa.ColumnElement[Any]], *, close: bool = True) -> sa.ColumnElement[Any]:
+    """The compact JSON text of an object with these keys in this order (as a model's serializer
+    writes its fields); without the closing brace when the caller adds more fields."""
+    parts: list[Any] = []
+    for i, (name, value) in enumerate(values.items()):
+        parts += [quoted(("{" if i == 0 else ",") + f'"{name}":'), json_value_text(value)]
+    if close:
+        parts.append(quoted("}"))
+    return sa.func.concat(*parts)
