@@ -191,3 +191,24 @@ async def test_regenerating_keeps_the_chairs_choices_in_place(client: httpx.Asyn
         assert again.json()["meeting"]["version"] == added.json()["meeting"]["version"] + 2
     finally:
         clock.reset()
+
+
+def test_per_client_access_rows_equal_constructed_ones() -> None:
+    """meeting_views.per_client copies an Access field by field (for speed): the copies must be
+    the Access that its constructor makes, and stay frozen."""
+    import dataclasses
+    import uuid
+
+    import pytest
+
+    from app.audit import Access
+    from app.routers.meeting_views import per_client
+
+    template = Access(action="list", resource_type="agenda", resource_id="m", conference_id=uuid.uuid4(), part="agenda")
+    case = uuid.uuid4()
+    copies = per_client(template, [(case, "N-1"), (None, "N-2")], ["a", "b"])
+    assert copies == [dataclasses.replace(template, case_id=case, client_number="N-1", resource_id="a"),
+                      dataclasses.replace(template, case_id=None, client_number="N-2", resource_id="b")]
+    assert per_client(template, [(case, "N-1")]) == [dataclasses.replace(template, case_id=case, client_number="N-1")]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        copies[0].action = "read"  # type: ignore[misc]

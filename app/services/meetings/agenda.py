@@ -580,8 +580,9 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
     now = clock.now()
     # Referral items have no case yet: their reasons are read as in a newly selected case.
     without_case = NeedToKnow(principal, meeting.conference_id, Phase.selected)
-    # A case without bases or break-glass is read as any case of its conference and phase.
-    plain: dict[tuple[uuid.UUID, str], NeedToKnow] = {}
+    # A case without bases or break-glass is read as any case of its conference and phase: one
+    # NeedToKnow each, with the answer per set of labels (None: the referrals').
+    plain: dict[tuple[uuid.UUID, str] | None, tuple[NeedToKnow, dict[str, bool]]] = {None: (without_case, {})}
     chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
     items: list[str] = []
     clients: list[tuple[uuid.UUID | None, str]] = []
@@ -594,24 +595,33 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
         if not removed:
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
             total += row["time_box_minutes"]
-        if is_case and row["conference_id"] is not None:
-            ref: Any = CaseRef(row["case_id"], row["conference_id"], row["phase"])
-            if row["agreements"] is None and row["legal"] is None and row["break_glass"] is None:
-                found = plain.get((ref.conference_id, ref.phase))
-                if found is None:
-                    found = plain[(ref.conference_id, ref.phase)] = need_to_know_from(
-                        principal, ref, BasesInForce([], []), [])
-                ntk = found
-            else:
-                glass = [row["break_glass"]] if row["break_glass"] is not None else []
-                ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
+        labels = row["labels"]
+        conference_id = row["conference_id"] if is_case else None
+        if conference_id is not None and not (
+            row["agreements"] is None and row["legal"] is None and row["break_glass"] is None
+        ):
+            ref = CaseRef(row["case_id"], conference_id, row["phase"])
+            glass = [row["break_glass"]] if row["break_glass"] is not None else []
+            ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
+            shown = labels is not None and all(ntk.sees(label, None)[0] for label in labels.split(","))
         else:
-            ntk = without_case
+            key = None if conference_id is None else (conference_id, row["phase"])
+            found = plain.get(key)
+            if found is None:
+                assert key is not None  # the referrals' is there from the start
+                ref = CaseRef(row["case_id"], *key)
+                found = plain[key] = (need_to_know_from(principal, ref, BasesInForce([], []), []), {})
+            ntk, shows = found
+            shown = False
+            if labels is not None:
+                seen = shows.get(labels)
+                if seen is None:
+                    seen = shows[labels] = all(ntk.sees(label, None)[0] for label in labels.split(","))
+                shown = seen
         chair = chair_in.get(ntk.conference_id)
         if chair is None:
             chair = chair_in[ntk.conference_id] = ntk.is_chair
-        labels = row["labels"]
-        if labels is not None and all(ntk.sees(label, None)[0] for label in labels.split(",")):
+        if shown:
             reasons = row["with_detail"] if chair else row["without_detail"]
         else:
             reasons = orjson.dumps([_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])]).decode()
