@@ -174,8 +174,8 @@ _CANDIDATES_SQL = re.sub(r"(?<!:):(conf|meeting_day|meeting|starts_at|today)\b",
 # The draft's items in one statement, whatever their number: the candidates ($2, a JSON array in
 # agenda order) that the chair did not add themselves are numbered (a subject the chair removed
 # stays removed, at position 0), the automatic items that no longer apply go, the others are
-# updated in place (their ids stay stable across regenerations) or inserted, the items the chair
-# added keep their order after them, and the meeting gets its next version ($4: the version
+# updated in place where they changed (their ids stay stable across regenerations; an unchanged
+# item is not written again) or inserted, the items the chair added keep their order after them, and the meeting gets its next version ($4: the version
 # read). The data-modifying parts touch disjoint rows (chair's or automatic, among the
 # candidates or not). Returns the new version (NULL: someone changed the meeting in between) and
 # the number of visible items. $1 meeting, $3 now.
@@ -215,6 +215,10 @@ upsert AS (
     SET reasons = EXCLUDED.reasons, urgency = EXCLUDED.urgency, position = EXCLUDED.position,
         time_box_minutes = EXCLUDED.time_box_minutes, removed = EXCLUDED.removed
     WHERE NOT agenda_item.added_by_chair
+      AND (agenda_item.reasons, agenda_item.urgency, agenda_item.position, agenda_item.time_box_minutes,
+           agenda_item.removed)
+          IS DISTINCT FROM (EXCLUDED.reasons, EXCLUDED.urgency, EXCLUDED.position, EXCLUDED.time_box_minutes,
+                            EXCLUDED.removed)
 ),
 shown AS (SELECT count(*) AS n FROM numbered WHERE NOT removed),
 kept AS (
@@ -225,6 +229,7 @@ chair AS (
     UPDATE agenda_item a SET position = k.n + (SELECT n FROM shown)
     FROM kept k
     WHERE a.meeting_id = $1 AND a.added_by_chair AND coalesce(a.case_id, a.referral_id) = k.subject
+      AND a.position <> k.n + (SELECT n FROM shown)
 ),
 bumped AS (
     UPDATE meeting SET version = version + 1, updated_at = $3, agenda_generated_at = $3
@@ -389,29 +394,18 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
 # client, and per case what need to know needs (the agreements in force and their withdrawals, the
 # legal bases in force, an open break-glass of the reader) as JSON. A meeting without items is one
 # row whose item columns are NULL; no row: no such meeting. $1 meeting, $2 today, $3 now, $4 the
-# reader's memberships.
+# reader's memberships, $5 the conferences where the reader is chair.
 _ACTIVE_AGREEMENT = active_agreement_sql("a", "$2")
 _VIEW_SQL = f"""
 WITH m AS (
-    SELECT id, conference_id, starts_at, ends_at, status, ad_hoc, moved_from, agenda_status, published_at,
-           decisions_published_at, version
+    SELECT id::text AS id, conference_id::text AS conference_id, conference_id AS conference_uuid, starts_at, ends_at, status, ad_hoc, moved_from,
+           agenda_status, published_at, decisions_published_at, version  -- ids as text: Python's UUIDs
     FROM meeting WHERE id = $1
 ),
 items AS (
     SELECT ai.id, ai.kind, ai.case_id, ai.referral_id, ai.reasons, ai.time_box_minutes, ai.added_by_chair,
-           ai.removed, ai.position, ai.created_at, r.labels, r.with_detail, r.without_detail
+           ai.removed, ai.position, ai.created_at
     FROM agenda_item ai
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN bool_and(e.r ? 'code' AND e.r ? 'text'
-                                  AND jsonb_typeof(coalesce(e.r -> 'label', '"general"')) = 'string')
-                    THEN string_agg(DISTINCT coalesce(e.r ->> 'label', 'general'), ',') END AS labels,
-               '[' || string_agg('{{"code":' || (e.r -> 'code')::text || ',"text":' || (e.r -> 'text')::text
-                                 || ',"detail":' || coalesce((e.r -> 'detail')::text, 'null') || '}}', ','
-                                 ORDER BY e.n) || ']' AS with_detail,
-               '[' || string_agg('{{"code":' || (e.r -> 'code')::text || ',"text":' || (e.r -> 'text')::text
-                                 || ',"detail":null}}', ',' ORDER BY e.n) || ']' AS without_detail
-        FROM jsonb_array_elements(ai.reasons) WITH ORDINALITY AS e(r, n)
-    ) r
     WHERE ai.meeting_id = $1
 ),
 in_force AS (
@@ -449,7 +443,7 @@ SELECT m.id AS m_id, m.conference_id AS m_conference_id, m.starts_at AS m_starts
        m.agenda_status AS m_agenda_status, m.published_at AS m_published_at,
        m.decisions_published_at AS m_decisions_published_at, m.version AS m_version,
        i.id::text AS id, i.kind, i.case_id AS case_id, i.reasons::text AS reasons, i.time_box_minutes,
-       i.removed, c.conference_id, c.phase, n.number, i.labels, i.with_detail, i.without_detail,
+       i.removed, c.conference_id, c.phase, n.number, r.general, r.detailed, r.reasons AS reasons_json,
        -- an AgendaItemOut as JSON, in its fields' order, around what the reader decides: the
        -- position, the reasons (as the reader may see them), the chair's fields
        '{{"id":"' || i.id || '","position":' AS json_id,
@@ -472,6 +466,19 @@ CROSS JOIN LATERAL (
            CASE WHEN i.kind = 'case' THEN cl.name ELSE rcl.name END AS name,
            CASE WHEN i.kind = 'case' THEN c.phase ELSE 'aanmelding' END AS phase
 ) n
+-- The reasons as an agenda chair of the case's conference ($5) sees them (with their detail) or as
+-- anyone else does, when all are general (else NULL: need to know shapes them per reason).
+CROSS JOIN LATERAL (
+    SELECT coalesce(c.conference_id, m.conference_uuid) = ANY($5::uuid[]) AS detailed,
+           bool_and(e.r ? 'code' AND e.r ? 'text' AND coalesce(e.r -> 'label', '"general"') = '"general"')
+               AS general,
+           '[' || string_agg('{{"code":' || (e.r -> 'code')::text || ',"text":' || (e.r -> 'text')::text
+                             || ',"detail":' || CASE WHEN coalesce(c.conference_id, m.conference_uuid) = ANY($5::uuid[])
+                                                     THEN coalesce((e.r -> 'detail')::text, 'null')
+                                                     ELSE 'null' END
+                             || '}}', ',' ORDER BY e.n) || ']' AS reasons
+    FROM jsonb_array_elements(i.reasons) WITH ORDINALITY AS e(r, n)
+) r
 LEFT JOIN agreements ag ON ag.case_id = i.case_id
 LEFT JOIN withdrawals wd ON wd.case_id = i.case_id
 LEFT JOIN legal lg ON lg.case_id = i.case_id
@@ -505,7 +512,8 @@ async def load_agenda(session: AsyncSession, meeting_id: uuid.UUID, principal: P
     await session.flush()  # the statement runs below the ORM: nothing of this transaction may wait in it
     driver = await cast(RetryingSession, session).driver()
     now = clock.now()
-    rows = await driver.fetch(_VIEW_SQL, meeting_id, now.date(), now, sorted(principal.membership_ids()))
+    rows = await driver.fetch(_VIEW_SQL, meeting_id, now.date(), now, sorted(principal.membership_ids()),
+                              sorted(principal.conference_ids(Role.chair)))
     if not rows:
         raise NotFound("meeting")
     first = rows[0]
@@ -570,9 +578,10 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
     AgendaOut. The chair sees the draft and everything on it (names, request texts, removed
     items); others only a published agenda with the client number, phase and reasons they may
     see. PostgreSQL writes each item's JSON around what is decided here (the statement's `json_*`
-    columns): the position, the reasons as need to know shows them, the chair's fields. Where
-    every label among an item's reasons is visible, its reasons are the statement's own (with or
-    without the detail); otherwise each reason is shaped here (`_reason_for_viewer`)."""
+    columns): the position, the reasons as need to know shows them, the chair's fields. Where all
+    of an item's reasons are general, the reader may see general content of the case, and the
+    statement gave the detail exactly where this reader is the case conference's chair, its
+    reasons are the statement's own; otherwise each reason is shaped here (`_reason_for_viewer`)."""
     meeting = loaded.meeting
     is_chair = role == Role.chair
     if not is_chair and meeting.agenda_status != AgendaStatus.published:
@@ -580,9 +589,9 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
     now = clock.now()
     # Referral items have no case yet: their reasons are read as in a newly selected case.
     without_case = NeedToKnow(principal, meeting.conference_id, Phase.selected)
-    # A case without bases or break-glass is read as any case of its conference and phase: one
-    # NeedToKnow each, with the answer per set of labels (None: the referrals').
-    plain: dict[tuple[uuid.UUID, str] | None, tuple[NeedToKnow, dict[str, bool]]] = {None: (without_case, {})}
+    # A case without bases or break-glass is read as any case of its conference and phase (None:
+    # the referrals').
+    plain: dict[tuple[uuid.UUID, str] | None, NeedToKnow] = {None: without_case}
     chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
     items: list[str] = []
     clients: list[tuple[uuid.UUID | None, str]] = []
@@ -595,7 +604,7 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
         if not removed:
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
             total += row["time_box_minutes"]
-        labels = row["labels"]
+        general = row["general"]  # every reason's label is general (NULL: no reasons)
         conference_id = row["conference_id"] if is_case else None
         if conference_id is not None and not (
             row["agreements"] is None and row["legal"] is None and row["break_glass"] is None
@@ -603,26 +612,21 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
             ref = CaseRef(row["case_id"], conference_id, row["phase"])
             glass = [row["break_glass"]] if row["break_glass"] is not None else []
             ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
-            shown = labels is not None and all(ntk.sees(label, None)[0] for label in labels.split(","))
+            shown = bool(general) and ntk.sees(Label.general, None)[0]
         else:
             key = None if conference_id is None else (conference_id, row["phase"])
             found = plain.get(key)
             if found is None:
                 assert key is not None  # the referrals' is there from the start
-                ref = CaseRef(row["case_id"], *key)
-                found = plain[key] = (need_to_know_from(principal, ref, BasesInForce([], []), []), {})
-            ntk, shows = found
-            shown = False
-            if labels is not None:
-                seen = shows.get(labels)
-                if seen is None:
-                    seen = shows[labels] = all(ntk.sees(label, None)[0] for label in labels.split(","))
-                shown = seen
+                found = plain[key] = need_to_know_from(principal, CaseRef(row["case_id"], *key),
+                                                       BasesInForce([], []), [])
+            ntk = found
+            shown = bool(general) and ntk.sees(Label.general, None)[0]
         chair = chair_in.get(ntk.conference_id)
         if chair is None:
             chair = chair_in[ntk.conference_id] = ntk.is_chair
-        if shown:
-            reasons = row["with_detail"] if chair else row["without_detail"]
+        if shown and chair == row["detailed"]:
+            reasons = row["reasons_json"]
         else:
             reasons = orjson.dumps([_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])]).decode()
         items.append(f'{row["json_id"]}{0 if removed else number}{row["json_subject"]}{reasons}{row["json_time"]}'
