@@ -190,3 +190,23 @@ def test_a_cached_principal_is_copied_for_its_request_as_dataclasses_replace_cop
     assert copied == dataclasses.replace(cached, request_id="new", source_address="10.0.0.2")
     assert copied.__dict__ == dataclasses.replace(cached, request_id="new", source_address="10.0.0.2").__dict__
     assert cached.request_id == "old" and copied.roles_in(conference) == cached.roles_in(conference)
+
+
+def test_a_path_asked_again_chooses_the_route_chosen_before(app: Any) -> None:
+    import uuid
+
+    from tests.test_dispatch import _fastapi_choice, _scope
+
+    dispatch = app.router.middleware_stack
+    case = str(uuid.uuid4())
+    for method, path in (("GET", "/api/v1/cases"), ("GET", f"/api/v1/cases/{case}"), ("PATCH", f"/api/v1/cases/{case}"),
+                         ("GET", "/web/static/app.css"), ("PUT", f"/api/v1/cases/{case}")):
+        first = dispatch.resolve(_scope(method, path))
+        again = dispatch.resolve(_scope(method, path))
+        expected = _fastapi_choice(app, _scope(method, path))
+        chosen = [None if found is None else (found[0].context or found[0].route) for found in (first, again)]
+        assert chosen == [expected, expected], (method, path)
+        if first is not None and again is not None:
+            assert first[1] == again[1] and first[1]["path_params"] is not again[1]["path_params"]
+    assert ("GET", f"/api/v1/cases/{case}") in dispatch._chosen
+    assert ("GET", "/web/static/app.css") not in dispatch._chosen  # a mount: not by path and method alone

@@ -93,6 +93,8 @@ class PathDispatch:
         self.fallback: ASGIApp = router.middleware_stack
         self._signature: tuple[int, int] | None = None
         self._table: dict[tuple[str, ...], tuple[_Entry, ...]] = {}
+        # (method, path) -> the route chosen for it and its child scope (see `resolve`)
+        self._chosen: dict[tuple[str, str], tuple[_Entry, Scope]] = {}
 
     # --- the table ---------------------------------------------------------------------------
 
@@ -142,11 +144,15 @@ class PathDispatch:
                 for key in keys
             }
             self._signature = signature
+            self._chosen.clear()
         return self._table
 
     def candidates(self, path: str) -> tuple[_Entry, ...]:
         """The routes that can match `path`, in FastAPI's order."""
-        table = self._current_table()
+        return self._candidates(self._current_table(), path)
+
+    @staticmethod
+    def _candidates(table: dict[tuple[str, ...], tuple[_Entry, ...]], path: str) -> tuple[_Entry, ...]:
         segments = tuple(path[1:].split("/", DEPTH)[:DEPTH])
         for n in range(len(segments), -1, -1):
             found = table.get(segments[:n] if n < len(segments) else segments)
@@ -158,13 +164,26 @@ class PathDispatch:
 
     def resolve(self, scope: Scope) -> tuple[_Entry, Scope] | None:
         """The route FastAPI would choose for this request when it matches in full (with its
-        child scope), or None: then FastAPI's own routing answers (404, 405, a redirect)."""
+        child scope), or None: then FastAPI's own routing answers (404, 405, a redirect).
+
+        A path asked again (a list, the event intake, a page polled) is answered from the last
+        choices: remembered only where every route tried for it matches on the path and the
+        method alone (an included APIRoute), so the same path and method choose the same route."""
         path = fastapi_routing.get_route_path(scope)
         if not path.startswith("/"):
             return None
-        for entry in self.candidates(path):
+        table = self._current_table()  # (a rebuilt table forgets the remembered choices)
+        key = (scope["method"], path)
+        remembered = self._chosen.get(key) if "path_params" not in scope else None
+        if remembered is not None:
+            entry, child_scope = remembered
+            if entry.included.original_router._routes_version == entry.version:
+                return entry, {"endpoint": child_scope["endpoint"], "path_params": dict(child_scope["path_params"])}
+        by_path_alone = "path_params" not in scope
+        for entry in self._candidates(table, path):
             context = entry.context
             if context is None:
+                by_path_alone = False
                 match, child_scope = entry.route.matches(scope)
             elif context.path_regex.match(path) is None:
                 continue
@@ -175,6 +194,11 @@ class PathDispatch:
             if context is not None and entry.included.original_router._routes_version != entry.version:
                 self._signature = None  # that router's routes changed: rebuild, and let FastAPI answer
                 return None
+            if by_path_alone and set(child_scope) == {"endpoint", "path_params"}:
+                if len(self._chosen) >= 1024:
+                    self._chosen.clear()
+                self._chosen[key] = (entry, {"endpoint": child_scope["endpoint"],
+                                             "path_params": dict(child_scope["path_params"])})
             return entry, child_scope
         return None
 
@@ -215,7 +239,10 @@ class PathDispatch:
         if messages is None:
             return False
         del scope[RESOLVED]
-        self._selected(found, scope)  # the route as FastAPI would have chosen it (metrics, log line)
+        # The route for the metrics and the log line (what FastAPI's routing would also leave in
+        # the scope besides is read by nothing once the answer is given).
+        entry = found[0]
+        scope["route"] = entry.route if entry.context is None else entry.context.original_route
         for message in messages:
             await send(message)
         return True
