@@ -315,6 +315,7 @@ def _keep_head(session: Session) -> None:
 
 
 SeparateWriter = Callable[[list[AccessLogEntry]], Awaitable[None]]
+_NO_CONFERENCE = object()  # AuditTrail.allowed: before its first row
 
 
 class AuditTrail:
@@ -341,15 +342,19 @@ class AuditTrail:
         commit, together with the request's writes (or the read is refused when they cannot be)."""
         now = clock.now()  # the rows of one call are one access: one time
         granted, granted_basis = self._granted, self._granted_basis  # as `_with_role`, without a copy per row
-        roles: dict[uuid.UUID | None, str | None] = {}  # per conference: as entry_values decides it
-        for conference_id in {a.conference_id for a in accesses}:
-            role = granted.get(conference_id) if conference_id is not None else None
-            if role is None and conference_id is not None:
-                held = sorted(self.principal.roles_in(conference_id))
-                role = held[0] if held else None
-            roles[conference_id] = role
-        rows = [entry_values(self.principal, a, outcome="allowed", now=now, role=roles[a.conference_id],
-                             basis=granted_basis.get(a.case_id)) for a in accesses]
+        principal = self.principal
+        rows: list[dict[str, Any]] = []
+        conference_id: Any = _NO_CONFERENCE
+        role: str | None = None
+        for a in accesses:
+            if a.conference_id is not conference_id:  # the rows of one view share their conference's UUID
+                conference_id = a.conference_id
+                role = granted.get(conference_id) if conference_id is not None else None
+                if role is None and conference_id is not None:  # as entry_values decides it
+                    held = sorted(principal.roles_in(conference_id))
+                    role = held[0] if held else None
+            rows.append(entry_values(principal, a, outcome="allowed", now=now, role=role,
+                                     basis=granted_basis.get(a.case_id) if granted_basis else None))
         self.session.info.setdefault(PENDING_ROWS, []).extend(rows)
 
     async def allowed_regardless(self, *accesses: Access) -> None:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -248,10 +247,10 @@ class Candidate:
     client_number: str
     priority: str | None
     reasons: list[dict[str, Any]]
+    urgency: int = field(init=False)  # of its most urgent reason
 
-    @cached_property
-    def urgency(self) -> int:
-        return min(RANK[r["code"]] for r in self.reasons)
+    def __post_init__(self) -> None:
+        self.urgency = min([RANK[r["code"]] for r in self.reasons])
 
     @property
     def time_box(self) -> int:
