@@ -74,7 +74,7 @@ def shown_actions_json(texts: list[str], keys: list[str], ntk: NeedToKnow) -> tu
     for text, key in zip(texts, keys, strict=True):
         decision = decided.get(key)
         if decision is None:
-            recorded, domain, owner = key.split(" ")
+            recorded, domain, owner = key.rsplit(" ", 2)
             visible, basis = action_seen(domain, recorded or None, uuid.UUID(owner), ntk)
             ending = f',"hidden":false,"basis":{orjson.dumps(basis).decode()}}}'
             decision = decided[key] = (visible, basis, ending)

@@ -64,6 +64,7 @@ def json_value_text(value: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     its microseconds only when there are any; everything else as PostgreSQL's to_json writes it
     (numbers, booleans, dates, UUIDs, strings escaped as serde_json escapes them)."""
     if isinstance(value.type, sa.DateTime):
+        assert value.type.timezone, "a time without its zone has no one UTC reading"
         utc = sa.func.timezone(quoted("UTC"), value)
         micro = sa.func.to_char(utc, quoted("US"))
         text = sa.func.concat(quoted('"'), sa.func.to_char(utc, quoted('YYYY-MM-DD"T"HH24:MI:SS')),
