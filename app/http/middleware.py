@@ -221,7 +221,7 @@ def install_middleware_stack(app: FastAPI) -> None:
     def build_middleware_stack() -> ASGIApp:
         stack = build()
         telemetry = getattr(app, "_telemetry", None) or {}
-        if app.max_body_size is not None or any(telemetry.get(k) for k in ("tracing", "metrics", "logs")):
+        if getattr(app, "max_body_size", None) is not None or any(telemetry.get(k) for k in ("tracing", "metrics", "logs")):
             return stack
         if not isinstance(stack, ServerErrorMiddleware):
             return stack
