@@ -393,7 +393,7 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
 # client, and per case what need to know needs (the agreements in force and their withdrawals, the
 # legal bases in force, an open break-glass of the reader) as JSON. A meeting without items is one
 # row whose item columns are NULL; no row: no such meeting. $1 meeting, $2 today, $3 now, $4 the
-# reader's memberships, $5 the conferences where the reader is chair.
+# reader's memberships.
 _ACTIVE_AGREEMENT = active_agreement_sql("a", "$2")
 _VIEW_SQL = f"""
 WITH m AS (
@@ -441,18 +441,9 @@ SELECT m.id AS m_id, m.conference_id AS m_conference_id, m.starts_at AS m_starts
        m.status AS m_status, m.ad_hoc AS m_ad_hoc, m.moved_from AS m_moved_from,
        m.agenda_status AS m_agenda_status, m.published_at AS m_published_at,
        m.decisions_published_at AS m_decisions_published_at, m.version AS m_version,
-       i.id::text AS id, i.kind, i.case_id AS case_id, i.reasons::text AS reasons, i.time_box_minutes,
-       i.removed, c.conference_id, c.phase, n.number, r.general, r.detailed, r.reasons AS reasons_json,
-       -- an AgendaItemOut as JSON, in its fields' order, around what the reader decides: the
-       -- position, the reasons (as the reader may see them), the chair's fields
-       '{{"id":"' || i.id || '","position":' AS json_id,
-       ',"kind":' || to_json(i.kind) || ',"case_id":' || coalesce(to_json(i.case_id)::text, 'null')
-           || ',"referral_id":' || coalesce(to_json(i.referral_id)::text, 'null')
-           || ',"client_number":' || coalesce(to_json(n.number)::text, 'null')
-           || ',"phase":' || coalesce(to_json(n.phase)::text, 'null') || ',"reasons":' AS json_subject,
-       ',"time_box_minutes":' || i.time_box_minutes || ',"added_by_chair":' || i.added_by_chair AS json_time,
-       ',"client_name":' || coalesce(to_json(n.name)::text, 'null') || ',"priority":'
-           || coalesce(to_json(c.priority)::text, 'null') || ',"removed":' || i.removed || '}}' AS json_chair,
+       i.id::text AS id, i.kind, i.case_id, i.case_id::text AS case_text, i.referral_id::text AS referral_id,
+       i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair, i.removed, c.conference_id, c.phase,
+       c.priority, n.number, n.name, n.phase AS shown_phase,
        ag.rows::text AS agreements, wd.rows::text AS withdrawals, lg.rows::text AS legal, gl.id AS break_glass
 FROM m
 LEFT JOIN items i ON true
@@ -465,19 +456,6 @@ CROSS JOIN LATERAL (
            CASE WHEN i.kind = 'case' THEN cl.name ELSE rcl.name END AS name,
            CASE WHEN i.kind = 'case' THEN c.phase ELSE 'aanmelding' END AS phase
 ) n
--- The reasons as an agenda chair of the case's conference ($5) sees them (with their detail) or as
--- anyone else does, when all are general (else NULL: need to know shapes them per reason).
-CROSS JOIN LATERAL (
-    SELECT coalesce(c.conference_id, m.conference_uuid) = ANY($5::uuid[]) AS detailed,
-           bool_and(e.r ? 'code' AND e.r ? 'text' AND coalesce(e.r -> 'label', '"general"') = '"general"')
-               AS general,
-           '[' || string_agg('{{"code":' || (e.r -> 'code')::text || ',"text":' || (e.r -> 'text')::text
-                             || ',"detail":' || CASE WHEN coalesce(c.conference_id, m.conference_uuid) = ANY($5::uuid[])
-                                                     THEN coalesce((e.r -> 'detail')::text, 'null')
-                                                     ELSE 'null' END
-                             || '}}', ',' ORDER BY e.n) || ']' AS reasons
-    FROM jsonb_array_elements(i.reasons) WITH ORDINALITY AS e(r, n)
-) r
 LEFT JOIN agreements ag ON ag.case_id = i.case_id
 LEFT JOIN withdrawals wd ON wd.case_id = i.case_id
 LEFT JOIN legal lg ON lg.case_id = i.case_id
@@ -511,8 +489,7 @@ async def load_agenda(session: AsyncSession, meeting_id: uuid.UUID, principal: P
     await session.flush()  # the statement runs below the ORM: nothing of this transaction may wait in it
     driver = await cast(RetryingSession, session).driver()
     now = clock.now()
-    rows = await driver.fetch(_VIEW_SQL, meeting_id, now.date(), now, sorted(principal.membership_ids()),
-                              sorted(principal.conference_ids(Role.chair)))
+    rows = await driver.fetch(_VIEW_SQL, meeting_id, now.date(), now, sorted(principal.membership_ids()))
     if not rows:
         raise NotFound("meeting")
     first = rows[0]
@@ -561,7 +538,6 @@ def _reason_for_viewer(reason: dict[str, Any], ntk: NeedToKnow, chair: bool) -> 
 
 
 _AGENDA = TypeAdapter(AgendaOut)
-_MEMBER_FIELDS = ',"client_name":null,"priority":null,"removed":null}'  # the chair's fields, for anyone else
 
 
 @dataclass(frozen=True)
@@ -574,13 +550,11 @@ class AgendaJson:
 
 def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) -> AgendaJson:
     """The agenda as `principal` (granted `role` by the policy) may see it, as the JSON of an
-    AgendaOut. The chair sees the draft and everything on it (names, request texts, removed
+    AgendaOut: the chair sees the draft and everything on it (names, request texts, removed
     items); others only a published agenda with the client number, phase and reasons they may
-    see. PostgreSQL writes each item's JSON around what is decided here (the statement's `json_*`
-    columns): the position, the reasons as need to know shows them, the chair's fields. Where all
-    of an item's reasons are general, the reader may see general content of the case, and the
-    statement gave the detail exactly where this reader is the case conference's chair, its
-    reasons are the statement's own; otherwise each reason is shaped here (`_reason_for_viewer`)."""
+    see. The items are plain dicts in AgendaItemOut's fields and order, serialized once by orjson
+    with the meeting as MeetingOut's serializer writes it: no item is validated into an object
+    and serialized again."""
     meeting = loaded.meeting
     is_chair = role == Role.chair
     if not is_chair and meeting.agenda_status != AgendaStatus.published:
@@ -592,7 +566,7 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
     # the referrals').
     plain: dict[tuple[uuid.UUID, str] | None, NeedToKnow] = {None: without_case}
     chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
-    items: list[str] = []
+    items: list[dict[str, Any]] = []
     clients: list[tuple[uuid.UUID | None, str]] = []
     item_ids: list[str] = []
     number = total = 0
@@ -603,15 +577,13 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
         if not removed:
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
             total += row["time_box_minutes"]
-        general = row["general"]  # every reason's label is general (NULL: no reasons)
         conference_id = row["conference_id"] if is_case else None
         if conference_id is not None and not (
             row["agreements"] is None and row["legal"] is None and row["break_glass"] is None
         ):
-            ref = CaseRef(row["case_id"], conference_id, row["phase"])
             glass = [row["break_glass"]] if row["break_glass"] is not None else []
-            ntk = need_to_know_from(principal, ref, _bases_of(row, now), glass)
-            shown = bool(general) and ntk.sees(Label.general, None)[0]
+            ntk = need_to_know_from(principal, CaseRef(row["case_id"], conference_id, row["phase"]),
+                                    _bases_of(row, now), glass)
         else:
             key = None if conference_id is None else (conference_id, row["phase"])
             found = plain.get(key)
@@ -620,24 +592,35 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
                 found = plain[key] = need_to_know_from(principal, CaseRef(row["case_id"], *key),
                                                        BasesInForce([], []), [])
             ntk = found
-            shown = bool(general) and ntk.sees(Label.general, None)[0]
         chair = chair_in.get(ntk.conference_id)
         if chair is None:
             chair = chair_in[ntk.conference_id] = ntk.is_chair
-        if shown and chair == row["detailed"]:
-            reasons = row["reasons_json"]
-        else:
-            reasons = orjson.dumps([_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])]).decode()
-        items.append(f'{row["json_id"]}{0 if removed else number}{row["json_subject"]}{reasons}{row["json_time"]}'
-                     f'{row["json_chair"] if is_chair else _MEMBER_FIELDS}')
-        clients.append((row["case_id"], row["number"]))
-        item_ids.append(row["id"])
+        item_id, client_number = row["id"], row["number"]
+        items.append({
+            "id": item_id,
+            "position": 0 if removed else number,
+            "kind": row["kind"],
+            "case_id": row["case_text"],
+            "referral_id": row["referral_id"],
+            "client_number": client_number,
+            "phase": row["shown_phase"],
+            "reasons": [_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])],
+            "time_box_minutes": row["time_box_minutes"],
+            "added_by_chair": row["added_by_chair"],
+            "client_name": row["name"] if is_chair else None,
+            "priority": row["priority"] if is_chair else None,
+            "removed": removed if is_chair else None,
+        })
+        clients.append((row["case_id"], client_number))
+        item_ids.append(item_id)
     minutes = meeting_minutes(meeting)
-    body = b"".join((
-        b'{"meeting":', _MEETING_SERIALIZER.to_json(meeting), b',"items":[', ",".join(items).encode(),
-        b'],"total_minutes":', str(total).encode(), b',"meeting_minutes":', str(minutes).encode(),
-        b',"over_time":', b"true" if total > minutes else b"false", b"}",
-    ))
+    body = orjson.dumps({
+        "meeting": orjson.Fragment(_MEETING_SERIALIZER.to_json(meeting)),
+        "items": items,
+        "total_minutes": total,
+        "meeting_minutes": minutes,
+        "over_time": total > minutes,
+    })
     return AgendaJson(body, clients, item_ids, loaded.version)
 
 
