@@ -321,8 +321,9 @@ _NO_CONFERENCE = object()  # AuditTrail.allowed: before its first row
 class AuditTrail:
     """Per-request access log: allowed accesses go into the request's transaction."""
 
-    def __init__(self, session: AsyncSession, principal: Principal, write_separately: SeparateWriter) -> None:
-        self.session = session
+    def __init__(self, session: AsyncSession | Callable[[], AsyncSession], principal: Principal,
+                 write_separately: SeparateWriter) -> None:
+        self._session = session  # or how to open it: a request that appends on its own needs none
         self.principal = principal
         self._write_separately = write_separately
         # The role that the policy granted per conference (e.g. case_director), for the log rows.
@@ -330,6 +331,12 @@ class AuditTrail:
         # The basis of an access the policy granted on one case (a guest's invitation), for the
         # rows of that case that name no sharing basis of their own.
         self._granted_basis: dict[uuid.UUID, str] = {}
+
+    @property
+    def session(self) -> AsyncSession:
+        if not isinstance(self._session, AsyncSession):
+            self._session = self._session()
+        return self._session
 
     def note_granted_role(self, conference_id: uuid.UUID, role: str) -> None:
         self._granted[conference_id] = role
@@ -340,6 +347,30 @@ class AuditTrail:
     def allowed(self, *accesses: Access) -> None:
         """Collect the rows in the request's session: they are inserted in one statement at
         commit, together with the request's writes (or the read is refused when they cannot be)."""
+        self.session.info.setdefault(PENDING_ROWS, []).extend(self.rows_of(*accesses))
+
+    async def append_now(self, driver: Any, info: dict[Any, Any], *accesses: Access) -> None:
+        """Append the rows at once, on a connection outside any transaction (Database.autocommit):
+        for a read made there, whose answer waits for this (a read whose rows cannot be written is
+        refused, as always)."""
+        rows = self.rows_of(*accesses)
+        if not rows:
+            return
+        lane = await claim_lane(driver, info)
+        key = row_key(chain_secret())
+        for _attempt in range(5):
+            new_head, texts, hashes = seal(rows, lane[0], lane[1], key)
+            actual = await driver.fetchval(
+                _APPEND, lane[0], lane[1], (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes))
+            if actual is None:  # appended: the chain's head is this request's last row
+                lane[1] = new_head
+                ACCESS_LOG_ROWS.labels("allowed").inc(len(rows))
+                return
+            lane[1] = actual  # sealed on a stale head: seal again on the actual one
+        raise RuntimeError("the access log's chain kept moving under this connection")
+
+    def rows_of(self, *accesses: Access) -> list[dict[str, Any]]:
+        """The allowed rows of these accesses, with the role and basis the policy granted."""
         now = clock.now()  # the rows of one call are one access: one time
         granted, granted_basis = self._granted, self._granted_basis  # as `_with_role`, without a copy per row
         principal = self.principal
@@ -355,7 +386,7 @@ class AuditTrail:
                     role = held[0] if held else None
             rows.append(entry_values(principal, a, outcome="allowed", now=now, role=role,
                                      basis=granted_basis.get(a.case_id) if granted_basis else None))
-        self.session.info.setdefault(PENDING_ROWS, []).extend(rows)
+        return rows
 
     async def allowed_regardless(self, *accesses: Access) -> None:
         """Write allowed rows in a transaction of their own: for an access that ends in an error

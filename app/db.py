@@ -286,6 +286,50 @@ class RequestSession:
             await self._session.close()
 
 
+class Autocommit:
+    """A pool connection used outside any transaction (Database.autocommit): `driver` (asyncpg),
+    `info` (the pool's record of it), `first` for the first statement."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._connection: Any = None
+        self.driver: asyncpg.Connection
+        self.info: dict[Any, Any] = {}
+
+    async def open(self) -> None:
+        self._connection = await self._db.engine.connect()
+        fairy = await self._connection.get_raw_connection()
+        if fairy.driver_connection is None:  # pragma: no cover - a closed connection is not checked out
+            raise asyncpg.InterfaceError("the pool's connection is closed")
+        self.driver, self.info = fairy.driver_connection, fairy.info
+
+    async def first(self, query: str, *args: Any) -> Any:
+        """fetchrow of the first statement: a read, safe to repeat. On a dropped connection (a
+        restarted server, a cut idle connection) once more on a fresh one, as RetryingSession
+        does for a session's first statement."""
+        try:
+            return await self.driver.fetchrow(query, *args)
+        except Exception as exc:
+            if database_fault(exc) != "connection":
+                raise
+            log.warning("database connection was dropped; retrying the first statement once")
+            await self.invalidate()
+            await self.close()
+            await self._db.engine.dispose()  # as SQLAlchemy does on a disconnect
+            await self.open()
+            return await self.driver.fetchrow(query, *args)
+
+    async def invalidate(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                await self._connection.invalidate()
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+
 class Database:
     """Holds the engine of one application instance (set up in the lifespan)."""
 
@@ -313,18 +357,23 @@ class Database:
         statement run on it is its own transaction (PostgreSQL's implicit one), for hot paths that
         write everything in one statement without BEGIN and COMMIT round trips. A connection
         fault invalidates the connection, so the pool does not hand it out again."""
-        async with self.engine.connect() as connection:
-            fairy = await connection.get_raw_connection()
-            driver = fairy.driver_connection
-            if driver is None:  # pragma: no cover - a closed connection is not checked out
-                raise asyncpg.InterfaceError("the pool's connection is closed")
-            try:
-                yield driver, fairy.info
-            except BaseException as exc:
-                if database_fault(exc) == "connection":
-                    with contextlib.suppress(Exception):
-                        await connection.invalidate()
-                raise
+        async with self.autocommit() as connection:
+            yield connection.driver, connection.info
+
+    @contextlib.asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Autocommit]:
+        """As `autocommit_driver`, with `Autocommit.first`: the first statement, retried once on a
+        fresh connection when the one checked out turns out to be dropped (no pre-ping)."""
+        connection = Autocommit(self)
+        await connection.open()
+        try:
+            yield connection
+        except BaseException as exc:
+            if database_fault(exc) == "connection":
+                await connection.invalidate()
+            raise
+        finally:
+            await connection.close()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

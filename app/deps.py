@@ -22,7 +22,7 @@ from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, TokenValidator, token_lifetime, unverified_parts
 from app.clock import clock
 from app.config import Settings
-from app.db import Database, RequestSession
+from app.db import Autocommit, Database, RequestSession
 from app.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from app.models import AccessLogEntry
 from app.models.enums import Role
@@ -233,7 +233,9 @@ class Guard:
     @property
     def audit(self) -> AuditTrail:
         if self._audit is None:
-            self._audit = AuditTrail(self.session, self.principal, self._write_denied)
+            # The session only when a row goes into it: a read that appends its rows on its own
+            # connection (deliver_now) opens none.
+            self._audit = AuditTrail(lambda: self.session, self.principal, self._write_denied)
         return self._audit
 
     @property
@@ -252,6 +254,18 @@ class Guard:
         publication, the privacy officer's own queries. Labelled content is never shown this
         way: it goes through a read path (app/services/*/reads.py) and `deliver`."""
         self.audit.allowed(*accesses)
+
+    def autocommit(self) -> contextlib.AbstractAsyncContextManager[Autocommit]:
+        """A pool connection outside any transaction, for a read path of one statement whose
+        access-log rows are appended right after it (`deliver_now`): two statements, no BEGIN and
+        COMMIT, no session."""
+        return self._db.autocommit()
+
+    async def deliver_now(self, read: Read[T], connection: Autocommit) -> T:
+        """As `deliver`, for a read made on `connection` (`autocommit`): its rows are appended at
+        once, and the data is returned only when they are written."""
+        await self.audit.append_now(connection.driver, connection.info, *read.access)
+        return read.data
 
     def deliver(self, read: Read[T]) -> T:
         """The one way data leaves through a route: its access-log rows go into the request's

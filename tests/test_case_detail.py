@@ -111,3 +111,33 @@ async def test_case_detail_actions_read_as_each_action_does(client, world: World
             assert any(a["basis"] for a in shown)  # health through the agreement
             assert {a["updated_at"] for a in shown if a["title"].startswith('Huis"')} == {"2026-03-01T12:00:00Z"}
         assert [a["overdue"] for a in shown[:2]] == [True, False]  # in order of their due date
+
+
+async def test_a_case_detail_whose_log_rows_cannot_be_written_is_not_served(
+    client, world: World, owner_db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detail is read outside a transaction and its access-log rows appended right after:
+    when they cannot be written, the answer is an error, never the data (and no row claims it)."""
+    import sqlalchemy as sa
+
+    from app import audit
+
+    async with owner_db.sessions() as session:
+        case = await add_case(session, world, name="Onvindbaar Persoon")
+        await session.commit()
+    headers = world.headers("care_member")
+    assert (await client.get(f"/api/v1/cases/{case.id}", headers=headers)).status_code == 200
+
+    async def rows() -> int:
+        async with owner_db.sessions() as session:
+            found = await session.execute(sa.text("SELECT count(*) FROM access_log WHERE case_id = :id"), {"id": case.id})
+            return int(found.scalar_one())
+
+    before = await rows()
+    monkeypatch.setattr(audit, "_APPEND", "SELECT access_log_append($1::smallint, $2::text, $3::jsonb, $4::text) "
+                                          "FROM no_such_table")
+    response = await client.get(f"/api/v1/cases/{case.id}", headers=headers)
+    assert response.status_code == 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "Onvindbaar" not in response.text and str(case.client_id) not in response.text
+    assert await rows() == before

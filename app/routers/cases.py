@@ -60,9 +60,12 @@ async def get_case(case_id: uuid.UUID, guard: GuardDep) -> Response:
     # One statement loads the case and everything its detail shows; the policy decides on it
     # before anything is shaped (issue 16: case detail in four statements). The answer is a
     # CaseDetail written as JSON by the read path.
-    parts = await reads.load_case_detail(guard.session, guard.principal, case_id)
-    await guard.require(Op.case_read, parts.loaded.target, _access(parts.loaded, "read"))
-    body = guard.deliver(reads.case_detail_json_of(guard.principal, parts))
+    # Both outside any transaction: the read is one statement (one snapshot), its access-log rows
+    # are appended right after it, and the answer waits for them (two statements in all).
+    async with guard.autocommit() as connection:
+        parts = await reads.load_case_detail(connection, guard.principal, case_id)
+        await guard.require(Op.case_read, parts.loaded.target, _access(parts.loaded, "read"))
+        body = await guard.deliver_now(reads.case_detail_json_of(guard.principal, parts), connection)
     return Response(body, media_type="application/json", headers={"ETag": etag_of(parts.loaded.case.version)})
 
 

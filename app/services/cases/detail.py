@@ -29,7 +29,7 @@ from sqlmodel import SQLModel, col
 from app.auth.policy import sees_actions_of
 from app.auth.principal import Principal
 from app.clock import clock
-from app.db import RetryingSession
+from app.db import Autocommit, RetryingSession
 from app.errors import NotFound
 from app.models import (
     Action,
@@ -173,11 +173,18 @@ class CaseDetailParts:
     ticks: list[ChecklistTick]
 
 
-async def load_case_detail(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseDetailParts:
+async def load_case_detail(
+    session: AsyncSession | Autocommit, principal: Principal, case_id: uuid.UUID
+) -> CaseDetailParts:
+    """In the session's transaction, or as the first statement on a connection outside any
+    (Database.autocommit: one consistent snapshot either way)."""
     now = clock.now()
-    driver = await cast(RetryingSession, session).driver()
-    row = await driver.fetchrow(_COMPILED.sql, *_COMPILED.args({
-        "case_id": case_id, "today": now.date(), "now": now, "memberships": sorted(principal.membership_ids())}))
+    args = _COMPILED.args({
+        "case_id": case_id, "today": now.date(), "now": now, "memberships": sorted(principal.membership_ids())})
+    if isinstance(session, Autocommit):
+        row = await session.first(_COMPILED.sql, *args)
+    else:
+        row = await (await cast(RetryingSession, session).driver()).fetchrow(_COMPILED.sql, *args)
     if row is None:
         raise NotFound("case")
     parts_at = len(_CASE_COLUMNS) + len(_CLIENT_COLUMNS)  # the columns come in the statement's order

@@ -23,6 +23,7 @@ from app.auth.policy import (
     visible_referrals,
 )
 from app.auth.principal import Principal
+from app.db import Autocommit
 from app.models import Action, Case, Referral
 from app.models.enums import Label, Phase, Role
 from app.schemas.agreements import ChecklistOut
@@ -83,7 +84,9 @@ async def case_detail(session: AsyncSession, principal: Principal, loaded: lifec
     return case_detail_of(principal, await detail_service.load_case_detail(session, principal, loaded.case.id))
 
 
-async def load_case_detail(session: AsyncSession, principal: Principal, case_id: uuid.UUID) -> CaseDetailParts:
+async def load_case_detail(
+    session: AsyncSession | Autocommit, principal: Principal, case_id: uuid.UUID
+) -> CaseDetailParts:
     """Everything the case detail shows, in one statement: `parts.loaded.target` goes to the
     policy, then `case_detail_of` shapes it (no further SQL)."""
     return await detail_service.load_case_detail(session, principal, case_id)
