@@ -43,10 +43,12 @@ async def list_cases(
     guard: GuardDep, page: PagingDep, conference_id: uuid.UUID | None = None, phase: Phase | None = None
 ) -> Response:
     # A PageOut written as JSON: the items as the read path has them written (CaseSummary's bytes).
-    items, total = guard.deliver(await reads.case_list_json(
-        guard.session, guard.principal, conference_id=conference_id, phase=phase, limit=page.limit,
-        offset=page.offset,
-    ))
+    # Outside any transaction, as case detail: the page's one statement, then its access-log rows.
+    async with guard.autocommit() as connection:
+        items, total = await guard.deliver_now(await reads.case_list_json(
+            connection, guard.principal, conference_id=conference_id, phase=phase, limit=page.limit,
+            offset=page.offset,
+        ), connection)
     body = orjson.dumps({"items": orjson.Fragment(items), "total": total, "limit": page.limit, "offset": page.offset,
                          "next": page.next_link(total)})
     return Response(body, media_type="application/json")

@@ -24,7 +24,7 @@ from sqlmodel import col
 from app.auth.policy import CaseVisibilityShape, case_visibility, visible_cases
 from app.auth.principal import Principal
 from app.clock import clock
-from app.db import RetryingSession
+from app.db import Autocommit, RetryingSession
 from app.models import Action, Case, CaseFlag, Client
 from app.models.enums import Phase
 from app.models.predicates import action_is_open, action_is_overdue
@@ -109,7 +109,7 @@ class CasePage:
 
 
 async def case_page(
-    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    session: AsyncSession | Autocommit, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
     limit: int, offset: int, filters: CaseFilter | None = None,
 ) -> CasePage:
     """The cases the caller may see (the policy's `case_visibility` and `visible_cases`), newest first, filtered."""
@@ -138,6 +138,9 @@ async def case_page(
         if filters.client_name:
             params["name_conferences"] = list(filters.name_conferences)
     statement = _statement(shape, conference_id is not None, phase is not None, tuple(named))
-    driver = await cast(RetryingSession, session).driver()
-    total, items = await driver.fetchrow(statement.sql, *statement.args(params))
+    if isinstance(session, Autocommit):  # the first statement on a connection outside any transaction
+        total, items = await session.first(statement.sql, *statement.args(params))
+    else:
+        total, items = await (await cast(RetryingSession, session).driver()).fetchrow(
+            statement.sql, *statement.args(params))
     return CasePage(items, total)

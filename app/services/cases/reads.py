@@ -163,7 +163,7 @@ async def case_list(
 
 
 async def case_list_json(
-    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    session: AsyncSession | Autocommit, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
     limit: int, offset: int,
 ) -> Read[tuple[str, int]]:
     """`case_list` for the API: the page as the JSON array PostgreSQL wrote (the bytes of the
@@ -186,7 +186,7 @@ def _listed(resource_id: str, case_id: uuid.UUID, conference_id: uuid.UUID, clie
 
 
 async def _case_page(
-    session: AsyncSession, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
+    session: AsyncSession | Autocommit, principal: Principal, *, conference_id: uuid.UUID | None, phase: Phase | None,
     limit: int, offset: int, filters: lifecycle.CaseFilter | None,
 ) -> tuple[listing.CasePage, tuple[Access, ...]]:
     searched: tuple[Access, ...] = ()
