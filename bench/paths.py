@@ -263,10 +263,20 @@ async def capture(paths: list[Path_], settings: Settings, tokens: dict[str | Non
 
 # --- servers -------------------------------------------------------------------------------------------
 
-def _serve(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _serve(target: str, port: int, workers: int, env: dict[str, str], log: Path | None = None
+           ) -> subprocess.Popen[bytes]:
+    """`log`: where the server's output goes (the service's request lines at INFO, as in
+    production, written to a file: not through the terminal or a pipe read by another process on
+    the same cores)."""
     cmd = [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
-    return subprocess.Popen(cmd, env={**os.environ, **env}, cwd=PROJECT_ROOT, start_new_session=True)
+    output = log.open("ab") if log is not None else None
+    try:
+        return subprocess.Popen(cmd, env={**os.environ, **env}, cwd=PROJECT_ROOT, start_new_session=True,
+                                stdout=output, stderr=output)
+    finally:
+        if output is not None:
+            output.close()
 
 
 def _stop(process: subprocess.Popen[bytes] | None) -> None:
@@ -507,10 +517,10 @@ async def main_async(args: argparse.Namespace, measured: list[Path_] | None = No
         env = {"DATABASE_URL": app_url, "MIGRATION_DATABASE_URL": owner_url, "DEV_IDP_ENABLED": "false",
                "LOAD_DEMO_DATA": "false", "SCHEDULER_ENABLED": "false", "DATA_DIR": str(workdir),
                "DB_POOL_SIZE": "10"}
-        ours_server = _serve("app.main:create_app", ours_port, args.workers, env)
+        ours_server = _serve("app.main:create_app", ours_port, args.workers, env, workdir / "ours.log")
         bare_server = _serve("bench.bare:create_app", bare_port, args.workers,
                              {"BENCH_BARE_DSN": app_url.replace("postgresql+asyncpg://", "postgresql://"),
-                              "BENCH_BARE_SPEC": str(spec)})
+                              "BENCH_BARE_SPEC": str(spec)}, workdir / "bare.log")
         ours_base, bare_base = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{bare_port}"
         await asyncio.to_thread(wait_healthy, ours_base)
         await asyncio.to_thread(_wait, f"{bare_base}/bare/hello")

@@ -155,8 +155,9 @@ async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) 
     # UTF-8 JSON text holds a NUL character only as the escape \u0000 (the parser refuses a raw
     # control character); binary mode's headers are read apart from the body, so checked.
     may_hold_nul = binary or json.detect_encoding(raw) != "utf-8" or b"\\u0000" in raw
+    # The session is opened only when an event takes the general way (not the single statement).
     result = await service.ingest(
-        guard.session, guard.principal, guard.audit, items, batch=batch, binary=binary, settings=settings,
+        lambda: guard.session, guard.principal, guard.audit, items, batch=batch, binary=binary, settings=settings,
         may_hold_nul=may_hold_nul, db=guard.db,
     )
     body: Any = {"receipts": result.receipts} if batch else result.receipts[0]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -185,7 +186,7 @@ async def _resolve_and_insert(
 
 
 async def ingest(
-    session: AsyncSession,
+    session: AsyncSession | Callable[[], AsyncSession],
     principal: Principal,
     audit: AuditTrail,
     items: list[Any],
@@ -200,8 +201,9 @@ async def ingest(
     problems name headers and the body instead of attributes of a JSON object; `may_hold_nul=False`:
     the caller knows no string in them holds a NUL character. With `db`, a single event is stored
     in one statement outside the session when it can be (app/services/events/single.py)."""
+    session_of = session if callable(session) else (lambda: session)
     try:
-        return await _ingest(session, principal, audit, items, batch=batch, settings=settings,
+        return await _ingest(session_of, principal, audit, items, batch=batch, settings=settings,
                              may_hold_nul=may_hold_nul, db=db)
     except (UnprocessableEntity, Conflict) as exc:
         if binary and isinstance(exc.extra.get("errors"), list):
@@ -213,7 +215,7 @@ async def ingest(
 
 
 async def _ingest(
-    session: AsyncSession,
+    session_of: Callable[[], AsyncSession],
     principal: Principal,
     audit: AuditTrail,
     items: list[Any],
@@ -276,6 +278,7 @@ async def _ingest(
             EVENTS_RECEIVED.labels("stored").inc(1)
             return IngestResult(receipts=[receipt(done.id, event.source, event.event_id, done.received_at)], stored=1)
 
+    session = session_of()  # the general way, in the request's session
     # The happy path costs one statement: resolve the references and insert the events of those
     # that resolved (ON CONFLICT DO NOTHING). Only what did not insert, or did not resolve, is looked
     # up among the stored events; an error rolls the insert back with the request.
