@@ -215,7 +215,10 @@ def start_server(
         "warning",
         "--no-access-log",
     ]
-    return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, start_new_session=True)
+    # The request lines (INFO, as in production) go to a file in the work directory: not through
+    # the terminal or a pipe read by another process on the same cores.
+    with (data_dir / "server.log").open("ab") as output:
+        return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, start_new_session=True, stdout=output, stderr=output)
 
 
 def wait_healthy(base: str, timeout: float = 60) -> None:
