@@ -285,6 +285,18 @@ class RequestSession:
         if self._session is not None:
             await self._session.close()
 
+    @contextlib.asynccontextmanager
+    async def edge(self) -> AsyncIterator[RequestSession]:
+        """The request's edge: commit on success, roll back on any error, close."""
+        try:
+            yield self
+            await self.commit()
+        except BaseException as exc:
+            await self.rollback(exc)
+            raise
+        finally:
+            await self.close()
+
 
 class Autocommit:
     """A pool connection used outside any transaction (Database.autocommit): `driver` (asyncpg),
@@ -340,15 +352,8 @@ class Database:
 
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Request-scoped session: the edge commits on success and rolls back on any error."""
-        opened = RequestSession(self)
-        try:
+        async with RequestSession(self).edge() as opened:
             yield opened.get()
-            await opened.commit()
-        except BaseException as exc:
-            await opened.rollback(exc)
-            raise
-        finally:
-            await opened.close()
 
     @contextlib.asynccontextmanager
     async def autocommit_driver(self) -> AsyncIterator[tuple[asyncpg.Connection, dict[Any, Any]]]:

@@ -379,15 +379,8 @@ async def get_guard(request: Request) -> AsyncIterator[Guard]:
     route asks for these two. The principal comes first: no session is opened for a refused token."""
     principal = await _caller(request, request.headers.get("authorization"))
     db: Database = request.app.state.db
-    opened = RequestSession(db)  # a session only when the route asks for one
-    try:
+    async with RequestSession(db).edge() as opened:  # a session only when the route asks for one
         yield Guard(principal, opened, db)
-        await opened.commit()
-    except BaseException as exc:
-        await opened.rollback(exc)
-        raise
-    finally:
-        await opened.close()
 
 
 # scope="function", as SessionDep: the commit runs before the answer is sent.

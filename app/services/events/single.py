@@ -104,16 +104,21 @@ class Stored:
     link: Link
 
 
-_STORE = """
-WITH linked AS (
-    SELECT cl.id AS client_id, cl.client_number, c.id AS case_id, c.conference_id, c.phase, c.case_director_id,
+# How a partner's reference resolves to its client's case (also intake.py's batch statement): the
+# organisation is $1; the caller adds which references, and the order among a client's cases.
+RESOLVED = """
+    cl.id AS client_id, cl.client_number, c.id AS case_id, c.conference_id, c.phase, c.case_director_id,
            EXISTS (SELECT FROM aftercare_watch w WHERE w.case_id = c.id) AS watched,
            EXISTS (SELECT FROM signal_snooze s WHERE s.case_id = c.id AND s.ended_at IS NULL) AS snoozed
     FROM client_reference r
     JOIN client cl ON cl.id = r.client_id
     JOIN "case" c ON c.client_id = cl.id
     JOIN conference_organisation co ON co.conference_id = c.conference_id AND co.organisation_id = $1
-    WHERE r.organisation_id = $1::uuid AND r.reference = $2::text AND cl.anonymised_at IS NULL
+    WHERE r.organisation_id = $1 AND cl.anonymised_at IS NULL"""
+
+_STORE = """
+WITH linked AS (
+    SELECT""" + RESOLVED + """ AND r.reference = $2::text
     ORDER BY (c.phase = $3::text), c.opened_at DESC
     LIMIT 1
 ), agreed AS (
@@ -168,7 +173,7 @@ SELECT l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case
        l.snoozed, EXISTS (SELECT FROM agreed) AS agreed, (SELECT count(*) FROM inserted) AS inserted,
        (SELECT count(*) FROM logged) AS logged
 FROM (SELECT) AS one LEFT JOIN linked l ON true
-"""
+"""  # noqa: S608 (only the constant RESOLVED is put in)
 
 
 def _flag_reason(event: ParsedEvent, link: Link, now: datetime, settings: Settings) -> str | None:
