@@ -356,19 +356,13 @@ class Database:
             yield opened.get()
 
     @contextlib.asynccontextmanager
-    async def autocommit_driver(self) -> AsyncIterator[tuple[asyncpg.Connection, dict[Any, Any]]]:
-        """A pool connection's asyncpg connection outside any transaction, and the pool's `info`
-        of that connection (where the access log keeps the connection's chain, app/audit.py): each
-        statement run on it is its own transaction (PostgreSQL's implicit one), for hot paths that
-        write everything in one statement without BEGIN and COMMIT round trips. A connection
-        fault invalidates the connection, so the pool does not hand it out again."""
-        async with self.autocommit() as connection:
-            yield connection.driver, connection.info
-
-    @contextlib.asynccontextmanager
     async def autocommit(self) -> AsyncIterator[Autocommit]:
-        """As `autocommit_driver`, with `Autocommit.first`: the first statement, retried once on a
-        fresh connection when the one checked out turns out to be dropped (no pre-ping)."""
+        """A pool connection used outside any transaction (`Autocommit`: its asyncpg connection, and
+        the pool's `info` of it, where the access log keeps the connection's chain): each statement
+        is its own transaction (PostgreSQL's implicit one), for hot paths without BEGIN and COMMIT
+        round trips. `Autocommit.first` runs the first statement, retried once on a fresh
+        connection when the one checked out turns out to be dropped (no pre-ping). A connection
+        fault invalidates the connection, so the pool does not hand it out again."""
         connection = Autocommit(self)
         await connection.open()
         try:

@@ -572,15 +572,9 @@ SELECT n.id, n.case_id, n.kind, n.reason, n.label, n.severity, n.source_event_id
 FROM json_to_recordset($2::json)
      AS n(id uuid, case_id uuid, kind text, reason text, label text, severity text, source_event_id uuid,
           count int, last_seen_at timestamptz)
-ON CONFLICT (case_id, kind) WHERE cleared_at IS NULL DO UPDATE SET
-    count = f.count + excluded.count,
-    last_seen_at = greatest(f.last_seen_at, excluded.last_seen_at),
-    severity = CASE WHEN array_position($3::text[], excluded.severity) > array_position($3::text[], f.severity)
-                    THEN excluded.severity ELSE f.severity END,
-    notified_at = CASE WHEN excluded.last_seen_at > coalesce(f.notified_at, f.created_at) + $4::interval
-                       THEN excluded.last_seen_at ELSE f.notified_at END
+""" + single.count_up("$3", "$4") + """
 RETURNING id, case_id, kind, notified_at, (xmax = 0) AS inserted
-"""
+"""  # noqa: S608 (only single.count_up's constant text is put in)
 
 
 async def _fold_flags(

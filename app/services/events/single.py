@@ -116,6 +116,23 @@ RESOLVED = """
     JOIN conference_organisation co ON co.conference_id = c.conference_id AND co.organisation_id = $1
     WHERE r.organisation_id = $1 AND cl.anonymised_at IS NULL"""
 
+
+def count_up(severity_order: str, fold_window: str) -> str:
+    """An open flag of the kind counted up instead of a second one (the partial unique index
+    `uq_case_flag_open`), as the single-event and the batch statements write it: the count, the
+    latest sighting, the worse severity (`severity_order`: the parameter with SEVERITY_ORDER), and
+    a new notification time when the repeat lies beyond the fold window (`fold_window`: the
+    parameter with the interval)."""
+    return f"""ON CONFLICT (case_id, kind) WHERE cleared_at IS NULL DO UPDATE SET
+        count = f.count + excluded.count,
+        last_seen_at = greatest(f.last_seen_at, excluded.last_seen_at),
+        severity = CASE WHEN array_position({severity_order}::text[], excluded.severity)
+                             > array_position({severity_order}::text[], f.severity)
+                        THEN excluded.severity ELSE f.severity END,
+        notified_at = CASE WHEN excluded.last_seen_at > coalesce(f.notified_at, f.created_at) + {fold_window}::interval
+                           THEN excluded.last_seen_at ELSE f.notified_at END"""
+
+
 _STORE = """
 WITH linked AS (
     SELECT""" + RESOLVED + """ AND r.reference = $2::text
@@ -140,13 +157,7 @@ WITH linked AS (
     SELECT gen_random_uuid(), $6, $16, $23::text, $19, $20, i.id, $18, 1, $17, $17
     FROM inserted i
     WHERE $23::text IS NOT NULL
-    ON CONFLICT (case_id, kind) WHERE cleared_at IS NULL DO UPDATE SET
-        count = f.count + excluded.count,
-        last_seen_at = greatest(f.last_seen_at, excluded.last_seen_at),
-        severity = CASE WHEN array_position($24::text[], excluded.severity) > array_position($24::text[], f.severity)
-                        THEN excluded.severity ELSE f.severity END,
-        notified_at = CASE WHEN excluded.last_seen_at > coalesce(f.notified_at, f.created_at) + $25::interval
-                           THEN excluded.last_seen_at ELSE f.notified_at END
+    """ + count_up("$24", "$25") + """
     RETURNING id, notified_at, (xmax = 0) AS opened
 ), told AS (
     SELECT id AS flag_id FROM flag WHERE opened OR notified_at = $17
@@ -173,7 +184,7 @@ SELECT l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case
        l.snoozed, EXISTS (SELECT FROM agreed) AS agreed, (SELECT count(*) FROM inserted) AS inserted,
        (SELECT count(*) FROM logged) AS logged
 FROM (SELECT) AS one LEFT JOIN linked l ON true
-"""  # noqa: S608 (only the constant RESOLVED is put in)
+"""  # noqa: S608 (only the constants RESOLVED and count_up's text are put in)
 
 
 def _flag_reason(event: ParsedEvent, link: Link, now: datetime, settings: Settings) -> str | None:
@@ -197,8 +208,8 @@ async def store_single(
         return None
     for attempt in (0, 1):
         try:
-            async with db.autocommit_driver() as (driver, info):
-                return await _store(driver, info, principal, event, now=now, label=label, settings=settings,
+            async with db.autocommit() as connection:
+                return await _store(connection.driver, connection.info, principal, event, now=now, label=label, settings=settings,
                                      notification_kind=notification_kind, notification_ref=notification_ref,
                                      outbound_type=outbound_type, severity_order=severity_order)
         except Exception as exc:
