@@ -61,6 +61,7 @@ from app.models import (
 from app.models.enums import OrganisationKind, Phase, Role
 from app.services.agreements import sharing
 from app.services.events import aftercare, single
+from app.services.events.single import Link
 from app.services.events.single import json_param as _json
 
 CASE_FLAGGED = "case.flagged"
@@ -70,18 +71,6 @@ UNKNOWN_REFERENCE = "The subject is not a client reference of your organisation 
 
 # A relapse in these forms reaches the neighbourhood team during an aftercare watch.
 AFTERCARE_ALERT_TYPES = frozenset({EventType.relapse, EventType.overdose})
-
-
-@dataclass(frozen=True)
-class Linked:
-    client_id: uuid.UUID
-    client_number: str
-    case_id: uuid.UUID
-    conference_id: uuid.UUID
-    phase: str
-    case_director_id: uuid.UUID | None
-    watched: bool = False  # the case has an aftercare watch (current or past)
-    snoozed: bool = False  # the case has a snooze in force
 
 
 @dataclass(frozen=True)
@@ -150,7 +139,7 @@ SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, coalesce(array_agg(
 
 async def _resolve_and_insert(
     session: AsyncSession, principal: Principal, now: datetime, events: list[dict[str, Any]]
-) -> tuple[dict[str, Linked], set[uuid.UUID]]:
+) -> tuple[dict[str, Link], set[uuid.UUID]]:
     """Resolve the events' subjects (reference -> the client's case in a conference the
     organisation takes part in: an open case first, else the most recent one) and store the
     events whose subject resolved, unless stored before: the links, and the ids stored."""
@@ -166,13 +155,13 @@ async def _resolve_and_insert(
         now,
         _json(events),
     )
-    linked: dict[str, Linked] = {}
+    linked: dict[str, Link] = {}
     stored: set[uuid.UUID] = set()
     for ref, client_id, number, case_id, conference_id, phase, director, watched, snoozed, ids in rows:
         if ref is None:
             stored.update(ids)
         else:
-            linked[ref] = Linked(client_id, number, case_id, conference_id, phase, director, watched, snoozed)
+            linked[ref] = Link(client_id, number, case_id, conference_id, phase, director, watched, snoozed)
     return linked, stored
 
 
@@ -420,7 +409,7 @@ class _Fold:
 
     case_id: uuid.UUID
     kind: EventType
-    link: Linked
+    link: Link
     first: StoredEvent
     count: int = 1
     last_seen: datetime | None = None
@@ -450,7 +439,7 @@ class _Snooze:
 
 
 async def _effects(
-    session: AsyncSession, settings: Settings, events: list[StoredEvent], linked: dict[str, Linked],
+    session: AsyncSession, settings: Settings, events: list[StoredEvent], linked: dict[str, Link],
     sender: uuid.UUID,
 ) -> None:
     """Flags, aftercare watches, notifications and outbox rows, in the event's own time order.
@@ -658,7 +647,7 @@ async def _tell(session: AsyncSession, told: list[tuple[_Fold, uuid.UUID]]) -> N
     )
 
 
-async def _alert_neighbourhood_team(session: AsyncSession, link: Linked, event: StoredEvent) -> None:
+async def _alert_neighbourhood_team(session: AsyncSession, link: Link, event: StoredEvent) -> None:
     members = (
         await session.execute(
             sa.select(col(Membership.id))

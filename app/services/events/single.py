@@ -61,7 +61,8 @@ _HEAD_MOVED = "P7513"  # access_log_append_strict (migration events16_01)
 
 @dataclass(frozen=True)
 class Link:
-    """What the subject resolved to, as the statement compares it."""
+    """What a partner's reference resolved to (RESOLVED): its client's case, as the single-event
+    statement compares it and the batch's effects use it."""
 
     client_id: uuid.UUID
     client_number: str
@@ -69,8 +70,8 @@ class Link:
     conference_id: uuid.UUID
     phase: str
     case_director_id: uuid.UUID | None
-    watched: bool
-    snoozed: bool
+    watched: bool  # the case has an aftercare watch (current or past)
+    snoozed: bool  # the case has a snooze in force
 
 
 # (organisation, reference) -> (the link, when it was seen): the hint. Bounded in size and age:
