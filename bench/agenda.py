@@ -231,7 +231,7 @@ async def main(runs: int, explain: bool = False, figures: list[Figure] | None = 
                 assert meeting is not None
                 statements = 0
                 started = time.perf_counter()
-                items = await agenda.build_draft(session, meeting, CADENCE)
+                items = (await agenda.build_draft(session, meeting, CADENCE)).items
                 committing = time.perf_counter()
                 await session.commit()
                 elapsed = time.perf_counter() - started

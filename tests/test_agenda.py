@@ -310,7 +310,7 @@ async def test_statement_count_of_the_draft_is_constant(client, world: World, ow
             async with owner_db.sessions() as s:
                 meeting = await s.get(type(meeting), meeting.id)
                 assert meeting is not None
-                total = await agenda.build_draft(s, meeting, world.a.cadence)
+                total = (await agenda.build_draft(s, meeting, world.a.cadence)).items
                 await s.commit()
         finally:
             sa.event.remove(owner_db.engine.sync_engine, "before_cursor_execute", count)

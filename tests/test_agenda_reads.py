@@ -193,6 +193,48 @@ async def test_regenerating_keeps_the_chairs_choices_in_place(client: httpx.Asyn
         clock.reset()
 
 
+async def test_a_regeneration_logs_an_update_only_for_the_items_it_wrote(client: httpx.AsyncClient, world: World,
+                                                                         owner_db) -> None:
+    """Every client shown is logged as listed; as updated only where the draft wrote the item
+    (new, or its reasons, order, time box or removal changed): regenerating an unchanged agenda
+    changes nobody's item."""
+    clock.freeze(NOW)
+    try:
+        async with owner_db.sessions() as s:
+            meeting = await add_meeting(s, world)
+            due = []
+            for i in range(3):
+                case = await add_case(s, world, name=f"Evaluatie {i}")
+                case.next_review_date = NOW.date()
+                due.append(case)
+            await s.commit()
+
+        async def logged(response: httpx.Response) -> dict[str, list[str]]:
+            assert response.status_code == 200, response.text
+            async with owner_db.engine.connect() as conn:
+                rows = (await conn.execute(sa.text(
+                    "SELECT action, client_number FROM access_log WHERE request_id = :r AND resource_type = 'agenda'"
+                ), {"r": response.headers["x-request-id"]})).all()
+            return {action: sorted(n for a, n in rows if a == action) for action in ("list", "update")}
+
+        first = await chair_post(client, world, meeting.id, "/agenda/draft")
+        numbers = sorted(i["client_number"] for i in first.json()["items"])
+        assert len(numbers) == 3 and await logged(first) == {"list": numbers, "update": numbers}
+        unchanged = await chair_post(client, world, meeting.id, "/agenda/draft")
+        assert [i["id"] for i in unchanged.json()["items"]] == [i["id"] for i in first.json()["items"]]
+        assert await logged(unchanged) == {"list": numbers, "update": []}
+        async with owner_db.sessions() as s:  # one review date passed: that item's reason reads otherwise
+            await s.execute(sa.text("UPDATE \"case\" SET next_review_date = :d WHERE id = :i"),
+                            {"d": NOW.date() - timedelta(days=1), "i": due[0].id})
+            await s.commit()
+        changed = await chair_post(client, world, meeting.id, "/agenda/draft")
+        item = next(i for i in changed.json()["items"] if i["case_id"] == str(due[0].id))
+        assert "verstreken" in item["reasons"][0]["text"]
+        assert await logged(changed) == {"list": numbers, "update": [item["client_number"]]}
+    finally:
+        clock.reset()
+
+
 def test_per_client_access_rows_equal_constructed_ones() -> None:
     """meeting_views.per_client copies an Access field by field (for speed): the copies must be
     the Access that its constructor makes, and stay frozen."""

@@ -168,8 +168,8 @@ async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
 async def regenerate_draft(meeting_id: uuid.UUID, guard: GuardDep, if_match: IfMatch = None) -> Response:
     meeting, cadence = await service.load_meeting_and_cadence(guard.session, meeting_id)  # locked, one statement
     await _may_change(guard, meeting, Op.agenda_edit, if_match)
-    await agenda_service.build_draft(guard.session, meeting, cadence)
-    return await _agenda(guard, meeting_id, change="update")
+    drafted = await agenda_service.build_draft(guard.session, meeting, cadence)
+    return await _agenda(guard, meeting_id, change="update", changed_items=drafted.changed)
 
 
 @router.post(

@@ -270,8 +270,8 @@ async def regenerate_draft(meeting_id: uuid.UUID, request: Request, ctx: Ctx) ->
 
     async def change(meeting: Meeting, role: str | None) -> str:
         conference = await meeting_service.load_conference(ctx.guard.session, meeting.conference_id)
-        await agenda_service.build_draft(ctx.guard.session, meeting, conference.cadence)
-        await views.agenda_for(ctx.guard, meeting, role, change="update", shown=False)
+        drafted = await agenda_service.build_draft(ctx.guard.session, meeting, conference.cadence)
+        await views.agenda_for(ctx.guard, meeting, role, change="update", changed_items=drafted.changed, shown=False)
         return "agenda"
 
     return await _agenda_change(request, ctx, meeting_id, form, change, done="concept")

@@ -176,8 +176,8 @@ _CANDIDATES_SQL = re.sub(r"(?<!:):(conf|meeting_day|meeting|starts_at|today)\b",
 # updated in place where they changed (their ids stay stable across regenerations; an unchanged
 # item is not written again) or inserted, the items the chair added keep their order after them, and the meeting gets its next version ($4: the version
 # read). The data-modifying parts touch disjoint rows (chair's or automatic, among the
-# candidates or not). Returns the new version (NULL: someone changed the meeting in between) and
-# the number of visible items. $1 meeting, $3 now.
+# candidates or not). Returns the new version (NULL: someone changed the meeting in between), the
+# number of visible items and the ids of the items it inserted or changed. $1 meeting, $3 now.
 _REPLACE_ITEMS = """
 WITH input AS (
     SELECT * FROM json_to_recordset($2::json)
@@ -218,6 +218,7 @@ upsert AS (
            agenda_item.removed)
           IS DISTINCT FROM (EXCLUDED.reasons, EXCLUDED.urgency, EXCLUDED.position, EXCLUDED.time_box_minutes,
                             EXCLUDED.removed)
+    RETURNING agenda_item.id
 ),
 shown AS (SELECT count(*) AS n FROM numbered WHERE NOT removed),
 kept AS (
@@ -229,13 +230,15 @@ chair AS (
     FROM kept k
     WHERE a.meeting_id = $1 AND a.added_by_chair AND coalesce(a.case_id, a.referral_id) = k.subject
       AND a.position <> k.n + (SELECT n FROM shown)
+    RETURNING a.id
 ),
 bumped AS (
     UPDATE meeting SET version = version + 1, updated_at = $3, agenda_generated_at = $3
     WHERE id = $1 AND version = $4
     RETURNING version
 )
-SELECT (SELECT version FROM bumped) AS version, (SELECT n FROM shown) + (SELECT count(*) FROM kept) AS items
+SELECT (SELECT version FROM bumped) AS version, (SELECT n FROM shown) + (SELECT count(*) FROM kept) AS items,
+       ARRAY(SELECT id FROM upsert UNION ALL SELECT id FROM chair) AS changed
 """
 
 
@@ -363,11 +366,17 @@ async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence
     return found
 
 
-async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> int:
+@dataclass(frozen=True)
+class Drafted:
+    items: int  # visible on the agenda
+    changed: frozenset[uuid.UUID]  # the items written: inserted, or changed (reasons, order, time box, removal)
+
+
+async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> Drafted:
     """(Re)generate the draft: automatic items are recomputed (kept, updated, added or dropped);
     items the chair added stay (at the end); subjects the chair removed stay removed. Two
     statements (what needs discussing, then `_REPLACE_ITEMS`), whatever the number of items.
-    Returns the number of visible items."""
+    An item that comes out as it was is not written again, and is not among `changed`."""
     if meeting.agenda_status == AgendaStatus.published:
         raise Conflict("The agenda is published; reopen it before regenerating the draft.")
     require_open(meeting, "agenda")
@@ -379,13 +388,13 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
         default=str,  # asyncpg's UUIDs
     ).decode()
     driver = await cast(RetryingSession, session).driver()
-    version, shown = await driver.fetchrow(_REPLACE_ITEMS, meeting.id, items, now, meeting.version)
+    version, shown, changed = await driver.fetchrow(_REPLACE_ITEMS, meeting.id, items, now, meeting.version)
     if version is None:
         raise PreconditionFailed("This meeting was changed by someone else at the same moment; read it again.")
     # What the statement wrote, as the ORM object's loaded state (no change left for a flush).
     for key, value in (("version", version), ("updated_at", now), ("agenda_generated_at", now)):
         set_committed_value(meeting, key, value)
-    return int(shown)
+    return Drafted(int(shown), frozenset(uuid.UUID(bytes=i.bytes) for i in changed))
 
 
 # The agenda as its reader sees it, in one statement on the session's asyncpg connection (issue 16):
