@@ -53,6 +53,26 @@ class Access:
     role: str | None = None
 
 
+@dataclass(frozen=True)
+class EachOf(Access):
+    """One access to each of many objects alike (the cases of a list page): the fields are the
+    rows' common ones (conference_id, case_id, resource_id and client_number left out), and
+    `objects` gives per row (resource_id, case_id, conference_id, client_number), the ids of
+    resource and case as text, as PostgreSQL writes a uuid (the canonical text is the same). The access log has one row per object, exactly as for that many
+    `Access` values (`AuditTrail.rows_of`), without an object and a parsed UUID per row."""
+
+    objects: tuple[tuple[str | None, str | None, uuid.UUID | None, str | None], ...] = ()
+
+    def each(self) -> list[Access]:
+        """The single accesses (for the paths that take them one by one)."""
+        return [replace(self.template(), resource_id=resource_id, case_id=uuid.UUID(case_id) if case_id else None,
+                        conference_id=conference_id, client_number=client_number)
+                for resource_id, case_id, conference_id, client_number in self.objects]
+
+    def template(self) -> Access:
+        return Access(**{name: getattr(self, name) for name in Access.__dataclass_fields__})
+
+
 T = TypeVar("T")
 
 
@@ -210,24 +230,70 @@ def _pads(key: bytes) -> tuple[Any, Any]:
     return (hashlib.sha256(block.translate(hmac.trans_36)), hashlib.sha256(block.translate(hmac.trans_5C)))
 
 
-def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
-    """Link the rows into `chain` after `prev` (in place): the new head, and per row its
-    canonical text and row_hash."""
+# A row's canonical text in three runs of CHAINED_COLUMNS: what all rows of one call of
+# `AuditTrail.rows_of` share (who, when; outcome, request), and what varies per row.
+SHARED_HEAD = ("occurred_at", "actor_issuer", "actor_subject", "actor_name", "actor_kind", "organisation_id")
+VARYING = ("role", "conference_id", "client_number", "case_id", "resource_type", "resource_id", "action", "part",
+           "basis")
+SHARED_TAIL = ("outcome", "request_id", "source_address")
+assert CHAINED_COLUMNS == ("chain", *SHARED_HEAD, *VARYING, *SHARED_TAIL, "prev_hash")
+_shared_head = operator.itemgetter(*SHARED_HEAD)
+_varying = operator.itemgetter(*VARYING)
+_shared_tail = operator.itemgetter(*SHARED_TAIL)
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Access-log rows that share the columns of SHARED_HEAD and SHARED_TAIL (the rows of one call
+    of `AuditTrail.rows_of`: one caller, one time, one outcome), those values once and per row
+    the values of VARYING, in that order. Sealed without a dict per row; each row's canonical
+    text is byte for byte `canonical_bytes` of its values (tests/test_audit_seal.py)."""
+
+    shared: tuple[Any, ...]  # SHARED_HEAD's values
+    tail: tuple[Any, ...]  # SHARED_TAIL's values
+    varying: list[tuple[Any, ...]]  # per row, VARYING's values
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any]) -> Rows:
+        """One row from its column values (`entry_values`, a row added as an object)."""
+        return cls(_shared_head(values), _shared_tail(values), [_varying(values)])
+
+    def __len__(self) -> int:
+        return len(self.varying)
+
+
+def seal_rows(batches: list[Rows], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
+    """Link the rows into `chain` after `prev`: the new head, and per row its canonical text and
+    row_hash. The shared columns are written (and hashed into the HMAC's inner state) once per
+    batch; per row only its varying values, the shared tail and the link."""
     texts: list[bytes] = []
     hashes: list[str] = []
     inner_pad, outer_pad = _pads(key)
-    for row in rows:
-        row["chain"] = chain
-        row["prev_hash"] = prev
-        text = canonical_bytes(row)
-        inner = inner_pad.copy()
-        inner.update(text)
-        outer = outer_pad.copy()
-        outer.update(inner.digest())
-        prev = row["row_hash"] = outer.hexdigest()
-        texts.append(text)
-        hashes.append(prev)
+    dumps, option = orjson.dumps, orjson.OPT_UTC_Z
+    for rows in batches:
+        shared = rows.shared
+        occurred_at = shared[0]
+        if occurred_at is not None and occurred_at.tzinfo is not UTC:  # as canonical_bytes
+            shared = (occurred_at.astimezone(UTC), *shared[1:])
+        head = dumps((chain, *shared), default=_uuid_text, option=option)[:-1] + b","
+        tail = b"," + dumps(rows.tail, default=_uuid_text)[1:-1] + b',"'
+        inner_head = inner_pad.copy()
+        inner_head.update(head)
+        for varying in rows.varying:
+            rest = b"".join((dumps(varying, default=_uuid_text)[1:-1], tail, prev.encode("ascii"), b'"]'))
+            inner = inner_head.copy()
+            inner.update(rest)
+            outer = outer_pad.copy()
+            outer.update(inner.digest())
+            prev = outer.hexdigest()
+            texts.append(head + rest)
+            hashes.append(prev)
     return prev, texts, hashes
+
+
+def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
+    """`seal_rows` for rows given as their column values (`entry_values`): a single partner event."""
+    return seal_rows([Rows.of(row) for row in rows], chain, prev, key)
 
 
 # One statement appends a request's rows: access_log_append (migrations 0011_accesslog_keyed and
@@ -239,7 +305,7 @@ _CLAIM = "SELECT lane, head, claimed FROM access_log_claim()"
 _APPEND = "SELECT access_log_append($1::smallint, $2::text, $3::jsonb, $4::text)"
 
 
-def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+def _append(session: Session, rows: list[Rows]) -> None:
     """Runs in the session's `before_commit` hook (synchronous, inside SQLAlchemy's greenlet), on
     the asyncpg connection of the session's transaction: two prepared statements at most, without
     SQLAlchemy's statement building per request."""
@@ -257,7 +323,7 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> None:
     key = row_key(chain_secret())
     chain, head = state[0], state[1]
     for _attempt in range(5):
-        new_head, texts, hashes = seal(rows, chain, head, key)
+        new_head, texts, hashes = seal_rows(rows, chain, head, key)
         actual = await_only(driver.fetchval(
             _APPEND, chain, head, (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes)))
         if actual is None:
@@ -287,7 +353,7 @@ def _collect_added_rows(session: Session, *_flush_args: Any) -> None:
         pending = session.info.setdefault(_ADDED_ROWS, [])  # counted by their writers' metrics
         for entry in entries:
             session.expunge(entry)
-            pending.append({c: getattr(entry, c) for c in _VALUE_COLUMNS})
+            pending.append(Rows.of({c: getattr(entry, c) for c in _VALUE_COLUMNS}))
 
 
 @event.listens_for(Session, "before_commit")
@@ -298,7 +364,7 @@ def _insert_pending_rows(session: Session) -> None:
     rows = allowed + (session.info.pop(_ADDED_ROWS, None) or [])
     if rows:
         _append(session, rows)
-        ACCESS_LOG_ROWS.labels("allowed").inc(len(allowed))
+        ACCESS_LOG_ROWS.labels("allowed").inc(sum(map(len, allowed)))
 
 
 @event.listens_for(Session, "after_commit")
@@ -347,7 +413,10 @@ class AuditTrail:
     def allowed(self, *accesses: Access) -> None:
         """Collect the rows in the request's session: they are inserted in one statement at
         commit, together with the request's writes (or the read is refused when they cannot be)."""
-        self.session.info.setdefault(PENDING_ROWS, []).extend(self.rows_of(*accesses))
+        pending = self.session.info.setdefault(PENDING_ROWS, [])
+        rows = self.rows_of(*accesses)
+        if rows:
+            pending.append(rows)
 
     async def append_now(self, driver: Any, info: dict[Any, Any], *accesses: Access) -> None:
         """Append the rows at once, on a connection outside any transaction (Database.autocommit):
@@ -359,7 +428,7 @@ class AuditTrail:
         lane = await claim_lane(driver, info)
         key = row_key(chain_secret())
         for _attempt in range(5):
-            new_head, texts, hashes = seal(rows, lane[0], lane[1], key)
+            new_head, texts, hashes = seal_rows([rows], lane[0], lane[1], key)
             actual = await driver.fetchval(
                 _APPEND, lane[0], lane[1], (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes))
             if actual is None:  # appended: the chain's head is this request's last row
@@ -369,12 +438,15 @@ class AuditTrail:
             lane[1] = actual  # sealed on a stale head: seal again on the actual one
         raise RuntimeError("the access log's chain kept moving under this connection")
 
-    def rows_of(self, *accesses: Access) -> list[dict[str, Any]]:
-        """The allowed rows of these accesses, with the role and basis the policy granted."""
-        now = clock.now()  # the rows of one call are one access: one time
-        granted, granted_basis = self._granted, self._granted_basis  # as `_with_role`, without a copy per row
+    def rows_of(self, *accesses: Access) -> Rows:
+        """The allowed rows of these accesses, with the role and basis the policy granted: the
+        values `entry_values` gives each, without a dict per row (one caller, one time)."""
         principal = self.principal
-        rows: list[dict[str, Any]] = []
+        now = clock.now()  # the rows of one call are one access: one time
+        granted, granted_basis = self._granted, self._granted_basis
+        fallback = principal.primary_role or None
+        varying: list[tuple[Any, ...]] = []
+        add = varying.append
         conference_id: Any = _NO_CONFERENCE
         role: str | None = None
         for a in accesses:
@@ -384,16 +456,45 @@ class AuditTrail:
                 if role is None and conference_id is not None:  # as entry_values decides it
                     held = sorted(principal.roles_in(conference_id))
                     role = held[0] if held else None
-            rows.append(entry_values(principal, a, outcome="allowed", now=now, role=role,
-                                     basis=granted_basis.get(a.case_id) if granted_basis else None))
-        return rows
+            if type(a) is EachOf:
+                self._add_each(a, add, fallback)
+                continue
+            basis = a.basis
+            if basis is None and granted_basis:
+                basis = granted_basis.get(a.case_id)
+            add(((a.role if a.role is not None else role) or fallback, conference_id, a.client_number, a.case_id,
+                 a.resource_type, a.resource_id, a.action, a.part, basis))
+        return Rows((now, principal.issuer, principal.subject, principal.display_name, principal.kind,
+                     principal.organisation_id), ("allowed", principal.request_id, principal.source_address), varying)
+
+    def _add_each(self, each: EachOf, add: Callable[[tuple[Any, ...]], None], fallback: str | None) -> None:
+        """The rows of `each`, one per object, as `rows_of` writes those of single accesses."""
+        granted, granted_basis, principal = self._granted, self._granted_basis, self.principal
+        conference_id: Any = _NO_CONFERENCE
+        role: str | None = None
+        for resource_id, case_id, object_conference, client_number in each.objects:
+            if object_conference is not conference_id:
+                conference_id = object_conference
+                role = each.role
+                if role is None and conference_id is not None:
+                    role = granted.get(conference_id)
+                    if role is None:
+                        held = sorted(principal.roles_in(conference_id))
+                        role = held[0] if held else None
+                role = role or fallback
+            basis = each.basis
+            if basis is None and granted_basis and case_id:
+                basis = granted_basis.get(uuid.UUID(case_id))
+            add((role, conference_id, client_number, case_id, each.resource_type, resource_id, each.action,
+                 each.part, basis))
 
     async def allowed_regardless(self, *accesses: Access) -> None:
         """Write allowed rows in a transaction of their own: for an access that ends in an error
         answer (a search that finds nobody), whose request transaction is rolled back."""
+        single = [one for a in accesses for one in (a.each() if type(a) is EachOf else (a,))]
         await self._write_separately([entry_for(self.principal, self._with_role(a), outcome="allowed")
-                                      for a in accesses])
-        ACCESS_LOG_ROWS.labels("allowed").inc(len(accesses))
+                                      for a in single])
+        ACCESS_LOG_ROWS.labels("allowed").inc(len(single))
 
     def _with_role(self, access: Access) -> Access:
         if access.role is None and access.conference_id in self._granted:

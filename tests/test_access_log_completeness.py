@@ -1137,16 +1137,17 @@ async def test_a_read_whose_log_row_cannot_be_written_is_refused(
         await session.commit()
     import app.audit as audit
 
-    real = audit.entry_values
+    real = audit.AuditTrail.rows_of
+    at = audit.VARYING.index("resource_type")
 
-    def broken(*args, **kwargs):
-        values = real(*args, **kwargs)
+    def broken(self, *accesses):
+        rows = real(self, *accesses)
         # A NOT NULL column left empty: the append fails at commit (an integrity error, the
         # service's own fault; a too-long value would read as refused input, 422).
-        values["resource_type"] = None
-        return values
+        rows.varying[:] = [(*values[:at], None, *values[at + 1:]) for values in rows.varying]
+        return rows
 
-    monkeypatch.setattr(audit, "entry_values", broken)
+    monkeypatch.setattr(audit.AuditTrail, "rows_of", broken)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as raw:
         response = await raw.get(path.format(id=case.id), headers=world.headers("chair"))

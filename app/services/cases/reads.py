@@ -7,13 +7,14 @@ back; they never decide about labels or write log rows themselves."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import replace
 
 import orjson
 from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import Access, Read
+from app.audit import Access, EachOf, Read
 from app.auth.policy import (
     NeedToKnow,
     Op,
@@ -158,8 +159,8 @@ async def case_list(
     page, searched = await _case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
                                       offset=offset, filters=filters)
     items = page.items()
-    return Read((items, page.total), searched + tuple(
-        _listed(str(c.id), c.id, c.conference_id, c.client_number) for c in items))
+    return Read((items, page.total), (*searched, _listed(
+        (str(c.id), str(c.id), c.conference_id, c.client_number) for c in items)))
 
 
 async def case_list_json(
@@ -171,18 +172,18 @@ async def case_list_json(
     page, searched = await _case_page(session, principal, conference_id=conference_id, phase=phase, limit=limit,
                                       offset=offset, filters=None)
     conferences: dict[str, uuid.UUID] = {}
-    access = list(searched)
+    listed: list[tuple[str, str, uuid.UUID, str]] = []
     for c in orjson.loads(page.items_json):
         conference = conferences.get(c["conference_id"])
         if conference is None:
             conference = conferences[c["conference_id"]] = uuid.UUID(c["conference_id"])
-        access.append(_listed(c["id"], uuid.UUID(c["id"]), conference, c["client_number"]))
-    return Read((page.items_json, page.total), tuple(access))
+        listed.append((c["id"], c["id"], conference, c["client_number"]))
+    return Read((page.items_json, page.total), (*searched, _listed(listed)))
 
 
-def _listed(resource_id: str, case_id: uuid.UUID, conference_id: uuid.UUID, client_number: str) -> Access:
-    return Access(action="list", resource_type="case", resource_id=resource_id, case_id=case_id,
-                  conference_id=conference_id, client_number=client_number)
+def _listed(cases: Iterable[tuple[str, str, uuid.UUID, str]]) -> EachOf:
+    """A row per listed case: (resource id, case id, conference, client number), the ids as text."""
+    return EachOf(action="list", resource_type="case", objects=tuple(cases))
 
 
 async def _case_page(
