@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from app.db import Database
 from app.models import CaseFlag, Notification, OutboxMessage, PartnerEvent
-from tests.events.support import CE, event, link_case
+from tests.events.support import CE, CE_BATCH, event, link_case
 from tests.factories import World
 
 WRITERS = 12
@@ -57,3 +57,34 @@ async def test_concurrent_relapses_raise_one_flag_one_notification_one_message(
     assert {r.status_code for r in responses} == {201}
     assert await count(owner_db, CaseFlag, CaseFlag.cleared_at.is_(None)) == 1  # type: ignore[union-attr]
     assert await count(owner_db, OutboxMessage, OutboxMessage.type == "case.flagged") == 2
+
+
+async def test_concurrent_batches_store_each_event_once_and_fold_their_flags(
+    api: httpx.AsyncClient, world: World, owner_db: Database
+) -> None:
+    """Batches in one statement each (app/services/events/batch.py): overlapping batches racing
+    store every event once (the losers answer as replays of what the winner stored, or 409 when
+    their content differs), and their relapses fold into one open flag that counts them all."""
+    linked = await link_case(owner_db, world)
+    subscribed = await api.post(
+        "/api/v1/subscriptions",
+        headers=world.headers("care_system"),
+        json={"url": "http://127.0.0.1:9/hook", "event_types": ["case.flagged"]},
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    headers = {**world.headers("care_system"), **CE_BATCH}
+    distinct = [json.dumps([event("relapse") for _ in range(5)]) for _ in range(WRITERS)]
+    responses = await asyncio.gather(*(api.post("/api/v1/events", content=b, headers=headers) for b in distinct))
+    assert [r.status_code for r in responses] == [201] * WRITERS, [r.text for r in responses]
+    assert await count(owner_db, PartnerEvent) == 5 * WRITERS
+    async with owner_db.sessions() as session:
+        flags = (await session.execute(sa.select(CaseFlag.count).where(CaseFlag.case_id == linked.case.id))).all()
+    assert [f.count for f in flags] == [5 * WRITERS]
+    assert await count(owner_db, Notification, Notification.kind == "case_flagged") == 1
+    assert await count(owner_db, OutboxMessage, OutboxMessage.type == "case.flagged") == 1
+
+    same = json.dumps([event("relapse"), event("lapse"), event("missed_appointment")])
+    responses = await asyncio.gather(*(api.post("/api/v1/events", content=same, headers=headers) for _ in range(6)))
+    assert sorted(r.status_code for r in responses) == [200] * 5 + [201], [r.text for r in responses]
+    assert len({r.text for r in responses}) == 1  # everyone gets the same receipts
+    assert await count(owner_db, PartnerEvent) == 5 * WRITERS + 3

@@ -61,11 +61,15 @@ from app.models import (
 from app.models.enums import OrganisationKind, Phase, Role
 from app.services.agreements import sharing
 from app.services.events import aftercare, single
+from app.services.events import batch as batch_path
 from app.services.events.single import Link
 from app.services.events.single import json_param as _json
 
 CASE_FLAGGED = "case.flagged"
 assert CASE_FLAGGED in OUTBOUND_TYPES
+
+BATCH_EFFECTS = batch_path.Effects(notification_kind="case_flagged", notification_ref="case_flag",
+                                   outbound_type=CASE_FLAGGED, severity_order=SEVERITY_ORDER)
 
 UNKNOWN_REFERENCE = "The subject is not a client reference of your organisation that is linked to a case."
 
@@ -257,6 +261,19 @@ async def _ingest(
         if done is not None:
             EVENTS_RECEIVED.labels("stored").inc(1)
             return IngestResult(receipts=[receipt(done.id, event.source, event.event_id, done.received_at)], stored=1)
+
+    if db is not None and batch:
+        labels = [label_for(principal.organisation_kind, e.type).value for e in fresh]
+        ids = await batch_path.store_batch(db, principal, audit, fresh, labels, now=now, settings=settings,
+                                           effects=BATCH_EFFECTS)
+        if ids is not None:
+            by_origin = {(e.source, e.event_id): event_id for event_id, e in zip(ids, fresh, strict=True)}
+            EVENTS_RECEIVED.labels("stored").inc(len(fresh))
+            EVENTS_RECEIVED.labels("replayed").inc(len(parsed) - len(fresh))
+            return IngestResult(
+                receipts=[receipt(by_origin[(e.source, e.event_id)], e.source, e.event_id, now) for e in parsed],
+                stored=len(fresh),
+            )
 
     session = session_of()  # the general way, in the request's session
     # The happy path costs one statement: resolve the references and insert the events of those

@@ -1,0 +1,315 @@
+"""A batch of partner events in one statement: the common case of the batch intake.
+
+A partner system that sends batches mostly sends new events about clients whose cases have no
+aftercare watch and no snoozed signals. Such a batch is stored, with everything it sets in
+motion, by one statement on a pool connection outside any transaction (PostgreSQL's implicit
+transaction: all of it commits, or none of it), as single.py does for one event:
+
+- the batch's subjects are resolved again (single.RESOLVED) and compared with what the service
+  expected of each (a per-process memory of recent resolutions, below);
+- only when every one agrees: the events are inserted (a plain INSERT: an origin stored before,
+  also by a concurrent request, fails the whole statement with a unique violation, and the batch
+  takes the general way, which answers replays and conflicts), the flags opened or counted up as
+  folded here per case and kind (single.count_up), the case directors notified and the outbox rows
+  for "case.flagged" written for the flags to tell, and the batch's access-log rows appended
+  (`access_log_append_strict`: a chain head that moved undoes the whole statement).
+
+The memory is a hint only: when it is missing or no longer holds (a case closed or opened, a
+reference moved, a director changed, a watch or snooze begun, another replica's change), nothing
+is written and the statement answers the actual resolutions, with which it runs once more. A
+batch naming a client this process has not seen lately costs that second statement.
+
+Anything else goes the general way (intake.py, in the request's session): an unknown subject, a
+replay or a reused id, a case with a watch or a snooze, types with further effects (treatment
+completed, the aftercare reports)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from app.audit import Access, AuditTrail, Rows, chain_secret, claim_lane, row_key, seal_rows
+from app.auth.principal import Principal
+from app.clock import clock
+from app.config import Settings
+from app.db import Database, database_fault
+from app.events.cloudevents import (
+    AFTERCARE_REPORT_TYPES,
+    FLAG_REASONS,
+    FLAGGING_TYPES,
+    EventType,
+    ParsedEvent,
+)
+from app.metrics import ACCESS_LOG_ROWS
+from app.models.enums import Phase
+from app.services.events import single
+from app.services.events.single import Link, json_param
+
+log = logging.getLogger(__name__)
+
+# Types whose effects need more than a flag: the general way.
+_GENERAL_TYPES = frozenset({EventType.treatment_completed, *AFTERCARE_REPORT_TYPES})
+
+_HEAD_MOVED = "P7513"  # access_log_append_strict (migration events16_01)
+_ORIGIN = "uq_partner_event_origin"
+
+# (organisation, reference) -> (the link, when it was seen): the hint, bounded in size and age.
+# Wrong or stale entries cost a statement, never a wrong write (the statement checks them).
+_LINKS: dict[tuple[uuid.UUID, str], tuple[Link, float]] = {}
+_LINKS_MAX = 50_000
+_LINKS_SECONDS = 300.0
+
+_STORE = """
+WITH linked AS (
+    SELECT DISTINCT ON (r.reference) r.reference,""" + single.RESOLVED + """
+      AND r.reference = ANY($2::text[])
+    ORDER BY r.reference, (c.phase = $3::text), c.opened_at DESC
+), expected AS (
+    SELECT * FROM json_to_recordset($4::json)
+        AS x(reference text, client_id uuid, client_number text, case_id uuid, conference_id uuid, phase text,
+             case_director_id uuid, watched bool, snoozed bool)
+), agreed AS (
+    SELECT true AS ok
+    FROM expected x JOIN linked l ON l.reference = x.reference
+    WHERE (l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case_director_id, l.watched,
+           l.snoozed)
+          IS NOT DISTINCT FROM (x.client_id, x.client_number, x.case_id, x.conference_id, x.phase,
+                                x.case_director_id, x.watched, x.snoozed)
+    HAVING count(*) = cardinality($2::text[])
+), inserted AS (
+    INSERT INTO partner_event (id, organisation_id, partner_system_id, source, event_id, type, subject_reference,
+                               client_id, case_id, occurred_at, received_at, label, severity, data, payload_hash)
+    SELECT e.id, $1, $5::uuid, e.source, e.event_id, e.type, e.subject, x.client_id, x.case_id, e.occurred_at,
+           $6::timestamptz, e.label, e.severity, e.data, e.payload_hash
+    FROM json_to_recordset($7::json)
+         AS e(id uuid, source text, event_id text, type text, subject text, occurred_at timestamptz,
+              label text, severity text, data jsonb, payload_hash text)
+    JOIN expected x ON x.reference = e.subject
+    WHERE EXISTS (SELECT FROM agreed)
+    RETURNING id
+), flag AS (
+    INSERT INTO case_flag AS f (id, case_id, kind, reason, label, severity, source_event_id, created_at, count,
+                                last_seen_at, notified_at)
+    SELECT n.id, n.case_id, n.kind, n.reason, n.label, n.severity, n.source_event_id, $6, n.count,
+           n.last_seen_at, n.last_seen_at
+    FROM json_to_recordset($8::json)
+         AS n(id uuid, case_id uuid, kind text, reason text, label text, severity text, source_event_id uuid,
+              count int, last_seen_at timestamptz)
+    WHERE EXISTS (SELECT FROM agreed)
+    """ + single.count_up("$9", "$10") + """
+    RETURNING id, case_id, kind, notified_at, (xmax = 0) AS opened
+), told AS (
+    SELECT f.id AS flag_id, f.case_id, x.conference_id, x.case_director_id, n.ord
+    FROM flag f
+    JOIN ROWS FROM (json_to_recordset($8::json) AS (case_id uuid, kind text, last_seen_at timestamptz))
+         WITH ORDINALITY AS n(case_id, kind, last_seen_at, ord) ON n.case_id = f.case_id AND n.kind = f.kind
+    JOIN (SELECT DISTINCT case_id, conference_id, case_director_id FROM expected) x ON x.case_id = f.case_id
+    WHERE f.opened OR f.notified_at = n.last_seen_at
+), notified AS (
+    INSERT INTO notification (id, kind, conference_id, membership_id, ref_type, ref_id, on_date, created_at)
+    SELECT gen_random_uuid(), $11::text, conference_id, case_director_id, $12::text, flag_id, $13::date, $6
+    FROM told WHERE case_director_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+), queued AS (
+    INSERT INTO outbox_message (id, subscription_id, type, payload, created_at, next_attempt_at, attempts)
+    SELECT gen_random_uuid(), s.id, $14::text,
+           jsonb_build_object('type', $14::text, 'timestamp', $15::text,
+                              'data', jsonb_build_object('case_id', t.case_id::text, 'flag_id', t.flag_id::text)),
+           $6, $6, 0
+    FROM told t
+    JOIN conference_organisation co ON co.conference_id = t.conference_id
+    JOIN webhook_subscription s ON s.organisation_id = co.organisation_id
+    WHERE s.active AND $14::text = ANY(s.event_types)
+    ORDER BY t.ord, s.id
+), logged AS (
+    SELECT access_log_append_strict($16::smallint, $17::text, $18::jsonb, $19::text) FROM agreed
+)
+SELECT l.reference, l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case_director_id,
+       l.watched, l.snoozed, EXISTS (SELECT FROM agreed) AS agreed, (SELECT count(*) FROM inserted) AS inserted,
+       (SELECT count(*) FROM logged) AS logged
+FROM (SELECT) AS one LEFT JOIN linked l ON true
+"""  # noqa: S608 (only the constants single.RESOLVED and single.count_up's text are put in)
+
+
+@dataclass(frozen=True)
+class Effects:
+    """What the statement writes beside the events, named by intake.py (its constants)."""
+
+    notification_kind: str
+    notification_ref: str
+    outbound_type: str
+    severity_order: tuple[str, ...]
+
+
+def _remember(key: tuple[uuid.UUID, str], link: Link | None) -> None:
+    if link is None:
+        _LINKS.pop(key, None)
+        return
+    if len(_LINKS) >= _LINKS_MAX:
+        _LINKS.clear()
+    _LINKS[key] = (link, time.monotonic())
+
+
+def _hint(key: tuple[uuid.UUID, str], now: float) -> Link | None:
+    found = _LINKS.get(key)
+    if found is None or now - found[1] > _LINKS_SECONDS:
+        return None
+    return found[0]
+
+
+async def store_batch(
+    db: Database, principal: Principal, audit: AuditTrail, events: list[ParsedEvent], labels: list[str], *,
+    now: datetime, settings: Settings, effects: Effects,
+) -> list[uuid.UUID] | None:
+    """Store the events (distinct origins; `labels` per event) and their effects in one statement
+    (a second one when a hint was missing or wrong): the ids given to the events, in order. None:
+    the general way must take the batch (see the module's docstring); nothing was written then."""
+    if any(e.type in _GENERAL_TYPES for e in events):
+        return None
+    for attempt in (0, 1):
+        try:
+            async with db.autocommit() as connection:
+                return await _store(connection.driver, connection.info, principal, audit, events, labels,
+                                    now=now, settings=settings, effects=effects)
+        except Exception as exc:
+            # A dropped connection: once more on a fresh one. Safe also when the statement did
+            # commit: the repeat then fails on the stored origins and the general way answers
+            # the batch as a replay.
+            if attempt or database_fault(exc) != "connection":
+                raise
+            log.warning("database connection was dropped; storing the batch once more")
+            await db.engine.dispose()
+    return None  # pragma: no cover - the loop returns or raises
+
+
+async def _store(
+    driver: asyncpg.Connection, info: dict[Any, Any], principal: Principal, audit: AuditTrail,
+    events: list[ParsedEvent], labels: list[str], *, now: datetime, settings: Settings, effects: Effects,
+) -> list[uuid.UUID] | None:
+    org = principal.organisation_id
+    references = sorted({e.subject for e in events})
+    seen = time.monotonic()
+    links: dict[str, Link] = {}
+    for reference in references:
+        link = _hint((org, reference), seen)
+        if link is not None:
+            links[reference] = link
+    lane = await claim_lane(driver, info)
+    ids = [uuid.uuid4() for _ in events]
+    secret_key = row_key(chain_secret())
+    max_age = timedelta(days=settings.events_flag_max_age_days)
+    rows: Rows | None = None
+    for _attempt in range(6):
+        if any(link.watched or link.snoozed for link in links.values()):
+            return None
+        complete = len(links) == len(references)
+        if complete and rows is None:  # what is written, once the links are known
+            rows = audit.rows_of(*[
+                Access(action="create", resource_type="partner_event", resource_id=str(event_id),
+                       case_id=links[e.subject].case_id, conference_id=links[e.subject].conference_id,
+                       client_number=links[e.subject].client_number, part=e.type.value, role="system")
+                for event_id, e in zip(ids, events, strict=True)
+            ])
+            events_json = json_param([
+                {"id": event_id, "source": e.source, "event_id": e.event_id, "type": e.type.value,
+                 "subject": e.subject, "occurred_at": e.occurred_at, "label": label, "severity": e.severity.value,
+                 "data": e.data, "payload_hash": e.payload_hash}
+                for event_id, e, label in zip(ids, events, labels, strict=True)
+            ])
+            folds_json = json_param(_folds(events, ids, labels, links, now, max_age, effects.severity_order))
+        head = lane[1]
+        if complete and rows is not None:
+            new_head, texts, hashes = seal_rows([rows], lane[0], head, secret_key)
+            rows_text, hashes_text = (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes)
+        else:  # the first statement only asks: nothing can be written
+            new_head, rows_text, hashes_text, events_json, folds_json = head, "[]", "", "[]", "[]"
+        try:
+            answer = await driver.fetch(
+                _STORE,
+                org, references, Phase.closed.value, json_param(_expected(links)), principal.partner_system_id,
+                now, events_json, folds_json, list(effects.severity_order),
+                timedelta(hours=settings.events_fold_window_hours),
+                effects.notification_kind, effects.notification_ref, clock.today(), effects.outbound_type,
+                now.isoformat(), lane[0], head, rows_text, hashes_text,
+            )
+        except asyncpg.UniqueViolationError as exc:
+            if getattr(exc, "constraint_name", None) != _ORIGIN:
+                raise
+            return None  # stored before (a replay, a reused id, a concurrent request): the general way
+        except asyncpg.PostgresError as exc:
+            if getattr(exc, "sqlstate", None) != _HEAD_MOVED:
+                raise
+            lane[1] = str(getattr(exc, "detail", "") or "")  # sealed on a stale head: seal again
+            continue
+        if not answer[0]["agreed"]:
+            resolved = {r["reference"]: _link_of(r) for r in answer if r["reference"] is not None}
+            for reference in references:
+                _remember((org, reference), resolved.get(reference))
+            if len(resolved) < len(references):
+                return None  # not every subject is a reference of this organisation on a case
+            if resolved != links:
+                links = resolved
+                rows = None  # sealed on other links: built again
+            continue
+        assert answer[0]["inserted"] == len(events) and answer[0]["logged"] == 1, dict(answer[0])
+        lane[1] = new_head
+        ACCESS_LOG_ROWS.labels("allowed").inc(len(events))
+        return ids
+    return None  # the hints kept changing under us: the general way
+
+
+def _expected(links: dict[str, Link]) -> list[dict[str, Any]]:
+    return [
+        {"reference": reference, "client_id": link.client_id, "client_number": link.client_number,
+         "case_id": link.case_id, "conference_id": link.conference_id, "phase": link.phase,
+         "case_director_id": link.case_director_id, "watched": link.watched, "snoozed": link.snoozed}
+        for reference, link in links.items()
+    ]
+
+
+def _link_of(row: asyncpg.Record) -> Link:
+    return Link(row["client_id"], row["client_number"], row["case_id"], row["conference_id"], row["phase"],
+                row["case_director_id"], row["watched"], row["snoozed"])
+
+
+def _folds(
+    events: list[ParsedEvent], ids: list[uuid.UUID], labels: list[str], links: dict[str, Link], now: datetime,
+    max_age: timedelta, severity_order: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """The flag-raising events folded per case and kind, as intake.py's `_effects` folds them for
+    cases without watch or snooze: the first event (by its time, then id) names the flag, the
+    count, the latest time and the worst severity count up. In one lock order (case, kind)."""
+    folds: dict[tuple[str, str], dict[str, Any]] = {}
+    rank = {s: i for i, s in enumerate(severity_order)}
+    for event_id, e, label in zip(ids, events, labels, strict=True):
+        link = links[e.subject]
+        if e.type not in FLAGGING_TYPES or link.phase == Phase.closed.value or now - e.occurred_at > max_age:
+            continue
+        key = (str(link.case_id), e.type.value)
+        severity = e.severity.value
+        fold = folds.get(key)
+        if fold is None:
+            folds[key] = {"id": uuid.uuid4(), "case_id": link.case_id, "kind": e.type.value,
+                          "reason": FLAG_REASONS[e.type], "label": label, "severity": severity,
+                          "source_event_id": event_id, "count": 1, "last_seen_at": e.occurred_at,
+                          "_first": (e.occurred_at, str(event_id))}
+            continue
+        fold["count"] += 1
+        fold["last_seen_at"] = max(fold["last_seen_at"], e.occurred_at)
+        if rank[severity] > rank[fold["severity"]]:
+            fold["severity"] = severity
+        first = (e.occurred_at, str(event_id))
+        if first < fold["_first"]:
+            fold["_first"], fold["source_event_id"], fold["label"] = first, event_id, label
+    out = []
+    for key in sorted(folds):
+        fold = folds[key]
+        del fold["_first"]
+        out.append(fold)
+    return out
