@@ -319,8 +319,15 @@ class Autocommit:
         """fetchrow of the first statement: a read, safe to repeat. On a dropped connection (a
         restarted server, a cut idle connection) once more on a fresh one, as RetryingSession
         does for a session's first statement."""
+        return await self._first("fetchrow", query, args)
+
+    async def first_rows(self, query: str, *args: Any) -> list[Any]:
+        """As `first`, all the rows (fetch)."""
+        return cast(list[Any], await self._first("fetch", query, args))
+
+    async def _first(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
         try:
-            return await self.driver.fetchrow(query, *args)
+            return await getattr(self.driver, method)(query, *args)
         except Exception as exc:
             if database_fault(exc) != "connection":
                 raise
@@ -329,7 +336,7 @@ class Autocommit:
             await self.close()
             await self._db.engine.dispose()  # as SQLAlchemy does on a disconnect
             await self.open()
-            return await self.driver.fetchrow(query, *args)
+            return await getattr(self.driver, method)(query, *args)
 
     async def invalidate(self) -> None:
         if self._connection is not None:

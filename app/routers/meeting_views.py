@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from app.audit import Access
+from app.audit import Access, Read
 from app.deps import Guard
 from app.errors import NotFound
 from app.models.enums import Role
@@ -17,6 +17,7 @@ from app.services.meetings import agenda as agenda_service
 from app.services.meetings import decisions as decision_service
 
 if TYPE_CHECKING:  # the type only: routers hand these objects back to the services, never query them
+    from app.db import Autocommit
     from app.models import Decision, Meeting
 
 
@@ -89,17 +90,23 @@ async def agenda_json_for(
     action: str = "list",
     change: str | None = None,
     changed_items: Collection[uuid.UUID] | None = None,
+    connection: Autocommit | None = None,
 ) -> agenda_service.AgendaJson:
     """`agenda_for` for the API, on the agenda as `load_agenda` read it: the same view and log
-    rows, the answer as JSON bytes."""
+    rows, the answer as JSON bytes. With `connection` (the read's, outside any transaction:
+    `guard.autocommit()`) the rows are appended on it before the answer is returned, else they
+    go into the request's transaction."""
     try:
         view = agenda_service.agenda_json(loaded, guard.principal, role)
     except NotFound:
         await _agenda_refused(guard, loaded.meeting.id, loaded.conference_id, action)
         raise
-    _log_agenda(guard, loaded.meeting.id, loaded.conference_id, view.clients, view.item_ids,
-                action=action, change=change, changed_items=changed_items)
-    return view
+    accesses = _agenda_accesses(loaded.meeting.id, loaded.conference_id, view.clients, view.item_ids,
+                                action=action, change=change, changed_items=changed_items)
+    if connection is None:
+        guard.record(*accesses)
+        return view
+    return await guard.deliver_now(Read(view, tuple(accesses)), connection)
 
 
 async def _agenda_refused(guard: Guard, meeting_id: uuid.UUID, conference_id: uuid.UUID, action: str) -> None:
@@ -120,17 +127,31 @@ def _log_agenda(
     change: str | None,
     changed_items: Collection[uuid.UUID] | None,
 ) -> None:
+    guard.record(*_agenda_accesses(meeting_id, conference_id, clients, item_ids, action=action, change=change,
+                                   changed_items=changed_items))
+
+
+def _agenda_accesses(
+    meeting_id: uuid.UUID,
+    conference_id: uuid.UUID,
+    clients: list[tuple[uuid.UUID | None, str]],
+    item_ids: list[str],
+    *,
+    action: str | None,
+    change: str | None,
+    changed_items: Collection[uuid.UUID] | None,
+) -> list[Access]:
+    accesses = []
     if action is not None:
-        guard.record(
-            *client_accesses(conference_id, clients, action=action, resource_type="agenda",
-                             resource_id=meeting_id, part="agenda")
-        )
+        accesses = client_accesses(conference_id, clients, action=action, resource_type="agenda",
+                                   resource_id=meeting_id, part="agenda")
     if change is not None:
         changed = None if changed_items is None else {str(i) for i in changed_items}
         pairs = [(client, item_id) for client, item_id in zip(clients, item_ids, strict=True)
                  if changed is None or item_id in changed]
         template = Access(action=change, resource_type="agenda", conference_id=conference_id, part="agenda_item")
-        guard.record(*per_client(template, [client for client, _ in pairs], [item_id for _, item_id in pairs]))
+        accesses += per_client(template, [client for client, _ in pairs], [item_id for _, item_id in pairs])
+    return accesses
 
 
 async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, part: str) -> None:

@@ -161,7 +161,13 @@ async def _agenda(
 async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     """The chair sees the draft with names and request texts; members the published agenda with
     client number, phase and the reasons they may see."""
-    return await _agenda(guard, meeting_id)
+    # Outside any transaction, as case detail: the agenda's one statement, then its access-log
+    # rows on the same connection before the answer (two statements, no BEGIN and COMMIT).
+    async with guard.autocommit() as connection:
+        loaded = await agenda_service.load_agenda(connection, meeting_id, guard.principal)
+        granted = await guard.require(Op.agenda_read, _target(loaded.conference_id), hidden_as="meeting")
+        view = await views.agenda_json_for(guard, loaded, granted, connection=connection)
+    return Response(view.body, media_type="application/json", headers={"ETag": etag_of(view.version)})
 
 
 @router.post("/meetings/{meeting_id}/agenda/draft", response_model=AgendaOut)

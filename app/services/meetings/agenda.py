@@ -27,7 +27,7 @@ from sqlmodel import col
 from app.auth.policy import NeedToKnow
 from app.auth.principal import Principal
 from app.clock import clock
-from app.db import RetryingSession
+from app.db import Autocommit, RetryingSession
 from app.errors import Conflict, NotFound, PreconditionFailed, UnprocessableEntity
 from app.events.cloudevents import FLAG_REASONS as STORED_FLAG_REASONS
 from app.models import AgendaItem, Case, Client, Decision, DiscussionRequest, Meeting, Referral
@@ -492,13 +492,20 @@ class LoadedAgenda:
         return self.meeting.version
 
 
-async def load_agenda(session: AsyncSession, meeting_id: uuid.UUID, principal: Principal) -> LoadedAgenda:
-    """The meeting and its agenda in one statement (NotFound: no such meeting). Whether the caller
+async def load_agenda(
+    session: AsyncSession | Autocommit, meeting_id: uuid.UUID, principal: Principal
+) -> LoadedAgenda:
+    """The meeting and its agenda in one statement (NotFound: no such meeting), in the session's
+    transaction (after a change: as the change left them) or as the first statement on a
+    connection outside any (Database.autocommit: one snapshot either way). Whether the caller
     may see it is the policy's to say (`Op.agenda_read`), what of it the `agenda_*` shapers'."""
-    await session.flush()  # the statement runs below the ORM: nothing of this transaction may wait in it
-    driver = await cast(RetryingSession, session).driver()
     now = clock.now()
-    rows = await driver.fetch(_VIEW_SQL, meeting_id, now.date(), now, sorted(principal.membership_ids()))
+    args = (meeting_id, now.date(), now, sorted(principal.membership_ids()))
+    if isinstance(session, Autocommit):
+        rows = await session.first_rows(_VIEW_SQL, *args)
+    else:
+        await session.flush()  # the statement runs below the ORM: nothing of this transaction may wait in it
+        rows = await (await cast(RetryingSession, session).driver()).fetch(_VIEW_SQL, *args)
     if not rows:
         raise NotFound("meeting")
     first = rows[0]
