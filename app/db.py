@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import asyncpg
+from sqlalchemy.engine import Connection as SAConnection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 from app.config import Settings
 
@@ -309,8 +311,14 @@ class Autocommit:
         self.info: dict[Any, Any] = {}
 
     async def open(self) -> None:
-        self._connection = await self._db.engine.connect()
-        fairy = await self._connection.get_raw_connection()
+        # The pool's connection itself (no SQLAlchemy Connection around it: nothing here runs
+        # through SQLAlchemy's execution).
+        engine = self._db.engine
+        try:
+            fairy = await engine.raw_connection()
+        except engine.dialect.loaded_dbapi.Error as exc:  # wrapped as engine.connect() wraps it (DBAPIError)
+            SAConnection._handle_dbapi_exception_noconnection(exc, engine.dialect, engine.sync_engine)
+        self._connection = fairy
         if fairy.driver_connection is None:  # pragma: no cover - a closed connection is not checked out
             raise asyncpg.InterfaceError("the pool's connection is closed")
         self.driver, self.info = fairy.driver_connection, fairy.info
@@ -341,12 +349,12 @@ class Autocommit:
     async def invalidate(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
-                await self._connection.invalidate()
+                await greenlet_spawn(self._connection.invalidate)
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        if connection is not None:  # back to the pool (in SQLAlchemy's greenlet: closing may await)
+            await greenlet_spawn(connection.close)
 
 
 class Database:

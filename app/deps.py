@@ -383,6 +383,11 @@ async def get_guard(request: Request) -> AsyncIterator[Guard]:
         yield Guard(principal, opened, db)
 
 
+# What `get_guard` gives a route, for a lane that runs an endpoint without FastAPI's dependency
+# solving (app/http/dispatch.py): the same caller, the same session edge.
+guard_for = contextlib.asynccontextmanager(get_guard)
+
+
 # scope="function", as SessionDep: the commit runs before the answer is sent.
 GuardDep = Annotated[Guard, Depends(get_guard, scope="function")]
 

@@ -24,7 +24,7 @@ from app.http.middleware import RequestContextMiddleware, install_middleware_sta
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.logs import configure_logging
-from app.routers import API_PREFIX, register_routers
+from app.routers import API_PREFIX, LANES, register_routers
 from app.services.agreements.templates import load_templates
 from app.web.render import web_error_page
 
@@ -134,7 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(metrics.router)
     # After every route: the app router's routing by table (app/http/dispatch.py); a route that
     # starts with the caller answers a missing bearer token's 401 before it runs.
-    dispatch = install_dispatch(app, refusals={get_guard: bearer_refusal, current_principal: bearer_refusal})
+    dispatch = install_dispatch(app, refusals={get_guard: bearer_refusal, current_principal: bearer_refusal},
+                                lanes=LANES)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page,
                        prefixes=(API_PREFIX,), dispatch=dispatch)
     install_middleware_stack(app)

@@ -28,7 +28,7 @@ they change shape, `install_dispatch` leaves FastAPI's routing in place instead 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,12 @@ from app.http.problems import refusal_messages
 # A dependency's refusal that needs nothing but the request's scope (the caller's missing bearer
 # token): given the scope, the error the dependency would raise, or None.
 Refusal = Callable[[Scope], AppError | None]
+
+# A route's endpoint run without FastAPI's request handling (dependency solving, the function's
+# exit stacks, the request_response wrappers): an ASGI app that answers the whole request with the
+# same code as the endpoint (app/routers/events.py `push_events_lane`). Its errors reach the same
+# exception handlers (the application's ExceptionMiddleware sits above the dispatch).
+Lane = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 RESOLVED = "casusoverleg.route"  # scope key: the route PathDispatch.answer_early resolved
 _UNRESOLVED = object()
@@ -82,14 +88,17 @@ class _Entry:
     version: int = 0  # the included router's version counter when this entry was built
     refusal: Refusal | None = None  # asked before the route runs (see `_refusal_of`)
     first: Any = None  # the dependency `refusal` stands for (skipped while it is overridden)
+    lane: Lane | None = None  # runs the route's endpoint without FastAPI's request handling
 
 
 class PathDispatch:
     """ASGI app in place of the app router's own routing (see the module docstring)."""
 
-    def __init__(self, router: fastapi_routing.APIRouter, refusals: Mapping[Any, Refusal] | None = None) -> None:
+    def __init__(self, router: fastapi_routing.APIRouter, refusals: Mapping[Any, Refusal] | None = None,
+                 lanes: Mapping[Any, Lane] | None = None) -> None:
         self.router = router
         self.refusals = dict(refusals or {})
+        self.lanes = dict(lanes or {})  # endpoint -> its lane
         self.fallback: ASGIApp = router.middleware_stack
         self._signature: tuple[int, int] | None = None
         self._table: dict[tuple[str, ...], tuple[_Entry, ...]] = {}
@@ -109,14 +118,24 @@ class PathDispatch:
                 if len(contexts) == len(candidates):  # no nested router: its own counter is its version
                     version = route.original_router._routes_version
                     entries += [_Entry(_literal_prefix(c.path), c.original_route, route, c, version,
-                                       *self._refusal_of(c.dependant, c))
+                                       *self._refusal_of(c.dependant, c), self._lane_of(c.original_route, c.dependant))
                                 for c in contexts]
                     continue
                 entries.append(_Entry((), route))  # nested routers, mounts in a router: as FastAPI does
             else:
                 refusal = self._refusal_of(getattr(route, "dependant", None), route)
-                entries.append(_Entry(_literal_prefix(getattr(route, "path", None)), route, None, None, 0, *refusal))
+                entries.append(_Entry(_literal_prefix(getattr(route, "path", None)), route, None, None, 0, *refusal,
+                                      self._lane_of(route, getattr(route, "dependant", None))))
         return entries
+
+    def _lane_of(self, route: Any, dependant: Any) -> Lane | None:
+        """The endpoint's lane, where the route runs nothing but the endpoint's own dependencies
+        (which the lane runs itself): none of its router's, none of an inclusion's."""
+        if not isinstance(route, fastapi_routing.APIRoute) or route.dependencies or dependant is None:
+            return None
+        if [d.call for d in dependant.dependencies] != [d.call for d in route.dependant.dependencies]:
+            return None
+        return self.lanes.get(route.endpoint)
 
     def _refusal_of(self, dependant: Any, route: Any) -> tuple[Refusal | None, Any]:
         """The refusal to ask before running a route, and the dependency it stands for: only
@@ -218,7 +237,10 @@ class PathDispatch:
                 for message in messages:
                     await send(message)
                 return
-        if entry.context is None:  # as the app router's own loop runs a route of its own
+        if entry.lane is not None and not getattr(self.router.dependency_overrides_provider,
+                                                  "dependency_overrides", None):
+            await entry.lane(scope, receive, send)
+        elif entry.context is None:  # as the app router's own loop runs a route of its own
             await entry.route.handle(scope, receive, send)
         else:
             await entry.context.original_route.handle(scope, receive, send)
@@ -287,10 +309,12 @@ class PathDispatch:
         scope["route"] = route
 
 
-def install_dispatch(app: FastAPI, refusals: Mapping[Any, Refusal] | None = None) -> PathDispatch | None:
+def install_dispatch(app: FastAPI, refusals: Mapping[Any, Refusal] | None = None,
+                     lanes: Mapping[Any, Lane] | None = None) -> PathDispatch | None:
     """Route the app's requests through a PathDispatch; FastAPI's routing stays the fallback.
     `refusals`: per dependency, the refusal answered before a route whose first dependency it is
-    runs (see `PathDispatch.answer_early`).
+    runs (see `PathDispatch.answer_early`). `lanes`: per endpoint, the ASGI app that runs it
+    without FastAPI's request handling (not while any dependency is overridden).
     Returns None (and leaves FastAPI's routing alone) if this FastAPI lacks what it relies on."""
     router = app.router
     missing = [name for name in _INTERNALS if not hasattr(fastapi_routing, name)]
@@ -298,6 +322,6 @@ def install_dispatch(app: FastAPI, refusals: Mapping[Any, Refusal] | None = None
         log.warning("route dispatch table not installed: FastAPI's routing internals differ (%s)",
                     ", ".join(missing) or "router")
         return None
-    dispatch = PathDispatch(router, refusals)
+    dispatch = PathDispatch(router, refusals, lanes)
     router.middleware_stack = dispatch
     return dispatch

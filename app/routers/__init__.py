@@ -55,6 +55,9 @@ API_ROUTERS = (
     consultations,  # issue 17: spreekuur
     interventions,
 )
+# Endpoints run without FastAPI's request handling, by the same code (app/http/dispatch.py lanes).
+LANES = {events.push_events: events.push_events_lane}
+
 WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy, web_notifications,
                web_access_log, web_outcomes)
 
