@@ -26,6 +26,7 @@ completed, the aftercare reports)."""
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from typing import Any
 
 import asyncpg
 
-from app.audit import Access, AuditTrail, Rows, chain_secret, claim_lane, row_key, seal_rows
+from app.audit import AuditTrail, EachOf, Rows, chain_secret, claim_lane, row_key, seal_rows
 from app.auth.principal import Principal
 from app.clock import clock
 from app.config import Settings
@@ -70,46 +71,39 @@ WITH linked AS (
     SELECT DISTINCT ON (r.reference) r.reference,""" + single.RESOLVED + """
       AND r.reference = ANY($2::text[])
     ORDER BY r.reference, (c.phase = $3::text), c.opened_at DESC
-), expected AS (
-    SELECT * FROM json_to_recordset($4::json)
-        AS x(reference text, client_id uuid, client_number text, case_id uuid, conference_id uuid, phase text,
-             case_director_id uuid, watched bool, snoozed bool)
-), agreed AS (
-    SELECT true AS ok
-    FROM expected x JOIN linked l ON l.reference = x.reference
-    WHERE (l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case_director_id, l.watched,
-           l.snoozed)
-          IS NOT DISTINCT FROM (x.client_id, x.client_number, x.case_id, x.conference_id, x.phase,
-                                x.case_director_id, x.watched, x.snoozed)
-    HAVING count(*) = cardinality($2::text[])
+), agreed AS (  -- every subject resolves as the service expected ($4: `_expected`'s text)
+    SELECT true AS ok FROM linked l
+    HAVING string_agg(concat_ws(chr(31), l.reference, l.client_id, l.client_number, l.case_id, l.conference_id,
+                                l.phase, coalesce(l.case_director_id::text, ''), l.watched, l.snoozed),
+                      chr(30) ORDER BY l.reference COLLATE "C") = $4::text
 ), inserted AS (
     INSERT INTO partner_event (id, organisation_id, partner_system_id, source, event_id, type, subject_reference,
                                client_id, case_id, occurred_at, received_at, label, severity, data, payload_hash)
-    SELECT e.id, $1, $5::uuid, e.source, e.event_id, e.type, e.subject, x.client_id, x.case_id, e.occurred_at,
+    SELECT e.id, $1, $5::uuid, e.source, e.event_id, e.type, e.subject, l.client_id, l.case_id, e.occurred_at,
            $6::timestamptz, e.label, e.severity, e.data, e.payload_hash
     FROM json_to_recordset($7::json)
          AS e(id uuid, source text, event_id text, type text, subject text, occurred_at timestamptz,
               label text, severity text, data jsonb, payload_hash text)
-    JOIN expected x ON x.reference = e.subject
+    JOIN linked l ON l.reference = e.subject
     WHERE EXISTS (SELECT FROM agreed)
     RETURNING id
 ), flag AS (
     INSERT INTO case_flag AS f (id, case_id, kind, reason, label, severity, source_event_id, created_at, count,
                                 last_seen_at, notified_at)
-    SELECT n.id, n.case_id, n.kind, n.reason, n.label, n.severity, n.source_event_id, $6, n.count,
+    SELECT gen_random_uuid(), n.case_id, n.kind, n.reason, n.label, n.severity, n.source_event_id, $6, n.count,
            n.last_seen_at, n.last_seen_at
     FROM json_to_recordset($8::json)
-         AS n(id uuid, case_id uuid, kind text, reason text, label text, severity text, source_event_id uuid,
-              count int, last_seen_at timestamptz)
+         AS n(case_id uuid, kind text, reason text, label text, severity text, source_event_id uuid, count int,
+              last_seen_at timestamptz)
     WHERE EXISTS (SELECT FROM agreed)
     """ + single.count_up("$9", "$10") + """
     RETURNING id, case_id, kind, notified_at, (xmax = 0) AS opened
 ), told AS (
-    SELECT f.id AS flag_id, f.case_id, x.conference_id, x.case_director_id, n.ord
+    SELECT f.id AS flag_id, f.case_id, l.conference_id, l.case_director_id, n.ord
     FROM flag f
     JOIN ROWS FROM (json_to_recordset($8::json) AS (case_id uuid, kind text, last_seen_at timestamptz))
          WITH ORDINALITY AS n(case_id, kind, last_seen_at, ord) ON n.case_id = f.case_id AND n.kind = f.kind
-    JOIN (SELECT DISTINCT case_id, conference_id, case_director_id FROM expected) x ON x.case_id = f.case_id
+    JOIN (SELECT DISTINCT case_id, conference_id, case_director_id FROM linked) l ON l.case_id = f.case_id
     WHERE f.opened OR f.notified_at = n.last_seen_at
 ), notified AS (
     INSERT INTO notification (id, kind, conference_id, membership_id, ref_type, ref_id, on_date, created_at)
@@ -166,9 +160,9 @@ def _hint(key: tuple[uuid.UUID, str], now: float) -> Link | None:
 async def store_batch(
     db: Database, principal: Principal, audit: AuditTrail, events: list[ParsedEvent], labels: list[str], *,
     now: datetime, settings: Settings, effects: Effects,
-) -> list[uuid.UUID] | None:
+) -> list[str] | None:
     """Store the events (distinct origins; `labels` per event) and their effects in one statement
-    (a second one when a hint was missing or wrong): the ids given to the events, in order. None:
+    (a second one when a hint was missing or wrong): the ids given to the events (as text), in order. None:
     the general way must take the batch (see the module's docstring); nothing was written then."""
     if any(e.type in _GENERAL_TYPES for e in events):
         return None
@@ -191,7 +185,7 @@ async def store_batch(
 async def _store(
     driver: asyncpg.Connection, info: dict[Any, Any], principal: Principal, audit: AuditTrail,
     events: list[ParsedEvent], labels: list[str], *, now: datetime, settings: Settings, effects: Effects,
-) -> list[uuid.UUID] | None:
+) -> list[str] | None:
     org = principal.organisation_id
     references = sorted({e.subject for e in events})
     seen = time.monotonic()
@@ -201,21 +195,17 @@ async def _store(
         if link is not None:
             links[reference] = link
     lane = await claim_lane(driver, info)
-    ids = [uuid.uuid4() for _ in events]
+    ids = uuid4_texts(len(events))
     secret_key = row_key(chain_secret())
     max_age = timedelta(days=settings.events_flag_max_age_days)
     rows: Rows | None = None
+    events_json = folds_json = "[]"
     for _attempt in range(6):
         if any(link.watched or link.snoozed for link in links.values()):
             return None
         complete = len(links) == len(references)
         if complete and rows is None:  # what is written, once the links are known
-            rows = audit.rows_of(*[
-                Access(action="create", resource_type="partner_event", resource_id=str(event_id),
-                       case_id=links[e.subject].case_id, conference_id=links[e.subject].conference_id,
-                       client_number=links[e.subject].client_number, part=e.type.value, role="system")
-                for event_id, e in zip(ids, events, strict=True)
-            ])
+            rows = audit.rows_of(*_accesses(events, ids, links))
             events_json = json_param([
                 {"id": event_id, "source": e.source, "event_id": e.event_id, "type": e.type.value,
                  "subject": e.subject, "occurred_at": e.occurred_at, "label": label, "severity": e.severity.value,
@@ -227,14 +217,15 @@ async def _store(
         if complete and rows is not None:
             new_head, texts, hashes = seal_rows([rows], lane[0], head, secret_key)
             rows_text, hashes_text = (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes)
+            expected = _expected(links)
         else:  # the first statement only asks: nothing can be written
-            new_head, rows_text, hashes_text, events_json, folds_json = head, "[]", "", "[]", "[]"
+            new_head, rows_text, hashes_text, expected = head, "[]", "", ""
         try:
             answer = await driver.fetch(
                 _STORE,
-                org, references, Phase.closed.value, json_param(_expected(links)), principal.partner_system_id,
-                now, events_json, folds_json, list(effects.severity_order),
-                timedelta(hours=settings.events_fold_window_hours),
+                org, references, Phase.closed.value, expected, principal.partner_system_id,
+                now, events_json if complete else "[]", folds_json if complete else "[]",
+                list(effects.severity_order), timedelta(hours=settings.events_fold_window_hours),
                 effects.notification_kind, effects.notification_ref, clock.today(), effects.outbound_type,
                 now.isoformat(), lane[0], head, rows_text, hashes_text,
             )
@@ -264,13 +255,39 @@ async def _store(
     return None  # the hints kept changing under us: the general way
 
 
-def _expected(links: dict[str, Link]) -> list[dict[str, Any]]:
-    return [
-        {"reference": reference, "client_id": link.client_id, "client_number": link.client_number,
-         "case_id": link.case_id, "conference_id": link.conference_id, "phase": link.phase,
-         "case_director_id": link.case_director_id, "watched": link.watched, "snoozed": link.snoozed}
-        for reference, link in links.items()
-    ]
+def uuid4_texts(n: int) -> list[str]:
+    """`n` random (version 4) UUIDs as their text, as str(uuid.uuid4()) writes it, without a UUID
+    object each: the ids of a batch's events."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes((b & 0x0F) | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes((b & 0x3F) | 0x80 for b in raw[8::16])  # variant RFC 4122
+    h = raw.hex()
+    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-{h[i + 12:i + 16]}-{h[i + 16:i + 20]}-{h[i + 20:i + 32]}"
+            for i in range(0, 32 * n, 32)]
+
+
+def _accesses(events: list[ParsedEvent], ids: list[str], links: dict[str, Link]) -> list[EachOf]:
+    """The access-log rows: one per event (its creation), as one EachOf per type (the rows of a
+    type together, in the batch's order)."""
+    of_link = {reference: (str(link.case_id), link.conference_id, link.client_number)
+               for reference, link in links.items()}
+    by_type: dict[str, list[tuple[str | None, str | None, uuid.UUID | None, str | None]]] = {}
+    for event_id, e in zip(ids, events, strict=True):
+        case_id, conference_id, client_number = of_link[e.subject]
+        by_type.setdefault(e.type.value, []).append((event_id, case_id, conference_id, client_number))
+    return [EachOf(action="create", resource_type="partner_event", part=part, role="system", objects=tuple(objects))
+            for part, objects in by_type.items()]
+
+
+def _expected(links: dict[str, Link]) -> str:
+    """What the statement's `agreed` writes of the links the service expects, every reference in
+    order (PostgreSQL's text of each value: a boolean is t or f)."""
+    return "\x1e".join(
+        "\x1f".join((reference, str(link.client_id), link.client_number, str(link.case_id), str(link.conference_id),
+                     link.phase, str(link.case_director_id) if link.case_director_id is not None else "",
+                     "t" if link.watched else "f", "t" if link.snoozed else "f"))
+        for reference, link in sorted(links.items())
+    )
 
 
 def _link_of(row: asyncpg.Record) -> Link:
@@ -279,13 +296,14 @@ def _link_of(row: asyncpg.Record) -> Link:
 
 
 def _folds(
-    events: list[ParsedEvent], ids: list[uuid.UUID], labels: list[str], links: dict[str, Link], now: datetime,
+    events: list[ParsedEvent], ids: list[str], labels: list[str], links: dict[str, Link], now: datetime,
     max_age: timedelta, severity_order: tuple[str, ...],
 ) -> list[dict[str, Any]]:
     """The flag-raising events folded per case and kind, as intake.py's `_effects` folds them for
     cases without watch or snooze: the first event (by its time, then id) names the flag, the
     count, the latest time and the worst severity count up. In one lock order (case, kind)."""
     folds: dict[tuple[str, str], dict[str, Any]] = {}
+    firsts: dict[tuple[str, str], tuple[datetime, str]] = {}  # per fold, its first event's (time, id)
     rank = {s: i for i, s in enumerate(severity_order)}
     for event_id, e, label in zip(ids, events, labels, strict=True):
         link = links[e.subject]
@@ -295,21 +313,16 @@ def _folds(
         severity = e.severity.value
         fold = folds.get(key)
         if fold is None:
-            folds[key] = {"id": uuid.uuid4(), "case_id": link.case_id, "kind": e.type.value,
-                          "reason": FLAG_REASONS[e.type], "label": label, "severity": severity,
-                          "source_event_id": event_id, "count": 1, "last_seen_at": e.occurred_at,
-                          "_first": (e.occurred_at, str(event_id))}
+            folds[key] = {"case_id": link.case_id, "kind": e.type.value, "reason": FLAG_REASONS[e.type],
+                          "label": label, "severity": severity, "source_event_id": event_id, "count": 1,
+                          "last_seen_at": e.occurred_at}
+            firsts[key] = (e.occurred_at, event_id)
             continue
         fold["count"] += 1
         fold["last_seen_at"] = max(fold["last_seen_at"], e.occurred_at)
         if rank[severity] > rank[fold["severity"]]:
             fold["severity"] = severity
-        first = (e.occurred_at, str(event_id))
-        if first < fold["_first"]:
-            fold["_first"], fold["source_event_id"], fold["label"] = first, event_id, label
-    out = []
-    for key in sorted(folds):
-        fold = folds[key]
-        del fold["_first"]
-        out.append(fold)
-    return out
+        if (e.occurred_at, event_id) < firsts[key]:
+            firsts[key] = (e.occurred_at, event_id)
+            fold["source_event_id"], fold["label"] = event_id, label
+    return [folds[key] for key in sorted(folds)]

@@ -264,16 +264,18 @@ async def _ingest(
 
     if db is not None and batch:
         labels = [label_for(principal.organisation_kind, e.type).value for e in fresh]
-        ids = await batch_path.store_batch(db, principal, audit, fresh, labels, now=now, settings=settings,
-                                           effects=BATCH_EFFECTS)
-        if ids is not None:
-            by_origin = {(e.source, e.event_id): event_id for event_id, e in zip(ids, fresh, strict=True)}
+        stored_as = await batch_path.store_batch(db, principal, audit, fresh, labels, now=now, settings=settings,
+                                                 effects=BATCH_EFFECTS)
+        if stored_as is not None:
+            received_at = now.isoformat()
+            receipts = [{"id": e.event_id, "source": e.source, "event": event_id, "received_at": received_at}
+                        for event_id, e in zip(stored_as, fresh, strict=True)]
+            if len(fresh) < len(parsed):  # an event repeated in the batch: the receipt of its first
+                by_origin = {(r["source"], r["id"]): r for r in receipts}
+                receipts = [by_origin[(e.source, e.event_id)] for e in parsed]
             EVENTS_RECEIVED.labels("stored").inc(len(fresh))
             EVENTS_RECEIVED.labels("replayed").inc(len(parsed) - len(fresh))
-            return IngestResult(
-                receipts=[receipt(by_origin[(e.source, e.event_id)], e.source, e.event_id, now) for e in parsed],
-                stored=len(fresh),
-            )
+            return IngestResult(receipts=receipts, stored=len(fresh))
 
     session = session_of()  # the general way, in the request's session
     # The happy path costs one statement: resolve the references and insert the events of those
