@@ -87,9 +87,10 @@ def nl_date(value: date | datetime) -> str:
 
 _ESCALATION = sql_literal(Coverage.escalation_required)
 _AGENDA_SQL = f"""
-WITH active AS (
-    SELECT c.id, c.priority, c.phase, c.next_review_date, cl.client_number
-    FROM "case" c JOIN client cl ON cl.id = c.client_id
+WITH active AS (  -- the client per case by its key: a join read the whole client table (all conferences)
+    SELECT c.id, c.priority, c.phase, c.next_review_date,
+           (SELECT cl.client_number FROM client cl WHERE cl.id = c.client_id) AS client_number
+    FROM "case" c
     WHERE c.conference_id = :conf AND {open_case_sql("c")}
 ),
 last_discussed AS (
@@ -180,23 +181,29 @@ _CANDIDATES_SQL = re.sub(r"(?<!:):(conf|meeting_day|meeting|starts_at|today)\b",
 # number of visible items and the ids of the items it inserted or changed. $1 meeting, $3 now.
 _REPLACE_ITEMS = """
 WITH input AS (
-    SELECT * FROM json_to_recordset($2::json)
+    SELECT * FROM jsonb_to_recordset($2::jsonb)
         AS u(kind text, case_id uuid, referral_id uuid, reasons jsonb, urgency int, time_box int, ord int)
 ),
 existing AS (
-    SELECT kind, coalesce(case_id, referral_id) AS subject, added_by_chair, removed, position, created_at, id
+    SELECT kind, coalesce(case_id, referral_id) AS subject, added_by_chair, removed, position, created_at, id,
+           reasons, urgency, time_box_minutes
     FROM agenda_item WHERE meeting_id = $1
 ),
 auto AS (
-    SELECT u.*, coalesce(e.removed, false) AS removed
+    SELECT u.*, coalesce(e.removed, false) AS removed,
+           e.id AS was_id, (e.reasons, e.urgency, e.position, e.time_box_minutes, e.removed) AS was
     FROM input u
     LEFT JOIN existing e ON e.kind = u.kind AND e.subject = coalesce(u.case_id, u.referral_id)
     WHERE e.added_by_chair IS NOT TRUE
 ),
 numbered AS (
     SELECT a.*, CASE WHEN a.removed THEN 0
-                     ELSE count(*) FILTER (WHERE NOT a.removed) OVER (ORDER BY a.ord) END AS position
+                     ELSE (count(*) FILTER (WHERE NOT a.removed) OVER (ORDER BY a.ord))::int END AS position
     FROM auto a
+),
+changes AS (  -- new, or not as the item is: only these go to the upsert (it would lock every row it meets)
+    SELECT n.* FROM numbered n
+    WHERE n.was_id IS NULL OR n.was IS DISTINCT FROM (n.reasons, n.urgency, n.position, n.time_box, n.removed)
 ),
 stale AS (
     DELETE FROM agenda_item ai
@@ -209,7 +216,7 @@ upsert AS (
                              time_box_minutes, added_by_chair, removed, created_at)
     SELECT gen_random_uuid(), $1, n.kind, n.case_id, n.referral_id, n.reasons, n.urgency, n.position,
            n.time_box, false, n.removed, $3
-    FROM numbered n ORDER BY n.ord
+    FROM changes n ORDER BY n.ord
     ON CONFLICT (meeting_id, (coalesce(case_id, referral_id))) DO UPDATE
     SET reasons = EXCLUDED.reasons, urgency = EXCLUDED.urgency, position = EXCLUDED.position,
         time_box_minutes = EXCLUDED.time_box_minutes, removed = EXCLUDED.removed
@@ -400,19 +407,19 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
 # The agenda as its reader sees it, in one statement on the session's asyncpg connection (issue 16):
 # the meeting, and the items in agenda order (removed ones last) with their case or referral and
 # client, and per case what need to know needs (the agreements in force and their withdrawals, the
-# legal bases in force, an open break-glass of the reader) as JSON. A meeting without items is one
-# row whose item columns are NULL; no row: no such meeting. $1 meeting, $2 today, $3 now, $4 the
-# reader's memberships.
+# legal bases in force, an open break-glass of the reader) as JSON. The meeting's columns are on the
+# first row only (NULL on the others). A meeting without items is one row whose item columns are
+# NULL; no row: no such meeting. $1 meeting, $2 today, $3 now, $4 the reader's memberships.
 _ACTIVE_AGREEMENT = active_agreement_sql("a", "$2")
 _VIEW_SQL = f"""
 WITH m AS (
-    SELECT id::text AS id, conference_id::text AS conference_id, conference_id AS conference_uuid, starts_at, ends_at, status, ad_hoc, moved_from,
+    SELECT id::text AS id, conference_id::text AS conference_id, starts_at, ends_at, status, ad_hoc, moved_from,
            agenda_status, published_at, decisions_published_at, version  -- ids as text: Python's UUIDs
     FROM meeting WHERE id = $1
 ),
 items AS (
     SELECT ai.id, ai.kind, ai.case_id, ai.referral_id, ai.reasons, ai.time_box_minutes, ai.added_by_chair,
-           ai.removed, ai.position, ai.created_at
+           ai.removed, row_number() OVER (ORDER BY ai.removed, ai.position, ai.created_at, ai.id) AS n
     FROM agenda_item ai
     WHERE ai.meeting_id = $1
 ),
@@ -446,30 +453,43 @@ glass AS (
     WHERE bg.case_id IN (SELECT case_id FROM items) AND bg.membership_id = ANY($4::uuid[]) AND bg.expires_at > $3
     ORDER BY bg.case_id, bg.id
 )
-SELECT m.id AS m_id, m.conference_id AS m_conference_id, m.starts_at AS m_starts_at, m.ends_at AS m_ends_at,
-       m.status AS m_status, m.ad_hoc AS m_ad_hoc, m.moved_from AS m_moved_from,
-       m.agenda_status AS m_agenda_status, m.published_at AS m_published_at,
-       m.decisions_published_at AS m_decisions_published_at, m.version AS m_version,
+SELECT fm.id AS m_id, fm.conference_id AS m_conference_id, fm.starts_at AS m_starts_at, fm.ends_at AS m_ends_at,
+       fm.status AS m_status, fm.ad_hoc AS m_ad_hoc, fm.moved_from AS m_moved_from,
+       fm.agenda_status AS m_agenda_status, fm.published_at AS m_published_at,
+       fm.decisions_published_at AS m_decisions_published_at, fm.version AS m_version,
        i.id::text AS id, i.kind, i.case_id, i.case_id::text AS case_text, i.referral_id::text AS referral_id,
        i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair, i.removed, c.conference_id, c.phase,
        c.priority, n.number, n.name, n.phase AS shown_phase,
        ag.rows::text AS agreements, wd.rows::text AS withdrawals, lg.rows::text AS legal, gl.id AS break_glass
 FROM m
 LEFT JOIN items i ON true
-LEFT JOIN "case" c ON c.id = i.case_id
-LEFT JOIN client cl ON cl.id = c.client_id
-LEFT JOIN referral rf ON rf.id = i.referral_id
-LEFT JOIN client rcl ON rcl.id = rf.client_id
+-- The meeting on the first row only (i.n = 1, or the one row of a meeting without items): its
+-- columns on every row were a fifth of the statement's time at the client.
+LEFT JOIN LATERAL (SELECT m.* WHERE i.n IS NULL OR i.n = 1) fm ON true
+-- The case and client, or the referral and client, of each item by their keys (LIMIT 1: not
+-- flattened into a join that hashes every case and client of every conference).
+LEFT JOIN LATERAL (
+    SELECT c.conference_id, c.phase, c.priority, cl.client_number, cl.name
+    FROM "case" c JOIN client cl ON cl.id = c.client_id
+    WHERE c.id = i.case_id
+    LIMIT 1
+) c ON true
+LEFT JOIN LATERAL (
+    SELECT cl.client_number, cl.name
+    FROM referral rf JOIN client cl ON cl.id = rf.client_id
+    WHERE rf.id = i.referral_id
+    LIMIT 1
+) rc ON true
 CROSS JOIN LATERAL (
-    SELECT CASE WHEN i.kind = 'case' THEN cl.client_number ELSE rcl.client_number END AS number,
-           CASE WHEN i.kind = 'case' THEN cl.name ELSE rcl.name END AS name,
+    SELECT CASE WHEN i.kind = 'case' THEN c.client_number ELSE rc.client_number END AS number,
+           CASE WHEN i.kind = 'case' THEN c.name ELSE rc.name END AS name,
            CASE WHEN i.kind = 'case' THEN c.phase ELSE 'aanmelding' END AS phase
 ) n
 LEFT JOIN agreements ag ON ag.case_id = i.case_id
 LEFT JOIN withdrawals wd ON wd.case_id = i.case_id
 LEFT JOIN legal lg ON lg.case_id = i.case_id
 LEFT JOIN glass gl ON gl.case_id = i.case_id
-ORDER BY i.removed, i.position, i.created_at
+ORDER BY i.n
 """  # noqa: S608 (only states from app/models/predicates.py are put in)
 
 _MEETING_SERIALIZER = MeetingOut.__pydantic_serializer__
