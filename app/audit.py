@@ -242,7 +242,7 @@ _varying = operator.itemgetter(*VARYING)
 _shared_tail = operator.itemgetter(*SHARED_TAIL)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Rows:
     """Access-log rows that share the columns of SHARED_HEAD and SHARED_TAIL (the rows of one call
     of `AuditTrail.rows_of`: one caller, one time, one outcome), those values once and per row
@@ -264,8 +264,8 @@ class Rows:
 
 def seal_rows(batches: list[Rows], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
     """Link the rows into `chain` after `prev`: the new head, and per row its canonical text and
-    row_hash. The shared columns are written (and hashed into the HMAC's inner state) once per
-    batch; per row only its varying values, the shared tail and the link."""
+    row_hash. Of a batch of several rows the shared columns are written (and hashed into the
+    HMAC's inner state) once; per row only its varying values, the shared tail and the link."""
     texts: list[bytes] = []
     hashes: list[str] = []
     inner_pad, outer_pad = _pads(key)
@@ -275,6 +275,16 @@ def seal_rows(batches: list[Rows], chain: int, prev: str, key: bytes) -> tuple[s
         occurred_at = shared[0]
         if occurred_at is not None and occurred_at.tzinfo is not UTC:  # as canonical_bytes
             shared = (occurred_at.astimezone(UTC), *shared[1:])
+        if len(rows.varying) == 1:  # one row (a write, an event): its text in one piece
+            text = dumps((chain, *shared, *rows.varying[0], *rows.tail, prev), default=_uuid_text, option=option)
+            inner = inner_pad.copy()
+            inner.update(text)
+            outer = outer_pad.copy()
+            outer.update(inner.digest())
+            prev = outer.hexdigest()
+            texts.append(text)
+            hashes.append(prev)
+            continue
         head = dumps((chain, *shared), default=_uuid_text, option=option)[:-1] + b","
         tail = b"," + dumps(rows.tail, default=_uuid_text)[1:-1] + b',"'
         inner_head = inner_pad.copy()
@@ -292,8 +302,21 @@ def seal_rows(batches: list[Rows], chain: int, prev: str, key: bytes) -> tuple[s
 
 
 def seal(rows: list[dict[str, Any]], chain: int, prev: str, key: bytes) -> tuple[str, list[bytes], list[str]]:
-    """`seal_rows` for rows given as their column values (`entry_values`): a single partner event."""
-    return seal_rows([Rows.of(row) for row in rows], chain, prev, key)
+    """Link rows given as their column values (`entry_values`: a single partner event) into
+    `chain` after `prev`, each through `canonical_bytes`; `seal_rows` gives the same."""
+    texts: list[bytes] = []
+    hashes: list[str] = []
+    inner_pad, outer_pad = _pads(key)
+    for row in rows:
+        text = canonical_bytes({**row, "chain": chain, "prev_hash": prev})
+        inner = inner_pad.copy()
+        inner.update(text)
+        outer = outer_pad.copy()
+        outer.update(inner.digest())
+        prev = outer.hexdigest()
+        texts.append(text)
+        hashes.append(prev)
+    return prev, texts, hashes
 
 
 # One statement appends a request's rows: access_log_append (migrations 0011_accesslog_keyed and
