@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_type_hints
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from app.audit import Access, AuditTrail, Read
 from app.auth.cache import PrincipalCache
@@ -391,3 +392,48 @@ guard_for = contextlib.asynccontextmanager(get_guard)
 # scope="function", as SessionDep: the commit runs before the answer is sent.
 GuardDep = Annotated[Guard, Depends(get_guard, scope="function")]
 
+
+
+# --- lanes: an endpoint run without FastAPI's request handling ---------------------------------
+
+Endpoint = Callable[..., Awaitable[Response]]
+Lane = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def lane_for(endpoint: Endpoint, path: str) -> Lane:
+    """The endpoint as an ASGI app that gives it what FastAPI would, without FastAPI's request
+    handling (dependency solving, the function-scoped exit stacks, the request_response wrappers:
+    a sixth of a single partner event's CPU): the caller and the session edge (`guard_for`, as
+    GuardDep: committed before the answer is sent), the settings, the request, and path parameters
+    that the route's own convertor already made the annotated type (`{case_id:uuid}` for
+    `case_id: uuid.UUID`). The endpoint must answer a Response itself (no response_model to
+    serialize). Anything else is refused here, at start-up: the route then needs FastAPI.
+    app/http/dispatch.py runs the lane for the route; errors reach the same exception handlers."""
+    hints = get_type_hints(endpoint, include_extras=True)
+    if hints.get("return") is not Response:
+        raise TypeError(f"{endpoint.__qualname__}: a lane needs an endpoint that answers a Response")
+    kinds: list[tuple[str, str]] = []
+    for name in inspect.signature(endpoint).parameters:
+        hint = hints.get(name)
+        if hint == GuardDep:
+            kinds.append((name, "guard"))
+        elif hint == SettingsDep:
+            kinds.append((name, "settings"))
+        elif hint is Request:
+            kinds.append((name, "request"))
+        elif hint is uuid.UUID and "{" + name + ":uuid}" in path:
+            kinds.append((name, "path"))
+        else:
+            raise TypeError(f"{endpoint.__qualname__}: no lane for its parameter {name!r} ({hint!r})")
+
+    async def lane(scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        async with guard_for(request) as guard:
+            values = {"guard": guard, "settings": request.app.state.settings, "request": request}
+            path_params = scope["path_params"]
+            response = await endpoint(**{
+                name: path_params[name] if kind == "path" else values[kind] for name, kind in kinds})
+        await response(scope, receive, send)
+
+    lane.__qualname__ = f"lane_for({endpoint.__qualname__})"
+    return lane

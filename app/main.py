@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -17,7 +18,7 @@ from app.auth.identity import development_issuer_organisations
 from app.auth.tokens import KeyCache, TokenValidator
 from app.config import Settings, get_settings
 from app.db import DEFAULT_DB_NAME, Database, HealthProbe, Timeouts, ensure_database, resolve_urls
-from app.deps import bearer_refusal, current_principal, get_guard
+from app.deps import bearer_refusal, current_principal, get_guard, lane_for
 from app.http.dispatch import install_dispatch
 from app.http.docs import install_docs
 from app.http.middleware import RequestContextMiddleware, install_middleware_stack
@@ -135,7 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # After every route: the app router's routing by table (app/http/dispatch.py); a route that
     # starts with the caller answers a missing bearer token's 401 before it runs.
     dispatch = install_dispatch(app, refusals={get_guard: bearer_refusal, current_principal: bearer_refusal},
-                                lanes=LANES)
+                                lanes={endpoint: functools.partial(lane_for, endpoint) for endpoint in LANES})
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, html_page=web_error_page,
                        prefixes=(API_PREFIX,), dispatch=dispatch)
     install_middleware_stack(app)

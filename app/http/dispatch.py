@@ -45,10 +45,11 @@ from app.http.problems import refusal_messages
 Refusal = Callable[[Scope], AppError | None]
 
 # A route's endpoint run without FastAPI's request handling (dependency solving, the function's
-# exit stacks, the request_response wrappers): an ASGI app that answers the whole request with the
-# same code as the endpoint (app/routers/events.py `push_events_lane`). Its errors reach the same
-# exception handlers (the application's ExceptionMiddleware sits above the dispatch).
+# exit stacks, the request_response wrappers): an ASGI app that gives the endpoint what FastAPI
+# would and runs it (app/deps.py `lane_for`). Its errors reach the same exception handlers (the
+# application's ExceptionMiddleware sits above the dispatch). Made per route from its path.
 Lane = Callable[[Scope, Receive, Send], Awaitable[None]]
+LaneMaker = Callable[[str], Lane]
 
 RESOLVED = "casusoverleg.route"  # scope key: the route PathDispatch.answer_early resolved
 _UNRESOLVED = object()
@@ -95,10 +96,11 @@ class PathDispatch:
     """ASGI app in place of the app router's own routing (see the module docstring)."""
 
     def __init__(self, router: fastapi_routing.APIRouter, refusals: Mapping[Any, Refusal] | None = None,
-                 lanes: Mapping[Any, Lane] | None = None) -> None:
+                 lanes: Mapping[Any, LaneMaker] | None = None) -> None:
         self.router = router
         self.refusals = dict(refusals or {})
-        self.lanes = dict(lanes or {})  # endpoint -> its lane
+        self.lanes = dict(lanes or {})  # endpoint -> what makes its lane from the route's path
+        self._lanes: dict[tuple[Any, str], Lane] = {}
         self.fallback: ASGIApp = router.middleware_stack
         self._signature: tuple[int, int] | None = None
         self._table: dict[tuple[str, ...], tuple[_Entry, ...]] = {}
@@ -135,7 +137,13 @@ class PathDispatch:
             return None
         if [d.call for d in dependant.dependencies] != [d.call for d in route.dependant.dependencies]:
             return None
-        return self.lanes.get(route.endpoint)
+        make = self.lanes.get(route.endpoint)
+        if make is None:
+            return None
+        key = (make, route.path)
+        if key not in self._lanes:
+            self._lanes[key] = make(route.path)
+        return self._lanes[key]
 
     def _refusal_of(self, dependant: Any, route: Any) -> tuple[Refusal | None, Any]:
         """The refusal to ask before running a route, and the dependency it stands for: only
@@ -310,11 +318,12 @@ class PathDispatch:
 
 
 def install_dispatch(app: FastAPI, refusals: Mapping[Any, Refusal] | None = None,
-                     lanes: Mapping[Any, Lane] | None = None) -> PathDispatch | None:
+                     lanes: Mapping[Any, LaneMaker] | None = None) -> PathDispatch | None:
     """Route the app's requests through a PathDispatch; FastAPI's routing stays the fallback.
     `refusals`: per dependency, the refusal answered before a route whose first dependency it is
-    runs (see `PathDispatch.answer_early`). `lanes`: per endpoint, the ASGI app that runs it
-    without FastAPI's request handling (not while any dependency is overridden).
+    runs (see `PathDispatch.answer_early`). `lanes`: per endpoint, what makes the ASGI app that runs
+    it without FastAPI's request handling from the route's path (not while any dependency is
+    overridden).
     Returns None (and leaves FastAPI's routing alone) if this FastAPI lacks what it relies on."""
     router = app.router
     missing = [name for name in _INTERNALS if not hasattr(fastapi_routing, name)]

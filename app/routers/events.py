@@ -8,12 +8,10 @@ import orjson
 from fastapi import APIRouter, Request, Response, status
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
 
 from app.audit import Access
 from app.auth.policy import Op
-from app.config import Settings
-from app.deps import Guard, GuardDep, SettingsDep, guard_for
+from app.deps import GuardDep, SettingsDep
 from app.errors import AppError, BadRequest, PayloadTooLarge, UnprocessableEntity
 from app.events.cloudevents import CE_PREFIX, binary_event, is_json_media
 from app.http.paging import PagingDep
@@ -136,21 +134,7 @@ _EXAMPLE = {
     },
 )
 async def push_events(request: Request, guard: GuardDep, settings: SettingsDep) -> Response:
-    return await _push(request, guard, settings)
-
-
-async def push_events_lane(scope: Scope, receive: Receive, send: Send) -> None:
-    """`push_events` without FastAPI's request handling (app/http/dispatch.py lanes): the same
-    caller and session edge (`guard_for`, as GuardDep), the same settings and code. Partner systems
-    send events one at a time, so the dependency solving and the endpoint wrappers around every
-    event were a sixth of its CPU. Errors reach the same exception handlers."""
-    request = Request(scope, receive)
-    async with guard_for(request) as guard:
-        response = await _push(request, guard, request.app.state.settings)
-    await response(scope, receive, send)
-
-
-async def _push(request: Request, guard: Guard, settings: Settings) -> Response:
+    # Run in a lane, without FastAPI's request handling (app/routers/__init__.py LANES).
     # A refused transfer from another system is logged (NEN 7513), like every refusal.
     await guard.require_system_scope("events:write", Access(action="create", resource_type="partner_event"))
     try:

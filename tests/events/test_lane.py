@@ -1,20 +1,27 @@
-"""The event intake's lane (app/http/dispatch.py `lanes`, app/routers/events.py `push_events_lane`):
-`POST /api/v1/events` run without FastAPI's request handling answers what the route answers, for
-every kind of request a partner system sends: stored, replayed, refused by the intake, by the
-policy, by the body's size or type, without a token."""
+"""Lanes (app/deps.py `lane_for`, app/http/dispatch.py): an endpoint run without FastAPI's request
+handling answers what the route answers. `POST /api/v1/events` for every kind of request a partner
+system sends (stored, replayed, refused by the intake, by the policy, by the body's type, without
+a token); case detail for the callers who see it, who may not, who are not known, and with a
+matching If-None-Match. An endpoint a lane cannot run is refused at start-up."""
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
+from fastapi import Query, Response
 
 from app.db import Database
+from app.deps import GuardDep, lane_for
 from app.http.dispatch import PathDispatch
-from app.models import PartnerEvent
+from app.models import Assessment, PartnerEvent
+from app.routers import cases as cases_router
 from app.routers import events as events_router
 from tests.events.support import CE, CE_BATCH, binary, event, link_case, sdk_event
 from tests.factories import World
@@ -74,32 +81,88 @@ async def _stored(owner_db: Database, prefix: str) -> int:
         return int((await session.execute(query)).scalar_one())
 
 
-async def test_the_lane_answers_what_the_route_answers(
-    api: httpx.AsyncClient, events_app: Any, world: World, owner_db: Database
-) -> None:
-    await link_case(owner_db, world)
-    dispatch = events_app.router.middleware_stack
+async def _through_lane_and_route(
+    app: Any, endpoint: Any, run: Callable[[str], Awaitable[list[Answer]]]
+) -> tuple[list[Answer], list[Answer]]:
+    """`run` with the endpoint in its lane (counted), then through FastAPI's route."""
+    dispatch = app.router.middleware_stack
     assert isinstance(dispatch, PathDispatch)
-    assert dispatch.lanes == {events_router.push_events: events_router.push_events_lane}
+    assert endpoint in dispatch.lanes
     ran: list[str] = []
 
-    async def counted(scope: Any, receive: Any, send: Any) -> None:
-        ran.append(scope["path"])
-        await events_router.push_events_lane(scope, receive, send)
+    def counted(path: str) -> Any:
+        lane = lane_for(endpoint, path)
+
+        async def counting(scope: Any, receive: Any, send: Any) -> None:
+            ran.append(scope["path"])
+            await lane(scope, receive, send)
+        return counting
 
     saved = dispatch.lanes
     try:
-        dispatch.lanes, dispatch._signature = {events_router.push_events: counted}, None
-        through_lane = await _requests(api, world, "lane")
+        dispatch.lanes, dispatch._signature = {endpoint: counted}, None
+        through_lane = await run("lane")
         assert ran, "the lane did not run"
         dispatch.lanes, dispatch._signature = {}, None
         ran.clear()
-        through_route = await _requests(api, world, "route")
+        through_route = await run("route")
         assert not ran
     finally:
         dispatch.lanes, dispatch._signature = saved, None
+    return through_lane, through_route
 
+
+async def test_the_event_intake_answers_in_its_lane_what_the_route_answers(
+    api: httpx.AsyncClient, events_app: Any, world: World, owner_db: Database
+) -> None:
+    await link_case(owner_db, world)
+    through_lane, through_route = await _through_lane_and_route(
+        events_app, events_router.push_events, lambda tag: _requests(api, world, tag))
     assert [a[0] for a in through_lane] == [201, 200, 409, 422, 201, 400, 400, 415, 422, 403, 401, 401, 201]
     for one, other in zip(through_lane, through_route, strict=True):
         assert one == other
     assert await _stored(owner_db, "lane") == await _stored(owner_db, "route") == 4
+
+
+async def test_case_detail_answers_in_its_lane_what_the_route_answers(
+    api: httpx.AsyncClient, events_app: Any, world: World, owner_db: Database
+) -> None:
+    case_id = (await link_case(owner_db, world)).case.id
+    async with owner_db.sessions() as session:  # health-labelled: the police do not see the scores
+        session.add(Assessment(case_id=case_id, assessed_on=date.today(), assessed_by_id=world.members["care_member"].id,
+                               scores={"substance_use": 1}))
+        await session.commit()
+
+    async def run(_tag: str) -> list[Answer]:
+        answers = []
+        for person, path in (("care_member", f"/api/v1/cases/{case_id}"),
+                             ("police_member", f"/api/v1/cases/{case_id}"),  # other labels hidden
+                             ("chair_b", f"/api/v1/cases/{case_id}"),  # another conference: not found
+                             ("care_member", "/api/v1/cases/00000000-0000-4000-8000-000000000000")):
+            answers.append(_answer(await api.get(path, headers=world.headers(person)), ids={}, tag=_tag))
+        answers.append(_answer(await api.get(f"/api/v1/cases/{case_id}"), ids={}, tag=_tag))
+        etag = (await api.get(f"/api/v1/cases/{case_id}", headers=world.headers("care_member"))).headers["etag"]
+        answers.append(_answer(await api.get(f"/api/v1/cases/{case_id}",
+                                             headers=world.headers("care_member", **{"If-None-Match": etag})),
+                               ids={}, tag=_tag))
+        return answers
+
+    through_lane, through_route = await _through_lane_and_route(events_app, cases_router.get_case, run)
+    assert [a[0] for a in through_lane] == [200, 200, 404, 404, 401, 304]
+    assert through_lane[0][2] != through_lane[1][2]  # (the two organisations see different things)
+    assert through_lane == through_route
+
+
+def test_an_endpoint_a_lane_cannot_run_is_refused_at_start_up() -> None:
+    async def with_a_query(case_id: uuid.UUID, guard: GuardDep, full: bool = Query(False)) -> Response:
+        raise AssertionError
+
+    async def with_a_model(case_id: uuid.UUID, guard: GuardDep) -> dict[str, str]:
+        raise AssertionError
+
+    with pytest.raises(TypeError, match="full"):
+        lane_for(with_a_query, "/cases/{case_id:uuid}")
+    with pytest.raises(TypeError, match="answers a Response"):
+        lane_for(with_a_model, "/cases/{case_id:uuid}")
+    with pytest.raises(TypeError, match="case_id"):  # a path parameter its route does not convert
+        lane_for(cases_router.get_case, "/cases/{case_id}")
