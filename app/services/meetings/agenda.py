@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, cast
@@ -121,7 +121,7 @@ reqs AS (
 flags AS (
     {{flags}}
 )
-SELECT 'case' AS kind, ac.id AS case_id, NULL::uuid AS referral_id, ac.client_number, ac.phase,
+SELECT 'case' AS kind, ac.id::text AS case_id, NULL AS referral_id, ac.client_number, ac.phase,
        ac.priority, ac.next_review_date, coalesce(acts.overdue, 0) AS overdue, acts.oldest_due,
        coalesce(acts.escalations, 0) AS escalations, reqs.items::text AS requests,
        coalesce(flags.relapses, 0) AS relapses, flags.last_relapse::text AS last_relapse,
@@ -134,7 +134,7 @@ LEFT JOIN flags ON flags.case_id = ac.id
 WHERE ac.next_review_date <= :meeting_day
    OR acts.case_id IS NOT NULL OR reqs.case_id IS NOT NULL OR flags.case_id IS NOT NULL
 UNION ALL
-SELECT 'referral', NULL, rf.id, cl.client_number, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL,
+SELECT 'referral', NULL, rf.id::text, cl.client_number, NULL, NULL, NULL, 0, NULL, 0, NULL, 0, NULL, 0, NULL,
        o.name, rf.reason
 FROM referral rf JOIN client cl ON cl.id = rf.client_id
 JOIN organisation o ON o.id = rf.referring_organisation_id
@@ -249,34 +249,6 @@ SELECT (SELECT version FROM bumped) AS version, (SELECT n FROM shown) + (SELECT 
 """
 
 
-@dataclass
-class Candidate:
-    kind: str
-    case_id: uuid.UUID | None
-    referral_id: uuid.UUID | None
-    client_number: str
-    priority: str | None
-    reasons: list[dict[str, Any]]
-    urgency: int = field(init=False)  # of its most urgent reason
-
-    def __post_init__(self) -> None:
-        self.urgency = min([RANK[r["code"]] for r in self.reasons])
-
-    @property
-    def time_box(self) -> int:
-        if self.kind == "referral":
-            return REFERRAL_MINUTES
-        return min(BASE_MINUTES + PER_REASON_MINUTES * len(self.reasons), MAX_SUGGESTED_MINUTES)
-
-    def sort_key(self) -> tuple:
-        return (
-            self.urgency,
-            PRIORITY_RANK.get(self.priority or "normal", 2),
-            -len(self.reasons),
-            self.client_number,
-        )
-
-
 def _flag_reason(flag: dict[str, Any], more: int) -> dict[str, Any]:
     kind = str(flag.get("kind") or "")
     name, kind_label = FLAG_KINDS.get(kind, (kind.replace("_", " ") or "signaal", "general"))
@@ -296,22 +268,24 @@ def _flag_reason(flag: dict[str, Any], more: int) -> dict[str, Any]:
 
 def reasons_for(row: Any, *, today: date, meeting_day: date) -> list[dict[str, Any]]:
     """Machine codes and Dutch text for one aggregated row (a record of `_CANDIDATES_SQL`)."""
-    if row["kind"] == "referral":
+    (kind, _case_id, _referral_id, _number, _phase, _priority, review, overdue, oldest_due, escalations, requests,
+     relapses, last_relapse, others, last_other, referrer, referral_reason) = row
+    if kind == "referral":
         return [
             {
                 "code": "referral_pending",
-                "text": f"Nieuwe aanmelding van {row['referrer']} wacht op triage",
+                "text": f"Nieuwe aanmelding van {referrer} wacht op triage",
                 "label": "general",
-                "detail": row["referral_reason"],
+                "detail": referral_reason,
             }
         ]
     reasons: list[dict[str, Any]] = []
-    if row["relapses"]:
-        reasons.append(_flag_reason(orjson.loads(row["last_relapse"]), row["relapses"] - 1))
-    if row["others"]:
-        reasons.append(_flag_reason(orjson.loads(row["last_other"]), row["others"] - 1))
-    if row["escalations"]:
-        n = row["escalations"]
+    if relapses:
+        reasons.append(_flag_reason(orjson.loads(last_relapse), relapses - 1))
+    if others:
+        reasons.append(_flag_reason(orjson.loads(last_other), others - 1))
+    if escalations:
+        n = escalations
         reasons.append(
             {
                 "code": "escalation_required",
@@ -319,17 +293,15 @@ def reasons_for(row: Any, *, today: date, meeting_day: date) -> list[dict[str, A
                 "text": f"{n} actie{'s wachten' if n > 1 else ' wacht'} op mandaat-escalatie",
             }
         )
-    if row["overdue"]:
-        n = row["overdue"]
+    if overdue:
+        n = overdue
         reasons.append(
             {
                 "code": "overdue_actions",
                 "label": "general",
-                "text": f"{n} actie{'s' if n > 1 else ''} over de termijn "
-                f"(oudste: {nl_date(row['oldest_due'])})",
+                "text": f"{n} actie{'s' if n > 1 else ''} over de termijn (oudste: {nl_date(oldest_due)})",
             }
         )
-    review = row["next_review_date"]
     if review is not None and review <= meeting_day:
         when = "verstreken" if review < today else "valt vóór of op de vergadering"
         reasons.append(
@@ -339,20 +311,22 @@ def reasons_for(row: Any, *, today: date, meeting_day: date) -> list[dict[str, A
                 "text": f"Evaluatiedatum {nl_date(review)} {when}",
             }
         )
-    for request in orjson.loads(row["requests"] or "[]"):
-        reasons.append(
-            {
-                "code": "discussion_request",
-                "label": "general",
-                "text": f"Bespreekverzoek van {request['org']}",
-                "detail": request.get("reason"),
-            }
-        )
+    if requests is not None:
+        for request in orjson.loads(requests):
+            reasons.append(
+                {
+                    "code": "discussion_request",
+                    "label": "general",
+                    "text": f"Bespreekverzoek van {request['org']}",
+                    "detail": request.get("reason"),
+                }
+            )
     return reasons
 
 
-async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> list[Candidate]:
-    """Everything that needs discussing at `meeting`, most urgent first (one statement)."""
+async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence: dict) -> list[dict[str, Any]]:
+    """Everything that needs discussing at `meeting`, most urgent first (one statement): the
+    items of a draft as the replacing statement takes them (`_REPLACE_ITEMS`' input but `ord`)."""
     try:
         zone = parse_cadence(conference_cadence).zone
         meeting_day = meeting.starts_at.astimezone(zone).date()
@@ -363,14 +337,30 @@ async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence
     driver = await cast(RetryingSession, session).driver()
     rows = await driver.fetch(_CANDIDATES_SQL, meeting.conference_id, meeting.id, meeting.starts_at, today,
                               meeting_day)
-    found = []
+    return _candidates_of(rows, today, meeting_day)
+
+
+def _candidates_of(rows: list[Any], today: date, meeting_day: date) -> list[dict[str, Any]]:
+    """The rows that have reasons, most urgent first: by their most urgent reason, the case's
+    priority, more reasons first, then the client number."""
+    keyed = []
     for r in rows:
         reasons = reasons_for(r, today=today, meeting_day=meeting_day)
-        if reasons:
-            found.append(Candidate(kind=r["kind"], case_id=r["case_id"], referral_id=r["referral_id"],
-                                   client_number=r["client_number"], priority=r["priority"], reasons=reasons))
-    found.sort(key=Candidate.sort_key)
-    return found
+        if not reasons:
+            continue
+        kind, case_id, referral_id, client_number, _phase, priority = r[:6]
+        urgency, count = min([RANK[reason["code"]] for reason in reasons]), len(reasons)
+        time_box = (REFERRAL_MINUTES if kind == "referral"
+                    else min(BASE_MINUTES + PER_REASON_MINUTES * count, MAX_SUGGESTED_MINUTES))
+        keyed.append(((urgency, PRIORITY_RANK.get(priority or "normal", 2), -count, client_number),
+                      {"kind": kind, "case_id": case_id, "referral_id": referral_id, "reasons": reasons,
+                       "urgency": urgency, "time_box": time_box}))
+    keyed.sort(key=_by_key)
+    return [item for _key, item in keyed]
+
+
+def _by_key(keyed: tuple[tuple, dict[str, Any]]) -> tuple:
+    return keyed[0]
 
 
 @dataclass(frozen=True)
@@ -388,12 +378,10 @@ async def build_draft(session: AsyncSession, meeting: Meeting, conference_cadenc
         raise Conflict("The agenda is published; reopen it before regenerating the draft.")
     require_open(meeting, "agenda")
     found = await candidates(session, meeting, conference_cadence)
+    for n, item in enumerate(found):
+        item["ord"] = n
     now = clock.now()
-    items = orjson.dumps(
-        [{"kind": c.kind, "case_id": c.case_id, "referral_id": c.referral_id, "reasons": c.reasons,
-          "urgency": c.urgency, "time_box": c.time_box, "ord": n} for n, c in enumerate(found)],
-        default=str,  # asyncpg's UUIDs
-    ).decode()
+    items = orjson.dumps(found).decode()
     driver = await cast(RetryingSession, session).driver()
     version, shown, changed = await driver.fetchrow(_REPLACE_ITEMS, meeting.id, items, now, meeting.version)
     if version is None:
@@ -536,20 +524,28 @@ async def load_agenda(
         published_at=first["m_published_at"], decisions_published_at=first["m_decisions_published_at"],
         version=first["m_version"],
     )
+    assert tuple(first.keys())[-len(_ITEM_COLUMNS):] == _ITEM_COLUMNS  # as `agenda_json` unpacks a row
     return LoadedAgenda(meeting, rows if first["id"] is not None else [])
 
 
-def _bases_of(row: Any, now: datetime) -> BasesInForce:
-    """The bases in force of the row's case, from the statement's JSON, through the same rule as
-    every other read (`effective_scope`)."""
+# The item columns of `_VIEW_SQL`, last in each row, in its order.
+_ITEM_COLUMNS = ("id", "kind", "case_id", "case_text", "referral_id", "reasons", "time_box_minutes", "added_by_chair",
+                 "removed", "conference_id", "phase", "priority", "number", "name", "shown_phase", "agreements",
+                 "withdrawals", "legal", "break_glass")
+
+
+def _bases_of(agreements: str | None, withdrawals_text: str | None, legal_text: str | None,
+              now: datetime) -> BasesInForce:
+    """The bases in force of a case, from the statement's JSON, through the same rule as every
+    other read (`effective_scope`)."""
     withdrawals: list[Any] = [
         SimpleNamespace(agreement_id=uuid.UUID(w["agreement_id"]), whole=w["whole"], label=w["label"],
                         organisation_kinds=w["organisation_kinds"],
                         effective_at=datetime.fromisoformat(w["effective_at"]))
-        for w in orjson.loads(row["withdrawals"] or "[]")
+        for w in orjson.loads(withdrawals_text or "[]")
     ]
     in_force: list[Any] = []
-    for a in orjson.loads(row["agreements"] or "[]"):
+    for a in orjson.loads(agreements or "[]"):
         agreement: Any = SimpleNamespace(id=uuid.UUID(a["id"]), status=a["status"], scope=a["scope"],
                                          starts_on=date.fromisoformat(a["starts_on"]),
                                          ends_on=date.fromisoformat(a["ends_on"]))
@@ -557,7 +553,7 @@ def _bases_of(row: Any, now: datetime) -> BasesInForce:
         if scope:
             in_force.append((agreement, scope))
     legal: list[Any] = [SimpleNamespace(id=uuid.UUID(b["id"]), scope=b["scope"])
-                        for b in orjson.loads(row["legal"] or "[]")]
+                        for b in orjson.loads(legal_text or "[]")]
     return BasesInForce(in_force, legal)
 
 
@@ -606,48 +602,52 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
     clients: list[tuple[uuid.UUID | None, str]] = []
     item_ids: list[str] = []
     number = total = 0
-    for row in loaded.rows:
-        removed, is_case = row["removed"], row["kind"] == "case"
+    for (*_meeting, item_id, kind, case_id, case_text, referral_id, reasons, time_box, by_chair, removed, conference_id,
+         phase, priority, client_number, name, shown_phase, agreements, withdrawals, legal, break_glass) in loaded.rows:
         if removed and not is_chair:
             continue
         if not removed:
             number += 1  # shown 1..n in agenda order, whatever gaps removals left
-            total += row["time_box_minutes"]
-        conference_id = row["conference_id"] if is_case else None
-        if conference_id is not None and not (
-            row["agreements"] is None and row["legal"] is None and row["break_glass"] is None
-        ):
-            glass = [row["break_glass"]] if row["break_glass"] is not None else []
-            ntk = need_to_know_from(principal, CaseRef(row["case_id"], conference_id, row["phase"]),
-                                    _bases_of(row, now), glass)
+            total += time_box
+        if kind != "case":
+            conference_id = None
+        if conference_id is not None and not (agreements is None and legal is None and break_glass is None):
+            ntk = need_to_know_from(principal, CaseRef(case_id, conference_id, phase),
+                                    _bases_of(agreements, withdrawals, legal, now),
+                                    [break_glass] if break_glass is not None else [])
         else:
-            key = None if conference_id is None else (conference_id, row["phase"])
+            key = None if conference_id is None else (conference_id, phase)
             found = plain.get(key)
             if found is None:
                 assert key is not None  # the referrals' is there from the start
-                found = plain[key] = need_to_know_from(principal, CaseRef(row["case_id"], *key),
-                                                       BasesInForce([], []), [])
+                found = plain[key] = need_to_know_from(principal, CaseRef(case_id, *key), BasesInForce([], []), [])
             ntk = found
         chair = chair_in.get(ntk.conference_id)
         if chair is None:
             chair = chair_in[ntk.conference_id] = ntk.is_chair
-        item_id, client_number = row["id"], row["number"]
+        shaped = []
+        for reason in orjson.loads(reasons):  # `_reason_for_viewer`, its visible case written out
+            if ntk.sees(reason.get("label", Label.general))[0]:
+                shaped.append({"code": reason["code"], "text": reason["text"],
+                               "detail": reason.get("detail") if chair else None})
+            else:
+                shaped.append(_reason_for_viewer(reason, ntk, chair))
         items.append({
             "id": item_id,
             "position": 0 if removed else number,
-            "kind": row["kind"],
-            "case_id": row["case_text"],
-            "referral_id": row["referral_id"],
+            "kind": kind,
+            "case_id": case_text,
+            "referral_id": referral_id,
             "client_number": client_number,
-            "phase": row["shown_phase"],
-            "reasons": [_reason_for_viewer(r, ntk, chair) for r in orjson.loads(row["reasons"])],
-            "time_box_minutes": row["time_box_minutes"],
-            "added_by_chair": row["added_by_chair"],
-            "client_name": row["name"] if is_chair else None,
-            "priority": row["priority"] if is_chair else None,
+            "phase": shown_phase,
+            "reasons": shaped,
+            "time_box_minutes": time_box,
+            "added_by_chair": by_chair,
+            "client_name": name if is_chair else None,
+            "priority": priority if is_chair else None,
             "removed": removed if is_chair else None,
         })
-        clients.append((row["case_id"], client_number))
+        clients.append((case_id, client_number))
         item_ids.append(item_id)
     minutes = meeting_minutes(meeting)
     body = orjson.dumps({
