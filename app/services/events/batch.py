@@ -69,7 +69,7 @@ _LINKS_SECONDS = 300.0
 _STORE = """
 WITH linked AS (
     SELECT DISTINCT ON (r.reference) r.reference,""" + single.RESOLVED + """
-      AND r.reference = ANY($2::text[])
+      AND r.reference IN (SELECT unnest($2::text[]))  -- driven by the references: an index look-up each
     ORDER BY r.reference, (c.phase = $3::text), c.opened_at DESC
 ), agreed AS (  -- every subject resolves as the service expected ($4: `_expected`'s text)
     SELECT true AS ok FROM linked l
