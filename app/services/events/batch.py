@@ -62,7 +62,7 @@ _ORIGIN = "uq_partner_event_origin"
 
 # (organisation, reference) -> (the link, when it was seen): the hint, bounded in size and age.
 # Wrong or stale entries cost a statement, never a wrong write (the statement checks them).
-_LINKS: dict[tuple[uuid.UUID, str], tuple[Link, float]] = {}
+_LINKS: dict[tuple[uuid.UUID, str], tuple[Link, float, str]] = {}  # with `_text` of it
 _LINKS_MAX = 50_000
 _LINKS_SECONDS = 300.0
 
@@ -71,7 +71,7 @@ WITH linked AS (
     SELECT DISTINCT ON (r.reference) r.reference,""" + single.RESOLVED + """
       AND r.reference IN (SELECT unnest($2::text[]))  -- driven by the references: an index look-up each
     ORDER BY r.reference, (c.phase = $3::text), c.opened_at DESC
-), agreed AS (  -- every subject resolves as the service expected ($4: `_expected`'s text)
+), agreed AS (  -- every subject resolves as the service expected ($4: `_text` of each, joined)
     SELECT true AS ok FROM linked l
     HAVING string_agg(concat_ws(chr(31), l.reference, l.client_id, l.client_number, l.case_id, l.conference_id,
                                 l.phase, coalesce(l.case_director_id::text, ''), l.watched, l.snoozed),
@@ -127,7 +127,7 @@ WITH linked AS (
 SELECT l.reference, l.client_id, l.client_number, l.case_id, l.conference_id, l.phase, l.case_director_id,
        l.watched, l.snoozed, EXISTS (SELECT FROM agreed) AS agreed, (SELECT count(*) FROM inserted) AS inserted,
        (SELECT count(*) FROM logged) AS logged
-FROM (SELECT) AS one LEFT JOIN linked l ON true
+FROM (SELECT) AS one LEFT JOIN linked l ON NOT EXISTS (SELECT FROM agreed)  -- the resolutions when they differ
 """  # noqa: S608 (only the constants single.RESOLVED and single.count_up's text are put in)
 
 
@@ -147,14 +147,14 @@ def _remember(key: tuple[uuid.UUID, str], link: Link | None) -> None:
         return
     if len(_LINKS) >= _LINKS_MAX:
         _LINKS.clear()
-    _LINKS[key] = (link, time.monotonic())
+    _LINKS[key] = (link, time.monotonic(), _text(key[1], link))
 
 
-def _hint(key: tuple[uuid.UUID, str], now: float) -> Link | None:
+def _hint(key: tuple[uuid.UUID, str], now: float) -> tuple[Link, float, str] | None:
     found = _LINKS.get(key)
     if found is None or now - found[1] > _LINKS_SECONDS:
         return None
-    return found[0]
+    return found
 
 
 async def store_batch(
@@ -190,10 +190,11 @@ async def _store(
     references = sorted({e.subject for e in events})
     seen = time.monotonic()
     links: dict[str, Link] = {}
+    link_texts: dict[str, str] = {}  # per reference, `_text` of its link
     for reference in references:
-        link = _hint((org, reference), seen)
-        if link is not None:
-            links[reference] = link
+        found = _hint((org, reference), seen)
+        if found is not None:
+            links[reference], link_texts[reference] = found[0], found[2]
     lane = await claim_lane(driver, info)
     ids = uuid4_texts(len(events))
     secret_key = row_key(chain_secret())
@@ -217,7 +218,7 @@ async def _store(
         if complete and rows is not None:
             new_head, texts, hashes = seal_rows([rows], lane[0], head, secret_key)
             rows_text, hashes_text = (b"[" + b",".join(texts) + b"]").decode("utf-8"), ",".join(hashes)
-            expected = _expected(links)
+            expected = "\x1e".join(link_texts[reference] for reference in references)  # in order, as `agreed`
         else:  # the first statement only asks: nothing can be written
             new_head, rows_text, hashes_text, expected = head, "[]", "", ""
         try:
@@ -246,6 +247,7 @@ async def _store(
                 return None  # not every subject is a reference of this organisation on a case
             if resolved != links:
                 links = resolved
+                link_texts = {reference: _text(reference, link) for reference, link in resolved.items()}
                 rows = None  # sealed on other links: built again
             continue
         assert answer[0]["inserted"] == len(events) and answer[0]["logged"] == 1, dict(answer[0])
@@ -279,15 +281,13 @@ def _accesses(events: list[ParsedEvent], ids: list[str], links: dict[str, Link])
             for part, objects in by_type.items()]
 
 
-def _expected(links: dict[str, Link]) -> str:
-    """What the statement's `agreed` writes of the links the service expects, every reference in
-    order (PostgreSQL's text of each value: a boolean is t or f)."""
-    return "\x1e".join(
-        "\x1f".join((reference, str(link.client_id), link.client_number, str(link.case_id), str(link.conference_id),
-                     link.phase, str(link.case_director_id) if link.case_director_id is not None else "",
-                     "t" if link.watched else "f", "t" if link.snoozed else "f"))
-        for reference, link in sorted(links.items())
-    )
+def _text(reference: str, link: Link) -> str:
+    """What the statement's `agreed` writes of a reference's link (PostgreSQL's text of each value:
+    a boolean is t or f); a batch's expected text joins those of its references, in order."""
+    return "\x1f".join((reference, str(link.client_id), link.client_number, str(link.case_id),
+                        str(link.conference_id), link.phase,
+                        str(link.case_director_id) if link.case_director_id is not None else "",
+                        "t" if link.watched else "f", "t" if link.snoozed else "f"))
 
 
 def _link_of(row: asyncpg.Record) -> Link:
