@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from app.audit import Access, Read
+from app.audit import Access, EachOf, Read
 from app.deps import Guard
 from app.errors import NotFound
 from app.models.enums import Role
@@ -120,7 +120,7 @@ def _log_agenda(
     guard: Guard,
     meeting_id: uuid.UUID,
     conference_id: uuid.UUID,
-    clients: list[tuple[uuid.UUID | None, str]],
+    clients: list[tuple[str | None, str]],
     item_ids: list[str],
     *,
     action: str | None,
@@ -134,24 +134,33 @@ def _log_agenda(
 def _agenda_accesses(
     meeting_id: uuid.UUID,
     conference_id: uuid.UUID,
-    clients: list[tuple[uuid.UUID | None, str]],
+    clients: list[tuple[str | None, str]],
     item_ids: list[str],
     *,
     action: str | None,
     change: str | None,
     changed_items: Collection[uuid.UUID] | None,
 ) -> list[Access]:
-    accesses = []
-    if action is not None:
-        accesses = client_accesses(conference_id, clients, action=action, resource_type="agenda",
-                                   resource_id=meeting_id, part="agenda")
+    """A row per client shown (`action`), and per client whose item changed (`change`), as one
+    EachOf each (the case ids as the statement wrote them: no Access and no UUID per row)."""
+    accesses: list[Access] = []
+    if action is not None and clients:
+        accesses.append(_each_client(action, "agenda", conference_id, clients, [str(meeting_id)] * len(clients)))
     if change is not None:
         changed = None if changed_items is None else {str(i) for i in changed_items}
         pairs = [(client, item_id) for client, item_id in zip(clients, item_ids, strict=True)
                  if changed is None or item_id in changed]
-        template = Access(action=change, resource_type="agenda", conference_id=conference_id, part="agenda_item")
-        accesses += per_client(template, [client for client, _ in pairs], [item_id for _, item_id in pairs])
+        if pairs:
+            accesses.append(_each_client(change, "agenda_item", conference_id, [client for client, _ in pairs],
+                                         [item_id for _, item_id in pairs]))
     return accesses
+
+
+def _each_client(action: str, part: str, conference_id: uuid.UUID, clients: list[tuple[str | None, str]],
+                 resource_ids: list[str]) -> EachOf:
+    return EachOf(action=action, resource_type="agenda", part=part,
+                  objects=tuple((resource_id, case_id, conference_id, number)
+                                for resource_id, (case_id, number) in zip(resource_ids, clients, strict=True)))
 
 
 async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, part: str) -> None:
@@ -159,13 +168,13 @@ async def audit_published(guard: Guard, meeting: Meeting, *, decisions: bool, pa
     on it: one update row per client on it."""
     if decisions:
         clients = (await decision_service.decisions_view(guard.session, meeting, Role.chair, guard.principal)).clients
-    else:
-        view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
-        clients = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
-    guard.record(
-        *client_accesses(meeting.conference_id, clients, action="update",
-                         resource_type="decision" if decisions else "agenda", resource_id=meeting.id, part=part)
-    )
+        guard.record(*client_accesses(meeting.conference_id, clients, action="update", resource_type="decision",
+                                      resource_id=meeting.id, part=part))
+        return
+    view = await agenda_service.agenda_view(guard.session, meeting, guard.principal, Role.chair)
+    shown = [c for c, item in zip(view.clients, view.out.items, strict=True) if not item.removed]
+    if shown:
+        guard.record(_each_client("update", part, meeting.conference_id, shown, [str(meeting.id)] * len(shown)))
 
 
 async def decisions_for(guard: Guard, meeting: Meeting, role: str | None, action: str) -> DecisionList:

@@ -165,9 +165,13 @@ _FLAGS = """
 """
 
 
-# What needs discussing, on the session's asyncpg connection: $1 conference, $2 meeting, $3 its
-# start, $4 today, $5 the meeting's day (named parameters of _AGENDA_SQL, numbered once).
-_PARAMETERS = {"conf": "$1", "meeting": "$2", "starts_at": "$3", "today": "$4", "meeting_day": "$5"}
+# What needs discussing, on the session's asyncpg connection: $1 meeting, $2 its start, $3 today,
+# $4 the meeting's day (named parameters of _AGENDA_SQL, numbered once). The conference is the
+# meeting's, looked up by the statement: given as a parameter, PostgreSQL planned the statement
+# anew on every run (about 1 ms), as the conference's number of cases made each custom plan look
+# cheaper than the generic one; looked up, its plan is made once per connection.
+_PARAMETERS = {"conf": "(SELECT mc.conference_id FROM meeting mc WHERE mc.id = $1)", "meeting": "$1",
+               "starts_at": "$2", "today": "$3", "meeting_day": "$4"}
 _CANDIDATES_SQL = re.sub(r"(?<!:):(conf|meeting_day|meeting|starts_at|today)\b",
                          lambda m: _PARAMETERS[m.group(1)], _AGENDA_SQL.replace("{flags}", _FLAGS))
 
@@ -335,8 +339,7 @@ async def candidates(session: AsyncSession, meeting: Meeting, conference_cadence
     today = clock.today()
     await session.flush()  # the statement runs below the ORM: nothing of this transaction may wait in it
     driver = await cast(RetryingSession, session).driver()
-    rows = await driver.fetch(_CANDIDATES_SQL, meeting.conference_id, meeting.id, meeting.starts_at, today,
-                              meeting_day)
+    rows = await driver.fetch(_CANDIDATES_SQL, meeting.id, meeting.starts_at, today, meeting_day)
     return _candidates_of(rows, today, meeting_day)
 
 
@@ -445,7 +448,7 @@ SELECT fm.id AS m_id, fm.conference_id AS m_conference_id, fm.starts_at AS m_sta
        fm.status AS m_status, fm.ad_hoc AS m_ad_hoc, fm.moved_from AS m_moved_from,
        fm.agenda_status AS m_agenda_status, fm.published_at AS m_published_at,
        fm.decisions_published_at AS m_decisions_published_at, fm.version AS m_version,
-       i.id::text AS id, i.kind, i.case_id, i.case_id::text AS case_text, i.referral_id::text AS referral_id,
+       i.id::text AS id, i.kind, i.case_id::text AS case_text, i.referral_id::text AS referral_id,
        i.reasons::text AS reasons, i.time_box_minutes, i.added_by_chair, i.removed, c.conference_id, c.phase,
        c.priority, n.number, n.name, n.phase AS shown_phase,
        ag.rows::text AS agreements, wd.rows::text AS withdrawals, lg.rows::text AS legal, gl.id AS break_glass
@@ -529,7 +532,7 @@ async def load_agenda(
 
 
 # The item columns of `_VIEW_SQL`, last in each row, in its order.
-_ITEM_COLUMNS = ("id", "kind", "case_id", "case_text", "referral_id", "reasons", "time_box_minutes", "added_by_chair",
+_ITEM_COLUMNS = ("id", "kind", "case_text", "referral_id", "reasons", "time_box_minutes", "added_by_chair",
                  "removed", "conference_id", "phase", "priority", "number", "name", "shown_phase", "agreements",
                  "withdrawals", "legal", "break_glass")
 
@@ -575,7 +578,7 @@ _AGENDA = TypeAdapter(AgendaOut)
 @dataclass(frozen=True)
 class AgendaJson:
     body: bytes  # an AgendaOut as JSON
-    clients: list[tuple[uuid.UUID | None, str]]  # (case_id, client_number) per item shown: for the access log
+    clients: list[tuple[str | None, str]]  # (case id as text, client number) per item shown: for the access log
     item_ids: list[str]  # per item shown, in the same order
     version: int  # the meeting's, for its ETag
 
@@ -599,10 +602,10 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
     plain: dict[tuple[uuid.UUID, str] | None, NeedToKnow] = {None: without_case}
     chair_in: dict[uuid.UUID, bool] = {}  # `NeedToKnow.is_chair` per conference
     items: list[dict[str, Any]] = []
-    clients: list[tuple[uuid.UUID | None, str]] = []
+    clients: list[tuple[str | None, str]] = []
     item_ids: list[str] = []
     number = total = 0
-    for (*_meeting, item_id, kind, case_id, case_text, referral_id, reasons, time_box, by_chair, removed, conference_id,
+    for (*_meeting, item_id, kind, case_text, referral_id, reasons, time_box, by_chair, removed, conference_id,
          phase, priority, client_number, name, shown_phase, agreements, withdrawals, legal, break_glass) in loaded.rows:
         if removed and not is_chair:
             continue
@@ -612,7 +615,7 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
         if kind != "case":
             conference_id = None
         if conference_id is not None and not (agreements is None and legal is None and break_glass is None):
-            ntk = need_to_know_from(principal, CaseRef(case_id, conference_id, phase),
+            ntk = need_to_know_from(principal, CaseRef(uuid.UUID(case_text), conference_id, phase),
                                     _bases_of(agreements, withdrawals, legal, now),
                                     [break_glass] if break_glass is not None else [])
         else:
@@ -620,7 +623,8 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
             found = plain.get(key)
             if found is None:
                 assert key is not None  # the referrals' is there from the start
-                found = plain[key] = need_to_know_from(principal, CaseRef(case_id, *key), BasesInForce([], []), [])
+                found = plain[key] = need_to_know_from(principal, CaseRef(uuid.UUID(case_text), *key),
+                                                       BasesInForce([], []), [])
             ntk = found
         chair = chair_in.get(ntk.conference_id)
         if chair is None:
@@ -647,7 +651,7 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
             "priority": priority if is_chair else None,
             "removed": removed if is_chair else None,
         })
-        clients.append((case_id, client_number))
+        clients.append((case_text, client_number))
         item_ids.append(item_id)
     minutes = meeting_minutes(meeting)
     body = orjson.dumps({
@@ -663,9 +667,7 @@ def agenda_json(loaded: LoadedAgenda, principal: Principal, role: str | None) ->
 @dataclass(frozen=True)
 class AgendaView:
     out: AgendaOut
-    clients: list[
-        tuple[uuid.UUID | None, str]
-    ]  # (case_id, client_number) of every item shown: for the access log
+    clients: list[tuple[str | None, str]]  # (case id as text, client number) of every item shown: for the access log
 
 
 async def agenda_view(
