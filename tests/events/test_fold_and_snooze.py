@@ -74,6 +74,22 @@ async def test_ten_relapses_inside_the_window_are_one_flag_with_count_ten(
     assert sorted(f.count for f in await _rows(owner_db, CaseFlag)) == [1, 11]
 
 
+async def test_repeats_at_the_same_moment_tell_once(api: httpx.AsyncClient, world: World, owner_db: Database) -> None:
+    """Events that all carry one time (a sender's clock, a replayed feed): the first opens the flag
+    and tells the case director, later batches at that same moment only count, as repeats inside
+    the window do; the telling follows whether a statement moved the flag's notification time."""
+    await link_case(owner_db, world)
+    await _subscribe(api, world)
+    when = clock.now() - timedelta(hours=2)
+    for _ in range(3):
+        batch = await _push(api, world, [event("relapse", time=when), event("missed_appointment", time=when)])
+        assert batch.status_code == 201, batch.text
+    flags = await _rows(owner_db, CaseFlag)
+    assert sorted((f.kind, f.count) for f in flags) == [("missed_appointment", 3), ("relapse", 3)]
+    assert len(await _rows(owner_db, Notification, Notification.kind == "case_flagged")) == 2
+    assert len(await _rows(owner_db, OutboxMessage, OutboxMessage.type == "case.flagged")) == 2
+
+
 async def test_a_snooze_holds_back_missed_appointments_but_not_an_overdose(
     api: httpx.AsyncClient, world: World, owner_db: Database
 ) -> None:

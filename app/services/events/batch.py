@@ -97,14 +97,12 @@ WITH linked AS (
               last_seen_at timestamptz)
     WHERE EXISTS (SELECT FROM agreed)
     """ + single.count_up("$9", "$10") + """
-    RETURNING id, case_id, kind, notified_at, (xmax = 0) AS opened
-), told AS (
-    SELECT f.id AS flag_id, f.case_id, l.conference_id, l.case_director_id, n.ord
+    RETURNING id, case_id, kind, notified_at, old.notified_at AS notified_before
+), told AS (  -- opened, or told again: this statement moved its notification time
+    SELECT f.id AS flag_id, f.case_id, f.kind, l.conference_id, l.case_director_id
     FROM flag f
-    JOIN ROWS FROM (json_to_recordset($8::json) AS (case_id uuid, kind text, last_seen_at timestamptz))
-         WITH ORDINALITY AS n(case_id, kind, last_seen_at, ord) ON n.case_id = f.case_id AND n.kind = f.kind
     JOIN (SELECT DISTINCT case_id, conference_id, case_director_id FROM linked) l ON l.case_id = f.case_id
-    WHERE f.opened OR f.notified_at = n.last_seen_at
+    WHERE f.notified_at IS DISTINCT FROM f.notified_before
 ), notified AS (
     INSERT INTO notification (id, kind, conference_id, membership_id, ref_type, ref_id, on_date, created_at)
     SELECT gen_random_uuid(), $11::text, conference_id, case_director_id, $12::text, flag_id, $13::date, $6
@@ -120,7 +118,7 @@ WITH linked AS (
     JOIN conference_organisation co ON co.conference_id = t.conference_id
     JOIN webhook_subscription s ON s.organisation_id = co.organisation_id
     WHERE s.active AND $14::text = ANY(s.event_types)
-    ORDER BY t.ord, s.id
+    ORDER BY t.case_id::text, t.kind, s.id
 ), logged AS (
     SELECT access_log_append_strict($16::smallint, $17::text, $18::jsonb, $19::text) FROM agreed
 )

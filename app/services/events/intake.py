@@ -581,7 +581,7 @@ FROM json_to_recordset($2::json)
      AS n(id uuid, case_id uuid, kind text, reason text, label text, severity text, source_event_id uuid,
           count int, last_seen_at timestamptz)
 """ + single.count_up("$3", "$4") + """
-RETURNING id, case_id, kind, notified_at, (xmax = 0) AS inserted
+RETURNING id, case_id, kind, notified_at, old.notified_at
 """  # noqa: S608 (only single.count_up's constant text is put in)
 
 
@@ -610,10 +610,9 @@ async def _fold_flags(
     )
     by_key = {(f.case_id, f.kind.value): f for f in folds}
     told = []
-    for flag_id, case_id, kind, notified_at, inserted in returned:
-        fold = by_key[(case_id, kind)]
-        if inserted or notified_at == fold.last_seen:
-            told.append((fold, flag_id))
+    for flag_id, case_id, kind, notified_at, notified_before in returned:
+        if notified_at != notified_before:  # opened (nothing before), or this statement told again
+            told.append((by_key[(case_id, kind)], flag_id))
     return told
 
 
