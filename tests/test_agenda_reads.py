@@ -6,19 +6,25 @@ break-glass)."""
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
 
 from app.clock import clock
+from app.deps import lane_for
+from app.http.dispatch import PathDispatch
 from app.models import Agreement, BreakGlass, ConsentWithdrawal, LegalBasis
+from app.routers import meetings as meetings_router
 from app.schemas.meetings import AgendaOut
 from tests.driver_statements import driver_statements
 from tests.factories import World, add_case
 from tests.meeting_helpers import NOW, add_flag, add_meeting, chair_post
 
 HIDDEN = "Signaal (gezondheid) ontvangen, inhoud afgeschermd: bespreken"
+UNKNOWN = uuid.UUID("00000000-0000-4000-8000-000000000000")
 
 
 async def test_agenda_statements_do_not_grow_with_its_items(client: httpx.AsyncClient, world: World,
@@ -235,11 +241,78 @@ async def test_a_regeneration_logs_an_update_only_for_the_items_it_wrote(client:
         clock.reset()
 
 
+async def test_the_agenda_answers_in_its_lane_what_the_route_answers(app: Any, client: httpx.AsyncClient,
+                                                                       world: World, owner_db) -> None:
+    """GET .../agenda runs in a lane (app/deps.py `lane_for`, without FastAPI's request handling):
+    the same status, headers and bytes as through FastAPI's route, for the chair's draft, a member
+    refused the draft, a member's published agenda, an unknown meeting, no token and an ETag that
+    matches; and the same access-log rows."""
+    clock.freeze(NOW)
+    try:
+        async with owner_db.sessions() as s:
+            draft, published = await add_meeting(s, world), await add_meeting(s, world, starts_at=NOW + timedelta(days=8))
+            for i in range(3):
+                case = await add_case(s, world, name=f"Evaluatie {i}")
+                case.next_review_date = NOW.date()
+            await s.commit()
+        for meeting in (draft, published):
+            assert (await chair_post(client, world, meeting.id, "/agenda/draft")).status_code == 200
+        etag = (await chair_post(client, world, published.id, "/agenda/publish")).headers["ETag"]
+        assert etag
+
+        async def run() -> list[tuple[Any, ...]]:
+            answers = []
+            for person, meeting_id, extra in (("chair", draft.id, {}), ("police_member", draft.id, {}),
+                                              ("police_member", published.id, {}), ("chair", UNKNOWN, {}),
+                                              (None, draft.id, {})):
+                headers = world.headers(person, **extra) if person else {}
+                response = await client.get(f"/api/v1/meetings/{meeting_id}/agenda", headers=headers)
+                async with owner_db.engine.connect() as conn:
+                    rows = (await conn.execute(sa.text(
+                        "SELECT action, resource_type, resource_id, client_number, case_id, part, role, outcome "
+                        "FROM access_log WHERE request_id = :r ORDER BY seq"), {"r": response.headers["x-request-id"]})).all()
+                answers.append((response.status_code, response.content, rows,
+                                [(k, v) for k, v in response.headers.items() if k not in ("x-request-id", "content-length")]))
+            got = await client.get(f"/api/v1/meetings/{published.id}/agenda", headers=world.headers("police_member"))
+            again = await client.get(f"/api/v1/meetings/{published.id}/agenda",
+                                     headers=world.headers("police_member", **{"If-None-Match": got.headers["ETag"]}))
+            answers.append((again.status_code, again.content))
+            return answers
+
+        dispatch = app.router.middleware_stack
+        assert isinstance(dispatch, PathDispatch) and meetings_router.get_agenda in dispatch.lanes
+        ran: list[str] = []
+
+        def counted(path: str) -> Any:
+            lane = lane_for(meetings_router.get_agenda, path)
+
+            async def counting(scope: Any, receive: Any, send: Any) -> None:
+                ran.append(scope["path"])
+                await lane(scope, receive, send)
+            return counting
+
+        saved = dispatch.lanes
+        try:
+            dispatch.lanes, dispatch._signature = {meetings_router.get_agenda: counted}, None
+            through_lane = await run()
+            assert len(ran) >= 5
+            dispatch.lanes, dispatch._signature = {}, None
+            ran.clear()
+            through_route = await run()
+            assert not ran
+        finally:
+            dispatch.lanes, dispatch._signature = saved, None
+        assert [a[0] for a in through_lane] == [200, 404, 200, 404, 401, 304]
+        assert through_lane[0][2] and through_lane[1][2][0][-1] == "denied"
+        assert through_lane == through_route
+    finally:
+        clock.reset()
+
+
 def test_per_client_access_rows_equal_constructed_ones() -> None:
     """meeting_views.per_client copies an Access field by field (for speed): the copies must be
     the Access that its constructor makes, and stay frozen."""
     import dataclasses
-    import uuid
 
     import pytest
 

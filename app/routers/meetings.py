@@ -157,7 +157,7 @@ async def _agenda(
     return Response(view.body, status_code, media_type="application/json", headers={"ETag": etag_of(view.version)})
 
 
-@router.get("/meetings/{meeting_id}/agenda", response_model=AgendaOut)
+@router.get("/meetings/{meeting_id:uuid}/agenda", response_model=AgendaOut)
 async def get_agenda(meeting_id: uuid.UUID, guard: GuardDep) -> Response:
     """The chair sees the draft with names and request texts; members the published agenda with
     client number, phase and the reasons they may see."""
