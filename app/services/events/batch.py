@@ -206,8 +206,8 @@ async def _store(
         if complete and rows is None:  # what is written, once the links are known
             rows = audit.rows_of(*_accesses(events, ids, links))
             events_json = json_param([
-                {"id": event_id, "source": e.source, "event_id": e.event_id, "type": e.type.value,
-                 "subject": e.subject, "occurred_at": e.occurred_at, "label": label, "severity": e.severity.value,
+                {"id": event_id, "source": e.source, "event_id": e.event_id, "type": e.type,  # StrEnums: their value
+                 "subject": e.subject, "occurred_at": e.occurred_at, "label": label, "severity": e.severity,
                  "data": e.data, "payload_hash": e.payload_hash}
                 for event_id, e, label in zip(ids, events, labels, strict=True)
             ])
@@ -271,11 +271,12 @@ def _accesses(events: list[ParsedEvent], ids: list[str], links: dict[str, Link])
     type together, in the batch's order)."""
     of_link = {reference: (str(link.case_id), link.conference_id, link.client_number)
                for reference, link in links.items()}
-    by_type: dict[str, list[tuple[str | None, str | None, uuid.UUID | None, str | None]]] = {}
+    by_type: dict[EventType, list[tuple[str | None, str | None, uuid.UUID | None, str | None]]] = {}
     for event_id, e in zip(ids, events, strict=True):
         case_id, conference_id, client_number = of_link[e.subject]
-        by_type.setdefault(e.type.value, []).append((event_id, case_id, conference_id, client_number))
-    return [EachOf(action="create", resource_type="partner_event", part=part, role="system", objects=tuple(objects))
+        by_type.setdefault(e.type, []).append((event_id, case_id, conference_id, client_number))
+    return [EachOf(action="create", resource_type="partner_event", part=part.value, role="system",
+                   objects=tuple(objects))
             for part, objects in by_type.items()]
 
 
@@ -303,9 +304,10 @@ def _folds(
     folds: dict[tuple[str, str], dict[str, Any]] = {}
     firsts: dict[tuple[str, str], tuple[datetime, str]] = {}  # per fold, its first event's (time, id)
     rank = {s: i for i, s in enumerate(severity_order)}
+    closed = Phase.closed.value
     for event_id, e, label in zip(ids, events, labels, strict=True):
         link = links[e.subject]
-        if e.type not in FLAGGING_TYPES or link.phase == Phase.closed.value or now - e.occurred_at > max_age:
+        if e.type not in FLAGGING_TYPES or link.phase == closed or now - e.occurred_at > max_age:
             continue
         key = (str(link.case_id), e.type.value)
         severity = e.severity.value

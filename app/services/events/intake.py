@@ -263,7 +263,8 @@ async def _ingest(
             return IngestResult(receipts=[receipt(done.id, event.source, event.event_id, done.received_at)], stored=1)
 
     if db is not None and batch:
-        labels = [label_for(principal.organisation_kind, e.type).value for e in fresh]
+        label_of = {t: label_for(principal.organisation_kind, t).value for t in {e.type for e in fresh}}
+        labels = [label_of[e.type] for e in fresh]
         stored_as = await batch_path.store_batch(db, principal, audit, fresh, labels, now=now, settings=settings,
                                                  effects=BATCH_EFFECTS)
         if stored_as is not None:
