@@ -10,7 +10,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, TypeVar, get_type_hints
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, params
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Receive, Scope, Send
@@ -397,43 +400,84 @@ GuardDep = Annotated[Guard, Depends(get_guard, scope="function")]
 # --- lanes: an endpoint run without FastAPI's request handling ---------------------------------
 
 Endpoint = Callable[..., Awaitable[Response]]
-Lane = Callable[[Scope, Receive, Send], Awaitable[None]]
+Lane = Callable[[Scope, Receive, Send], Awaitable[bool]]
 
 
-def lane_for(endpoint: Endpoint, path: str) -> Lane:
+def lane_for(endpoint: Endpoint, route: APIRoute) -> Lane:
     """The endpoint as an ASGI app that gives it what FastAPI would, without FastAPI's request
     handling (dependency solving, the function-scoped exit stacks, the request_response wrappers:
     a sixth of a single partner event's CPU): the caller and the session edge (`guard_for`, as
-    GuardDep: committed before the answer is sent), the settings, the request, and path parameters
+    GuardDep: committed before the answer is sent), the settings, the request, path parameters
     that the route's own convertor already made the annotated type (`{case_id:uuid}` for
-    `case_id: uuid.UUID`). The endpoint must answer a Response itself (no response_model to
-    serialize). Anything else is refused here, at start-up: the route then needs FastAPI.
+    `case_id: uuid.UUID`), query parameters, validated by FastAPI's own `request_params_to_args`,
+    and dependencies of query parameters and the request alone (PagingDep). The endpoint must
+    answer a Response itself (no response_model to serialize). Anything else is refused here, at
+    start-up: the route then needs FastAPI. The lane answers True; False, having done nothing,
+    when a query parameter fails validation: the route then runs and FastAPI answers its 422.
     app/http/dispatch.py runs the lane for the route; errors reach the same exception handlers."""
+    name_of = endpoint.__qualname__
     hints = get_type_hints(endpoint, include_extras=True)
     if hints.get("return") is not Response:
-        raise TypeError(f"{endpoint.__qualname__}: a lane needs an endpoint that answers a Response")
-    kinds: list[tuple[str, str]] = []
+        raise TypeError(f"{name_of}: a lane needs an endpoint that answers a Response")
+    dependant = route.dependant
+    if dependant.header_params or dependant.cookie_params or dependant.body_params:
+        raise TypeError(f"{name_of}: a lane gives no headers, cookies or body as parameters")
+    subs = {sub.call: sub for sub in dependant.dependencies}
+    queries = {field.name: field for field in dependant.query_params}
+    kinds: list[tuple[str, Any]] = []
     for name in inspect.signature(endpoint).parameters:
         hint = hints.get(name)
+        depends = next((m for m in getattr(hint, "__metadata__", ()) if isinstance(m, params.Depends)), None)
         if hint == GuardDep:
             kinds.append((name, "guard"))
         elif hint == SettingsDep:
             kinds.append((name, "settings"))
         elif hint is Request:
             kinds.append((name, "request"))
-        elif hint is uuid.UUID and "{" + name + ":uuid}" in path:
+        elif hint is uuid.UUID and "{" + name + ":uuid}" in route.path:
             kinds.append((name, "path"))
+        elif name in queries:
+            kinds.append((name, "query"))
+        elif depends is not None and depends.dependency in subs and _query_only(subs[depends.dependency]):
+            kinds.append((name, subs[depends.dependency]))
         else:
-            raise TypeError(f"{endpoint.__qualname__}: no lane for its parameter {name!r} ({hint!r})")
+            raise TypeError(f"{name_of}: no lane for its parameter {name!r} ({hint!r})")
+    fields = list(dependant.query_params)
+    for _name, kind in kinds:
+        if not isinstance(kind, str):
+            fields += kind.query_params
 
-    async def lane(scope: Scope, receive: Receive, send: Send) -> None:
+    async def lane(scope: Scope, receive: Receive, send: Send) -> bool:
         request = Request(scope, receive)
+        query: dict[str, Any] = {}
+        if fields:
+            query, errors = request_params_to_args(fields, request.query_params)
+            if errors:
+                return False  # FastAPI's own 422
+        given: dict[str, Any] = {}
+        for name, kind in kinds:
+            if kind == "query":
+                given[name] = query[name]
+            elif kind == "path":
+                given[name] = scope["path_params"][name]
+            elif not isinstance(kind, str):
+                own = {field.name: query[field.name] for field in kind.query_params}
+                if kind.request_param_name:
+                    own[kind.request_param_name] = request
+                given[name] = await kind.call(**own)
         async with guard_for(request) as guard:
             values = {"guard": guard, "settings": request.app.state.settings, "request": request}
-            path_params = scope["path_params"]
             response = await endpoint(**{
-                name: path_params[name] if kind == "path" else values[kind] for name, kind in kinds})
+                name: given[name] if name in given else values[kind] for name, kind in kinds})
         await response(scope, receive, send)
+        return True
 
-    lane.__qualname__ = f"lane_for({endpoint.__qualname__})"
+    lane.__qualname__ = f"lane_for({name_of})"
     return lane
+
+
+def _query_only(dependant: Dependant) -> bool:
+    """A dependency a lane can run itself: an async function of query parameters and the request."""
+    return (inspect.iscoroutinefunction(dependant.call) and not dependant.dependencies
+            and not (dependant.path_params or dependant.header_params or dependant.cookie_params
+                     or dependant.body_params))

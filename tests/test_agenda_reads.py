@@ -283,12 +283,12 @@ async def test_the_agenda_answers_in_its_lane_what_the_route_answers(app: Any, c
         assert isinstance(dispatch, PathDispatch) and meetings_router.get_agenda in dispatch.lanes
         ran: list[str] = []
 
-        def counted(path: str) -> Any:
-            lane = lane_for(meetings_router.get_agenda, path)
+        def counted(route: Any) -> Any:
+            lane = lane_for(meetings_router.get_agenda, route)
 
-            async def counting(scope: Any, receive: Any, send: Any) -> None:
+            async def counting(scope: Any, receive: Any, send: Any) -> bool:
                 ran.append(scope["path"])
-                await lane(scope, receive, send)
+                return await lane(scope, receive, send)
             return counting
 
         saved = dispatch.lanes

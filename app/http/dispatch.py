@@ -47,9 +47,10 @@ Refusal = Callable[[Scope], AppError | None]
 # A route's endpoint run without FastAPI's request handling (dependency solving, the function's
 # exit stacks, the request_response wrappers): an ASGI app that gives the endpoint what FastAPI
 # would and runs it (app/deps.py `lane_for`). Its errors reach the same exception handlers (the
-# application's ExceptionMiddleware sits above the dispatch). Made per route from its path.
-Lane = Callable[[Scope, Receive, Send], Awaitable[None]]
-LaneMaker = Callable[[str], Lane]
+# application's ExceptionMiddleware sits above the dispatch). Made per route (from the route).
+# True when it answered; False when it did nothing and leaves the request to the route.
+Lane = Callable[[Scope, Receive, Send], Awaitable[bool]]
+LaneMaker = Callable[[Any], Lane]
 
 RESOLVED = "casusoverleg.route"  # scope key: the route PathDispatch.answer_early resolved
 _UNRESOLVED = object()
@@ -100,7 +101,7 @@ class PathDispatch:
         self.router = router
         self.refusals = dict(refusals or {})
         self.lanes = dict(lanes or {})  # endpoint -> what makes its lane from the route's path
-        self._lanes: dict[tuple[Any, str], Lane] = {}
+        self._lanes: dict[tuple[Any, Any], Lane] = {}
         self.fallback: ASGIApp = router.middleware_stack
         self._signature: tuple[int, int] | None = None
         self._table: dict[tuple[str, ...], tuple[_Entry, ...]] = {}
@@ -142,7 +143,7 @@ class PathDispatch:
             return None
         key = (make, route.path)
         if key not in self._lanes:
-            self._lanes[key] = make(route.path)
+            self._lanes[key] = make(route)
         return self._lanes[key]
 
     def _refusal_of(self, dependant: Any, route: Any) -> tuple[Refusal | None, Any]:
@@ -247,8 +248,9 @@ class PathDispatch:
                 return
         if entry.lane is not None and not getattr(self.router.dependency_overrides_provider,
                                                   "dependency_overrides", None):
-            await entry.lane(scope, receive, send)
-        elif entry.context is None:  # as the app router's own loop runs a route of its own
+            if await entry.lane(scope, receive, send):
+                return
+        if entry.context is None:  # as the app router's own loop runs a route of its own
             await entry.route.handle(scope, receive, send)
         else:
             await entry.context.original_route.handle(scope, receive, send)

@@ -58,7 +58,7 @@ API_ROUTERS = (
 # Endpoints run without FastAPI's request handling (app/deps.py `lane_for`, app/http/dispatch.py):
 # the hot ones whose parameters a lane can give (the caller, the settings, the request, uuid path
 # parameters) and that answer a Response themselves.
-LANES = (events.push_events, cases.get_case, meetings.get_agenda)
+LANES = (events.push_events, cases.get_case, cases.list_cases, meetings.get_agenda)
 
 WEB_ROUTERS = (web, web_meetings, web_referrals, web_agreements, web_ring, web_privacy, web_notifications,
                web_access_log, web_outcomes)

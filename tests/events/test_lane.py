@@ -15,7 +15,8 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-from fastapi import Query, Response
+from fastapi import Header, Query, Response
+from fastapi.routing import APIRoute
 
 from app.db import Database
 from app.deps import GuardDep, lane_for
@@ -90,12 +91,14 @@ async def _through_lane_and_route(
     assert endpoint in dispatch.lanes
     ran: list[str] = []
 
-    def counted(path: str) -> Any:
-        lane = lane_for(endpoint, path)
+    def counted(route: Any) -> Any:
+        lane = lane_for(endpoint, route)
 
-        async def counting(scope: Any, receive: Any, send: Any) -> None:
-            ran.append(scope["path"])
-            await lane(scope, receive, send)
+        async def counting(scope: Any, receive: Any, send: Any) -> bool:
+            answered = await lane(scope, receive, send)
+            if answered:
+                ran.append(scope["path"])
+            return answered
         return counting
 
     saved = dispatch.lanes
@@ -160,9 +163,33 @@ def test_an_endpoint_a_lane_cannot_run_is_refused_at_start_up() -> None:
     async def with_a_model(case_id: uuid.UUID, guard: GuardDep) -> dict[str, str]:
         raise AssertionError
 
-    with pytest.raises(TypeError, match="full"):
-        lane_for(with_a_query, "/cases/{case_id:uuid}")
+    async def with_a_header(guard: GuardDep, x_trace: str | None = Header(None)) -> Response:
+        raise AssertionError
+
     with pytest.raises(TypeError, match="answers a Response"):
-        lane_for(with_a_model, "/cases/{case_id:uuid}")
+        lane_for(with_a_model, APIRoute("/cases/{case_id:uuid}", with_a_model))
+    with pytest.raises(TypeError, match="headers"):
+        lane_for(with_a_header, APIRoute("/cases", with_a_header))
     with pytest.raises(TypeError, match="case_id"):  # a path parameter its route does not convert
-        lane_for(cases_router.get_case, "/cases/{case_id}")
+        lane_for(cases_router.get_case, APIRoute("/cases/{case_id}", cases_router.get_case))
+    lane_for(with_a_query, APIRoute("/cases/{case_id:uuid}", with_a_query))  # a query parameter it can give
+
+
+async def test_the_case_list_answers_in_its_lane_what_the_route_answers(
+    api: httpx.AsyncClient, events_app: Any, world: World, owner_db: Database
+) -> None:
+    for n in range(3):
+        await link_case(owner_db, world, zorg_ref=f"ZRG-{n}", police_ref=f"POL-{n}")
+    conference = world.conference_a.id
+    queries = ["", "?limit=2", "?limit=2&offset=2", "?limit=1&offset=1&phase=active", f"?conference_id={conference}",
+               "?phase=closed", "?limit=0", "?limit=abc", "?offset=-1", "?conference_id=nope", "?phase=dreaming",
+               f"?conference_id={world.conference_b.id}"]
+
+    async def run(tag: str) -> list[Answer]:
+        return [_answer(await api.get("/api/v1/cases" + query, headers=world.headers("care_member")), ids={}, tag=tag)
+                for query in queries]
+
+    through_lane, through_route = await _through_lane_and_route(events_app, cases_router.list_cases, run)
+    assert [a[0] for a in through_lane] == [200, 200, 200, 200, 200, 200, 422, 422, 422, 422, 422, 200]
+    assert through_lane[1][2]["next"] and through_lane[1][2]["total"] == 3
+    assert through_lane == through_route
