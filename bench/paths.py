@@ -379,19 +379,22 @@ def _paths(ids: dict[str, Any]) -> list[Path_]:
 def _body_for(run: str) -> Callable[[Path_], tuple[bytes | None, dict[str, str]]]:
     counter = 0
     singles = 0
+    batches = 0
 
     def body(p: Path_) -> tuple[bytes | None, dict[str, str]]:
-        nonlocal counter, singles
+        nonlocal counter, singles, batches
         if not p.batch:
             return None, {}
         when = (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
         events = []
-        for _ in range(p.batch):
+        batches += p.batch > 1
+        for i in range(p.batch):
             counter += 1
-            # Single events come in pairs about one client, so that the counted request (the second
-            # of the capture) is about a client the service has seen: a warm path, as under load.
+            # Single events, and batches, come in pairs about the same clients, so that the counted
+            # request (the second of the capture) is about clients the service has seen: a warm
+            # path, as under load.
             singles += p.batch == 1
-            subject = (singles + 1) // 2 if p.batch == 1 else counter
+            subject = (singles + 1) // 2 if p.batch == 1 else (batches + 1) // 2 * p.batch + i
             events.append({"specversion": "1.0", "id": f"{run}-{counter}", "source": f"urn:bench:{run}",
                            "type": "nl.casusoverleg.event.lapse", "subject": f"ZRG-{subject % REFERENCES}",
                            "time": when, "data": {"substances": ["alcohol"]}})
