@@ -210,3 +210,24 @@ def test_a_path_asked_again_chooses_the_route_chosen_before(app: Any) -> None:
             assert first[1] == again[1] and first[1]["path_params"] is not again[1]["path_params"]
     assert ("GET", f"/api/v1/cases/{case}") in dispatch._chosen
     assert ("GET", "/web/static/app.css") not in dispatch._chosen  # a mount: not by path and method alone
+
+
+async def test_what_the_first_requests_built_is_frozen_once_more(
+    monkeypatch: pytest.MonkeyPatch, database_urls: Any, tmp_path: Any
+) -> None:
+    """Start-up freezes what it built out of the cyclic collector's way; a while later (the first
+    requests have built the route table and the lazy parts) it does so once more (app/main.py)."""
+    import asyncio
+    import gc
+
+    from app import main
+    from tests.conftest import make_settings
+
+    monkeypatch.setattr(main, "WARM_FREEZE_SECONDS", 0.2)
+    application = main.create_app(make_settings(database_urls, tmp_path))
+    async with application.router.lifespan_context(application):
+        after_start_up = gc.get_freeze_count()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as c:
+            assert (await c.get("/api/v1/cases")).status_code == 401  # the route table is built
+        await asyncio.sleep(0.5)
+        assert gc.get_freeze_count() > after_start_up
