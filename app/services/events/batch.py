@@ -67,10 +67,14 @@ _LINKS_MAX = 50_000
 _LINKS_SECONDS = 300.0
 
 _STORE = """
-WITH linked AS (
-    SELECT DISTINCT ON (r.reference) r.reference,""" + single.RESOLVED + """
-      AND r.reference IN (SELECT unnest($2::text[]))  -- driven by the references: an index look-up each
-    ORDER BY r.reference, (c.phase = $3::text), c.opened_at DESC
+WITH linked AS (  -- per reference (an index look-up each, whatever the number of cases), its case
+    SELECT ref.reference, l.*
+    FROM unnest($2::text[]) AS ref(reference)
+    CROSS JOIN LATERAL (
+        SELECT""" + single.RESOLVED + """ AND r.reference = ref.reference
+        ORDER BY (c.phase = $3::text), c.opened_at DESC
+        LIMIT 1
+    ) AS l
 ), agreed AS (  -- every subject resolves as the service expected ($4: `_text` of each, joined)
     SELECT true AS ok FROM linked l
     HAVING string_agg(concat_ws(chr(31), l.reference, l.client_id, l.client_number, l.case_id, l.conference_id,
