@@ -90,6 +90,24 @@ async def test_repeats_at_the_same_moment_tell_once(api: httpx.AsyncClient, worl
     assert len(await _rows(owner_db, OutboxMessage, OutboxMessage.type == "case.flagged")) == 2
 
 
+async def test_single_repeats_at_the_same_moment_tell_once(
+    api: httpx.AsyncClient, world: World, owner_db: Database
+) -> None:
+    """The same for events sent one at a time (the single-event statement, app/services/events/single.py)."""
+    await link_case(owner_db, world)
+    await _subscribe(api, world)
+    when = clock.now() - timedelta(hours=2)
+    headers = {**world.headers("care_system"), **CE}
+    for _ in range(3):
+        for kind in ("relapse", "missed_appointment"):
+            sent = await api.post("/api/v1/events", content=json.dumps(event(kind, time=when)), headers=headers)
+            assert sent.status_code == 201, sent.text
+    flags = await _rows(owner_db, CaseFlag)
+    assert sorted((f.kind, f.count) for f in flags) == [("missed_appointment", 3), ("relapse", 3)]
+    assert len(await _rows(owner_db, Notification, Notification.kind == "case_flagged")) == 2
+    assert len(await _rows(owner_db, OutboxMessage, OutboxMessage.type == "case.flagged")) == 2
+
+
 async def test_a_snooze_holds_back_missed_appointments_but_not_an_overdose(
     api: httpx.AsyncClient, world: World, owner_db: Database
 ) -> None:

@@ -159,9 +159,9 @@ WITH linked AS (
     FROM inserted i
     WHERE $23::text IS NOT NULL
     """ + count_up("$24", "$25") + """
-    RETURNING id, notified_at, (xmax = 0) AS opened
-), told AS (
-    SELECT id AS flag_id FROM flag WHERE opened OR notified_at = $17
+    RETURNING id, notified_at, old.notified_at AS notified_before
+), told AS (  -- opened, or told again: this statement moved its notification time (as batch.py)
+    SELECT id AS flag_id FROM flag WHERE notified_at IS DISTINCT FROM notified_before
 ), notified AS (
     INSERT INTO notification (id, kind, conference_id, membership_id, ref_type, ref_id, on_date, created_at)
     SELECT gen_random_uuid(), $26::text, $7, $9, $27::text, flag_id, $28::date, $18
