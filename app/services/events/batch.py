@@ -41,7 +41,6 @@ from app.clock import clock
 from app.config import Settings
 from app.db import Database, database_fault
 from app.events.cloudevents import (
-    AFTERCARE_REPORT_TYPES,
     FLAG_REASONS,
     FLAGGING_TYPES,
     EventType,
@@ -54,17 +53,10 @@ from app.services.events.single import Link, json_param
 
 log = logging.getLogger(__name__)
 
-# Types whose effects need more than a flag: the general way.
-_GENERAL_TYPES = frozenset({EventType.treatment_completed, *AFTERCARE_REPORT_TYPES})
-
-_HEAD_MOVED = "P7513"  # access_log_append_strict (migration events16_01)
 _ORIGIN = "uq_partner_event_origin"
 
-# (organisation, reference) -> (the link, when it was seen): the hint, bounded in size and age.
-# Wrong or stale entries cost a statement, never a wrong write (the statement checks them).
-_LINKS: dict[tuple[uuid.UUID, str], tuple[Link, float, str]] = {}  # with `_text` of it
-_LINKS_MAX = 50_000
-_LINKS_SECONDS = 300.0
+# The hints of resolutions (single.Hints), each with `_text` of its link as the statement compares it.
+_LINKS: single.Hints[tuple[Link, str]] = single.Hints()
 
 _STORE = """
 WITH linked AS (  -- per reference (an index look-up each, whatever the number of cases), its case
@@ -144,19 +136,7 @@ class Effects:
 
 
 def _remember(key: tuple[uuid.UUID, str], link: Link | None) -> None:
-    if link is None:
-        _LINKS.pop(key, None)
-        return
-    if len(_LINKS) >= _LINKS_MAX:
-        _LINKS.clear()
-    _LINKS[key] = (link, time.monotonic(), _text(key[1], link))
-
-
-def _hint(key: tuple[uuid.UUID, str], now: float) -> tuple[Link, float, str] | None:
-    found = _LINKS.get(key)
-    if found is None or now - found[1] > _LINKS_SECONDS:
-        return None
-    return found
+    _LINKS.remember(key, None if link is None else (link, _text(key[1], link)))
 
 
 async def store_batch(
@@ -166,7 +146,7 @@ async def store_batch(
     """Store the events (distinct origins; `labels` per event) and their effects in one statement
     (a second one when a hint was missing or wrong): the ids given to the events (as text), in order. None:
     the general way must take the batch (see the module's docstring); nothing was written then."""
-    if any(e.type in _GENERAL_TYPES for e in events):
+    if any(e.type in single.GENERAL_TYPES for e in events):
         return None
     for attempt in (0, 1):
         try:
@@ -194,9 +174,9 @@ async def _store(
     links: dict[str, Link] = {}
     link_texts: dict[str, str] = {}  # per reference, `_text` of its link
     for reference in references:
-        found = _hint((org, reference), seen)
+        found = _LINKS.get((org, reference), seen)
         if found is not None:
-            links[reference], link_texts[reference] = found[0], found[2]
+            links[reference], link_texts[reference] = found
     lane = await claim_lane(driver, info)
     ids = uuid4_texts(len(events))
     secret_key = row_key(chain_secret())
@@ -237,7 +217,7 @@ async def _store(
                 raise
             return None  # stored before (a replay, a reused id, a concurrent request): the general way
         except asyncpg.PostgresError as exc:
-            if getattr(exc, "sqlstate", None) != _HEAD_MOVED:
+            if getattr(exc, "sqlstate", None) != single.HEAD_MOVED:
                 raise
             lane[1] = str(getattr(exc, "detail", "") or "")  # sealed on a stale head: seal again
             continue

@@ -6,7 +6,7 @@ statement on a pool connection outside any transaction (PostgreSQL runs it in an
 transaction of its own: all of it commits, or none of it):
 
 - the subject is resolved again (the client's reference -> the case, as `_RESOLVE_AND_INSERT` in
-  intake.py does) and compared with what the service expected (`_LINKS`, below);
+  intake.py does) and compared with what the service expected (`Hints`, below);
 - only when they agree: the event is inserted (ON CONFLICT DO NOTHING on its origin), and when it
   was inserted, its flag is opened or counted up, the case director notified and the outbox rows
   for "case.flagged" written (as intake.py's `_fold_flags` and `_tell`), and its access-log row
@@ -31,7 +31,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 import orjson
@@ -54,9 +54,9 @@ from app.models.enums import Phase
 log = logging.getLogger(__name__)
 
 # Types whose effects need more than a flag: the general way.
-_GENERAL_TYPES = frozenset({EventType.treatment_completed, *AFTERCARE_REPORT_TYPES})
+GENERAL_TYPES = frozenset({EventType.treatment_completed, *AFTERCARE_REPORT_TYPES})
 
-_HEAD_MOVED = "P7513"  # access_log_append_strict (migration events16_01)
+HEAD_MOVED = "P7513"  # access_log_append_strict (migration events16_01)
 
 
 @dataclass(frozen=True)
@@ -74,28 +74,36 @@ class Link:
     snoozed: bool  # the case has a snooze in force
 
 
-# (organisation, reference) -> (the link, when it was seen): the hint. Bounded in size and age:
-# a reference is kept in memory no longer than it helps. Wrong or stale entries cost a statement,
-# never a wrong write (the statement checks them).
-_LINKS: dict[tuple[uuid.UUID, str], tuple[Link, float]] = {}
-_LINKS_MAX = 50_000
-_LINKS_SECONDS = 300.0
+V = TypeVar("V")
 
 
-def _remember(key: tuple[uuid.UUID, str], link: Link | None) -> None:
-    if link is None:
-        _LINKS.pop(key, None)
-        return
-    if len(_LINKS) >= _LINKS_MAX:
-        _LINKS.clear()
-    _LINKS[key] = (link, time.monotonic())
+class Hints(Generic[V]):
+    """(organisation, reference) -> what the service expects its resolution to be: a per-process
+    hint, bounded in size (`most`; full, it starts again empty) and age (`seconds`). Wrong or stale
+    entries cost a statement, never a wrong write (the statements check them). Single events keep
+    the link; batches (batch.py) the link with its text as their statement compares it."""
+
+    def __init__(self, most: int = 50_000, seconds: float = 300.0) -> None:
+        self._items: dict[tuple[uuid.UUID, str], tuple[V, float]] = {}
+        self._most = most
+        self._seconds = seconds
+
+    def remember(self, key: tuple[uuid.UUID, str], value: V | None) -> None:
+        if value is None:
+            self._items.pop(key, None)
+            return
+        if len(self._items) >= self._most:
+            self._items.clear()
+        self._items[key] = (value, time.monotonic())
+
+    def get(self, key: tuple[uuid.UUID, str], now: float | None = None) -> V | None:
+        found = self._items.get(key)
+        if found is None or (time.monotonic() if now is None else now) - found[1] > self._seconds:
+            return None
+        return found[0]
 
 
-def _hint(key: tuple[uuid.UUID, str]) -> Link | None:
-    found = _LINKS.get(key)
-    if found is None or time.monotonic() - found[1] > _LINKS_SECONDS:
-        return None
-    return found[0]
+_LINKS: Hints[Link] = Hints()
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,7 @@ async def store_single(
     """Store the event and its effects in one statement (a second one when the hint was missing
     or wrong). None: the general way must take it (see the module's docstring); nothing was
     written then."""
-    if event.type in _GENERAL_TYPES:
+    if event.type in GENERAL_TYPES:
         return None
     for attempt in (0, 1):
         try:
@@ -230,7 +238,7 @@ async def _store(
     outbound_type: str, severity_order: list[str],
 ) -> Stored | None:
     key = (principal.organisation_id, event.subject)
-    link = _hint(key)
+    link = _LINKS.get(key)
     lane = await claim_lane(driver, info)
     event_id = uuid.uuid4()
     data = json_param(event.data)
@@ -264,14 +272,14 @@ async def _store(
                 lane[0], head, rows_text, hashes_text,
             )
         except asyncpg.PostgresError as exc:
-            if getattr(exc, "sqlstate", None) != _HEAD_MOVED:
+            if getattr(exc, "sqlstate", None) != HEAD_MOVED:
                 raise
             lane[1] = str(getattr(exc, "detail", "") or "")  # sealed on a stale head: seal again
             continue
         assert answer is not None  # one row, always
         if not answer["agreed"]:
             link = _link_of(answer)
-            _remember(key, link)
+            _LINKS.remember(key, link)
             if link is None:
                 return None  # not a reference of this organisation on a case: the general way answers
             continue
